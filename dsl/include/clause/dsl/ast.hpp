@@ -1,0 +1,102 @@
+// Stage: parse. The syntax tree of a policy file, with the source span of every part.
+// It holds names as written; the checker resolves them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clause/diagnostic.hpp"
+
+namespace clause::ast {
+
+/// Holds an identifier as written, with where it was written.
+struct Name {
+  std::string text;
+  Span span;
+};
+
+/// Holds a string literal's value (escapes resolved, adjacent literals joined).
+struct Text {
+  std::string value;
+  Span span;
+};
+
+/// Holds `policy "NAME" version "VERSION"`.
+struct Header {
+  Text name;
+  Text version;
+  Span span;
+};
+
+/// Holds `clause "ID" "WORDS"`: one clause of the policy document.
+struct ClauseDecl {
+  Text id;
+  Text words;
+  Span span;
+};
+
+enum class DeclKind : std::uint8_t { data, requester, action, purpose, fact, consent };
+
+/// Holds one declared vocabulary name, with its parent and citation when given.
+struct Decl {
+  DeclKind kind = DeclKind::data;
+  Name name;
+  std::optional<Name> parent;  // data and requester only
+  std::optional<Text> cites;   // data, requester and consent only
+  Span span;                   // the whole declaration statement
+};
+
+enum class CondKind : std::uint8_t { fact, purpose_is, purpose_in, consent, negation, all, any };
+
+/// Holds a condition: a leaf (`fact`, `purpose is x`, `purpose in (x, y)`, `consent x`) or
+/// `not`, `and` (all) and `or` (any) over children. Chains of one operator are flat.
+struct Cond {
+  CondKind kind = CondKind::fact;
+  std::vector<Name> names;  // leaves: the fact, purposes or consent named
+  std::vector<Cond> children;
+  Span span;
+};
+
+/// Holds a set of names in a rule's target; `any` when written `any` or left out.
+struct NameSet {
+  bool any = true;
+  std::vector<Name> names;
+  Span span;
+};
+
+enum class Effect : std::uint8_t { exclude, deny, allow, require_consent };
+
+/// Holds one rule: `[name:] [otherwise] effect [actions] [of data] [by requesters]
+/// [when condition] cites "ID"`, or `exclude data cites "ID"`.
+struct Rule {
+  std::optional<Name> name;
+  bool fallback = false;
+  Effect effect = Effect::deny;
+  Span effect_span;
+  std::optional<Name> consent;  // require_consent only
+  NameSet actions;
+  NameSet data;
+  NameSet requesters;
+  std::optional<Cond> condition;
+  Text cites;
+  Span span;
+};
+
+/// Holds a `#` comment, kept so that tools can print a policy back with its comments.
+struct Comment {
+  std::string text;
+  Span span;
+};
+
+/// Holds a whole policy file as written.
+struct Policy {
+  std::vector<Header> headers;  // exactly one is valid; the checker reports others
+  std::vector<ClauseDecl> clauses;
+  std::vector<Decl> decls;
+  std::vector<Rule> rules;
+  std::vector<Comment> comments;
+};
+
+}  // namespace clause::ast

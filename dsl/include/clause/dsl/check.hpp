@@ -1,0 +1,102 @@
+// Stage: check. Syntax tree to a checked policy: every name resolved to an integer id, the
+// two hierarchies built, every mistake reported (not only the first).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clause/diagnostic.hpp"
+#include "clause/dsl/ast.hpp"
+
+namespace clause::dsl {
+
+inline constexpr std::int32_t no_id = -1;
+
+/// The id of the built-in fail-closed clause; every policy has it, declared or not.
+inline constexpr std::string_view default_clause_id = "default";
+
+/// Holds one clause of the document.
+struct ClauseInfo {
+  std::string id;
+  std::string words;
+  Span span;             // empty for the built-in `default` when the file does not declare it
+  bool declared = true;  // false for the built-in `default`
+};
+
+/// Holds one declared name of any kind. For data and requesters, `first` and `last` bound
+/// the preorder numbers of the name's subtree: a name covers every term whose `first` lies
+/// in [first, last).
+struct Term {
+  std::string name;
+  std::int32_t parent = no_id;
+  std::int32_t clause = no_id;  // the clause the declaration cites
+  Span span;
+  std::uint32_t first = 0;
+  std::uint32_t last = 0;
+};
+
+/// The precedence tiers, highest first.
+enum class Tier : std::uint8_t { exclusion, prohibition, permission, consent, fallback };
+
+/// Holds a condition with names resolved: leaves carry fact, purpose or consent ids.
+struct CheckedCond {
+  ast::CondKind kind = ast::CondKind::fact;
+  std::vector<std::uint32_t> ids;
+  std::vector<CheckedCond> children;
+  Span span;
+};
+
+/// Holds a set of resolved ids; `any` covers every name of its kind.
+struct IdSet {
+  bool any = true;
+  std::vector<std::uint32_t> ids;
+};
+
+/// Holds one rule with every name resolved.
+struct CheckedRule {
+  std::string id;  // its name, or "<clause>/<n>" for the n-th rule citing that clause
+  bool named = false;
+  Tier tier = Tier::prohibition;
+  ast::Effect effect = ast::Effect::deny;
+  std::int32_t consent = no_id;  // require_consent only
+  IdSet actions;
+  IdSet data;
+  IdSet requesters;
+  std::optional<CheckedCond> condition;
+  std::uint32_t clause = 0;
+  Span span;
+};
+
+/// Holds a policy whose names all resolve; the input of the compiler.
+struct CheckedPolicy {
+  std::string name;
+  std::string version;
+  std::vector<ClauseInfo> clauses;  // declared ones in file order, then `default` if implicit
+  std::uint32_t default_clause = 0;
+  std::vector<Term> data;  // data categories, in declaration order
+  std::vector<Term> requesters;
+  std::vector<Term> actions;
+  std::vector<Term> purposes;
+  std::vector<Term> facts;
+  std::vector<Term> consents;
+  std::vector<CheckedRule> rules;  // in file order
+};
+
+/// Carries the checked policy (absent when there are errors) and every diagnostic.
+struct CheckResult {
+  std::optional<CheckedPolicy> policy;
+  std::vector<Diagnostic> diagnostics;
+};
+
+/// Resolves and checks a parsed policy; reports every error and the warnings.
+CheckResult check(const ast::Policy& policy);
+
+/// Names a kind of declaration the way an author says it: "data category", "fact", ...
+std::string_view kind_noun(ast::DeclKind kind);
+
+/// Finds the closest of `candidates` to `word`, or returns empty when none is close.
+std::string closest_name(std::string_view word, const std::vector<std::string_view>& candidates);
+
+}  // namespace clause::dsl

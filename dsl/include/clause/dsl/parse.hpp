@@ -1,0 +1,26 @@
+// Stage: parse. Source text to syntax tree. The grammar behind it is private.
+#pragma once
+
+#include <vector>
+
+#include "clause/diagnostic.hpp"
+#include "clause/dsl/ast.hpp"
+
+namespace clause::dsl {
+
+/// Bounds the parser keeps to, so that hostile input gives an error instead of a crash.
+struct ParseLimits {
+  std::size_t max_condition_depth = 32;  // nested `not` and parentheses
+  std::size_t max_errors = 50;           // parse errors reported before giving up
+};
+
+/// Carries the syntax tree and the parse errors; the tree holds every statement that parsed.
+struct ParseResult {
+  ast::Policy policy;
+  std::vector<Diagnostic> diagnostics;
+};
+
+/// Parses a policy file; on an error it reports it and resumes at the next statement.
+ParseResult parse(const SourceFile& file, const ParseLimits& limits = {});
+
+}  // namespace clause::dsl

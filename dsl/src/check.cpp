@@ -1,0 +1,483 @@
+// Stage: check. Resolves every name of a parsed policy, builds the two hierarchies and
+// reports every mistake it finds, each with the place and, where it can, a fix.
+#include "clause/dsl/check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <unordered_map>
+
+namespace clause::dsl {
+
+std::string_view kind_noun(ast::DeclKind kind) {
+  switch (kind) {
+    case ast::DeclKind::data:
+      return "data category";
+    case ast::DeclKind::requester:
+      return "requester kind";
+    case ast::DeclKind::action:
+      return "action";
+    case ast::DeclKind::purpose:
+      return "purpose";
+    case ast::DeclKind::fact:
+      return "fact";
+    case ast::DeclKind::consent:
+      return "consent";
+  }
+  return "name";
+}
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string_view article(std::string_view noun) {
+  return noun.find_first_of("aeiou") == 0 ? "an" : "a";
+}
+
+}  // namespace
+
+std::string closest_name(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::string_view best;
+  // Close enough to be a slip, and never a rewrite of the whole word.
+  std::size_t best_distance = std::min(std::max<std::size_t>(2, word.size() / 3) + 1, word.size());
+  for (const std::string_view c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  if (best.empty() && word.size() >= 4) {
+    // A name cut short or run on: `personal` for `personal_info`.
+    for (const std::string_view c : candidates) {
+      if (c.starts_with(word) || word.starts_with(c)) return std::string(c);
+    }
+  }
+  return std::string(best);
+}
+
+namespace {
+
+class Checker {
+ public:
+  explicit Checker(const ast::Policy& policy) : ast_(policy) {}
+
+  CheckResult run() {
+    check_header();
+    declare_clauses();
+    declare_names();
+    build_trees();
+    resolve_decl_citations();
+    check_rules();
+    warn_uncited_clauses();
+    sort_by_position(diagnostics_);
+    CheckResult result;
+    if (!has_errors(diagnostics_)) result.policy = std::move(out_);
+    result.diagnostics = std::move(diagnostics_);
+    return result;
+  }
+
+ private:
+  // Where a declared name lives: its kind and its index among names of that kind.
+  struct Entry {
+    ast::DeclKind kind;
+    std::uint32_t index;
+    Span span;
+  };
+
+  Diagnostic& error(std::string code, Span span, std::string message) {
+    diagnostics_.push_back({Severity::error, std::move(code), std::move(message), span, {}, {}});
+    return diagnostics_.back();
+  }
+  Diagnostic& warning(std::string code, Span span, std::string message) {
+    diagnostics_.push_back({Severity::warning, std::move(code), std::move(message), span, {}, {}});
+    return diagnostics_.back();
+  }
+
+  std::vector<Term>& terms(ast::DeclKind kind) {
+    switch (kind) {
+      case ast::DeclKind::data:
+        return out_.data;
+      case ast::DeclKind::requester:
+        return out_.requesters;
+      case ast::DeclKind::action:
+        return out_.actions;
+      case ast::DeclKind::purpose:
+        return out_.purposes;
+      case ast::DeclKind::fact:
+        return out_.facts;
+      case ast::DeclKind::consent:
+        return out_.consents;
+    }
+    return out_.data;
+  }
+
+  void check_header() {
+    if (ast_.headers.empty()) {
+      Diagnostic& d = error("E201", Span{0, 0}, "the policy has no header");
+      d.help = "start the file with `policy \"NAME\" version \"VERSION\"`";
+      return;
+    }
+    out_.name = ast_.headers.front().name.value;
+    out_.version = ast_.headers.front().version.value;
+    for (std::size_t i = 1; i < ast_.headers.size(); ++i) {
+      Diagnostic& d = error("E202", ast_.headers[i].span, "the policy has a second header");
+      d.notes.push_back({ast_.headers.front().span, "the first header is here"});
+      d.help = "a policy file has exactly one `policy ... version ...` line";
+    }
+  }
+
+  void declare_clauses() {
+    for (const ast::ClauseDecl& c : ast_.clauses) {
+      if (c.id.value.empty()) {
+        error("E204", c.id.span, "a clause id cannot be empty");
+        continue;
+      }
+      auto [it, fresh] = clause_index_.emplace(c.id.value, out_.clauses.size());
+      if (!fresh) {
+        Diagnostic& d =
+            error("E203", c.id.span, fmt::format("clause `{}` is declared twice", c.id.value));
+        d.notes.push_back({out_.clauses[it->second].span, "first declared here"});
+        continue;
+      }
+      out_.clauses.push_back({c.id.value, c.words.value, c.span, true});
+    }
+    auto it = clause_index_.find(std::string(default_clause_id));
+    if (it == clause_index_.end()) {
+      clause_index_.emplace(std::string(default_clause_id), out_.clauses.size());
+      out_.default_clause = static_cast<std::uint32_t>(out_.clauses.size());
+      out_.clauses.push_back({std::string(default_clause_id),
+                              "No clause of the policy permits this request.", Span{}, false});
+    } else {
+      out_.default_clause = static_cast<std::uint32_t>(it->second);
+    }
+    cited_.assign(out_.clauses.size(), false);
+    cited_[out_.default_clause] = true;
+  }
+
+  // Each kind of name has its own namespace: `partner_marketing` may be both a purpose
+  // and a consent, as it is in the privacy policy.
+  std::unordered_map<std::string, Entry>& names(ast::DeclKind kind) {
+    return names_[static_cast<std::size_t>(kind)];
+  }
+
+  void declare_names() {
+    for (const ast::Decl& decl : ast_.decls) {
+      auto [it, fresh] =
+          names(decl.kind).emplace(decl.name.text, Entry{decl.kind, 0, decl.name.span});
+      if (!fresh) {
+        Diagnostic& d =
+            error("E210", decl.name.span,
+                  fmt::format("{} `{}` is declared twice", kind_noun(decl.kind), decl.name.text));
+        d.notes.push_back({it->second.span, "first declared here"});
+        d.help = "remove one of the two declarations";
+        continue;
+      }
+      std::vector<Term>& list = terms(decl.kind);
+      it->second.index = static_cast<std::uint32_t>(list.size());
+      Term term;
+      term.name = decl.name.text;
+      term.span = decl.name.span;
+      list.push_back(std::move(term));
+      decl_of_.push_back(&decl);
+      decl_kind_index_.emplace_back(decl.kind, it->second.index);
+    }
+  }
+
+  // Resolves `name` expected to be of `kind`; reports unknown and wrong-kind names.
+  std::optional<std::uint32_t> resolve(const ast::Name& name, ast::DeclKind kind,
+                                       std::string_view slot) {
+    auto it = names(kind).find(name.text);
+    if (it != names(kind).end()) return it->second.index;
+    // Not of this kind: perhaps of another, which says more than "unknown".
+    for (std::size_t k = 0; k < names_.size(); ++k) {
+      auto other = names_[k].find(name.text);
+      if (other == names_[k].end()) continue;
+      const ast::DeclKind found = other->second.kind;
+      Diagnostic& d = error(
+          "E212", name.span,
+          fmt::format("`{}` is {} {}, but {} takes {} {}", name.text, article(kind_noun(found)),
+                      kind_noun(found), slot, article(kind_noun(kind)), kind_noun(kind)));
+      d.notes.push_back({other->second.span, "declared here"});
+      return std::nullopt;
+    }
+    {
+      Diagnostic& d =
+          error("E211", name.span, fmt::format("unknown {} `{}`", kind_noun(kind), name.text));
+      std::vector<std::string_view> candidates;
+      for (const Term& t : terms(kind))
+        candidates.push_back(t.name);
+      const std::string guess = closest_name(name.text, candidates);
+      if (!guess.empty()) {
+        d.help = fmt::format("did you mean `{}`?", guess);
+      } else {
+        d.help = fmt::format("declare it with `{} {}`", kind_keyword(kind), name.text);
+      }
+      return std::nullopt;
+    }
+  }
+
+  static std::string_view kind_keyword(ast::DeclKind kind) {
+    switch (kind) {
+      case ast::DeclKind::data:
+        return "data";
+      case ast::DeclKind::requester:
+        return "requester";
+      case ast::DeclKind::action:
+        return "action";
+      case ast::DeclKind::purpose:
+        return "purpose";
+      case ast::DeclKind::fact:
+        return "fact";
+      case ast::DeclKind::consent:
+        return "consent";
+    }
+    return "";
+  }
+
+  std::optional<std::uint32_t> resolve_clause(const ast::Text& cites) {
+    auto it = clause_index_.find(cites.value);
+    if (it == clause_index_.end()) {
+      Diagnostic& d =
+          error("E220", cites.span, fmt::format("cites undeclared clause `{}`", cites.value));
+      std::vector<std::string_view> ids;
+      for (const ClauseInfo& c : out_.clauses)
+        ids.push_back(c.id);
+      const std::string guess = closest_name(cites.value, ids);
+      d.help = guess.empty()
+                   ? fmt::format("declare it with `clause \"{}\" \"...its words...\"`", cites.value)
+                   : fmt::format("did you mean `{}`?", guess);
+      return std::nullopt;
+    }
+    cited_[it->second] = true;
+    return static_cast<std::uint32_t>(it->second);
+  }
+
+  void build_trees() {
+    for (std::size_t i = 0; i < decl_of_.size(); ++i) {
+      const ast::Decl& decl = *decl_of_[i];
+      if (!decl.parent) continue;
+      const auto [kind, index] = decl_kind_index_[i];
+      const auto slot =
+          fmt::format("`under` in {} {} declaration", article(kind_noun(kind)), kind_noun(kind));
+      if (auto parent = resolve(*decl.parent, kind, slot)) {
+        terms(kind)[index].parent = static_cast<std::int32_t>(*parent);
+      }
+    }
+    number_tree(ast::DeclKind::data);
+    number_tree(ast::DeclKind::requester);
+  }
+
+  // Finds cycles, then numbers each tree in preorder so a subtree is one interval.
+  void number_tree(ast::DeclKind kind) {
+    std::vector<Term>& list = terms(kind);
+    const std::size_t n = list.size();
+    std::vector<std::uint8_t> state(n, 0);  // 0 unseen, 1 on the current path, 2 done
+    for (std::size_t start = 0; start < n; ++start) {
+      std::vector<std::size_t> path;
+      std::size_t at = start;
+      while (state[at] == 0) {
+        state[at] = 1;
+        path.push_back(at);
+        if (list[at].parent == no_id) break;
+        at = static_cast<std::size_t>(list[at].parent);
+      }
+      if (state[at] == 1 && list[at].parent != no_id &&
+          std::find(path.begin(), path.end(), at) != path.end()) {
+        // `at` is on the path twice: report the loop once, at its first member.
+        auto loop_begin = std::find(path.begin(), path.end(), at);
+        std::string chain;
+        for (auto p = loop_begin; p != path.end(); ++p)
+          chain += list[*p].name + " → ";
+        chain += list[at].name;
+        Diagnostic& d = error(
+            "E213", list[at].span,
+            fmt::format("{} `{}` is its own ancestor: {}", kind_noun(kind), list[at].name, chain));
+        d.help = "remove one `under` from the loop";
+        for (auto p = loop_begin; p != path.end(); ++p)
+          list[*p].parent = no_id;  // break it
+      }
+      for (const std::size_t p : path)
+        state[p] = 2;
+    }
+    std::vector<std::vector<std::uint32_t>> children(n);
+    std::vector<std::uint32_t> roots;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (list[i].parent == no_id) {
+        roots.push_back(i);
+      } else {
+        children[static_cast<std::size_t>(list[i].parent)].push_back(i);
+      }
+    }
+    // Iterative preorder walk: deep hierarchies cannot exhaust the stack.
+    std::uint32_t counter = 0;
+    std::vector<std::pair<std::uint32_t, bool>> stack;
+    for (auto r = roots.rbegin(); r != roots.rend(); ++r)
+      stack.emplace_back(*r, false);
+    while (!stack.empty()) {
+      auto [node, closing] = stack.back();
+      stack.pop_back();
+      if (closing) {
+        list[node].last = counter;
+        continue;
+      }
+      list[node].first = counter++;
+      stack.emplace_back(node, true);
+      for (auto c = children[node].rbegin(); c != children[node].rend(); ++c) {
+        stack.emplace_back(*c, false);
+      }
+    }
+  }
+
+  void resolve_decl_citations() {
+    for (std::size_t i = 0; i < decl_of_.size(); ++i) {
+      const ast::Decl& decl = *decl_of_[i];
+      if (!decl.cites) continue;
+      const auto [kind, index] = decl_kind_index_[i];
+      if (auto clause = resolve_clause(*decl.cites)) {
+        terms(kind)[index].clause = static_cast<std::int32_t>(*clause);
+      }
+    }
+  }
+
+  IdSet resolve_set(const ast::NameSet& set, ast::DeclKind kind, std::string_view slot) {
+    IdSet out;
+    out.any = set.any;
+    for (const ast::Name& n : set.names) {
+      if (auto id = resolve(n, kind, slot)) {
+        if (std::find(out.ids.begin(), out.ids.end(), *id) == out.ids.end()) out.ids.push_back(*id);
+      }
+    }
+    return out;
+  }
+
+  CheckedCond resolve_cond(const ast::Cond& cond) {
+    CheckedCond out;
+    out.kind = cond.kind;
+    out.span = cond.span;
+    for (const ast::Name& n : cond.names) {
+      std::optional<std::uint32_t> id;
+      switch (cond.kind) {
+        case ast::CondKind::fact:
+          id = resolve(n, ast::DeclKind::fact, "a condition");
+          break;
+        case ast::CondKind::consent:
+          id = resolve(n, ast::DeclKind::consent, "`consent` in a condition");
+          break;
+        default:
+          id = resolve(n, ast::DeclKind::purpose, "`purpose`");
+          break;
+      }
+      if (id) out.ids.push_back(*id);
+    }
+    for (const ast::Cond& child : cond.children)
+      out.children.push_back(resolve_cond(child));
+    return out;
+  }
+
+  static Tier tier_of(const ast::Rule& rule) {
+    if (rule.fallback) return Tier::fallback;
+    switch (rule.effect) {
+      case ast::Effect::exclude:
+        return Tier::exclusion;
+      case ast::Effect::deny:
+        return Tier::prohibition;
+      case ast::Effect::allow:
+        return Tier::permission;
+      case ast::Effect::require_consent:
+        return Tier::consent;
+    }
+    return Tier::prohibition;
+  }
+
+  void check_rules() {
+    std::unordered_map<std::string, Span> rule_names;
+    std::vector<std::uint32_t> per_clause(out_.clauses.size(), 0);
+    for (const ast::Rule& rule : ast_.rules) {
+      CheckedRule r;
+      r.tier = tier_of(rule);
+      r.effect = rule.effect;
+      r.span = rule.span;
+      if (rule.consent) {
+        if (auto id = resolve(*rule.consent, ast::DeclKind::consent, "`require consent`")) {
+          r.consent = static_cast<std::int32_t>(*id);
+        }
+      }
+      r.actions = resolve_set(rule.actions, ast::DeclKind::action, "the actions of a rule");
+      r.data = resolve_set(rule.data, ast::DeclKind::data, "`of`");
+      r.requesters = resolve_set(rule.requesters, ast::DeclKind::requester, "`by`");
+      if (rule.condition) r.condition = resolve_cond(*rule.condition);
+      const auto clause = resolve_clause(rule.cites);
+      if (clause) {
+        r.clause = *clause;
+        if (*clause == out_.default_clause && rule.effect != ast::Effect::deny) {
+          Diagnostic& d = error("E221", rule.cites.span,
+                                "only a `deny` rule may cite `default`, the fail-closed clause");
+          d.help = "cite the clause that grants this, or make the rule `deny`";
+        }
+      }
+      if (rule.name) {
+        auto [it, fresh] = rule_names.emplace(rule.name->text, rule.name->span);
+        if (!fresh) {
+          Diagnostic& d = error("E230", rule.name->span,
+                                fmt::format("rule name `{}` is used twice", rule.name->text));
+          d.notes.push_back({it->second, "first used here"});
+        }
+        r.id = rule.name->text;
+        r.named = true;
+      }
+      if (clause) {
+        const std::uint32_t n = ++per_clause[*clause];
+        if (!r.named) r.id = fmt::format("{}/{}", out_.clauses[*clause].id, n);
+      }
+      out_.rules.push_back(std::move(r));
+    }
+  }
+
+  void warn_uncited_clauses() {
+    for (std::size_t i = 0; i < out_.clauses.size(); ++i) {
+      if (cited_[i] || !out_.clauses[i].declared) continue;
+      const ast::ClauseDecl* decl = nullptr;
+      for (const ast::ClauseDecl& c : ast_.clauses) {
+        if (c.id.value == out_.clauses[i].id) decl = &c;
+      }
+      Diagnostic& d =
+          warning("W001", decl ? decl->id.span : out_.clauses[i].span,
+                  fmt::format("clause `{}` is declared but nothing cites it", out_.clauses[i].id));
+      d.help = "cite it from a rule or a declaration, or remove it";
+    }
+  }
+
+  const ast::Policy& ast_;
+  CheckedPolicy out_;
+  std::vector<Diagnostic> diagnostics_;
+  std::unordered_map<std::string, std::size_t> clause_index_;
+  std::array<std::unordered_map<std::string, Entry>, 6> names_;
+  std::vector<const ast::Decl*> decl_of_;
+  std::vector<std::pair<ast::DeclKind, std::uint32_t>> decl_kind_index_;
+  std::vector<bool> cited_;
+};
+
+}  // namespace
+
+CheckResult check(const ast::Policy& policy) {
+  return Checker(policy).run();
+}
+
+}  // namespace clause::dsl

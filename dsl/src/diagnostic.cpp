@@ -1,0 +1,135 @@
+// Stage: every stage. Rendering of diagnostics, as text for people and JSON for tools.
+#include "clause/diagnostic.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace clause {
+
+LineColumn line_column(std::string_view text, std::uint32_t offset) {
+  offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(text.size()));
+  LineColumn lc;
+  std::uint32_t line_start = 0;
+  for (std::uint32_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++lc.line;
+      line_start = i + 1;
+    }
+  }
+  lc.column = offset - line_start + 1;
+  return lc;
+}
+
+bool has_errors(const std::vector<Diagnostic>& diagnostics) {
+  return std::any_of(diagnostics.begin(), diagnostics.end(),
+                     [](const Diagnostic& d) { return d.severity == Severity::error; });
+}
+
+void sort_by_position(std::vector<Diagnostic>& diagnostics) {
+  std::stable_sort(diagnostics.begin(), diagnostics.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     if (a.span.begin != b.span.begin) return a.span.begin < b.span.begin;
+                     return a.severity < b.severity;
+                   });
+}
+
+namespace {
+
+std::string_view severity_word(Severity s) {
+  return s == Severity::error ? "error" : "warning";
+}
+
+// The text of the line holding `offset`, without its line break.
+std::string_view line_at(std::string_view text, std::uint32_t offset, std::uint32_t* line_begin) {
+  offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(text.size()));
+  std::size_t begin = text.rfind('\n', offset == 0 ? std::string_view::npos : offset - 1);
+  begin = begin == std::string_view::npos ? 0 : begin + 1;
+  if (offset > 0 && offset <= text.size() && offset == begin && offset == text.size()) {
+    // An offset at the very end of a file that ends with a line break: show the last line.
+  }
+  std::size_t end = text.find('\n', begin);
+  if (end == std::string_view::npos) end = text.size();
+  std::string_view line = text.substr(begin, end - begin);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  *line_begin = static_cast<std::uint32_t>(begin);
+  return line;
+}
+
+// Appends the numbered source line and a caret line under [span.begin, span.end).
+void append_snippet(std::string& out, std::string_view text, Span span, std::size_t gutter) {
+  std::uint32_t line_begin = 0;
+  const std::string_view line = line_at(text, span.begin, &line_begin);
+  const LineColumn lc = line_column(text, span.begin);
+  const std::uint32_t col = span.begin - line_begin;
+  std::uint32_t width = 1;
+  if (span.end > span.begin) {
+    const std::uint32_t line_end = line_begin + static_cast<std::uint32_t>(line.size());
+    width = std::max<std::uint32_t>(1, std::min(span.end, line_end) - span.begin);
+  }
+  // Tabs in the source keep the caret aligned only if the caret line uses them too.
+  std::string pad;
+  for (std::uint32_t i = 0; i < col && i < line.size(); ++i)
+    pad += line[i] == '\t' ? '\t' : ' ';
+  for (std::uint32_t i = static_cast<std::uint32_t>(line.size()); i < col; ++i)
+    pad += ' ';
+  out += fmt::format("{:>{}} | {}\n", lc.line, gutter, line);
+  out += fmt::format("{:>{}} | {}{}\n", "", gutter, pad, std::string(width, '^'));
+}
+
+}  // namespace
+
+std::string render_text(const SourceFile& file, const std::vector<Diagnostic>& diagnostics) {
+  std::string out;
+  for (const Diagnostic& d : diagnostics) {
+    const LineColumn lc = line_column(file.text, d.span.begin);
+    std::size_t gutter = std::to_string(lc.line).size();
+    for (const Note& n : d.notes) {
+      gutter = std::max(gutter, std::to_string(line_column(file.text, n.span.begin).line).size());
+    }
+    out += fmt::format("{}:{}:{}: {}[{}]: {}\n", file.name, lc.line, lc.column,
+                       severity_word(d.severity), d.code, d.message);
+    append_snippet(out, file.text, d.span, gutter);
+    for (const Note& n : d.notes) {
+      const LineColumn nlc = line_column(file.text, n.span.begin);
+      out += fmt::format("{:>{}} = note: {}:{}:{}: {}\n", "", gutter, file.name, nlc.line,
+                         nlc.column, n.message);
+      append_snippet(out, file.text, n.span, gutter);
+    }
+    if (!d.help.empty()) out += fmt::format("{:>{}} = help: {}\n", "", gutter, d.help);
+  }
+  return out;
+}
+
+namespace {
+
+nlohmann::json span_json(const SourceFile& file, Span span) {
+  const LineColumn b = line_column(file.text, span.begin);
+  const LineColumn e = line_column(file.text, span.end);
+  return {{"file", file.name},
+          {"begin", {{"offset", span.begin}, {"line", b.line}, {"column", b.column}}},
+          {"end", {{"offset", span.end}, {"line", e.line}, {"column", e.column}}}};
+}
+
+}  // namespace
+
+std::string render_json(const SourceFile& file, const std::vector<Diagnostic>& diagnostics) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Diagnostic& d : diagnostics) {
+    nlohmann::json notes = nlohmann::json::array();
+    for (const Note& n : d.notes) {
+      notes.push_back({{"message", n.message}, {"span", span_json(file, n.span)}});
+    }
+    nlohmann::json item = {{"severity", severity_word(d.severity)},
+                           {"code", d.code},
+                           {"message", d.message},
+                           {"span", span_json(file, d.span)},
+                           {"notes", std::move(notes)}};
+    if (!d.help.empty()) item["help"] = d.help;
+    out.push_back(std::move(item));
+  }
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace clause

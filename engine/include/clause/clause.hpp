@@ -1,0 +1,176 @@
+// Stage: compile and evaluate. The whole public API of the engine: compile a policy once,
+// then evaluate requests against it from any number of threads.
+//
+//   auto policy = clause::compile(clause::SourceFile{"privacy.policy", text});
+//   if (!policy) { /* policy.error() holds the diagnostics */ }
+//   clause::Decision d = policy->evaluate(request);  // never throws, fails closed
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clause/diagnostic.hpp"
+#include "clause/result.hpp"
+
+namespace clause {
+
+/// The answer of a decision.
+enum class Effect : std::uint8_t { allow, deny, require_consent };
+
+/// Names an effect as the JSON output does: "allow", "deny", "require-consent".
+std::string_view to_string(Effect effect) noexcept;
+
+/// The precedence tiers of rules, highest first.
+enum class Tier : std::uint8_t { exclusion, prohibition, permission, consent, fallback };
+
+/// Names a tier: "exclusion", "prohibition", "permission", "consent", "fallback".
+std::string_view to_string(Tier tier) noexcept;
+
+/// Describes a request by names, as a service builds it in code.
+struct Request {
+  std::string data;          // data.category
+  std::string requester;     // requester.kind
+  std::string requester_id;  // requester.id; carried, never decides
+  std::string action;
+  std::optional<std::string> purpose;  // context.purpose
+  std::vector<std::string> facts;      // the facts that are true
+  std::vector<std::string> consent;    // consent ids the person has granted
+};
+
+/// Says why a request cannot be decided: the field, the name found there and, for JSON
+/// input, where it stands.
+struct RequestError {
+  std::string field;    // e.g. "data.category", "context.consent[1]", or "" for the whole text
+  std::string name;     // the offending name or value as written; may be empty
+  std::string message;  // one line, lower case
+  std::optional<LineColumn> position;  // in the JSON text, when decoded from JSON
+
+  /// Renders the error on one line: `data.category: unknown data category `x` (at 1:27)`.
+  [[nodiscard]] std::string to_string() const;
+};
+
+namespace detail {
+struct PolicyImpl;
+struct Access;
+}  // namespace detail
+
+/// Holds a request whose names are resolved to the ids of one policy; evaluating it costs
+/// no string compare and no allocation. Made only by Policy::resolve and Policy::decode.
+class ResolvedRequest {
+ public:
+  ResolvedRequest() = default;
+
+ private:
+  friend struct detail::Access;
+  std::uint64_t policy_serial_ = 0;  // which compiled policy the ids belong to
+  std::uint32_t data_ = 0;
+  std::uint32_t requester_ = 0;
+  std::uint32_t action_ = 0;
+  std::int32_t purpose_ = -1;
+  std::vector<std::uint64_t> facts_;    // bit i set: fact i is true
+  std::vector<std::uint64_t> consent_;  // bit i set: consent i is granted
+};
+
+/// Says how one rule fared in a traced evaluation.
+enum class Outcome : std::uint8_t {
+  decided,             // this rule gave the decision
+  outranked,           // it matched, but a rule of higher precedence decided first
+  action_mismatch,     // the request's action is not among the rule's actions
+  data_mismatch,       // the request's data category is not covered by the rule
+  requester_mismatch,  // the requester kind is not covered by the rule
+  condition_false,     // everything matched but the condition
+  consent_granted,     // a consent requirement that matched and whose consent is granted
+};
+
+/// Names an outcome: "decided", "outranked", "action does not match", ...
+std::string_view to_string(Outcome outcome) noexcept;
+
+/// Records one rule of a traced evaluation, in file order.
+struct TraceStep {
+  std::string_view rule;    // the rule's id
+  std::string_view clause;  // the clause it cites
+  Tier tier = Tier::prohibition;
+  Outcome outcome = Outcome::action_mismatch;
+  LineColumn position;  // where the rule starts in the policy file
+  std::string detail;   // e.g. "`service_active` is false"
+};
+
+/// The answer to one request. Its string views point into the Policy that made it and
+/// stay valid while any copy of that Policy lives.
+struct Decision {
+  Effect effect = Effect::deny;
+  std::string_view clause = "default";
+  std::string_view rule;         // the deciding rule's id; empty when no rule decided
+  std::string_view consent;      // the consent to ask for, when effect is require_consent
+  std::string_view reason;       // one line a person can read
+  std::string error;             // why the request could not be decided; empty when it was
+  std::vector<TraceStep> trace;  // every rule, when EvalOptions::trace was set
+};
+
+/// Options of one evaluation.
+struct EvalOptions {
+  bool trace = false;  // record every rule considered and why it matched or not
+};
+
+/// An immutable compiled policy. Copies share one compiled form; evaluate is const,
+/// noexcept and safe to call from many threads at once.
+class Policy {
+ public:
+  /// Makes an empty policy that denies every request with an error.
+  Policy() = default;
+
+  /// Gives the policy's name and version from its header.
+  [[nodiscard]] std::string_view name() const noexcept;
+  [[nodiscard]] std::string_view version() const noexcept;
+
+  /// Gives the warnings found while compiling (e.g. clauses nothing cites).
+  [[nodiscard]] std::span<const Diagnostic> warnings() const noexcept;
+
+  /// Gives the source the policy was compiled from.
+  [[nodiscard]] const SourceFile& source() const noexcept;
+
+  /// Gives a clause's words, or empty when the policy has no such clause.
+  [[nodiscard]] std::string_view clause_words(std::string_view clause_id) const noexcept;
+
+  /// Resolves a request's names to this policy's ids; unknown names are errors.
+  [[nodiscard]] Result<ResolvedRequest, RequestError> resolve(const Request& request) const;
+
+  /// Decodes a request from JSON text and resolves it, reporting the position of mistakes.
+  [[nodiscard]] Result<ResolvedRequest, RequestError> decode(std::string_view json) const;
+
+  /// Decides a resolved request. Allocates nothing unless a trace is asked for.
+  [[nodiscard]] Decision evaluate(const ResolvedRequest& request,
+                                  const EvalOptions& options = {}) const noexcept;
+
+  /// Resolves and decides a request; an invalid request is denied citing `default`.
+  [[nodiscard]] Decision evaluate(const Request& request,
+                                  const EvalOptions& options = {}) const noexcept;
+
+  /// Decodes and decides a JSON request; an invalid one is denied citing `default`.
+  [[nodiscard]] Decision evaluate_json(std::string_view json,
+                                       const EvalOptions& options = {}) const noexcept;
+
+ private:
+  friend struct detail::Access;
+  std::shared_ptr<const detail::PolicyImpl> impl_;
+};
+
+/// Options of compilation.
+struct CompileOptions {
+  std::size_t max_condition_depth = 32;  // nesting of `not` and parentheses in one condition
+};
+
+/// Parses, checks and compiles a policy. Gives the Policy, or every diagnostic when the
+/// policy has errors. Never throws.
+[[nodiscard]] Result<Policy, std::vector<Diagnostic>> compile(
+    const SourceFile& source, const CompileOptions& options = {}) noexcept;
+
+/// Reads a whole file; the error says why it could not be read.
+[[nodiscard]] Result<SourceFile, std::string> read_source(const std::string& path);
+
+}  // namespace clause

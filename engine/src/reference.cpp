@@ -1,0 +1,245 @@
+// Stage: evaluate (reference). The plain loop over all rules, read straight off the checked
+// policy with no index: the semantics written as directly as they can be. Tests hold the
+// indexed evaluator to it, and traces come from it.
+#include <fmt/format.h>
+
+#include "policy_impl.hpp"
+
+namespace clause::detail {
+namespace {
+
+bool is_a(const std::vector<dsl::Term>& terms, std::uint32_t id, std::uint32_t ancestor) {
+  for (auto at = static_cast<std::int32_t>(id); at != dsl::no_id;
+       at = terms[static_cast<std::size_t>(at)].parent) {
+    if (static_cast<std::uint32_t>(at) == ancestor) return true;
+  }
+  return false;
+}
+
+bool covers(const dsl::IdSet& set, const std::vector<dsl::Term>& terms, std::uint32_t id,
+            bool hierarchical) {
+  if (set.any) return true;
+  for (const std::uint32_t member : set.ids) {
+    if (hierarchical ? is_a(terms, id, member) : id == member) return true;
+  }
+  return false;
+}
+
+bool holds(const dsl::CheckedCond& cond, const ResolvedRequest& q) {
+  using ast::CondKind;
+  switch (cond.kind) {
+    case CondKind::fact:
+      return test_bit(Access::facts(q), cond.ids.at(0));
+    case CondKind::consent:
+      return test_bit(Access::consent(q), cond.ids.at(0));
+    case CondKind::purpose_is:
+    case CondKind::purpose_in:
+      for (const std::uint32_t id : cond.ids) {
+        if (Access::purpose(q) == static_cast<std::int32_t>(id)) return true;
+      }
+      return false;
+    case CondKind::negation:
+      return !holds(cond.children.at(0), q);
+    case CondKind::all:
+      for (const auto& c : cond.children) {
+        if (!holds(c, q)) return false;
+      }
+      return true;
+    case CondKind::any:
+      for (const auto& c : cond.children) {
+        if (holds(c, q)) return true;
+      }
+      return false;
+  }
+  return false;
+}
+
+// Says, in an author's words, why a condition is false for this request.
+std::string why_false(const dsl::CheckedPolicy& p, const dsl::CheckedCond& cond,
+                      const ResolvedRequest& q) {
+  using ast::CondKind;
+  switch (cond.kind) {
+    case CondKind::fact:
+      return fmt::format("`{}` is false", p.facts[cond.ids.at(0)].name);
+    case CondKind::consent:
+      return fmt::format("consent `{}` is not granted", p.consents[cond.ids.at(0)].name);
+    case CondKind::purpose_is:
+    case CondKind::purpose_in:
+      if (Access::purpose(q) < 0) return "the request has no purpose";
+      return fmt::format("the purpose is `{}`",
+                         p.purposes[static_cast<std::size_t>(Access::purpose(q))].name);
+    case CondKind::negation:
+      return fmt::format("`{}` is true", condition_text(p, cond.children.at(0)));
+    case CondKind::all:
+      for (const auto& c : cond.children) {
+        if (!holds(c, q)) return why_false(p, c, q);
+      }
+      return "";
+    case CondKind::any: {
+      std::string out;
+      for (const auto& c : cond.children) {
+        if (!out.empty()) out += ", and ";
+        out += why_false(p, c, q);
+      }
+      return out;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string condition_text(const dsl::CheckedPolicy& p, const dsl::CheckedCond& cond) {
+  using ast::CondKind;
+  const auto operand = [&](const dsl::CheckedCond& c) {
+    const bool group = c.kind == CondKind::all || c.kind == CondKind::any;
+    return group ? fmt::format("({})", condition_text(p, c)) : condition_text(p, c);
+  };
+  switch (cond.kind) {
+    case CondKind::fact:
+      return p.facts[cond.ids.at(0)].name;
+    case CondKind::consent:
+      return fmt::format("consent {}", p.consents[cond.ids.at(0)].name);
+    case CondKind::purpose_is:
+      return fmt::format("purpose is {}", p.purposes[cond.ids.at(0)].name);
+    case CondKind::purpose_in: {
+      std::string names;
+      for (const std::uint32_t id : cond.ids) {
+        if (!names.empty()) names += ", ";
+        names += p.purposes[id].name;
+      }
+      return fmt::format("purpose in ({})", names);
+    }
+    case CondKind::negation:
+      return fmt::format("not {}", operand(cond.children.at(0)));
+    case CondKind::all:
+    case CondKind::any: {
+      std::string out;
+      for (const auto& c : cond.children) {
+        if (!out.empty()) out += cond.kind == CondKind::all ? " and " : " or ";
+        out += c.kind == cond.kind ? condition_text(p, c) : operand(c);
+      }
+      return out;
+    }
+  }
+  return "";
+}
+
+ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequest& q,
+                                    std::vector<TraceStep>* trace) {
+  const dsl::CheckedPolicy& p = policy.checked;
+  const std::size_t n = p.rules.size();
+  // Which rules match the request, target and condition both.
+  std::vector<Outcome> outcome(n, Outcome::outranked);
+  std::vector<bool> matches(n, false);
+  for (std::size_t i = 0; i < n; ++i) {
+    const dsl::CheckedRule& r = p.rules[i];
+    if (!covers(r.actions, p.actions, Access::action(q), false)) {
+      outcome[i] = Outcome::action_mismatch;
+    } else if (!covers(r.data, p.data, Access::data(q), true)) {
+      outcome[i] = Outcome::data_mismatch;
+    } else if (!covers(r.requesters, p.requesters, Access::requester(q), true)) {
+      outcome[i] = Outcome::requester_mismatch;
+    } else if (r.condition && !holds(*r.condition, q)) {
+      outcome[i] = Outcome::condition_false;
+    } else {
+      matches[i] = true;
+    }
+  }
+
+  ReferenceVerdict verdict;
+  verdict.clause = p.default_clause;
+  const auto granted = [&](const dsl::CheckedRule& r) {
+    return test_bit(Access::consent(q), static_cast<std::uint32_t>(r.consent));
+  };
+  const auto met_clause = [&](const dsl::CheckedRule& r) {
+    const std::int32_t c = p.consents[static_cast<std::size_t>(r.consent)].clause;
+    return c >= 0 ? static_cast<std::uint32_t>(c) : r.clause;
+  };
+  const auto decide = [&](std::size_t i, Effect effect, std::uint32_t clause) {
+    verdict.effect = effect;
+    verdict.clause = clause;
+    verdict.rule = static_cast<std::int32_t>(i);
+    verdict.consent = effect == Effect::require_consent ? p.rules[i].consent : -1;
+    outcome[i] = Outcome::decided;
+  };
+
+  bool done = false;
+  for (const dsl::Tier tier : {dsl::Tier::exclusion, dsl::Tier::prohibition, dsl::Tier::permission,
+                               dsl::Tier::consent, dsl::Tier::fallback}) {
+    std::int32_t first_granted = -1;
+    for (std::size_t i = 0; i < n && !done; ++i) {
+      const dsl::CheckedRule& r = p.rules[i];
+      if (!matches[i] || r.tier != tier) continue;
+      switch (tier) {
+        case dsl::Tier::exclusion:
+        case dsl::Tier::permission:
+          decide(i, Effect::allow, r.clause);
+          done = true;
+          break;
+        case dsl::Tier::prohibition:
+          decide(i, Effect::deny, r.clause);
+          done = true;
+          break;
+        case dsl::Tier::consent:
+          if (!granted(r)) {
+            decide(i, Effect::require_consent, r.clause);
+            done = true;
+          } else if (first_granted < 0) {
+            first_granted = static_cast<std::int32_t>(i);
+          }
+          break;
+        case dsl::Tier::fallback:
+          if (r.consent >= 0) {
+            if (granted(r)) {
+              decide(i, Effect::allow, met_clause(r));
+            } else {
+              decide(i, Effect::require_consent, r.clause);
+            }
+          } else {
+            decide(i, r.effect == ast::Effect::allow ? Effect::allow : Effect::deny, r.clause);
+          }
+          done = true;
+          break;
+      }
+    }
+    if (!done && first_granted >= 0) {
+      const auto i = static_cast<std::size_t>(first_granted);
+      decide(i, Effect::allow, met_clause(p.rules[i]));
+      done = true;
+    }
+    if (done) break;
+  }
+
+  if (trace != nullptr) {
+    trace->clear();
+    trace->reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const dsl::CheckedRule& r = p.rules[i];
+      TraceStep step;
+      step.rule = r.id;
+      step.clause = p.clauses[r.clause].id;
+      step.tier = static_cast<Tier>(r.tier);
+      step.outcome = outcome[i];
+      step.position = line_column(policy.source.text, r.span.begin);
+      if (outcome[i] == Outcome::condition_false) {
+        step.detail = why_false(p, *r.condition, q);
+      } else if (outcome[i] == Outcome::outranked && matches[i] && r.tier == dsl::Tier::consent &&
+                 granted(r)) {
+        step.outcome = Outcome::consent_granted;
+        step.detail = fmt::format("consent `{}` is granted",
+                                  p.consents[static_cast<std::size_t>(r.consent)].name);
+      } else if (outcome[i] == Outcome::outranked && verdict.rule >= 0) {
+        const dsl::CheckedRule& winner = p.rules[static_cast<std::size_t>(verdict.rule)];
+        step.detail = winner.tier == r.tier
+                          ? fmt::format("rule {} comes first in the same tier", winner.id)
+                          : fmt::format("rule {} decided in a higher tier ({})", winner.id,
+                                        to_string(static_cast<Tier>(winner.tier)));
+      }
+      trace->push_back(std::move(step));
+    }
+  }
+  return verdict;
+}
+
+}  // namespace clause::detail

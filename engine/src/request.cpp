@@ -1,0 +1,466 @@
+// Stage: evaluate (input). Requests by name, or as JSON text, resolved to a policy's ids.
+// JSON is read with a SAX handler so that every mistake can name its field, the name
+// found there and its line and column, and so that duplicate fields are caught.
+#include <fmt/format.h>
+
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "policy_impl.hpp"
+
+namespace clause {
+
+std::string RequestError::to_string() const {
+  std::string out;
+  if (!field.empty()) out += field + ": ";
+  out += message;
+  if (position) out += fmt::format(" (at {}:{})", position->line, position->column);
+  return out;
+}
+
+namespace {
+
+using detail::Access;
+using detail::PolicyImpl;
+
+RequestError unknown_name(std::string field, std::string_view kind, const std::string& name,
+                          const std::vector<dsl::Term>& terms) {
+  std::vector<std::string_view> names;
+  names.reserve(terms.size());
+  for (const dsl::Term& t : terms)
+    names.push_back(t.name);
+  std::string message = fmt::format("unknown {} `{}`", kind, name);
+  const std::string guess = dsl::closest_name(name, names);
+  if (!guess.empty()) message += fmt::format("; did you mean `{}`?", guess);
+  return RequestError{std::move(field), name, std::move(message), std::nullopt};
+}
+
+// Looks a name up in one of the policy's vocabularies.
+std::optional<std::uint32_t> find(const std::unordered_map<std::string, std::uint32_t>& map,
+                                  const std::string& name) {
+  auto it = map.find(name);
+  if (it == map.end()) return std::nullopt;
+  return it->second;
+}
+
+ResolvedRequest blank(const PolicyImpl& p) {
+  ResolvedRequest r;
+  Access::serial(r) = p.serial;
+  Access::facts(r).assign(p.fact_words, 0);
+  Access::consent(r).assign(p.consent_words, 0);
+  return r;
+}
+
+}  // namespace
+
+Result<ResolvedRequest, RequestError> Policy::resolve(const Request& request) const {
+  if (!impl_) return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
+  const PolicyImpl& p = *impl_;
+  const dsl::CheckedPolicy& c = p.checked;
+  ResolvedRequest r = blank(p);
+  const auto need = [](const std::string& value, const char* field) -> std::optional<RequestError> {
+    if (value.empty()) return RequestError{field, "", "missing", std::nullopt};
+    return std::nullopt;
+  };
+  if (auto e = need(request.data, "data.category")) return Failure{*e};
+  if (auto e = need(request.requester, "requester.kind")) return Failure{*e};
+  if (auto e = need(request.action, "action")) return Failure{*e};
+
+  if (auto id = find(p.data_ids, request.data)) {
+    Access::data(r) = *id;
+  } else {
+    return Failure{unknown_name("data.category", "data category", request.data, c.data)};
+  }
+  if (auto id = find(p.requester_ids, request.requester)) {
+    Access::requester(r) = *id;
+  } else {
+    return Failure{
+        unknown_name("requester.kind", "requester kind", request.requester, c.requesters)};
+  }
+  if (auto id = find(p.action_ids, request.action)) {
+    Access::action(r) = *id;
+  } else {
+    return Failure{unknown_name("action", "action", request.action, c.actions)};
+  }
+  if (request.purpose) {
+    if (auto id = find(p.purpose_ids, *request.purpose)) {
+      Access::purpose(r) = static_cast<std::int32_t>(*id);
+    } else {
+      return Failure{unknown_name("context.purpose", "purpose", *request.purpose, c.purposes)};
+    }
+  }
+  for (std::size_t i = 0; i < request.facts.size(); ++i) {
+    if (auto id = find(p.fact_ids, request.facts[i])) {
+      detail::set_bit(Access::facts(r), *id);
+    } else {
+      return Failure{
+          unknown_name(fmt::format("context.facts[{}]", i), "fact", request.facts[i], c.facts)};
+    }
+  }
+  for (std::size_t i = 0; i < request.consent.size(); ++i) {
+    if (auto id = find(p.consent_ids, request.consent[i])) {
+      detail::set_bit(Access::consent(r), *id);
+    } else {
+      return Failure{unknown_name(fmt::format("context.consent[{}]", i), "consent",
+                                  request.consent[i], c.consents)};
+    }
+  }
+  return r;
+}
+
+namespace {
+
+// Walks a character buffer for nlohmann's reader while telling the SAX handler how far
+// the reader has got, so that events can be given positions.
+class TrackedIterator {
+ public:
+  using iterator_category = std::forward_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  TrackedIterator() = default;
+  TrackedIterator(const char* at, const char** reached) : at_(at), reached_(reached) {}
+  reference operator*() const { return *at_; }
+  TrackedIterator& operator++() {
+    ++at_;
+    if (reached_ != nullptr) *reached_ = at_;
+    return *this;
+  }
+  TrackedIterator operator++(int) {
+    TrackedIterator before = *this;
+    ++*this;
+    return before;
+  }
+  bool operator==(const TrackedIterator& other) const { return at_ == other.at_; }
+  bool operator!=(const TrackedIterator& other) const { return at_ != other.at_; }
+
+ private:
+  const char* at_ = nullptr;
+  const char** reached_ = nullptr;
+};
+
+using json = nlohmann::json;
+
+class RequestReader final : public nlohmann::json_sax<json> {
+ public:
+  RequestReader(const PolicyImpl& p, std::string_view text)
+      : p_(p), text_(text), reached_(text.data()), request_(blank(p)) {}
+
+  const char** reached() { return &reached_; }
+
+  // Moves an array's index on after each element.
+  void next_element() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+  }
+  ResolvedRequest& request() { return request_; }
+  std::optional<RequestError>& error() { return error_; }
+
+  // Checks that every required field was given.
+  void finish() {
+    if (error_) return;
+    if (!seen_root_) {
+      fail("", "", "a request is a JSON object", 0);
+    } else if (!seen_category_) {
+      fail("data.category", "", "missing field: the data's category is required", root_at_);
+    } else if (!seen_kind_) {
+      fail("requester.kind", "", "missing field: the requester's kind is required", root_at_);
+    } else if (!seen_action_) {
+      fail("action", "", "missing field: the action is required", root_at_);
+    }
+  }
+
+  bool null() override {
+    const std::string field = path();
+    if (field == "context.purpose") return true;  // no purpose
+    if (field == "data.id" || field == "requester.id") return true;
+    return wrong_type("null");
+  }
+  bool boolean(bool value) override {
+    if (frames_.size() == 2 && frames_[0].key == "context") {
+      const std::string& name = frames_[1].key;
+      if (name != "purpose" && name != "consent") {
+        auto id = find(p_.fact_ids, name);
+        if (!id) return unknown(path(), "fact", name, p_.checked.facts);
+        if (value) detail::set_bit(Access::facts(request_), *id);
+        return true;
+      }
+    }
+    return wrong_type(value ? "true" : "false");
+  }
+  bool number_integer(json::number_integer_t /*value*/) override { return number(); }
+  bool number_unsigned(json::number_unsigned_t /*value*/) override { return number(); }
+  bool number_float(json::number_float_t /*value*/, const std::string& /*raw*/) override {
+    return number();
+  }
+  bool binary(json::binary_t& /*value*/) override { return wrong_type("binary data"); }
+
+  bool string(std::string& value) override {
+    const std::string field = path();
+    if (field == "data.category") {
+      seen_category_ = true;
+      auto id = find(p_.data_ids, value);
+      if (!id) return unknown(field, "data category", value, p_.checked.data);
+      Access::data(request_) = *id;
+      return true;
+    }
+    if (field == "requester.kind") {
+      seen_kind_ = true;
+      auto id = find(p_.requester_ids, value);
+      if (!id) return unknown(field, "requester kind", value, p_.checked.requesters);
+      Access::requester(request_) = *id;
+      return true;
+    }
+    if (field == "action") {
+      seen_action_ = true;
+      auto id = find(p_.action_ids, value);
+      if (!id) return unknown(field, "action", value, p_.checked.actions);
+      Access::action(request_) = *id;
+      return true;
+    }
+    if (field == "context.purpose") {
+      auto id = find(p_.purpose_ids, value);
+      if (!id) return unknown(field, "purpose", value, p_.checked.purposes);
+      Access::purpose(request_) = static_cast<std::int32_t>(*id);
+      return true;
+    }
+    if (field == "data.id" || field == "requester.id") return true;
+    if (frames_.size() == 3 && frames_[0].key == "context" && frames_[1].key == "consent") {
+      auto id = find(p_.consent_ids, value);
+      if (!id) return unknown(field, "consent", value, p_.checked.consents);
+      detail::set_bit(Access::consent(request_), *id);
+      return true;
+    }
+    return wrong_type(
+        fmt::format("the string \"{}\"", value.size() > 40 ? value.substr(0, 40) + "..." : value));
+  }
+
+  bool start_object(std::size_t /*elements*/) override {
+    const std::uint32_t at = offset() - 1;
+    if (frames_.empty() && !seen_root_) {
+      seen_root_ = true;
+      root_at_ = at;
+      frames_.push_back({false, "", 0, {}});
+      return true;
+    }
+    const std::string field = path();
+    if (field == "data" || field == "requester" || field == "context") {
+      frames_.push_back({false, "", 0, {}});
+      return true;
+    }
+    return wrong_type("an object", at);
+  }
+  bool key(std::string& name) override {
+    Frame& frame = frames_.back();
+    if (std::find(frame.keys.begin(), frame.keys.end(), name) != frame.keys.end()) {
+      frame.key = name;
+      return fail(path(), name, "duplicate field", key_start());
+    }
+    frame.keys.push_back(name);
+    frame.key = name;
+    const std::string field = path();
+    static const std::vector<std::string> known = {
+        "data",    "requester",      "action",       "context",         "data.category",
+        "data.id", "requester.kind", "requester.id", "context.purpose", "context.consent"};
+    const bool fact = frames_.size() == 2 && frames_[0].key == "context";
+    if (!fact && std::find(known.begin(), known.end(), field) == known.end()) {
+      return fail(field, name, fmt::format("unknown field `{}`; {}", name, expected_fields()),
+                  key_start());
+    }
+    if (fact && name != "purpose" && name != "consent" && !find(p_.fact_ids, name)) {
+      return unknown(field, "fact", name, p_.checked.facts, key_start());
+    }
+    return true;
+  }
+  bool end_object() override {
+    frames_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t /*elements*/) override {
+    if (path() == "context.consent") {
+      frames_.push_back({true, "", 0, {}});
+      return true;
+    }
+    return wrong_type("an array", offset() - 1);
+  }
+  bool end_array() override {
+    frames_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& ex) override {
+    std::string message = ex.what();
+    // Keep nlohmann's explanation, without its exception id and its own position.
+    const std::size_t colon = message.find(": ");
+    if (message.starts_with("[json.exception") && colon != std::string::npos) {
+      message = message.substr(colon + 2);
+    }
+    if (message.starts_with("syntax error while ")) message = message.substr(19);
+    std::uint32_t at = static_cast<std::uint32_t>(position > 0 ? position - 1 : 0);
+    fail("", "", fmt::format("invalid JSON: {}", message), at);
+    return false;
+  }
+
+ private:
+  struct Frame {
+    bool array;
+    std::string key;    // current key (objects)
+    std::size_t index;  // next index (arrays)
+    std::vector<std::string> keys;
+  };
+
+  std::uint32_t offset() const { return static_cast<std::uint32_t>(reached_ - text_.data()); }
+
+  // Where the value just read starts: back over any lookahead, then over the token.
+  std::uint32_t value_start() const {
+    std::size_t j = offset();
+    while (j > 0 && (text_[j - 1] == ' ' || text_[j - 1] == '\n' || text_[j - 1] == '\r' ||
+                     text_[j - 1] == '\t' || text_[j - 1] == ',' || text_[j - 1] == '}' ||
+                     text_[j - 1] == ']'))
+      --j;
+    if (j > 0 && text_[j - 1] == '"') {
+      std::size_t i = j - 1;
+      while (i > 0) {
+        --i;
+        if (text_[i] != '"') continue;
+        std::size_t slashes = 0;
+        while (i >= slashes + 1 && text_[i - slashes - 1] == '\\')
+          ++slashes;
+        if (slashes % 2 == 0) return static_cast<std::uint32_t>(i);
+      }
+      return 0;
+    }
+    while (j > 0 && (std::isalnum(static_cast<unsigned char>(text_[j - 1])) ||
+                     text_[j - 1] == '.' || text_[j - 1] == '-' || text_[j - 1] == '+'))
+      --j;
+    return static_cast<std::uint32_t>(j);
+  }
+  std::uint32_t key_start() const { return value_start(); }
+
+  std::string path() {
+    std::string out;
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (f.array) {
+        out += fmt::format("[{}]", f.index);
+      } else if (i > 0 || !f.key.empty()) {
+        if (!out.empty()) out += '.';
+        out += f.key;
+      }
+    }
+    return out;
+  }
+
+  bool number() {
+    return path() == "data.id" || path() == "requester.id" ? true : wrong_type("a number");
+  }
+
+  bool wrong_type(const std::string& found, std::optional<std::uint32_t> at = {}) {
+    const std::string field = path();
+    std::string wanted = "a value";
+    if (field == "data.category" || field == "requester.kind" || field == "action" ||
+        field == "context.purpose" || field.starts_with("context.consent[")) {
+      wanted = "a string";
+    } else if (field == "data" || field == "requester" || field == "context") {
+      wanted = "an object";
+    } else if (field == "context.consent") {
+      wanted = "an array of consent ids";
+    } else if (frames_.size() == 2 && frames_[0].key == "context") {
+      wanted = "true or false";
+    } else if (field == "data.id" || field == "requester.id") {
+      wanted = "a string";
+    } else if (field.empty()) {
+      wanted = "an object";
+    }
+    return fail(field, "", fmt::format("expected {}, found {}", wanted, found),
+                at ? *at : value_start());
+  }
+
+  bool unknown(const std::string& field, std::string_view kind, const std::string& name,
+               const std::vector<dsl::Term>& terms, std::optional<std::uint32_t> at = {}) {
+    RequestError e = unknown_name(field, kind, name, terms);
+    e.position = line_column(text_, at ? *at : value_start());
+    error_ = std::move(e);
+    return false;
+  }
+
+  bool fail(std::string field, std::string name, std::string message, std::uint32_t at) {
+    error_ =
+        RequestError{std::move(field), std::move(name), std::move(message), line_column(text_, at)};
+    return false;
+  }
+
+  std::string expected_fields() const {
+    if (frames_.size() == 1) return "a request has `data`, `requester`, `action` and `context`";
+    if (frames_[0].key == "data") return "`data` has `category` and `id`";
+    if (frames_[0].key == "requester") return "`requester` has `kind` and `id`";
+    return "";
+  }
+
+  const PolicyImpl& p_;
+  std::string_view text_;
+  const char* reached_;
+  ResolvedRequest request_;
+  std::optional<RequestError> error_;
+  std::vector<Frame> frames_;
+  bool seen_root_ = false;
+  std::uint32_t root_at_ = 0;
+  bool seen_category_ = false;
+  bool seen_kind_ = false;
+  bool seen_action_ = false;
+};
+
+// Advances array indices after each element, so error paths read `context.consent[2]`.
+class IndexedReader final : public nlohmann::json_sax<json> {
+ public:
+  explicit IndexedReader(RequestReader& inner) : r_(inner) {}
+  bool null() override { return step(r_.null()); }
+  bool boolean(bool v) override { return step(r_.boolean(v)); }
+  bool number_integer(json::number_integer_t v) override { return step(r_.number_integer(v)); }
+  bool number_unsigned(json::number_unsigned_t v) override { return step(r_.number_unsigned(v)); }
+  bool number_float(json::number_float_t v, const std::string& s) override {
+    return step(r_.number_float(v, s));
+  }
+  bool string(std::string& v) override { return step(r_.string(v)); }
+  bool binary(json::binary_t& v) override { return step(r_.binary(v)); }
+  bool start_object(std::size_t n) override { return r_.start_object(n); }
+  bool key(std::string& k) override { return r_.key(k); }
+  bool end_object() override { return step(r_.end_object()); }
+  bool start_array(std::size_t n) override { return r_.start_array(n); }
+  bool end_array() override { return step(r_.end_array()); }
+  bool parse_error(std::size_t p, const std::string& t,
+                   const nlohmann::detail::exception& e) override {
+    return r_.parse_error(p, t, e);
+  }
+
+ private:
+  bool step(bool ok) {
+    if (ok) r_.next_element();
+    return ok;
+  }
+  RequestReader& r_;
+};
+
+}  // namespace
+
+Result<ResolvedRequest, RequestError> Policy::decode(std::string_view json_text) const {
+  if (!impl_) return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
+  if (json_text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return Failure{RequestError{"", "", "the request is empty", LineColumn{1, 1}}};
+  }
+  RequestReader reader(*impl_, json_text);
+  IndexedReader indexed(reader);
+  const char* const begin = json_text.data();
+  const char* const end = begin + json_text.size();
+  const bool ok = json::sax_parse(TrackedIterator(begin, reader.reached()),
+                                  TrackedIterator(end, nullptr), &indexed);
+  if (!ok && !reader.error()) {
+    return Failure{RequestError{"", "", "invalid JSON", std::nullopt}};
+  }
+  reader.finish();
+  if (reader.error()) return Failure{std::move(*reader.error())};
+  return std::move(reader.request());
+}
+
+}  // namespace clause

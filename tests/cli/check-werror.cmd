@@ -1,0 +1,1 @@
+check --werror tests/cli/uncited.policy

@@ -1,0 +1,1 @@
+eval --policy tests/cli/broken.policy policies/examples/01-counterparty-contact-during-transaction.json

@@ -1,0 +1,159 @@
+// Check stage: names resolve, trees are built, and every mistake is reported with its
+// place, its related places and a fix where one can be guessed.
+#include "clause/dsl/check.hpp"
+#include "clause/dsl/parse.hpp"
+#include "support.hpp"
+
+namespace clause::test {
+namespace {
+
+const char* const header = R"(policy "p" version "1"
+clause "1" "one"
+clause "2" "two"
+data info
+data contact under info
+data secret under contact
+requester company
+requester partner under company
+action read, write
+purpose service, marketing
+fact active
+consent ok
+)";
+
+dsl::CheckResult check_text(const std::string& rules) {
+  const auto parsed = dsl::parse(SourceFile{"t.policy", std::string(header) + rules});
+  REQUIRE(parsed.diagnostics.empty());
+  return dsl::check(parsed.policy);
+}
+
+std::vector<Diagnostic> errors_of(const dsl::CheckResult& r) {
+  std::vector<Diagnostic> out;
+  for (const auto& d : r.diagnostics) {
+    if (d.severity == Severity::error) out.push_back(d);
+  }
+  return out;
+}
+
+TEST_CASE("a valid policy resolves every name", "[check]") {
+  const auto r = check_text(
+      "allow read of contact by partner when active cites \"1\"\n"
+      "deny write cites \"2\"\n");
+  REQUIRE(r.policy);
+  CHECK(r.diagnostics.empty());
+  const dsl::CheckedPolicy& p = *r.policy;
+  REQUIRE(p.rules.size() == 2);
+  CHECK(p.rules[0].id == "1/1");
+  CHECK(p.rules[1].id == "2/1");
+  CHECK(p.rules[1].data.any);
+  // Preorder intervals: info covers contact and secret; contact covers secret.
+  CHECK(p.data[0].last - p.data[0].first == 3);
+  CHECK(p.data[2].first >= p.data[1].first);
+  CHECK(p.data[2].first < p.data[1].last);
+}
+
+TEST_CASE("unknown names are reported with a suggestion", "[check]") {
+  const auto r = check_text("allow raed of contcat by partner when actve cites \"1\"\n");
+  const auto errors = errors_of(r);
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0].message == "unknown action `raed`");
+  CHECK(errors[0].help == "did you mean `read`?");
+  CHECK(errors[1].message == "unknown data category `contcat`");
+  CHECK(errors[1].help == "did you mean `contact`?");
+  CHECK(errors[2].message == "unknown fact `actve`");
+  CHECK_FALSE(r.policy);
+}
+
+TEST_CASE("a name of the wrong kind says what it is", "[check]") {
+  const auto errors = errors_of(check_text("allow read of partner cites \"1\"\n"));
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].code == "E212");
+  CHECK(errors[0].message == "`partner` is a requester kind, but `of` takes a data category");
+  REQUIRE(errors[0].notes.size() == 1);
+}
+
+TEST_CASE("duplicates point at the first declaration", "[check]") {
+  const auto errors =
+      errors_of(check_text("data contact\nclause \"1\" \"again\"\n"
+                           "r: allow read cites \"1\"\nr: deny read cites \"1\"\n"));
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0].code == "E210");
+  CHECK(errors[1].code == "E203");
+  CHECK(errors[2].code == "E230");
+  for (const auto& e : errors)
+    CHECK(e.notes.size() == 1);
+}
+
+TEST_CASE("a cycle in a hierarchy is reported once", "[check]") {
+  const auto parsed = dsl::parse(SourceFile{"t", R"(policy "p" version "1"
+data a under c
+data b under a
+data c under b
+)"});
+  const auto r = dsl::check(parsed.policy);
+  REQUIRE(errors_of(r).size() == 1);
+  CHECK(errors_of(r)[0].code == "E213");
+  CHECK_THAT(errors_of(r)[0].message, Catch::Contains("is its own ancestor"));
+}
+
+TEST_CASE("citations must name declared clauses", "[check]") {
+  const auto errors = errors_of(check_text("allow read cites \"3\"\n"));
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].code == "E220");
+  CHECK(errors[0].message == "cites undeclared clause `3`");
+}
+
+TEST_CASE("only deny may cite the fail-closed clause", "[check]") {
+  const auto errors = errors_of(check_text("allow read cites \"default\"\n"));
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].code == "E221");
+}
+
+TEST_CASE("a policy without a header is an error", "[check]") {
+  const auto r = dsl::check(dsl::parse(SourceFile{"t", "action read\n"}).policy);
+  REQUIRE(errors_of(r).size() == 1);
+  CHECK(errors_of(r)[0].code == "E201");
+}
+
+TEST_CASE("clauses nothing cites are warned about", "[check]") {
+  const auto r = check_text("allow read cites \"1\"\n");
+  REQUIRE(r.policy);
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(r.diagnostics[0].severity == Severity::warning);
+  CHECK(r.diagnostics[0].code == "W001");
+  CHECK(r.diagnostics[0].message == "clause `2` is declared but nothing cites it");
+}
+
+TEST_CASE("every error is reported, not only the first", "[check]") {
+  const auto errors =
+      errors_of(check_text("allow a1 cites \"1\"\nallow a2 cites \"1\"\nallow a3 cites \"9\"\ndeny "
+                           "of zz cites \"1\"\n"));
+  CHECK(errors.size() == 5);
+}
+
+TEST_CASE("a purpose and a consent may share a name", "[check]") {
+  const auto parsed = dsl::parse(SourceFile{"t", R"(policy "p" version "1"
+clause "1" "one"
+action read
+purpose partner_marketing
+consent partner_marketing
+require consent partner_marketing for read when purpose is partner_marketing cites "1"
+)"});
+  const auto r = dsl::check(parsed.policy);
+  CHECK(errors_of(r).empty());
+}
+
+TEST_CASE("rendered diagnostics look like a compiler's", "[check][render]") {
+  const std::string text = std::string(header) + "allow read of contcat cites \"1\"\n";
+  const SourceFile file{"t.policy", text};
+  const auto r = dsl::check(dsl::parse(file).policy);
+  const std::string out = render_text(file, errors_of(r));
+  CHECK(out ==
+        "t.policy:13:15: error[E211]: unknown data category `contcat`\n"
+        "13 | allow read of contcat cites \"1\"\n"
+        "   |               ^^^^^^^\n"
+        "   = help: did you mean `contact`?\n");
+}
+
+}  // namespace
+}  // namespace clause::test

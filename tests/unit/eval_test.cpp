@@ -1,0 +1,338 @@
+// Evaluate stage: precedence, hierarchies, consent and fall-backs on small policies, and
+// the indexed evaluator held to the plain reference loop on random policies.
+#include <fmt/format.h>
+
+#include <functional>
+#include <random>
+
+#include "clause/json.hpp"
+#include "policy_impl.hpp"
+#include "support.hpp"
+
+namespace clause::test {
+namespace {
+
+const char* const vocabulary = R"(policy "t" version "1"
+clause "ex" "excluded"
+clause "no" "prohibited"
+clause "yes" "permitted"
+clause "ask" "ask first"
+clause "asked" "consent given"
+clause "fb" "fall-back"
+data info
+data contact under info
+data secret under contact
+data outside
+requester company
+requester partner under company
+requester stranger
+action read, write
+purpose service, marketing
+fact active, urgent
+consent ok cites "asked"
+consent other
+)";
+
+Request rq(std::string data, std::string requester, std::string action) {
+  Request r;
+  r.data = std::move(data);
+  r.requester = std::move(requester);
+  r.requester_id = "x";
+  r.action = std::move(action);
+  return r;
+}
+
+Request with_facts(Request r, std::vector<std::string> facts) {
+  r.facts = std::move(facts);
+  return r;
+}
+
+Policy policy_with(const std::string& rules) {
+  return must_compile(vocabulary + rules);
+}
+
+Decision decide(const Policy& p, Request r) {
+  if (r.requester_id.empty()) r.requester_id = "x";
+  return p.evaluate(r);
+}
+
+TEST_CASE("precedence: exclusion, prohibition, permission, consent, fall-back", "[eval]") {
+  const Policy p = policy_with(R"(
+exclude outside cites "ex"
+allow read of any by any cites "yes"
+deny read of secret by any cites "no"
+require consent ok for read of any by any cites "ask"
+deny read of outside by any cites "no"
+otherwise allow write of info by company cites "fb"
+otherwise deny cites "default"
+)");
+  CHECK(decide(p, rq("outside", "company", "read")).clause == "ex");
+  const Decision prohibited = decide(p, rq("secret", "company", "read"));
+  CHECK(prohibited.effect == Effect::deny);
+  CHECK(prohibited.clause == "no");
+  const Decision permitted = decide(p, rq("contact", "company", "read"));
+  CHECK(permitted.effect == Effect::allow);
+  CHECK(permitted.clause == "yes");
+  CHECK(permitted.rule == "yes/1");
+  const Decision fallback = decide(p, rq("contact", "partner", "write"));
+  CHECK(fallback.effect == Effect::allow);
+  CHECK(fallback.clause == "fb");
+  const Decision none = decide(p, rq("outside", "stranger", "write"));
+  CHECK(none.effect == Effect::allow);  // excluded data is outside the policy
+  const Decision deny = decide(p, rq("info", "stranger", "write"));
+  CHECK(deny.effect == Effect::deny);
+  CHECK(deny.clause == "default");
+  CHECK(deny.rule == "default/1");
+}
+
+TEST_CASE("a permission outranks a consent requirement", "[eval]") {
+  const Policy p = policy_with(R"(
+require consent ok for read cites "ask"
+allow read by partner cites "yes"
+)");
+  CHECK(decide(p, rq("info", "partner", "read")).effect == Effect::allow);
+  const Decision ask = decide(p, rq("info", "company", "read"));
+  CHECK(ask.effect == Effect::require_consent);
+  CHECK(ask.consent == "ok");
+  CHECK(ask.clause == "ask");
+}
+
+TEST_CASE("a granted consent allows, citing the consent's clause when it has one", "[eval]") {
+  const Policy p = policy_with(R"(
+require consent ok for read cites "ask"
+require consent other for write cites "ask"
+)");
+  Request r = rq("info", "company", "read");
+  r.consent = {"ok"};
+  const Decision met = decide(p, r);
+  CHECK(met.effect == Effect::allow);
+  CHECK(met.clause == "asked");
+  CHECK(met.consent.empty());
+  Request w = rq("info", "company", "write");
+  w.consent = {"other"};
+  CHECK(decide(p, w).clause == "ask");  // `other` declares no clause of its own
+  w.consent = {"ok"};
+  CHECK(decide(p, w).effect == Effect::require_consent);  // the wrong consent
+}
+
+TEST_CASE("every matching consent requirement must be met", "[eval]") {
+  const Policy p = policy_with(R"(
+require consent ok for read cites "ask"
+require consent other for read by partner cites "ask"
+)");
+  Request r = rq("info", "partner", "read");
+  r.consent = {"ok"};
+  const Decision second = decide(p, r);
+  CHECK(second.effect == Effect::require_consent);
+  CHECK(second.consent == "other");
+  r.consent = {"ok", "other"};
+  const Decision both = decide(p, r);
+  CHECK(both.effect == Effect::allow);
+  CHECK(both.rule == "ask/1");  // the first requirement is cited
+}
+
+TEST_CASE("a rule about a parent covers its descendants, never the reverse", "[eval]") {
+  const Policy p = policy_with(R"(
+allow read of contact by company cites "yes"
+)");
+  CHECK(decide(p, rq("secret", "partner", "read")).effect == Effect::allow);
+  CHECK(decide(p, rq("contact", "company", "read")).effect == Effect::allow);
+  CHECK(decide(p, rq("info", "company", "read")).effect == Effect::deny);
+  CHECK(decide(p, rq("contact", "stranger", "read")).effect == Effect::deny);
+}
+
+TEST_CASE("conditions read facts, purpose and consent", "[eval]") {
+  const Policy p = policy_with(R"(
+allow read when purpose in (service, marketing) and not urgent cites "yes"
+allow write when active or consent other cites "yes"
+)");
+  Request r = rq("info", "company", "read");
+  CHECK(decide(p, r).effect == Effect::deny);  // no purpose
+  r.purpose = "marketing";
+  CHECK(decide(p, r).effect == Effect::allow);
+  r.facts = {"urgent"};
+  CHECK(decide(p, r).effect == Effect::deny);
+  Request w = rq("info", "company", "write");
+  CHECK(decide(p, w).effect == Effect::deny);
+  w.consent = {"other"};
+  CHECK(decide(p, w).effect == Effect::allow);
+}
+
+TEST_CASE("within a tier the first rule in the file decides", "[eval]") {
+  const Policy p = policy_with(R"(
+first: allow read cites "yes"
+second: allow read of contact cites "yes"
+)");
+  CHECK(decide(p, rq("contact", "company", "read")).rule == "first");
+}
+
+TEST_CASE("an invalid request is denied, citing default, with the field named", "[eval]") {
+  const Policy p = policy_with("allow read cites \"yes\"\n");
+  const Decision d = decide(p, rq("nosuch", "company", "read"));
+  CHECK(d.effect == Effect::deny);
+  CHECK(d.clause == "default");
+  CHECK(d.error == "data.category: unknown data category `nosuch`");
+  CHECK(decide(p, rq("info", "company", "")).error == "action: missing");
+  Request bad_fact = rq("info", "company", "read");
+  bad_fact.facts = {"activ"};
+  CHECK(decide(p, bad_fact).error ==
+        "context.facts[0]: unknown fact `activ`; did you mean `active`?");
+}
+
+TEST_CASE("a request resolved against another policy is refused", "[eval]") {
+  const Policy a = policy_with("allow read cites \"yes\"\n");
+  const Policy b = policy_with("allow read cites \"yes\"\n");
+  auto resolved = a.resolve(rq("info", "company", "read"));
+  REQUIRE(resolved);
+  CHECK(a.evaluate(*resolved).effect == Effect::allow);
+  const Decision d = b.evaluate(*resolved);
+  CHECK(d.effect == Effect::deny);
+  CHECK_FALSE(d.error.empty());
+  CHECK(Policy{}.evaluate(*resolved).effect == Effect::deny);
+  CHECK(a.evaluate(ResolvedRequest{}).effect == Effect::deny);
+}
+
+TEST_CASE("a trace lists every rule and why it matched or not", "[eval][trace]") {
+  const Policy p = policy_with(R"(
+deny read of secret cites "no"
+allow read when active cites "yes"
+allow read when urgent cites "yes"
+allow write cites "yes"
+)");
+  const Decision d =
+      p.evaluate(*p.resolve(with_facts(rq("contact", "company", "read"), {"urgent"})),
+                 EvalOptions{.trace = true});
+  REQUIRE(d.trace.size() == 4);
+  CHECK(d.trace[0].outcome == Outcome::data_mismatch);
+  CHECK(d.trace[1].outcome == Outcome::condition_false);
+  CHECK(d.trace[1].detail == "`active` is false");
+  CHECK(d.trace[2].outcome == Outcome::decided);
+  CHECK(d.trace[3].outcome == Outcome::action_mismatch);
+  CHECK(d.trace[2].position.line == 23);
+  const std::string json = to_json(d);
+  CHECK_THAT(json, Catch::Contains("\"trace\":[{\"rule\":\"no/1\""));
+  // Without trace, nothing is recorded.
+  CHECK(p.evaluate(*p.resolve(rq("contact", "company", "read"))).trace.empty());
+}
+
+TEST_CASE("decisions encode as one line of JSON", "[eval][json]") {
+  const Policy p = policy_with("require consent ok for read cites \"ask\"\n");
+  const Decision d = decide(p, rq("info", "company", "read"));
+  CHECK(to_json(d) ==
+        R"({"decision":"require-consent","clause":"ask","rule":"ask/1","consent":"ok",)"
+        R"("reason":"needs consent `ok`, by rule ask/1: require consent ok for read"})");
+  const Decision bad = decide(p, rq("zzz", "company", "read"));
+  CHECK(
+      to_json(bad) ==
+      R"({"decision":"deny","clause":"default","error":"data.category: unknown data category `zzz`"})");
+}
+
+// ---- the index against the reference loop, on random policies ----
+
+std::string random_policy(std::mt19937_64& rng, int rules) {
+  const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  std::string text = "policy \"r\" version \"1\"\nclause \"c\" \"words\"\n";
+  text += "clause \"m\" \"met\"\n";
+  const int data = 6 + pick(8);
+  const int requesters = 4 + pick(8);
+  for (int i = 0; i < data; ++i) {
+    text += "data d" + std::to_string(i);
+    if (i > 0 && pick(3) != 0) text += " under d" + std::to_string(pick(i));
+    text += "\n";
+  }
+  for (int i = 0; i < requesters; ++i) {
+    text += "requester r" + std::to_string(i);
+    if (i > 0 && pick(3) != 0) text += " under r" + std::to_string(pick(i));
+    text += "\n";
+  }
+  text += "action a0, a1, a2, a3\npurpose p0, p1, p2\nfact f0, f1, f2, f3\n";
+  text += "consent k0 cites \"m\"\nconsent k1\n";
+  const auto set = [&](const char* prefix, int n) {
+    if (pick(4) == 0) return std::string("any");
+    std::string s;
+    const int count = 1 + pick(2);
+    for (int i = 0; i < count; ++i)
+      s += (i ? ", " : "") + std::string(prefix) + std::to_string(pick(n));
+    return s;
+  };
+  std::function<std::string(int)> cond = [&](int depth) -> std::string {
+    switch (depth > 2 ? pick(3) : pick(7)) {
+      case 0:
+        return "f" + std::to_string(pick(4));
+      case 1:
+        return "purpose is p" + std::to_string(pick(3));
+      case 2:
+        return "consent k" + std::to_string(pick(2));
+      case 3:
+        return "not " + cond(depth + 1);
+      case 4:
+        return "(" + cond(depth + 1) + " and " + cond(depth + 1) + ")";
+      case 5:
+        return "(" + cond(depth + 1) + " or " + cond(depth + 1) + ")";
+      default:
+        return "purpose in (p0, p" + std::to_string(1 + pick(2)) + ")";
+    }
+  };
+  for (int i = 0; i < rules; ++i) {
+    const int kind = pick(10);
+    std::string rule;
+    if (kind == 0) {
+      rule = "exclude " + set("d", data);
+    } else {
+      if (kind == 9) rule = "otherwise ";
+      switch (pick(3)) {
+        case 0:
+          rule += "allow ";
+          break;
+        case 1:
+          rule += "deny ";
+          break;
+        default:
+          rule += "require consent k" + std::to_string(pick(2)) + " for ";
+          break;
+      }
+      rule += set("a", 4) + " of " + set("d", data) + " by " + set("r", requesters);
+      if (pick(2) == 0) rule += " when " + cond(0);
+    }
+    text += rule + " cites \"c\"\n";
+  }
+  return text;
+}
+
+TEST_CASE("the index agrees with the reference evaluator on random policies", "[eval][index]") {
+  std::mt19937_64 rng(42);
+  for (int round = 0; round < 200; ++round) {
+    const std::string text = random_policy(rng, 1 + static_cast<int>(rng() % 40));
+    const Policy p = must_compile(text);
+    const detail::PolicyImpl& impl = *detail::Access::impl(p);
+    for (int i = 0; i < 500; ++i) {
+      Request r;
+      r.data = impl.checked.data[rng() % impl.checked.data.size()].name;
+      r.requester = impl.checked.requesters[rng() % impl.checked.requesters.size()].name;
+      r.action = fmt::format("a{}", rng() % 4);
+      if (rng() % 4 != 0) r.purpose = fmt::format("p{}", rng() % 3);
+      for (int f = 0; f < 4; ++f) {
+        if (rng() % 2) r.facts.push_back(fmt::format("f{}", f));
+      }
+      for (int k = 0; k < 2; ++k) {
+        if (rng() % 2) r.consent.push_back(fmt::format("k{}", k));
+      }
+      const auto resolved = p.resolve(r);
+      REQUIRE(resolved);
+      const Decision fast = p.evaluate(*resolved);
+      const detail::ReferenceVerdict slow = detail::reference_evaluate(impl, *resolved, nullptr);
+      INFO(text);
+      INFO("request: " << r.data << " " << r.requester << " " << r.action);
+      REQUIRE(fast.effect == slow.effect);
+      REQUIRE(fast.clause == impl.clause_id(slow.clause));
+      const std::string_view slow_rule =
+          slow.rule >= 0
+              ? std::string_view(impl.checked.rules[static_cast<std::size_t>(slow.rule)].id)
+              : std::string_view();
+      REQUIRE(fast.rule == slow_rule);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace clause::test

@@ -1,0 +1,108 @@
+// Requests as JSON: what decodes, and for what does not, the field, the name and the
+// position in the error.
+#include "support.hpp"
+
+namespace clause::test {
+namespace {
+
+const std::string good =
+    R"({"data":{"category":"contact_info","id":"d-1"},"requester":{"kind":"counterparty","id":"u-42"},)"
+    R"("action":"access","context":{"purpose":"service","consent":["third_party_disclosure"],)"
+    R"("in_transaction":true,"encrypted":false}})";
+
+TEST_CASE("a well-formed request decodes and decides", "[request]") {
+  const Policy& p = privacy_policy();
+  const Decision d = p.evaluate_json(good);
+  CHECK(d.error.empty());
+  CHECK(d.effect == Effect::allow);
+  CHECK(d.clause == "6.b");
+}
+
+TEST_CASE("the context and requester id may be left out; purpose may be null", "[request]") {
+  const Policy& p = privacy_policy();
+  CHECK(p.evaluate_json(R"({"data":{"category":"usage_info"},"requester":{"kind":"the_software"},)"
+                        R"("action":"collect"})")
+            .clause == "1.b");
+  CHECK(p.evaluate_json(R"({"data":{"category":"usage_info"},"requester":{"kind":"the_software"},)"
+                        R"("action":"use","context":{"purpose":null}})")
+            .clause == "default");
+}
+
+struct BadRow {
+  const char* json;
+  const char* error;
+};
+
+TEST_CASE("bad requests are denied with the field, the name and the position", "[request]") {
+  const BadRow rows[] = {
+      {R"({"data":{"category":"contct_info"},"requester":{"kind":"user"},"action":"access"})",
+       "data.category: unknown data category `contct_info`; did you mean `contact_info`? (at "
+       "1:21)"},
+      {R"({"data":{"category":"contact_info"},"requester":{"kind":"usr"},"action":"access"})",
+       "requester.kind: unknown requester kind `usr`; did you mean `user`? (at 1:57)"},
+      {R"({"data":{"category":"contact_info"},"requester":{"kind":"user"},"action":"peek"})",
+       "action: unknown action `peek` (at 1:74)"},
+      {R"({"data":{"category":"contact_info"},"requester":{"kind":"user"},"action":"access",)"
+       R"("context":{"purpose":"fun"}})",
+       "context.purpose: unknown purpose `fun` (at 1:104)"},
+      {R"({"data":{"category":"contact_info"},"requester":{"kind":"user"},"action":"access",)"
+       R"("context":{"consent":["third_party_disclosure","nope"]}})",
+       "context.consent[1]: unknown consent `nope` (at 1:130)"},
+      {R"({"data":{"category":"contact_info"},"requester":{"kind":"user"},"action":"access",)"
+       R"("context":{"encrypt":true}})",
+       "context.encrypt: unknown fact `encrypt`; did you mean `encrypted`? (at 1:94)"},
+      {R"({"data":{"category":"contact_info"},"requester":{"kind":"user"},"action":"access",)"
+       R"("context":{"encrypted":"yes"}})",
+       "context.encrypted: expected true or false, found the string \"yes\" (at 1:106)"},
+      {R"({"data":{"category":"contact_info"},"requester":{"kind":"user"},"action":7})",
+       "action: expected a string, found a number (at 1:74)"},
+      {R"({"data":{"category":"contact_info"},"requester":{"kind":"user"}})",
+       "action: missing field: the action is required (at 1:1)"},
+      {R"({"requester":{"kind":"user"},"action":"access"})",
+       "data.category: missing field: the data's category is required (at 1:1)"},
+      {R"({"data":{"category":"contact_info"},"data":{"category":"contact_info"}})",
+       "data: duplicate field (at 1:37)"},
+      {R"({"data":{"category":"contact_info","owner":"x"}})",
+       "data.owner: unknown field `owner`; `data` has `category` and `id` (at 1:36)"},
+      {R"({"data":{"category":["contact_info"]}})",
+       "data.category: expected a string, found an array (at 1:21)"},
+      {R"({"data":{"category":"contact_info"})",
+       "invalid JSON: parsing object - unexpected end of input; expected '}' (at 1:36)"},
+      {R"([1,2])", "expected an object, found an array (at 1:1)"},
+      {"", "the request is empty (at 1:1)"},
+      {"{\"data\": tru}",
+       "invalid JSON: parsing value - invalid literal; last read: '\"data\": tru}' (at 1:13)"},
+  };
+  const Policy& p = privacy_policy();
+  for (const BadRow& row : rows) {
+    INFO(row.json);
+    const Decision d = p.evaluate_json(row.json);
+    CHECK(d.effect == Effect::deny);
+    CHECK(d.clause == "default");
+    CHECK(d.error == row.error);
+  }
+}
+
+TEST_CASE("hostile JSON is refused without a crash", "[request][limits]") {
+  const Policy& p = privacy_policy();
+  std::string deep(100000, '[');
+  CHECK_FALSE(p.evaluate_json(deep).error.empty());
+  std::string deep_object = R"({"data":)";
+  for (int i = 0; i < 100000; ++i)
+    deep_object += R"({"category":)";
+  CHECK_FALSE(p.evaluate_json(deep_object).error.empty());
+  const std::string huge = R"({"data":{"category":")" + std::string(10'000'000, 'x') + R"("}})";
+  CHECK_THAT(p.evaluate_json(huge).error, Catch::Contains("unknown data category"));
+  CHECK_FALSE(p.evaluate_json("{\"data\":{\"category\":\"\xff\xfe\"}}").error.empty());
+  std::mt19937 rng(3);
+  for (int i = 0; i < 5000; ++i) {
+    std::string junk = good;
+    for (int k = 0; k < 3; ++k)
+      junk[rng() % junk.size()] = static_cast<char>(rng() % 256);
+    const Decision d = p.evaluate_json(junk);
+    if (!d.error.empty()) CHECK(d.effect == Effect::deny);
+  }
+}
+
+}  // namespace
+}  // namespace clause::test

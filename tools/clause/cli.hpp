@@ -1,0 +1,43 @@
+// The command line: a small argument reader and the commands of the `clause` tool.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace clause::cli {
+
+/// Exit codes shared by every command.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failed = 1;         // the policy has errors, or a check failed
+inline constexpr int exit_invalid_input = 2;  // some request could not be decided
+inline constexpr int exit_usage = 64;         // the command line itself is wrong
+
+/// Reads `--flag`, `--option value`, `--option=value` and positional arguments, and
+/// rejects anything a command does not know.
+class Args {
+ public:
+  Args(std::vector<std::string> args, std::vector<std::string> flags,
+       std::vector<std::string> options);
+
+  /// Gives the first error in the command line, if any.
+  [[nodiscard]] const std::optional<std::string>& error() const { return error_; }
+  [[nodiscard]] bool flag(std::string_view name) const;
+  [[nodiscard]] std::optional<std::string> option(std::string_view name) const;
+  [[nodiscard]] const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> given_;
+  std::vector<std::string> positional_;
+  std::optional<std::string> error_;
+};
+
+/// Runs one command; each returns its exit code.
+int run_check(const std::vector<std::string>& args);
+int run_eval(const std::vector<std::string>& args);
+
+/// The help text of a command, or of the whole tool for "".
+std::string_view help_text(std::string_view command);
+
+}  // namespace clause::cli

@@ -1,0 +1,292 @@
+// The commands `check` and `eval`.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "clause/clause.hpp"
+#include "clause/json.hpp"
+#include "cli.hpp"
+#include "policy_impl.hpp"
+
+namespace clause::cli {
+namespace {
+
+int usage_error(std::string_view command, std::string_view message) {
+  fmt::print(stderr, "clause {}: {}\nrun `clause {} --help` for usage\n", command, message,
+             command);
+  return exit_usage;
+}
+
+bool wants_help(const std::vector<std::string>& args) {
+  return std::find(args.begin(), args.end(), "--help") != args.end() ||
+         std::find(args.begin(), args.end(), "-h") != args.end();
+}
+
+// Reads a policy and compiles it, printing diagnostics; empty when it has errors.
+std::optional<Policy> load_policy(const std::string& path, bool json_diagnostics = false) {
+  auto source = read_source(path);
+  if (!source) {
+    fmt::print(stderr, "clause: error: {}\n", source.error());
+    return std::nullopt;
+  }
+  auto policy = compile(*source);
+  if (!policy) {
+    const std::string out = json_diagnostics ? render_json(*source, policy.error()) + "\n"
+                                             : render_text(*source, policy.error());
+    std::fputs(out.c_str(), json_diagnostics ? stdout : stderr);
+    if (!json_diagnostics) {
+      std::size_t errors = 0;
+      for (const Diagnostic& d : policy.error())
+        errors += d.severity == Severity::error ? 1 : 0;
+      fmt::print(stderr, "{}: {} error{}\n", path, errors, errors == 1 ? "" : "s");
+    }
+    return std::nullopt;
+  }
+  return std::move(*policy);
+}
+
+std::optional<std::string> read_all(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream s;
+    s << std::cin.rdbuf();
+    return std::move(s).str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return std::move(s).str();
+}
+
+// Wraps words at `width` columns, each line after `indent`.
+std::string wrap(std::string_view text, std::size_t indent, std::size_t width) {
+  std::string out;
+  std::size_t column = indent;
+  std::istringstream words{std::string(text)};
+  std::string word;
+  bool first = true;
+  while (words >> word) {
+    if (!first && column + 1 + word.size() > width) {
+      out += '\n';
+      out += std::string(indent, ' ');
+      column = indent;
+    } else if (!first) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    first = false;
+  }
+  return out;
+}
+
+// One decision for people: the request, the answer, the clause and its words.
+std::string text_decision(const Policy& policy, std::string_view label, std::string_view json_text,
+                          const Decision& d) {
+  std::string out = fmt::format("{}\n", label);
+  const auto request = nlohmann::json::parse(json_text, nullptr, false);
+  if (!request.is_discarded() && request.is_object()) {
+    const auto name = [&](const char* a, const char* b) -> std::string {
+      if (!request.contains(a)) return "?";
+      const auto& v = b ? request[a].value(b, nlohmann::json()) : request[a];
+      return v.is_string() ? v.get<std::string>() : "?";
+    };
+    std::string purpose;
+    std::string facts;
+    std::string consent;
+    if (request.contains("context") && request["context"].is_object()) {
+      for (const auto& [key, value] : request["context"].items()) {
+        if (key == "purpose" && value.is_string()) purpose = value.get<std::string>();
+        if (value.is_boolean() && value.get<bool>()) facts += (facts.empty() ? "" : ", ") + key;
+        if (key == "consent" && value.is_array()) {
+          for (const auto& c : value) {
+            if (c.is_string()) consent += (consent.empty() ? "" : ", ") + c.get<std::string>();
+          }
+        }
+      }
+    }
+    out += fmt::format("  request   {} wants to {} {}\n", name("requester", "kind"),
+                       name("action", nullptr), name("data", "category"));
+    out += fmt::format("  context   purpose {}; facts {}; consent {}\n",
+                       purpose.empty() ? "none" : purpose, facts.empty() ? "none" : facts,
+                       consent.empty() ? "none" : consent);
+  }
+  out += fmt::format("  decision  {}", to_string(d.effect));
+  if (d.effect == Effect::require_consent) out += fmt::format(" (consent `{}`)", d.consent);
+  out += '\n';
+  out += fmt::format("  clause    {}: \"{}\"\n", d.clause,
+                     wrap(policy.clause_words(d.clause), 15, 96));
+  if (!d.rule.empty()) {
+    out += fmt::format("  rule      {}", d.rule);
+    if (const detail::PolicyImpl* impl = detail::Access::impl(policy)) {
+      for (const dsl::CheckedRule& r : impl->checked.rules) {
+        if (r.id != d.rule) continue;
+        const LineColumn at = line_column(impl->source.text, r.span.begin);
+        out += fmt::format(" at {}:{}:{}", impl->source.name, at.line, at.column);
+      }
+    }
+    out += '\n';
+  }
+  if (!d.error.empty()) out += fmt::format("  error     {}\n", d.error);
+  out += fmt::format("  reason    {}\n", wrap(d.reason, 12, 96));
+  if (!d.trace.empty()) {
+    out += "  trace\n";
+    for (const TraceStep& s : d.trace) {
+      out += fmt::format("    {:<24} {:<12} {:<30} line {}{}\n", s.rule, to_string(s.tier),
+                         to_string(s.outcome), s.position.line,
+                         s.detail.empty() ? "" : ": " + s.detail);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_check(const std::vector<std::string>& argv) {
+  if (wants_help(argv)) {
+    std::fputs(std::string(help_text("check")).c_str(), stdout);
+    return exit_ok;
+  }
+  Args args(argv, {"werror"}, {"format"});
+  if (args.error()) return usage_error("check", *args.error());
+  if (args.positional().size() != 1) return usage_error("check", "expected one policy file");
+  const std::string format = args.option("format").value_or("text");
+  if (format != "text" && format != "json") {
+    return usage_error("check", "--format takes `text` or `json`");
+  }
+  const std::string& path = args.positional()[0];
+  auto source = read_source(path);
+  if (!source) {
+    fmt::print(stderr, "clause: error: {}\n", source.error());
+    return exit_failed;
+  }
+  auto policy = compile(*source);
+  std::vector<Diagnostic> diagnostics;
+  if (policy) {
+    diagnostics.assign(policy->warnings().begin(), policy->warnings().end());
+  } else {
+    diagnostics = policy.error();
+  }
+  std::size_t errors = 0;
+  std::size_t warnings = 0;
+  for (const Diagnostic& d : diagnostics) {
+    (d.severity == Severity::error ? errors : warnings) += 1;
+  }
+  if (format == "json") {
+    fmt::print("{}\n", render_json(*source, diagnostics));
+  } else {
+    std::fputs(render_text(*source, diagnostics).c_str(), stderr);
+    if (errors + warnings > 0) {
+      fmt::print(stderr, "{}: {} error{}, {} warning{}\n", path, errors, errors == 1 ? "" : "s",
+                 warnings, warnings == 1 ? "" : "s");
+    }
+  }
+  const bool failed = errors > 0 || (args.flag("werror") && warnings > 0);
+  return failed ? exit_failed : exit_ok;
+}
+
+int run_eval(const std::vector<std::string>& argv) {
+  if (wants_help(argv)) {
+    std::fputs(std::string(help_text("eval")).c_str(), stdout);
+    return exit_ok;
+  }
+  Args args(argv, {"jsonl", "explain"}, {"policy", "format"});
+  if (args.error()) return usage_error("eval", *args.error());
+  const auto policy_path = args.option("policy");
+  if (!policy_path) return usage_error("eval", "--policy FILE is required");
+  const std::string format = args.option("format").value_or("json");
+  if (format != "text" && format != "json") {
+    return usage_error("eval", "--format takes `json` or `text`");
+  }
+  const bool jsonl = args.flag("jsonl");
+  std::vector<std::string> inputs = args.positional();
+  if (inputs.empty()) inputs.push_back("-");
+  if (jsonl && inputs.size() != 1) return usage_error("eval", "--jsonl reads one FILE or `-`");
+
+  const std::optional<Policy> policy = load_policy(*policy_path);
+  if (!policy) return exit_failed;
+  const EvalOptions options{.trace = args.flag("explain")};
+
+  bool all_valid = true;
+  std::string out;
+  const auto emit = [&](std::string_view label, std::string_view text, Decision d) {
+    all_valid = all_valid && d.error.empty();
+    if (format == "text") {
+      out += text_decision(*policy, label, text, d);
+      out += '\n';
+    } else {
+      append_json(out, d);
+      out += '\n';
+    }
+    if (out.size() > (1U << 16)) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
+    }
+  };
+
+  if (jsonl) {
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (inputs[0] != "-") {
+      file.open(inputs[0], std::ios::binary);
+      if (!file) {
+        fmt::print(stderr, "clause: error: cannot open `{}`\n", inputs[0]);
+        return exit_failed;
+      }
+      in = &file;
+    }
+    std::string line;
+    std::size_t number = 0;
+    std::size_t invalid = 0;
+    while (std::getline(*in, line)) {
+      ++number;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      Decision d;
+      auto resolved = policy->decode(line);
+      if (resolved) {
+        d = policy->evaluate(*resolved, options);
+      } else {
+        RequestError e = std::move(resolved.error());
+        if (e.position) {
+          e.message += fmt::format(" (line {}, column {})", number, e.position->column);
+          e.position.reset();
+        } else {
+          e.message += fmt::format(" (line {})", number);
+        }
+        d = Decision{};
+        d.reason = "the request could not be decided";
+        d.error = e.to_string();
+        ++invalid;
+      }
+      emit(fmt::format("line {}", number), line, std::move(d));
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    if (invalid > 0) {
+      fmt::print(stderr, "clause eval: {} of {} request{} not valid and denied\n", invalid, number,
+                 number == 1 ? " was" : "s were");
+    }
+    return invalid > 0 ? exit_invalid_input : exit_ok;
+  }
+
+  for (const std::string& input : inputs) {
+    const auto text = read_all(input);
+    if (!text) {
+      Decision d;
+      d.reason = "the request could not be decided";
+      d.error = fmt::format("cannot read `{}`", input);
+      emit(input, "", std::move(d));
+      continue;
+    }
+    emit(input == "-" ? "stdin" : input, *text, policy->evaluate_json(*text, options));
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return all_valid ? exit_ok : exit_invalid_input;
+}
+
+}  // namespace clause::cli

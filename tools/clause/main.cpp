@@ -1,0 +1,31 @@
+// The `clause` command-line tool: dispatches to one command.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+
+int main(int argc, char** argv) {
+  try {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+      const std::string topic = args.size() > 1 && args[0] == "help" ? args[1] : "";
+      std::fputs(std::string(clause::cli::help_text(topic)).c_str(), stdout);
+      return args.empty() ? clause::cli::exit_usage : clause::cli::exit_ok;
+    }
+    if (args[0] == "--version") {
+      std::puts("clause 0.1.0");
+      return clause::cli::exit_ok;
+    }
+    const std::string command = args[0];
+    args.erase(args.begin());
+    if (command == "check") return clause::cli::run_check(args);
+    if (command == "eval") return clause::cli::run_eval(args);
+    std::fprintf(stderr, "clause: unknown command `%s`; run `clause --help`\n", command.c_str());
+    return clause::cli::exit_usage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "clause: internal error: %s\n", e.what());
+    return clause::cli::exit_failed;
+  }
+}
