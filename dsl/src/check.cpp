@@ -146,16 +146,19 @@ class Checker {
   void declare_clauses() {
     for (const ast::ClauseDecl& c : ast_.clauses) {
       if (c.id.value.empty()) {
-        error("E204", c.id.span, "a clause id cannot be empty");
+        error("E204", c.id.span, "a clause id cannot be empty").help =
+            "give the clause the id the document uses, such as `clause \"2.a\" \"...\"`";
         continue;
       }
       auto [it, fresh] = clause_index_.emplace(c.id.value, out_.clauses.size());
       if (!fresh) {
         Diagnostic& d =
             error("E203", c.id.span, fmt::format("clause `{}` is declared twice", c.id.value));
-        d.notes.push_back({out_.clauses[it->second].span, "first declared here"});
+        d.notes.push_back({clause_id_spans_[it->second], "first declared here"});
+        d.help = "give each clause its own id, or remove one of the two";
         continue;
       }
+      clause_id_spans_.push_back(c.id.span);
       out_.clauses.push_back({c.id.value, c.words.value, c.span, true});
     }
     auto it = clause_index_.find(std::string(default_clause_id));
@@ -212,9 +215,10 @@ class Checker {
       const ast::DeclKind found = other->second.kind;
       Diagnostic& d = error(
           "E212", name.span,
-          fmt::format("`{}` is {} {}, but {} takes {} {}", name.text, article(kind_noun(found)),
+          fmt::format("`{}` is {} {}, but {} must name {} {}", name.text, article(kind_noun(found)),
                       kind_noun(found), slot, article(kind_noun(kind)), kind_noun(kind)));
       d.notes.push_back({other->second.span, "declared here"});
+      d.help = wrong_kind_help(name.text, found, kind, slot);
       return std::nullopt;
     }
     {
@@ -231,6 +235,31 @@ class Checker {
       }
       return std::nullopt;
     }
+  }
+
+  // Suggests the way to write what the author most likely meant.
+  static std::string wrong_kind_help(const std::string& name, ast::DeclKind found,
+                                     ast::DeclKind wanted, std::string_view slot) {
+    using K = ast::DeclKind;
+    if (slot.find("condition") != std::string_view::npos) {
+      switch (found) {
+        case K::purpose:
+          return fmt::format("to test the purpose, write `purpose is {}`", name);
+        case K::consent:
+          return fmt::format("to test a granted consent, write `consent {}`", name);
+        case K::fact:
+          return fmt::format("to test the fact, write `{}` alone", name);
+        default:
+          break;
+      }
+    }
+    if (wanted == K::consent || wanted == K::purpose || wanted == K::fact) {
+      return fmt::format(
+          "names of different kinds may be the same: declare `{} {}` if you "
+          "meant one",
+          kind_keyword(wanted), name);
+    }
+    return fmt::format("name {} {} here", article(kind_noun(wanted)), kind_noun(wanted));
   }
 
   static std::string_view kind_keyword(ast::DeclKind kind) {
@@ -275,7 +304,14 @@ class Checker {
       if (!decl.parent) continue;
       const auto [kind, index] = decl_kind_index_[i];
       const auto slot =
-          fmt::format("`under` in {} {} declaration", article(kind_noun(kind)), kind_noun(kind));
+          fmt::format("the parent of {} {}", article(kind_noun(kind)), kind_noun(kind));
+      if (decl.parent->text == decl.name.text) {
+        Diagnostic& d =
+            error("E213", decl.parent->span,
+                  fmt::format("{} `{}` is declared under itself", kind_noun(kind), decl.name.text));
+        d.help = fmt::format("remove `under {}`", decl.name.text);
+        continue;
+      }
       if (auto parent = resolve(*decl.parent, kind, slot)) {
         terms(kind)[index].parent = static_cast<std::int32_t>(*parent);
       }
@@ -309,6 +345,9 @@ class Checker {
         Diagnostic& d = error(
             "E213", list[at].span,
             fmt::format("{} `{}` is its own ancestor: {}", kind_noun(kind), list[at].name, chain));
+        for (auto p = loop_begin + 1; p != path.end(); ++p) {
+          d.notes.push_back({list[*p].span, fmt::format("`{}` is in the loop", list[*p].name)});
+        }
         d.help = "remove one `under` from the loop";
         for (auto p = loop_begin; p != path.end(); ++p)
           list[*p].parent = no_id;  // break it
@@ -351,6 +390,13 @@ class Checker {
       if (!decl.cites) continue;
       const auto [kind, index] = decl_kind_index_[i];
       if (auto clause = resolve_clause(*decl.cites)) {
+        if (*clause == out_.default_clause) {
+          // A granted consent citing `default` would allow, citing "no clause permits it".
+          Diagnostic& d = error("E221", decl.cites->span,
+                                "only a `deny` rule may cite `default`, the fail-closed clause");
+          d.help = "cite the clause of the document that the declaration comes from";
+          continue;
+        }
         terms(kind)[index].clause = static_cast<std::int32_t>(*clause);
       }
     }
@@ -375,13 +421,13 @@ class Checker {
       std::optional<std::uint32_t> id;
       switch (cond.kind) {
         case ast::CondKind::fact:
-          id = resolve(n, ast::DeclKind::fact, "a condition");
+          id = resolve(n, ast::DeclKind::fact, "a bare name in a condition");
           break;
         case ast::CondKind::consent:
           id = resolve(n, ast::DeclKind::consent, "`consent` in a condition");
           break;
         default:
-          id = resolve(n, ast::DeclKind::purpose, "`purpose`");
+          id = resolve(n, ast::DeclKind::purpose, "`purpose is` in a condition");
           break;
       }
       if (id) out.ids.push_back(*id);
@@ -419,7 +465,7 @@ class Checker {
           r.consent = static_cast<std::int32_t>(*id);
         }
       }
-      r.actions = resolve_set(rule.actions, ast::DeclKind::action, "the actions of a rule");
+      r.actions = resolve_set(rule.actions, ast::DeclKind::action, "a rule's action list");
       r.data = resolve_set(rule.data, ast::DeclKind::data, "`of`");
       r.requesters = resolve_set(rule.requesters, ast::DeclKind::requester, "`by`");
       if (rule.condition) r.condition = resolve_cond(*rule.condition);
@@ -472,6 +518,7 @@ class Checker {
   std::vector<const ast::Decl*> decl_of_;
   std::vector<std::pair<ast::DeclKind, std::uint32_t>> decl_kind_index_;
   std::vector<bool> cited_;
+  std::vector<Span> clause_id_spans_;  // where each declared clause's id is written
 };
 
 }  // namespace

@@ -44,11 +44,9 @@ std::string_view severity_word(Severity s) {
 // The text of the line holding `offset`, without its line break.
 std::string_view line_at(std::string_view text, std::uint32_t offset, std::uint32_t* line_begin) {
   offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(text.size()));
-  std::size_t begin = text.rfind('\n', offset == 0 ? std::string_view::npos : offset - 1);
+  // The line starts after the last line break before `offset` (none before offset 0).
+  std::size_t begin = offset == 0 ? std::string_view::npos : text.rfind('\n', offset - 1);
   begin = begin == std::string_view::npos ? 0 : begin + 1;
-  if (offset > 0 && offset <= text.size() && offset == begin && offset == text.size()) {
-    // An offset at the very end of a file that ends with a line break: show the last line.
-  }
   std::size_t end = text.find('\n', begin);
   if (end == std::string_view::npos) end = text.size();
   std::string_view line = text.substr(begin, end - begin);

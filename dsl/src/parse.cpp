@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <span>
 #include <string>
 #include <tao/pegtl.hpp>
 #include <utility>
@@ -23,7 +24,9 @@ namespace pegtl = tao::pegtl;
 struct State {
   const char* base = nullptr;  // start of the whole file: spans are offsets from it
   const ParseLimits* limits = nullptr;
-  ast::Policy* policy = nullptr;
+  ast::Policy* policy = nullptr;   // set when parsing a policy file
+  ast::TestFile* tests = nullptr;  // set when parsing a test file
+  std::vector<ast::Comment>* comments = nullptr;
 
   std::size_t depth = 0;  // current nesting of `not` and parentheses
   std::vector<ast::Name> names;
@@ -34,6 +37,8 @@ struct State {
   std::optional<ast::Name> parent;   // `under NAME`
   std::optional<ast::Text> version;  // header version
   ast::Rule rule;
+  ast::TestCase test_case;
+  ast::Expectation expect;
 
   Span span_of(const char* begin, const char* end) const {
     return Span{static_cast<std::uint32_t>(begin - base), static_cast<std::uint32_t>(end - base)};
@@ -95,7 +100,8 @@ struct list_name : name {};
 struct name_list : list_must<list_name, seq<sep, one<','>, sep>> {};
 
 // One escape sequence inside a string.
-struct escape : seq<one<'\\'>, one<'"', '\\', 'n', 't'>> {};
+struct escape_char : one<'"', '\\', 'n', 't'> {};
+struct escape : if_must<one<'\\'>, escape_char> {};
 // A double-quoted string on one line.
 struct string_lit : if_must<one<'"'>, until<one<'"'>, sor<escape, not_one<'\n', '\r', '\\'>>>> {};
 
@@ -162,7 +168,7 @@ struct when_part : if_must<kw_when, sep, condition> {};
 struct target : seq<opt<sep, action_set>, opt<sep, of_part>, opt<sep, by_part>> {};
 
 struct rule_cites_id : string_lit {};
-struct rule_cites : seq<kw_cites, sep, rule_cites_id> {};
+struct rule_cites : if_must<kw_cites, sep, rule_cites_id> {};
 
 // Effects.
 struct effect_allow : kw_allow {};
@@ -174,7 +180,8 @@ struct effect_rule : seq<effect, target, opt<sep, when_part>, sep, must<rule_cit
 struct otherwise : kw_otherwise {};
 struct fallback_rule : if_must<otherwise, sep, effect_rule> {};
 struct exclude_effect : kw_exclude {};
-struct exclude_rule : if_must<exclude_effect, sep, data_set, sep, rule_cites> {};
+struct exclude_cites : rule_cites {};
+struct exclude_rule : if_must<exclude_effect, sep, data_set, sep, exclude_cites> {};
 // `NAME:` before a rule names it.
 struct rule_label : seq<name, sep, one<':'>> {};
 struct rule_body : sor<exclude_rule, fallback_rule, effect_rule> {};
@@ -185,6 +192,35 @@ struct rule : sor<labelled_rule, rule_body> {};
 struct statement : sor<header, clause_decl, data_decl, requester_decl, action_decl, purpose_decl,
                        fact_decl, consent_decl, rule> {};
 struct statement_then_sep : seq<statement, sep> {};
+
+// Test files: `tests for "POLICY"`, then cases of a request and the decision it expects.
+struct kw_tests : TAO_PEGTL_KEYWORD("tests") {};
+struct kw_case : TAO_PEGTL_KEYWORD("case") {};
+struct kw_expect : TAO_PEGTL_KEYWORD("expect") {};
+struct kw_facts : TAO_PEGTL_KEYWORD("facts") {};
+struct tests_for : kw_for {};
+struct tests_policy : string_lit {};
+struct tests_header : if_must<kw_tests, sep, tests_for, sep, tests_policy> {};
+struct case_name : string_lit {};
+struct field_value : name {};
+struct field_data : if_must<kw_data, sep, field_value> {};
+struct field_requester : if_must<kw_requester, sep, field_value> {};
+struct field_action : if_must<kw_action, sep, field_value> {};
+struct field_purpose : if_must<kw_purpose, sep, field_value> {};
+struct field_facts : if_must<kw_facts, sep, name_list> {};
+struct field_consent : if_must<kw_consent, sep, name_list> {};
+struct case_field
+    : sor<field_data, field_requester, field_action, field_purpose, field_facts, field_consent> {};
+struct expect_consent_name : name {};
+struct expect_require : if_must<kw_require, sep, kw_consent, sep, expect_consent_name> {};
+struct expect_effect : sor<effect_allow, effect_deny, expect_require> {};
+struct expect_cites : kw_cites {};
+struct expect_cites_id : string_lit {};
+struct expectation
+    : if_must<kw_expect, sep, expect_effect, sep, expect_cites, sep, expect_cites_id> {};
+struct test_case : if_must<kw_case, sep, case_name, star<sep, case_field>, sep, expectation> {};
+struct test_statement : sor<tests_header, test_case> {};
+struct test_statement_then_sep : seq<test_statement, sep> {};
 
 // Messages for every place where the parse is committed. They say what an author must
 // write there, in the author's words.
@@ -246,6 +282,9 @@ template <>
 inline constexpr const char* expected<rule_cites> =
     "expected `cites \"ID\"` to end the rule (or `of`, `by`, `when` before it)";
 template <>
+inline constexpr const char* expected<exclude_cites> =
+    "expected `cites \"ID\"`: an `exclude` rule names data categories only, with no condition";
+template <>
 inline constexpr const char* expected<kw_consent> = "expected `consent` after `require`";
 template <>
 inline constexpr const char* expected<consent_name> = "expected the consent's name";
@@ -259,8 +298,35 @@ template <>
 inline constexpr const char* expected<rule_body> =
     "expected a rule after its name: allow, deny, require consent, exclude or otherwise";
 template <>
+inline constexpr const char* expected<escape_char> =
+    "unknown escape in a string: the escapes are \\\" \\\\ \\n \\t";
+template <>
 inline constexpr const char* expected<until<one<'"'>, sor<escape, not_one<'\n', '\r', '\\'>>>> =
     "unterminated string: close it with `\"` on the same line (escapes: \\\" \\\\ \\n \\t)";
+
+template <>
+inline constexpr const char* expected<tests_for> = "expected `for` and the policy's path";
+template <>
+inline constexpr const char* expected<tests_policy> =
+    "expected the policy's path as a quoted string, relative to this file";
+template <>
+inline constexpr const char* expected<case_name> = "expected the case's name as a quoted string";
+template <>
+inline constexpr const char* expected<field_value> = "expected a name";
+template <>
+inline constexpr const char* expected<expectation> =
+    "expected a field (data, requester, action, purpose, facts, consent) or `expect`";
+template <>
+inline constexpr const char* expected<expect_effect> =
+    "expected the decision: allow, deny or require consent NAME";
+template <>
+inline constexpr const char* expected<expect_consent_name> = "expected the consent's name";
+template <>
+inline constexpr const char* expected<expect_cites> =
+    "expected `cites \"ID\"` after the expected decision";
+template <>
+inline constexpr const char* expected<expect_cites_id> =
+    "expected a clause id as a quoted string after `cites`";
 
 // Raises parse errors with the messages above instead of grammar rule names.
 template <typename Rule>
@@ -319,12 +385,13 @@ struct action<g::comment> {
   static void apply(const Input& in, State& st) {
     // Backtracking can match the same comment twice; keep it once.
     const Span span = st.span_of(in);
-    auto& comments = st.policy->comments;
+    auto& comments = *st.comments;
     if (!comments.empty() && comments.back().span.begin >= span.begin) return;
     std::string text = in.string();
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
       text.pop_back();
-    comments.push_back({std::move(text), Span{span.begin, span.begin + uint32_t(text.size())}});
+    const auto end = span.begin + static_cast<std::uint32_t>(text.size());
+    comments.push_back({std::move(text), Span{span.begin, end}});
   }
 };
 
@@ -537,7 +604,8 @@ struct action<g::unary> : pegtl::maybe_nothing {
       std::size_t& depth;
       ~guard() { --depth; }
     } g{++st.depth};
-    if (st.depth > st.limits->max_condition_depth) {
+    // A lone atom is one level; each `not` or pair of parentheses around it adds one.
+    if (st.depth > st.limits->max_condition_depth + 1) {
       throw pegtl::parse_error(
           fmt::format("condition nested too deeply (more than {} levels of `not` and parentheses)",
                       st.limits->max_condition_depth),
@@ -641,6 +709,107 @@ struct action<g::rule> {
   }
 };
 
+// Test files.
+template <>
+struct action<g::tests_policy> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.tests->policy = ast::Text{join_literals(in.string_view()), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<g::case_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.test_case.name = ast::Text{join_literals(in.string_view()), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<g::field_value> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.names.push_back({in.string(), st.span_of(in)});
+  }
+};
+
+// Moves the name just read into one field of the case.
+template <std::optional<ast::Name> ast::TestCase::*Field>
+struct field_action {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.test_case.*Field = std::move(st.names.back());
+    st.names.clear();
+  }
+};
+template <>
+struct action<g::field_data> : field_action<&ast::TestCase::data> {};
+template <>
+struct action<g::field_requester> : field_action<&ast::TestCase::requester> {};
+template <>
+struct action<g::field_action> : field_action<&ast::TestCase::action> {};
+template <>
+struct action<g::field_purpose> : field_action<&ast::TestCase::purpose> {};
+
+template <std::vector<ast::Name> ast::TestCase::*Field>
+struct list_field_action {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    auto& list = st.test_case.*Field;
+    for (auto& n : st.names)
+      list.push_back(std::move(n));
+    st.names.clear();
+  }
+};
+template <>
+struct action<g::field_facts> : list_field_action<&ast::TestCase::facts> {};
+template <>
+struct action<g::field_consent> : list_field_action<&ast::TestCase::consent> {};
+
+template <>
+struct action<g::expect_consent_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.expect.consent = ast::Name{in.string(), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<g::expect_require> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.rule.effect = ast::Effect::require_consent;
+  }
+};
+
+template <>
+struct action<g::expect_cites_id> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.expect.cites = ast::Text{join_literals(in.string_view()), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<g::expectation> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.expect.effect = st.rule.effect;
+    st.expect.span = st.span_of(in);
+    st.test_case.expect = std::move(st.expect);
+  }
+};
+
+template <>
+struct action<g::test_case> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.test_case.span = st.span_of(in);
+    st.tests->cases.push_back(std::move(st.test_case));
+  }
+};
+
 // Names what stands at an error position, for "found `...`".
 std::string describe_found(std::string_view text, std::size_t at) {
   if (at >= text.size()) return "end of file";
@@ -648,6 +817,7 @@ std::string describe_found(std::string_view text, std::size_t at) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
   };
   if (text[at] == '\n' || text[at] == '\r') return "end of line";
+  if (static_cast<unsigned char>(text[at]) >= 0x80) return "a character that is not ASCII";
   std::size_t end = at;
   if (is_word(text[at])) {
     while (end < text.size() && is_word(text[end]))
@@ -662,13 +832,68 @@ std::string describe_found(std::string_view text, std::size_t at) {
   return fmt::format("`{}`", text.substr(at, end - at));
 }
 
-// Guesses a fix for the commonest slips.
-void add_parse_help(std::string_view text, std::size_t at, Diagnostic& d) {
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+}
+
+// The end of the code on the line [begin, end): before a `#` comment (outside strings),
+// without trailing blanks. Equal to `begin` when the line holds no code.
+std::size_t code_end(std::string_view text, std::size_t begin, std::size_t end) {
+  bool in_string = false;
+  std::size_t last = begin;
+  for (std::size_t i = begin; i < end; ++i) {
+    const char c = text[i];
+    if (c == '"' && (i == begin || text[i - 1] != '\\')) in_string = !in_string;
+    if (!in_string && c == '#') break;
+    if (c != ' ' && c != '\t' && c != '\r') last = i + 1;
+  }
+  return last;
+}
+
+// When an error is found at the first token of a line, the author most often left
+// something out at the end of the code before it: that is where the caret belongs.
+std::size_t end_of_code_before(std::string_view text, std::size_t statement, std::size_t at) {
+  std::size_t line_begin = text.rfind('\n', at == 0 ? 0 : at - 1);
+  line_begin = (at == 0 || line_begin == std::string_view::npos) ? 0 : line_begin + 1;
+  if (code_end(text, line_begin, at) > line_begin) return at;  // code before it on its line
+  while (line_begin > statement) {
+    const std::size_t prev_end = line_begin - 1;  // the line break
+    std::size_t prev_begin = text.rfind('\n', prev_end == 0 ? 0 : prev_end - 1);
+    prev_begin = (prev_end == 0 || prev_begin == std::string_view::npos) ? 0 : prev_begin + 1;
+    const std::size_t end = code_end(text, std::max(prev_begin, statement), prev_end);
+    if (end > std::max(prev_begin, statement)) return end;
+    line_begin = prev_begin;
+  }
+  return at;
+}
+
+// The token at `at` as an author sees it: a word, a number, or one character.
+std::string_view token_at(std::string_view text, std::size_t at) {
+  if (at >= text.size()) return {};
   std::size_t end = at;
-  while (end < text.size() &&
-         (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_'))
-    ++end;
-  const std::string_view word = text.substr(at, end - at);
+  if (is_word_char(text[at])) {
+    while (end < text.size() && (is_word_char(text[end]) || text[end] == '.'))
+      ++end;
+  } else {
+    end = at + 1;
+  }
+  return text.substr(at, end - at);
+}
+
+// Tells whether code stands before `at` on its line.
+bool has_code_before_on_line(std::string_view text, std::size_t at) {
+  if (at == 0) return false;
+  const std::size_t nl = text.rfind('\n', at - 1);
+  const std::size_t line_begin = nl == std::string_view::npos ? 0 : nl + 1;
+  return code_end(text, line_begin, at) > line_begin;
+}
+
+// Guesses a fix for the commonest slips, from the message and the token found.
+void add_parse_help(std::string_view text, std::size_t at, bool after_statement, Diagnostic& d) {
+  const std::string_view token = token_at(text, at);
+  const char c = token.empty() ? '\0' : token[0];
+  // The caret stands after the last word of its line.
+  const bool at_end = c == '\0' || c == '\n' || c == '\r' || c == ' ' || c == '\t' || c == '#';
   static const std::vector<std::string_view> reserved = {
       "policy",  "version",   "clause", "data",  "requester", "action", "purpose",
       "fact",    "consent",   "under",  "cites", "allow",     "deny",   "require",
@@ -677,32 +902,100 @@ void add_parse_help(std::string_view text, std::size_t at, Diagnostic& d) {
   static const std::vector<std::string_view> starts = {
       "policy",  "clause", "data", "requester", "action",  "purpose",  "fact",
       "consent", "allow",  "deny", "require",   "exclude", "otherwise"};
-  if (at < text.size() && text[at] == '=' && d.message.find("purpose") != std::string::npos) {
+  static const std::vector<std::pair<std::string_view, std::string_view>> synonyms = {
+      {"permit", "allow"},     {"grant", "allow"},    {"forbid", "deny"},
+      {"prohibit", "deny"},    {"reject", "deny"},    {"refuse", "deny"},
+      {"requires", "require"}, {"else", "otherwise"}, {"default", "otherwise"}};
+  const auto message_has = [&](std::string_view part) {
+    return d.message.find(part) != std::string::npos;
+  };
+  const auto guess = [&](const std::vector<std::string_view>& words) {
+    for (const auto& [word, meant] : synonyms) {
+      if (token == word && std::find(words.begin(), words.end(), meant) != words.end()) {
+        return std::string(meant);
+      }
+    }
+    std::string g = closest_name(token, words);
+    return g == token ? std::string() : g;
+  };
+  if (c != '\0' && static_cast<unsigned char>(c) >= 0x80) {
+    d.help = "names use ASCII letters, digits and `_`; other characters belong in quoted strings";
+  } else if (c == '=' && message_has("purpose")) {
     d.help = "write `purpose is NAME`, or `purpose in (NAME, NAME)`";
-  } else if (at < text.size() && text[at] == ':' &&
-             d.message.find("statement") == std::string::npos) {
-    d.help = "a parent is written `under PARENT`, e.g. `data contact_info under registration_info`";
-  } else if (at < text.size() && text[at] == '\'') {
+  } else if (c == '\'') {
     d.help = "strings are written in double quotes: \"...\"";
-  } else if (!word.empty() && d.message.starts_with("expected a declaration")) {
-    const std::string guess = closest_name(word, starts);
-    if (!guess.empty()) d.help = fmt::format("did you mean `{}`?", guess);
-  } else if (!word.empty() && d.message.starts_with("expected an effect")) {
-    const std::string guess =
-        closest_name(word, {"allow", "deny", "require", "exclude", "otherwise"});
-    if (!guess.empty()) d.help = fmt::format("did you mean `{}`?", guess);
-  } else if (!word.empty() && std::find(reserved.begin(), reserved.end(), word) != reserved.end() &&
-             (d.message.find("name") != std::string::npos ||
-              d.message.find("condition") != std::string::npos)) {
-    d.help = fmt::format("`{}` is a reserved word and cannot name anything", word);
+  } else if (message_has("quoted string") && is_word_char(c)) {
+    d.help = fmt::format("write it in double quotes: \"{}\"", token);
+  } else if (after_statement) {
+    if (c == ':') {
+      d.help = "a parent is written `under PARENT`, as in `data contact_info under personal_info`";
+    } else if (c == ';') {
+      d.help = "a statement ends where the next one starts; remove the `;`";
+    } else if (c == '-') {
+      d.help = "names cannot contain `-`; use `_`, as in `contact_info`";
+    } else if (token == "under") {
+      d.help = "`under PARENT` comes before `cites`";
+    } else if (token == "cites") {
+      d.help = "only `data`, `requester` and `consent` declarations, and rules, cite a clause";
+    } else if (token == "when") {
+      d.help = "the condition (`when ...`) comes before `cites`";
+    } else if (c == ')') {
+      d.help = "this `)` has no matching `(`";
+    } else if (is_word_char(c)) {
+      const std::string g = guess(starts);
+      d.help = g.empty() ? "separate the names of a list with `,`"
+                         : fmt::format("did you mean `{}`?", g);
+    }
+  } else if (message_has("expected a declaration")) {
+    if (token == "import" || token == "include") {
+      d.help = "a policy is one file; there is nothing to import";
+    } else if (const std::string g = guess(starts); !g.empty()) {
+      d.help = fmt::format("did you mean `{}`?", g);
+    }
+  } else if (message_has("expected an effect") || message_has("expected a rule after its name")) {
+    if (token == "exclude") {
+      d.help = "an exclusion has no fall-back form; remove `otherwise`";
+    } else if (const std::string g = guess({"allow", "deny", "require", "exclude", "otherwise"});
+               !g.empty()) {
+      d.help = fmt::format("did you mean `{}`?", g);
+    }
+  } else if (message_has("a name after `,`") && at_end) {
+    d.help = "a list cannot end with `,`: remove it, or add the missing name";
+  } else if (c == '-' && message_has("to end the rule")) {
+    d.help = "names cannot contain `-`; use `_`, as in `contact_info`";
+  } else if (message_has("to end the rule")) {
+    if (token == "of" || token == "by") {
+      d.help =
+          "a rule's parts come in this order: actions, `of` data, `by` requesters, "
+          "`when` condition, `cites`";
+    } else if (c == ',') {
+      d.help = "join conditions with `and` or `or`";
+    } else if (c == ')') {
+      d.help = "this `)` has no matching `(`";
+    } else if (is_word_char(c) && token != "when" && token != "cites") {
+      d.help = "separate the names of a list with `,`";
+    }
+  } else if (message_has("an `exclude` rule")) {
+    d.help = "to exclude data only under a condition, write a permission: `allow ... when ...`";
+  } else if (message_has("expected a condition") && (token == "cites" || at_end)) {
+    d.help = "write a condition after `when`, or remove `when`";
+  } else if (message_has("nested too deeply")) {
+    d.help = "split the condition over several rules";
+  } else if (std::find(reserved.begin(), reserved.end(), token) != reserved.end() &&
+             (message_has("name to declare") || message_has("names separated by commas") ||
+              message_has("a name after"))) {
+    d.help = fmt::format("`{}` is a reserved word and cannot name anything", token);
   }
 }
 
+constexpr std::string_view policy_starts[] = {
+    "policy",  "clause", "data", "requester", "action",  "purpose",  "fact",
+    "consent", "allow",  "deny", "require",   "exclude", "otherwise"};
+constexpr std::string_view test_starts[] = {"tests", "case"};
+
 // After an error, resumes at the next line that starts a statement.
-std::size_t next_statement(std::string_view text, std::size_t from) {
-  static constexpr std::string_view starts[] = {
-      "policy",  "clause", "data", "requester", "action",  "purpose",  "fact",
-      "consent", "allow",  "deny", "require",   "exclude", "otherwise"};
+std::size_t next_statement(std::string_view text, std::size_t from,
+                           std::span<const std::string_view> starts, bool labels) {
   std::size_t pos = text.find('\n', from);
   while (pos != std::string_view::npos) {
     std::size_t line = pos + 1;
@@ -721,46 +1014,38 @@ std::size_t next_statement(std::string_view text, std::size_t from) {
     std::size_t n = 0;
     while (n < rest.size() && (std::isalnum(static_cast<unsigned char>(rest[n])) || rest[n] == '_'))
       ++n;
-    if (n > 0 && n < rest.size() && rest[n] == ':') return line;
+    if (labels && n > 0 && n < rest.size() && rest[n] == ':') return line;
     pos = text.find('\n', line);
   }
   return text.size();
 }
 
-}  // namespace
-
-ParseResult parse(const SourceFile& file, const ParseLimits& limits) {
-  ParseResult result;
-  const std::string_view text = file.text;
-  State st;
-  st.base = text.data();
-  st.limits = &limits;
-  st.policy = &result.policy;
-
-  std::size_t errors = 0;
+// Parses statement after statement; after an error, reports it and resumes at the next
+// line that starts a statement, so that one run shows several mistakes.
+template <typename Statement>
+std::vector<Diagnostic> parse_statements(std::string_view text, const State& blank,
+                                         std::vector<Span>& skipped,
+                                         std::string_view not_a_statement,
+                                         std::span<const std::string_view> starts, bool labels) {
+  std::vector<Diagnostic> diagnostics;
+  State st = blank;
   std::size_t pos = 0;
   {
-    pegtl::memory_input in(text.data(), text.data() + text.size(), file.name);
+    pegtl::memory_input in(text.data(), text.data() + text.size(), "");
     (void)pegtl::parse<g::sep, action, g::control>(in, st);
     pos = static_cast<std::size_t>(in.current() - text.data());
   }
   while (pos < text.size()) {
-    // Each statement starts from a clean slate.
-    st = State{};
-    st.base = text.data();
-    st.limits = &limits;
-    st.policy = &result.policy;
-    pegtl::memory_input in(text.data() + pos, text.data() + text.size(), file.name);
+    st = blank;  // each statement starts from a clean slate
+    pegtl::memory_input in(text.data() + pos, text.data() + text.size(), "");
     std::optional<std::size_t> error_at;
     std::string message;
     try {
-      if (pegtl::parse<g::statement_then_sep, action, g::control>(in, st)) {
+      if (pegtl::parse<Statement, action, g::control>(in, st)) {
         pos = static_cast<std::size_t>(in.current() - text.data());
       } else {
         error_at = pos;
-        message =
-            "expected a declaration (policy, clause, data, requester, action, purpose, "
-            "fact, consent) or a rule (allow, deny, require consent, exclude, otherwise)";
+        message = std::string(not_a_statement);
       }
     } catch (const pegtl::parse_error& e) {
       error_at = pos + (e.positions().empty() ? 0 : e.positions().front().byte);
@@ -768,27 +1053,121 @@ ParseResult parse(const SourceFile& file, const ParseLimits& limits) {
     }
     if (!error_at) continue;
 
+    std::size_t at = *error_at;
+    const bool not_a_statement_here = at == pos && message == not_a_statement;
+    // Leftover text on the line of a complete statement is not a new statement.
+    const bool after_statement = not_a_statement_here && has_code_before_on_line(text, at);
+    if (!not_a_statement_here) at = end_of_code_before(text, pos, at);
+
     Diagnostic d;
     d.code = "E101";
-    d.message = fmt::format("{}, found {}", message, describe_found(text, *error_at));
-    d.span = Span{static_cast<std::uint32_t>(*error_at), static_cast<std::uint32_t>(*error_at)};
-    if (*error_at < text.size() && text[*error_at] != '\n') {
+    const std::string found = at == *error_at ? describe_found(text, at) : "end of line";
+    d.message = after_statement ? fmt::format("unexpected {} after the end of a statement", found)
+                                : fmt::format("{}, found {}", message, found);
+    d.span = Span{static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(at)};
+    if (at == *error_at && at < text.size() && text[at] != '\n') {
       // Underline the whole token that was not expected.
-      std::size_t end = *error_at + 1;
-      while (end < text.size() &&
-             (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_') &&
-             (std::isalnum(static_cast<unsigned char>(text[*error_at])) || text[*error_at] == '_'))
-        ++end;
-      d.span.end = static_cast<std::uint32_t>(end);
+      const std::string_view token = token_at(text, at);
+      d.span.end = static_cast<std::uint32_t>(at + std::max<std::size_t>(1, token.size()));
     }
-    add_parse_help(text, *error_at, d);
-    result.diagnostics.push_back(std::move(d));
-    if (++errors >= limits.max_errors) break;
+    add_parse_help(text, at, after_statement, d);
+    diagnostics.push_back(std::move(d));
+    if (diagnostics.size() >= blank.limits->max_errors) break;
     // Resume at the first line after the broken statement's start that starts a statement:
     // the error is often found only at the next statement's first word.
-    pos = next_statement(text, pos);
+    const std::size_t resume = next_statement(text, pos, starts, labels);
+    skipped.push_back(Span{static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(resume)});
+    pos = resume;
   }
+  return diagnostics;
+}
+
+}  // namespace
+
+ParseResult parse(const SourceFile& file, const ParseLimits& limits) {
+  ParseResult result;
+  State blank;
+  blank.base = file.text.data();
+  blank.limits = &limits;
+  blank.policy = &result.policy;
+  blank.comments = &result.policy.comments;
+  result.diagnostics = parse_statements<g::statement_then_sep>(
+      file.text, blank, result.skipped,
+      "expected a declaration (policy, clause, data, requester, action, purpose, fact, "
+      "consent) or a rule (allow, deny, require consent, exclude, otherwise)",
+      policy_starts, true);
   return result;
+}
+
+TestParseResult parse_tests(const SourceFile& file, const ParseLimits& limits) {
+  TestParseResult result;
+  State blank;
+  blank.base = file.text.data();
+  blank.limits = &limits;
+  blank.tests = &result.tests;
+  blank.comments = &result.tests.comments;
+  std::vector<Span> skipped;
+  result.diagnostics = parse_statements<g::test_statement_then_sep>(
+      file.text, blank, skipped, "expected `tests for \"POLICY\"` or a `case \"NAME\"`",
+      test_starts, false);
+  return result;
+}
+
+void drop_cascades(std::string_view text, const std::vector<Span>& skipped,
+                   std::vector<Diagnostic>& check_diagnostics) {
+  if (skipped.empty()) return;
+  // Whether `word` stands as a whole word (or, quoted, as a clause id) in skipped text.
+  // The first word of a skipped statement says what it was declaring.
+  // A skipped statement may be leftover text on the line of the statement it belongs to.
+  const auto line_start = [&](std::uint32_t at) -> std::uint32_t {
+    const std::size_t nl = at == 0 ? std::string_view::npos : text.rfind('\n', at - 1);
+    return nl == std::string_view::npos ? 0 : static_cast<std::uint32_t>(nl + 1);
+  };
+  const auto first_word = [&](Span span) {
+    std::size_t at = line_start(span.begin);
+    while (at < span.end && std::isspace(static_cast<unsigned char>(text[at])))
+      ++at;
+    std::size_t end = at;
+    while (end < span.end && is_word_char(text[end]))
+      ++end;
+    return text.substr(at, end - at);
+  };
+  const auto in_skipped = [&](std::string_view word, bool quoted,
+                              std::initializer_list<std::string_view> kinds) {
+    for (const Span span : skipped) {
+      const std::string_view kind = first_word(span);
+      if (kinds.size() > 0 && std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) continue;
+      const std::uint32_t begin = line_start(span.begin);
+      const std::string_view part = text.substr(begin, span.end - begin);
+      const std::string needle = quoted ? fmt::format("\"{}\"", word) : std::string(word);
+      for (std::size_t at = part.find(needle); at != std::string_view::npos;
+           at = part.find(needle, at + 1)) {
+        const bool left = at == 0 || !is_word_char(part[at - 1]);
+        const std::size_t end = at + needle.size();
+        const bool right = end >= part.size() || !is_word_char(part[end]);
+        if (quoted || (left && right)) return true;
+      }
+    }
+    return false;
+  };
+  const auto first_quoted = [](const std::string& message) -> std::string_view {
+    const std::size_t a = message.find('`');
+    const std::size_t b = a == std::string::npos ? a : message.find('`', a + 1);
+    if (b == std::string::npos) return {};
+    return std::string_view(message).substr(a + 1, b - a - 1);
+  };
+  const bool header_skipped = std::any_of(skipped.begin(), skipped.end(),
+                                          [&](Span span) { return first_word(span) == "policy"; });
+  std::erase_if(check_diagnostics, [&](const Diagnostic& d) {
+    const std::string_view name = first_quoted(d.message);
+    if (d.code == "E201") return header_skipped;
+    if (d.code == "E211") {
+      return in_skipped(name, false, {"data", "requester", "action", "purpose", "fact", "consent"});
+    }
+    if (d.code == "E220") return in_skipped(name, true, {"clause"});
+    if (d.code == "W001") return in_skipped(name, true, {});
+    return false;
+  });
 }
 
 }  // namespace clause::dsl

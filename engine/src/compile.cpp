@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -162,7 +163,10 @@ class Compiler {
     }
     r.code_end = static_cast<std::uint32_t>(p_.code.size());
 
-    const std::string text = one_line(p_.source.text, rule.span);
+    std::string text = one_line(p_.source.text, rule.span);
+    if (rule.named && text.starts_with(rule.id + ":")) {
+      text.erase(0, std::min(text.size(), rule.id.size() + 2));  // the reason names the rule
+    }
     const std::string consent =
         rule.consent >= 0 ? c_.consents[static_cast<std::size_t>(rule.consent)].name : "";
     switch (rule.tier) {
@@ -271,6 +275,7 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
     limits.max_condition_depth = options.max_condition_depth;
     dsl::ParseResult parsed = dsl::parse(source, limits);
     dsl::CheckResult checked = dsl::check(parsed.policy);
+    dsl::drop_cascades(source.text, parsed.skipped, checked.diagnostics);
     std::vector<Diagnostic> diagnostics = std::move(parsed.diagnostics);
     diagnostics.insert(diagnostics.end(), checked.diagnostics.begin(), checked.diagnostics.end());
     sort_by_position(diagnostics);
@@ -299,6 +304,10 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
 }
 
 Result<SourceFile, std::string> read_source(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Failure{fmt::format("`{}` is a folder, not a policy file", path)};
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Failure{fmt::format("cannot open `{}`", path)};
   std::ostringstream text;

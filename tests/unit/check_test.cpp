@@ -68,7 +68,7 @@ TEST_CASE("a name of the wrong kind says what it is", "[check]") {
   const auto errors = errors_of(check_text("allow read of partner cites \"1\"\n"));
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].code == "E212");
-  CHECK(errors[0].message == "`partner` is a requester kind, but `of` takes a data category");
+  CHECK(errors[0].message == "`partner` is a requester kind, but `of` must name a data category");
   REQUIRE(errors[0].notes.size() == 1);
 }
 
@@ -109,10 +109,54 @@ TEST_CASE("only deny may cite the fail-closed clause", "[check]") {
   CHECK(errors[0].code == "E221");
 }
 
+TEST_CASE("a consent may not cite the fail-closed clause", "[check]") {
+  // A granted consent citing `default` would allow, citing "no clause permits it".
+  const auto errors = errors_of(dsl::check(dsl::parse(SourceFile{"t", R"(policy "p" version "1"
+clause "1" "one"
+action read
+consent ok cites "default"
+require consent ok for read cites "1"
+)"})
+                                               .policy));
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].code == "E221");
+}
+
+TEST_CASE("a name declared under itself says so", "[check]") {
+  const auto errors = errors_of(dsl::check(
+      dsl::parse(SourceFile{"t", "policy \"p\" version \"1\"\ndata a under a\n"}).policy));
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].message == "data category `a` is declared under itself");
+  CHECK(errors[0].help == "remove `under a`");
+}
+
+TEST_CASE("names declared in a broken statement are not also reported unknown", "[check]") {
+  const auto diagnostics = must_fail(R"(policy "p" version "1"
+clause "1" "one"
+action read, write,
+allow read cites "1"
+allow nosuch cites "1"
+)");
+  // The list is broken at its trailing comma; `read` is declared there, `nosuch` is not.
+  REQUIRE(diagnostics.size() == 2);
+  CHECK(diagnostics[0].code == "E101");
+  CHECK(diagnostics[1].message == "unknown action `nosuch`");
+}
+
 TEST_CASE("a policy without a header is an error", "[check]") {
   const auto r = dsl::check(dsl::parse(SourceFile{"t", "action read\n"}).policy);
   REQUIRE(errors_of(r).size() == 1);
   CHECK(errors_of(r)[0].code == "E201");
+}
+
+TEST_CASE("a diagnostic at the very start of a file shows the first line", "[check][render]") {
+  // A span at offset 0 once rendered the file's last line and a caret padded by 2^32.
+  const SourceFile file{"t.policy", "action read\nallow read cites \"1\"\n"};
+  const auto r = dsl::check(dsl::parse(file).policy);
+  const std::string out = render_text(file, r.diagnostics);
+  CHECK(out.find("t.policy:1:1: error[E201]: the policy has no header\n"
+                 "1 | action read\n"
+                 "  | ^\n") == 0);
 }
 
 TEST_CASE("clauses nothing cites are warned about", "[check]") {

@@ -2,8 +2,10 @@
 // the indexed evaluator held to the plain reference loop on random policies.
 #include <fmt/format.h>
 
+#include <atomic>
 #include <functional>
 #include <random>
+#include <thread>
 
 #include "clause/json.hpp"
 #include "policy_impl.hpp"
@@ -225,6 +227,35 @@ TEST_CASE("decisions encode as one line of JSON", "[eval][json]") {
   CHECK(
       to_json(bad) ==
       R"({"decision":"deny","clause":"default","error":"data.category: unknown data category `zzz`"})");
+}
+
+TEST_CASE("one policy decides from many threads at once", "[eval][threads]") {
+  const Policy& p = privacy_policy();
+  std::vector<ResolvedRequest> requests;
+  std::vector<Decision> expected;
+  for (const char* data : {"contact_info", "credentials", "usage_info", "search_keywords"}) {
+    for (const char* requester : {"the_software", "counterparty", "business_partner", "user"}) {
+      for (const char* action : {"access", "store", "collect", "buy"}) {
+        requests.push_back(*p.resolve(rq(data, requester, action)));
+        expected.push_back(p.evaluate(requests.back()));
+      }
+    }
+  }
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 2000; ++round) {
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+          const Decision d = p.evaluate(requests[i]);
+          if (d.effect != expected[i].effect || d.clause != expected[i].clause) ++mismatches;
+        }
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  CHECK(mismatches == 0);
 }
 
 // ---- the index against the reference loop, on random policies ----

@@ -51,7 +51,10 @@ otherwise deny cites "1"
   CHECK(r.policy.rules[2].consent->text == "ok");
   CHECK(r.policy.rules[3].effect == ast::Effect::exclude);
   CHECK(r.policy.rules[4].fallback);
-  CHECK(r.policy.comments.size() == 1);
+  REQUIRE(r.policy.comments.size() == 1);
+  const ast::Comment& comment = r.policy.comments[0];
+  CHECK(comment.text == "# a comment");
+  CHECK(comment.span.end - comment.span.begin == comment.text.size());
 }
 
 TEST_CASE("chains of one operator are flat", "[parse]") {
@@ -84,12 +87,12 @@ TEST_CASE("syntax errors say what was expected, where", "[parse]") {
       {"policy Demo version \"1\"", "expected the policy's name as a quoted string", 1, 8},
       {"policy \"Demo\" \"1\"", "expected `version` after the policy's name", 1, 15},
       {"clause 1 \"w\"", "expected the clause id as a quoted string", 1, 8},
-      {"clause \"1\"\n", "expected the clause's words as a quoted string", 2, 1},
-      {"data x under\n", "expected the parent's name after `under`", 2, 1},
-      {"data x : y", "expected a declaration", 1, 8},
-      {"action read,\n", "expected a name after `,`", 2, 1},
+      {"clause \"1\"\n", "expected the clause's words as a quoted string", 1, 11},
+      {"data x under\n", "expected the parent's name after `under`", 1, 13},
+      {"data x : y", "unexpected `:` after the end of a statement", 1, 8},
+      {"action read,\n", "expected a name after `,`", 1, 13},
       {"permit read cites \"1\"", "expected a declaration", 1, 1},
-      {"allow read of x by y\n", "expected `cites \"ID\"` to end the rule", 2, 1},
+      {"allow read of x by y\n", "expected `cites \"ID\"` to end the rule", 1, 21},
       {"allow read when cites \"1\"", "expected a condition", 1, 17},
       {"allow read when purpose = x cites \"1\"", "expected `is NAME` or `in (NAME, ...)`", 1, 25},
       {"allow read when (a cites \"1\"", "expected `)`", 1, 20},
@@ -98,6 +101,10 @@ TEST_CASE("syntax errors say what was expected, where", "[parse]") {
       {"clause \"1\" \"unterminated\n", "unterminated string", 1, 25},
       {"r1: permit read cites \"1\"", "expected a rule after its name", 1, 5},
       {"allow read of cites \"1\"", "expected data categories or `any`", 1, 15},
+      {"clause \"1\" \"bad \\q escape\"", "unknown escape in a string", 1, 18},
+      {"allow read cites 1", "expected a clause id as a quoted string after `cites`", 1, 18},
+      {"exclude x when a cites \"1\"", "expected `cites \"ID\"`: an `exclude` rule", 1, 11},
+      {"action read; action write", "unexpected `;` after the end of a statement", 1, 12},
   };
   for (const ErrorRow& row : rows) {
     INFO(row.input);

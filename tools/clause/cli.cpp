@@ -57,6 +57,35 @@ std::optional<std::string> Args::option(std::string_view name) const {
   return value;
 }
 
+std::string wrap_words(std::string_view text, std::size_t indent, std::size_t width) {
+  std::string out;
+  std::size_t column = indent;
+  bool first = true;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\n'))
+      ++i;
+    std::size_t j = i;
+    while (j < text.size() && text[j] != ' ' && text[j] != '\n')
+      ++j;
+    if (j == i) break;
+    const std::string_view word = text.substr(i, j - i);
+    if (!first && column + 1 + word.size() > width) {
+      out += '\n';
+      out += std::string(indent, ' ');
+      column = indent;
+    } else if (!first) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    first = false;
+    i = j;
+  }
+  return out;
+}
+
 std::string_view help_text(std::string_view command) {
   if (command == "check") {
     return R"(usage: clause check [options] FILE
@@ -105,6 +134,59 @@ exit status: 0 every request was decided, 1 the policy has errors, 2 some reques
 was not valid (it was denied), 64 the command line is wrong.
 )";
   }
+  if (command == "explain") {
+    return R"(usage: clause explain --policy FILE [options] [REQUEST.json | -]
+
+Explains one decision for a person: the decision; the cited clause and its words;
+the deciding rule and where it is; for require-consent, what granting the consent
+would give; the other rules that matched and why they lost; and the near misses:
+rules that a single change to the request (one fact, the purpose, one consent)
+would make match, with the decision that change would give.
+
+options:
+  --policy FILE   the policy (required)
+  --color         colour the output even when it is not a terminal
+  --no-color      never colour (NO_COLOR in the environment does the same)
+  --help          show this help
+
+exit status: 0 explained, 1 the policy has errors, 2 the request is not valid
+(it is denied), 64 the command line is wrong.
+)";
+  }
+  if (command == "test") {
+    return R"(usage: clause test [options] [FILE.test | FOLDER ...]
+
+Runs policy test files (every `*.test` file under each FOLDER; the current folder
+when none is given). A test file names its policy and holds cases:
+
+  tests for "privacy.policy"        # the policy, relative to this file
+
+  case "a counterparty sees contact details during a transaction"
+    data contact_info
+    requester counterparty
+    action access
+    purpose service                 # optional
+    facts in_transaction            # optional, the facts that are true
+    consent partner_marketing       # optional, the consents granted
+    expect allow cites "6.b"        # or: deny, or: require consent NAME
+
+Each failing case is shown with what was expected, what came, and the rule that
+decided. The last line is `N passed, M failed`.
+
+options:
+  --coverage   after the cases, list every clause and rule with how many cases
+               reached it, and those never reached (a rule is reached when it
+               matches a case's request; a clause when a reached rule, the
+               decision or a name of the request cites it)
+  --json       with --coverage: print the coverage as JSON on stdout:
+               {"clauses": [{"id": ..., "hits": N}], "rules": [{"id": ..., "hits": N}]}
+  --verbose    also list the cases that pass
+  --help       show this help
+
+exit status: 0 every case passed, 1 a case failed or a file has errors,
+64 the command line is wrong.
+)";
+  }
   return R"(usage: clause COMMAND [options]
 
 A policy-rules engine: policy files written as rules that cite the clauses of a
@@ -113,6 +195,8 @@ privacy policy, decided as allow, deny or require-consent.
 commands:
   check    parse and check a policy file; print its errors and warnings
   eval     decide requests against a policy and print each decision
+  test     run policy test files, with coverage of clauses and rules
+  explain  explain one decision for a person: clause, rules, near misses
 
 Run `clause COMMAND --help` for a command's options.
 )";

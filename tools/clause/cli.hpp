@@ -1,6 +1,7 @@
 // The command line: a small argument reader and the commands of the `clause` tool.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,14 @@ class Args {
 /// Runs one command; each returns its exit code.
 int run_check(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
+int run_test(const std::vector<std::string>& args);
+int run_explain(const std::vector<std::string>& args);
+
+/// Wraps words at `width` columns; lines after the first start after `indent` blanks.
+std::string wrap_words(std::string_view text, std::size_t indent, std::size_t width);
+
+/// Reads a whole file, or stdin for "-"; empty when it cannot be read.
+std::optional<std::string> read_request_text(const std::string& path);
 
 /// The help text of a command, or of the whole tool for "".
 std::string_view help_text(std::string_view command);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -50,12 +51,16 @@ std::optional<Policy> load_policy(const std::string& path, bool json_diagnostics
   return std::move(*policy);
 }
 
-std::optional<std::string> read_all(const std::string& path) {
+}  // namespace
+
+std::optional<std::string> read_request_text(const std::string& path) {
   if (path == "-") {
     std::ostringstream s;
     s << std::cin.rdbuf();
     return std::move(s).str();
   }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream s;
@@ -63,28 +68,7 @@ std::optional<std::string> read_all(const std::string& path) {
   return std::move(s).str();
 }
 
-// Wraps words at `width` columns, each line after `indent`.
-std::string wrap(std::string_view text, std::size_t indent, std::size_t width) {
-  std::string out;
-  std::size_t column = indent;
-  std::istringstream words{std::string(text)};
-  std::string word;
-  bool first = true;
-  while (words >> word) {
-    if (!first && column + 1 + word.size() > width) {
-      out += '\n';
-      out += std::string(indent, ' ');
-      column = indent;
-    } else if (!first) {
-      out += ' ';
-      ++column;
-    }
-    out += word;
-    column += word.size();
-    first = false;
-  }
-  return out;
-}
+namespace {
 
 // One decision for people: the request, the answer, the clause and its words.
 std::string text_decision(const Policy& policy, std::string_view label, std::string_view json_text,
@@ -121,7 +105,7 @@ std::string text_decision(const Policy& policy, std::string_view label, std::str
   if (d.effect == Effect::require_consent) out += fmt::format(" (consent `{}`)", d.consent);
   out += '\n';
   out += fmt::format("  clause    {}: \"{}\"\n", d.clause,
-                     wrap(policy.clause_words(d.clause), 15, 96));
+                     wrap_words(policy.clause_words(d.clause), 15, 96));
   if (!d.rule.empty()) {
     out += fmt::format("  rule      {}", d.rule);
     if (const detail::PolicyImpl* impl = detail::Access::impl(policy)) {
@@ -134,7 +118,7 @@ std::string text_decision(const Policy& policy, std::string_view label, std::str
     out += '\n';
   }
   if (!d.error.empty()) out += fmt::format("  error     {}\n", d.error);
-  out += fmt::format("  reason    {}\n", wrap(d.reason, 12, 96));
+  out += fmt::format("  reason    {}\n", wrap_words(d.reason, 12, 96));
   if (!d.trace.empty()) {
     out += "  trace\n";
     for (const TraceStep& s : d.trace) {
@@ -275,7 +259,7 @@ int run_eval(const std::vector<std::string>& argv) {
   }
 
   for (const std::string& input : inputs) {
-    const auto text = read_all(input);
+    const auto text = read_request_text(input);
     if (!text) {
       Decision d;
       d.reason = "the request could not be decided";

@@ -11,6 +11,11 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
       const std::string topic = args.size() > 1 && args[0] == "help" ? args[1] : "";
+      if (!topic.empty() && topic != "check" && topic != "eval" && topic != "test" &&
+          topic != "explain") {
+        std::fprintf(stderr, "clause: no help on `%s`; run `clause --help`\n", topic.c_str());
+        return clause::cli::exit_usage;
+      }
       std::fputs(std::string(clause::cli::help_text(topic)).c_str(), stdout);
       return args.empty() ? clause::cli::exit_usage : clause::cli::exit_ok;
     }
@@ -22,6 +27,8 @@ int main(int argc, char** argv) {
     args.erase(args.begin());
     if (command == "check") return clause::cli::run_check(args);
     if (command == "eval") return clause::cli::run_eval(args);
+    if (command == "test") return clause::cli::run_test(args);
+    if (command == "explain") return clause::cli::run_explain(args);
     std::fprintf(stderr, "clause: unknown command `%s`; run `clause --help`\n", command.c_str());
     return clause::cli::exit_usage;
   } catch (const std::exception& e) {

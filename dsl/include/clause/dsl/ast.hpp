@@ -99,4 +99,32 @@ struct Policy {
   std::vector<Comment> comments;
 };
 
+/// Holds what a test case expects: `expect allow|deny|require consent NAME cites "ID"`.
+struct Expectation {
+  Effect effect = Effect::deny;  // allow, deny or require_consent
+  std::optional<Name> consent;
+  Text cites;
+  Span span;
+};
+
+/// Holds one test case of a test file: a request by names and the decision it expects.
+struct TestCase {
+  Text name;
+  std::optional<Name> data;
+  std::optional<Name> requester;
+  std::optional<Name> action;
+  std::optional<Name> purpose;
+  std::vector<Name> facts;
+  std::vector<Name> consent;
+  std::optional<Expectation> expect;
+  Span span;
+};
+
+/// Holds a test file: `tests for "POLICY"` and its cases.
+struct TestFile {
+  std::optional<Text> policy;  // the policy's path, relative to the test file's folder
+  std::vector<TestCase> cases;
+  std::vector<Comment> comments;
+};
+
 }  // namespace clause::ast

@@ -1,0 +1,1 @@
+test --coverage --json tests/cli/failing.test

@@ -1,0 +1,1 @@
+test --verbose --coverage tests/cli/failing.test

@@ -1,0 +1,263 @@
+// The command `explain`: one decision told for a person: the answer, the clause's words,
+// the deciding rule, the rules that lost and why, and the near misses.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "clause/clause.hpp"
+#include "cli.hpp"
+#include "policy_impl.hpp"
+
+namespace clause::cli {
+namespace {
+
+// ANSI styles, used only when stdout is a terminal and NO_COLOR is not set.
+struct Style {
+  bool on = false;
+  std::string wrap(std::string_view text, const char* code) const {
+    return on ? fmt::format("\033[{}m{}\033[0m", code, text) : std::string(text);
+  }
+  std::string bold(std::string_view t) const { return wrap(t, "1"); }
+  std::string dim(std::string_view t) const { return wrap(t, "2"); }
+  std::string effect(Effect e) const {
+    const std::string word = std::string(to_string(e));
+    switch (e) {
+      case Effect::allow:
+        return wrap(word, "1;32");
+      case Effect::deny:
+        return wrap(word, "1;31");
+      case Effect::require_consent:
+        return wrap(word, "1;33");
+    }
+    return word;
+  }
+};
+
+// The request as names, read back from its ids.
+Request names_of(const detail::PolicyImpl& p, const ResolvedRequest& q) {
+  using detail::Access;
+  const dsl::CheckedPolicy& c = p.checked;
+  Request r;
+  r.data = c.data[Access::data(q)].name;
+  r.requester = c.requesters[Access::requester(q)].name;
+  r.action = c.actions[Access::action(q)].name;
+  r.requester_id = "explain";
+  if (Access::purpose(q) >= 0)
+    r.purpose = c.purposes[static_cast<std::size_t>(Access::purpose(q))].name;
+  for (std::uint32_t i = 0; i < c.facts.size(); ++i) {
+    if (detail::test_bit(Access::facts(q), i)) r.facts.push_back(c.facts[i].name);
+  }
+  for (std::uint32_t i = 0; i < c.consents.size(); ++i) {
+    if (detail::test_bit(Access::consent(q), i)) r.consent.push_back(c.consents[i].name);
+  }
+  return r;
+}
+
+// Collects the leaves a condition reads.
+void leaves(const dsl::CheckedCond& cond, std::vector<const dsl::CheckedCond*>& out) {
+  if (cond.children.empty()) {
+    out.push_back(&cond);
+    return;
+  }
+  for (const auto& child : cond.children)
+    leaves(child, out);
+}
+
+// One change to the request that would make a rule's condition true.
+struct Change {
+  std::string what;  // e.g. "`deemed_appropriate` were true"
+  Request request;
+};
+
+std::vector<Change> single_changes(const dsl::CheckedPolicy& c, const dsl::CheckedCond& cond,
+                                   const Request& base) {
+  std::vector<const dsl::CheckedCond*> atoms;
+  leaves(cond, atoms);
+  std::vector<Change> out;
+  const auto toggle = [](std::vector<std::string>& list, const std::string& name) {
+    auto it = std::find(list.begin(), list.end(), name);
+    if (it == list.end()) {
+      list.push_back(name);
+      return true;
+    }
+    list.erase(it);
+    return false;
+  };
+  for (const dsl::CheckedCond* atom : atoms) {
+    switch (atom->kind) {
+      case ast::CondKind::fact: {
+        Change ch{"", base};
+        const std::string& name = c.facts[atom->ids.at(0)].name;
+        const bool now = toggle(ch.request.facts, name);
+        ch.what = fmt::format("`{}` were {}", name, now ? "true" : "false");
+        out.push_back(std::move(ch));
+        break;
+      }
+      case ast::CondKind::consent: {
+        Change ch{"", base};
+        const std::string& name = c.consents[atom->ids.at(0)].name;
+        const bool now = toggle(ch.request.consent, name);
+        ch.what = fmt::format("consent `{}` were {}", name, now ? "granted" : "not granted");
+        out.push_back(std::move(ch));
+        break;
+      }
+      default:
+        for (const std::uint32_t id : atom->ids) {
+          if (base.purpose == c.purposes[id].name) continue;
+          Change ch{fmt::format("the purpose were `{}`", c.purposes[id].name), base};
+          ch.request.purpose = c.purposes[id].name;
+          out.push_back(std::move(ch));
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_explain(const std::vector<std::string>& argv) {
+  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
+    std::fputs(std::string(help_text("explain")).c_str(), stdout);
+    return exit_ok;
+  }
+  Args args(argv, {"color", "no-color"}, {"policy"});
+  if (args.error()) {
+    fmt::print(stderr, "clause explain: {}\nrun `clause explain --help` for usage\n",
+               *args.error());
+    return exit_usage;
+  }
+  const auto policy_path = args.option("policy");
+  if (!policy_path || args.positional().size() > 1) {
+    fmt::print(stderr,
+               "clause explain: expected --policy FILE and one REQUEST.json (or `-`)\n"
+               "run `clause explain --help` for usage\n");
+    return exit_usage;
+  }
+  auto source = read_source(*policy_path);
+  if (!source) {
+    fmt::print(stderr, "clause: error: {}\n", source.error());
+    return exit_failed;
+  }
+  auto compiled = compile(*source);
+  if (!compiled) {
+    std::fputs(render_text(*source, compiled.error()).c_str(), stderr);
+    return exit_failed;
+  }
+  const Policy& policy = *compiled;
+  const detail::PolicyImpl& p = *detail::Access::impl(policy);
+  const std::string input = args.positional().empty() ? "-" : args.positional()[0];
+  const auto text = read_request_text(input);
+  if (!text) {
+    fmt::print(stderr, "clause explain: cannot read `{}`\n", input);
+    return exit_failed;
+  }
+  Style s;
+  const char* no_color = std::getenv("NO_COLOR");
+  s.on = args.flag("color") || (!args.flag("no-color") && isatty(STDOUT_FILENO) != 0 &&
+                                (no_color == nullptr || *no_color == '\0'));
+
+  auto resolved = policy.decode(*text);
+  if (!resolved) {
+    fmt::print("{} {}\n  the request is not valid, so it is denied, citing `default`:\n  {}\n",
+               s.bold("Decision:"), s.effect(Effect::deny), resolved.error().to_string());
+    return exit_invalid_input;
+  }
+  const Request request = names_of(p, *resolved);
+  const Decision d = policy.evaluate(*resolved, EvalOptions{.trace = true});
+  const dsl::CheckedPolicy& c = p.checked;
+  const auto rule_index = [&](std::string_view id) -> std::int32_t {
+    for (std::size_t i = 0; i < c.rules.size(); ++i) {
+      if (c.rules[i].id == id) return static_cast<std::int32_t>(i);
+    }
+    return -1;
+  };
+  const auto rule_text = [&](std::size_t i) {
+    const Span span = c.rules[i].span;
+    std::string t(p.source.text.substr(span.begin, span.end - span.begin));
+    std::replace(t.begin(), t.end(), '\n', ' ');
+    std::string folded;
+    for (char ch : t) {
+      if (ch == ' ' && !folded.empty() && folded.back() == ' ') continue;
+      folded += ch;
+    }
+    return folded;
+  };
+  const auto where = [&](std::size_t i) {
+    const LineColumn at = line_column(p.source.text, c.rules[i].span.begin);
+    return fmt::format("{}:{}:{}", p.source.name, at.line, at.column);
+  };
+
+  std::string out;
+  std::string context;
+  if (request.purpose) context += fmt::format("purpose `{}`", *request.purpose);
+  for (const auto& f : request.facts)
+    context += (context.empty() ? "" : ", ") + fmt::format("`{}`", f);
+  for (const auto& k : request.consent) {
+    context += (context.empty() ? "" : ", ") + fmt::format("consent `{}` granted", k);
+  }
+  out += fmt::format(
+      "{} `{}` wants to {} `{}`{}\n\n", s.bold("Request:"), request.requester, request.action,
+      request.data,
+      context.empty() ? " (no purpose, no facts, no consent)" : fmt::format(" ({})", context));
+  out += fmt::format("{} {}", s.bold("Decision:"), s.effect(d.effect));
+  if (d.effect == Effect::require_consent) out += fmt::format(" `{}`", d.consent);
+  out += fmt::format("\n\n{} {}\n  \"{}\"\n", s.bold("Clause"), s.bold(d.clause),
+                     wrap_words(policy.clause_words(d.clause), 3, 92));
+
+  const std::int32_t decided = rule_index(d.rule);
+  if (decided >= 0) {
+    const auto i = static_cast<std::size_t>(decided);
+    out +=
+        fmt::format("\n{} {} ({}) at {}\n  {}\n", s.bold("Decided by rule"), d.rule,
+                    to_string(static_cast<Tier>(c.rules[i].tier)), where(i), s.dim(rule_text(i)));
+  } else {
+    out += fmt::format("\n{} no rule matched, so the request is denied by default.\n",
+                       s.bold("Decided by:"));
+  }
+  if (d.effect == Effect::require_consent) {
+    Request granted = request;
+    granted.consent.push_back(std::string(d.consent));
+    const Decision then = policy.evaluate(granted);
+    out += fmt::format("\n{} grant consent `{}`: the decision is then {}, citing {}.\n",
+                       s.bold("To allow it:"), d.consent, s.effect(then.effect), then.clause);
+  }
+
+  std::string lost;
+  for (std::size_t i = 0; i < d.trace.size(); ++i) {
+    const TraceStep& step = d.trace[i];
+    if (step.outcome != Outcome::outranked && step.outcome != Outcome::consent_granted) continue;
+    lost += fmt::format("  {} ({}) at {}: {}\n", step.rule, to_string(step.tier), where(i),
+                        step.detail);
+  }
+  if (!lost.empty()) out += fmt::format("\n{}\n{}", s.bold("Also matched, and lost:"), lost);
+
+  std::string near;
+  for (std::size_t i = 0; i < d.trace.size(); ++i) {
+    if (d.trace[i].outcome != Outcome::condition_false || !c.rules[i].condition) continue;
+    for (const Change& ch : single_changes(c, *c.rules[i].condition, request)) {
+      auto changed = policy.resolve(ch.request);
+      if (!changed) continue;
+      const Decision then = policy.evaluate(*changed, EvalOptions{.trace = true});
+      if (then.trace.size() <= i || (then.trace[i].outcome != Outcome::decided &&
+                                     then.trace[i].outcome != Outcome::outranked &&
+                                     then.trace[i].outcome != Outcome::consent_granted)) {
+        continue;
+      }
+      near +=
+          fmt::format("  {} ({}) at {}: matches if {}; the decision would then be {}, citing {}\n",
+                      c.rules[i].id, to_string(static_cast<Tier>(c.rules[i].tier)), where(i),
+                      ch.what, s.effect(then.effect), then.clause);
+    }
+  }
+  if (!near.empty()) {
+    out += fmt::format("\n{}\n{}", s.bold("Near misses (one change away):"), near);
+  }
+  std::fputs(out.c_str(), stdout);
+  return exit_ok;
+}
+
+}  // namespace clause::cli

@@ -1,0 +1,337 @@
+// The command `test`: runs policy test files and reports failures and coverage.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "clause/clause.hpp"
+#include "clause/dsl/parse.hpp"
+#include "cli.hpp"
+#include "policy_impl.hpp"
+
+namespace clause::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Gathers test files: each FILE as given, each folder searched for `*.test`, sorted.
+std::vector<std::string> gather(const std::vector<std::string>& inputs, std::string& error) {
+  std::vector<std::string> files;
+  for (const std::string& input : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(input, ec)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(input, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec) && it->path().extension() == ".test") {
+          found.push_back(it->path().generic_string());
+        }
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(input, ec)) {
+      files.push_back(input);
+    } else {
+      error = fmt::format("no such file or folder: `{}`", input);
+      return {};
+    }
+  }
+  return files;
+}
+
+// Counts, per clause and per rule, the cases that reached them.
+struct Coverage {
+  // Keyed by the policy's source name, then by id, in the policy's own order.
+  struct PerPolicy {
+    const detail::PolicyImpl* impl = nullptr;
+    std::vector<std::size_t> clause_hits;
+    std::vector<std::size_t> rule_hits;     // the rule matched the case's request
+    std::vector<std::size_t> rule_decided;  // the rule gave the decision
+  };
+  std::map<std::string, PerPolicy> policies;
+
+  PerPolicy& of(const Policy& policy) {
+    const detail::PolicyImpl* impl = detail::Access::impl(policy);
+    PerPolicy& p = policies[impl->source.name];
+    if (p.impl == nullptr) {
+      p.impl = impl;
+      p.clause_hits.assign(impl->checked.clauses.size(), 0);
+      p.rule_hits.assign(impl->checked.rules.size(), 0);
+      p.rule_decided.assign(impl->checked.rules.size(), 0);
+    }
+    return p;
+  }
+
+  // Records one evaluated case: the rules that matched, the clause cited, and the clauses
+  // that the request's own names (and their ancestors) cite.
+  void record(const Policy& policy, const Request& request, const Decision& d) {
+    PerPolicy& p = of(policy);
+    const dsl::CheckedPolicy& c = p.impl->checked;
+    std::vector<bool> reached(c.clauses.size(), false);
+    const auto cite = [&](std::string_view id) {
+      for (std::size_t i = 0; i < c.clauses.size(); ++i) {
+        if (c.clauses[i].id == id) reached[i] = true;
+      }
+    };
+    cite(d.clause);
+    for (std::size_t i = 0; i < d.trace.size() && i < c.rules.size(); ++i) {
+      const Outcome o = d.trace[i].outcome;
+      if (o == Outcome::decided || o == Outcome::outranked || o == Outcome::consent_granted) {
+        ++p.rule_hits[i];
+        reached[c.rules[i].clause] = true;
+      }
+      if (o == Outcome::decided) ++p.rule_decided[i];
+    }
+    const auto cite_term = [&](const std::vector<dsl::Term>& terms, const std::string& name) {
+      for (std::size_t i = 0; i < terms.size(); ++i) {
+        if (terms[i].name != name) continue;
+        for (auto at = static_cast<std::int32_t>(i); at != dsl::no_id;
+             at = terms[static_cast<std::size_t>(at)].parent) {
+          const std::int32_t clause = terms[static_cast<std::size_t>(at)].clause;
+          if (clause >= 0) reached[static_cast<std::size_t>(clause)] = true;
+        }
+      }
+    };
+    cite_term(c.data, request.data);
+    cite_term(c.requesters, request.requester);
+    for (const std::string& granted : request.consent)
+      cite_term(c.consents, granted);
+    for (std::size_t i = 0; i < reached.size(); ++i)
+      p.clause_hits[i] += reached[i] ? 1 : 0;
+  }
+
+  std::string text() const {
+    std::string out;
+    for (const auto& [name, p] : policies) {
+      const dsl::CheckedPolicy& c = p.impl->checked;
+      out += fmt::format("coverage of {}\n  clauses\n", name);
+      std::vector<std::string> missed;
+      for (std::size_t i = 0; i < c.clauses.size(); ++i) {
+        out += fmt::format("    {:<10} {:>6} case{}\n", c.clauses[i].id, p.clause_hits[i],
+                           p.clause_hits[i] == 1 ? "" : "s");
+        if (p.clause_hits[i] == 0) missed.push_back("clause " + c.clauses[i].id);
+      }
+      out += "  rules (cases matched, cases decided)\n";
+      for (std::size_t i = 0; i < c.rules.size(); ++i) {
+        const LineColumn at = line_column(p.impl->source.text, c.rules[i].span.begin);
+        out += fmt::format("    {:<24} {:>6} {:>6}   line {}\n", c.rules[i].id, p.rule_hits[i],
+                           p.rule_decided[i], at.line);
+        if (p.rule_hits[i] == 0) {
+          missed.push_back(fmt::format("rule {} (line {})", c.rules[i].id, at.line));
+        }
+      }
+      if (missed.empty()) {
+        out += "  every clause and every rule was reached\n";
+      } else {
+        out += "  never reached:\n";
+        for (const std::string& m : missed)
+          out += "    " + m + "\n";
+      }
+    }
+    return out;
+  }
+
+  std::string json() const {
+    nlohmann::json out = nlohmann::json::object();
+    nlohmann::json clauses = nlohmann::json::array();
+    nlohmann::json rules = nlohmann::json::array();
+    for (const auto& [name, p] : policies) {
+      const dsl::CheckedPolicy& c = p.impl->checked;
+      for (std::size_t i = 0; i < c.clauses.size(); ++i) {
+        clauses.push_back({{"id", c.clauses[i].id}, {"hits", p.clause_hits[i]}, {"policy", name}});
+      }
+      for (std::size_t i = 0; i < c.rules.size(); ++i) {
+        rules.push_back({{"id", c.rules[i].id},
+                         {"hits", p.rule_hits[i]},
+                         {"decided", p.rule_decided[i]},
+                         {"line", line_column(p.impl->source.text, c.rules[i].span.begin).line},
+                         {"policy", name}});
+      }
+    }
+    out["clauses"] = std::move(clauses);
+    out["rules"] = std::move(rules);
+    return out.dump(2);
+  }
+};
+
+std::string describe(Effect effect, std::string_view consent, std::string_view clause) {
+  if (effect == Effect::require_consent) {
+    return fmt::format("require consent {} cites \"{}\"", consent, clause);
+  }
+  return fmt::format("{} cites \"{}\"", to_string(effect), clause);
+}
+
+Effect effect_of(ast::Effect e) {
+  switch (e) {
+    case ast::Effect::allow:
+    case ast::Effect::exclude:
+      return Effect::allow;
+    case ast::Effect::require_consent:
+      return Effect::require_consent;
+    case ast::Effect::deny:
+      return Effect::deny;
+  }
+  return Effect::deny;
+}
+
+// Where the deciding rule stands, for the failure report.
+std::string rule_location(const Policy& policy, std::string_view rule) {
+  const detail::PolicyImpl* impl = detail::Access::impl(policy);
+  for (const dsl::CheckedRule& r : impl->checked.rules) {
+    if (r.id != rule) continue;
+    const LineColumn at = line_column(impl->source.text, r.span.begin);
+    return fmt::format("{}:{}:{}", impl->source.name, at.line, at.column);
+  }
+  return "";
+}
+
+}  // namespace
+
+int run_test(const std::vector<std::string>& argv) {
+  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
+    std::fputs(std::string(help_text("test")).c_str(), stdout);
+    return exit_ok;
+  }
+  Args args(argv, {"coverage", "json", "verbose"}, {});
+  if (args.error()) {
+    fmt::print(stderr, "clause test: {}\nrun `clause test --help` for usage\n", *args.error());
+    return exit_usage;
+  }
+  std::vector<std::string> inputs = args.positional();
+  if (inputs.empty()) inputs.push_back(".");
+  std::string error;
+  const std::vector<std::string> files = gather(inputs, error);
+  if (!error.empty()) {
+    fmt::print(stderr, "clause test: {}\n", error);
+    return exit_usage;
+  }
+  if (files.empty()) {
+    fmt::print(stderr, "clause test: no `*.test` file found\n");
+    return exit_failed;
+  }
+  const bool json = args.flag("json");
+  const bool verbose = args.flag("verbose");
+  FILE* report = json ? stderr : stdout;  // --json keeps stdout for the JSON alone
+
+  std::map<std::string, std::optional<Policy>> compiled;
+  Coverage coverage;
+  std::size_t passed = 0;
+  std::size_t failed = 0;
+  bool broken = false;
+  for (const std::string& path : files) {
+    auto source = read_source(path);
+    if (!source) {
+      fmt::print(stderr, "clause test: {}\n", source.error());
+      broken = true;
+      continue;
+    }
+    const dsl::TestParseResult parsed = dsl::parse_tests(*source);
+    if (!parsed.diagnostics.empty()) {
+      std::fputs(render_text(*source, parsed.diagnostics).c_str(), stderr);
+      broken = true;
+      continue;
+    }
+    if (!parsed.tests.policy) {
+      std::vector<Diagnostic> d{{Severity::error,
+                                 "E401",
+                                 "the test file names no policy",
+                                 Span{},
+                                 {},
+                                 "start it with `tests for \"POLICY FILE\"`"}};
+      std::fputs(render_text(*source, d).c_str(), stderr);
+      broken = true;
+      continue;
+    }
+    const std::string policy_path = (fs::path(path).parent_path() / parsed.tests.policy->value)
+                                        .lexically_normal()
+                                        .generic_string();
+    auto [slot, fresh] = compiled.emplace(policy_path, std::nullopt);
+    if (fresh) {
+      auto policy_source = read_source(policy_path);
+      if (!policy_source) {
+        std::vector<Diagnostic> d{
+            {Severity::error, "E402", policy_source.error(), parsed.tests.policy->span, {}, ""}};
+        std::fputs(render_text(*source, d).c_str(), stderr);
+      } else if (auto policy = compile(*policy_source)) {
+        slot->second = std::move(*policy);
+      } else {
+        std::fputs(render_text(*policy_source, policy.error()).c_str(), stderr);
+      }
+    }
+    if (!slot->second) {
+      broken = true;
+      failed += parsed.tests.cases.size();
+      continue;
+    }
+    const Policy& policy = *slot->second;
+
+    for (const ast::TestCase& c : parsed.tests.cases) {
+      const LineColumn at = line_column(source->text, c.span.begin);
+      const std::string where = fmt::format("{}:{}:{}", path, at.line, at.column);
+      std::vector<std::string> missing;
+      if (!c.data) missing.push_back("data");
+      if (!c.requester) missing.push_back("requester");
+      if (!c.action) missing.push_back("action");
+      if (!missing.empty()) {
+        ++failed;
+        std::string list;
+        for (const auto& m : missing)
+          list += (list.empty() ? "`" : ", `") + m + "`";
+        fmt::print(report, "FAIL {}: {}\n  the case has no {}\n\n", where, c.name.value, list);
+        continue;
+      }
+      Request request;
+      request.data = c.data->text;
+      request.requester = c.requester->text;
+      request.action = c.action->text;
+      request.requester_id = "test";
+      if (c.purpose) request.purpose = c.purpose->text;
+      for (const auto& f : c.facts)
+        request.facts.push_back(f.text);
+      for (const auto& k : c.consent)
+        request.consent.push_back(k.text);
+      const Decision d = policy.evaluate(request, EvalOptions{.trace = true});
+      if (d.error.empty()) coverage.record(policy, request, d);
+
+      const ast::Expectation& e = *c.expect;
+      const Effect want = effect_of(e.effect);
+      const std::string want_consent = e.consent ? e.consent->text : "";
+      const bool ok = d.error.empty() && d.effect == want && d.clause == e.cites.value &&
+                      d.consent == want_consent;
+      if (ok) {
+        ++passed;
+        if (verbose) fmt::print(report, "ok   {}: {}\n", where, c.name.value);
+        continue;
+      }
+      ++failed;
+      std::string out = fmt::format("FAIL {}: {}\n", where, c.name.value);
+      out += fmt::format("  expected  {}\n", describe(want, want_consent, e.cites.value));
+      if (!d.error.empty()) {
+        out += fmt::format("  got       an invalid request: {}\n", d.error);
+      } else {
+        out += fmt::format("  got       {}\n", describe(d.effect, d.consent, d.clause));
+        if (!d.rule.empty()) {
+          out +=
+              fmt::format("  decided   by rule {} at {}\n", d.rule, rule_location(policy, d.rule));
+        }
+        out += fmt::format("  reason    {}\n", d.reason);
+      }
+      fmt::print(report, "{}\n", out);
+    }
+  }
+
+  if (args.flag("coverage")) {
+    if (json) {
+      fmt::print("{}\n", coverage.json());
+    } else {
+      fmt::print(report, "{}", coverage.text());
+    }
+  }
+  fmt::print(report, "{} passed, {} failed\n", passed, failed);
+  return failed > 0 || broken ? exit_failed : exit_ok;
+}
+
+}  // namespace clause::cli
