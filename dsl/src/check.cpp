@@ -10,6 +10,24 @@
 
 namespace clause::dsl {
 
+std::string_view kind_keyword(ast::DeclKind kind) {
+  switch (kind) {
+    case ast::DeclKind::data:
+      return "data";
+    case ast::DeclKind::requester:
+      return "requester";
+    case ast::DeclKind::action:
+      return "action";
+    case ast::DeclKind::purpose:
+      return "purpose";
+    case ast::DeclKind::fact:
+      return "fact";
+    case ast::DeclKind::consent:
+      return "consent";
+  }
+  return "";
+}
+
 std::string_view kind_noun(ast::DeclKind kind) {
   switch (kind) {
     case ast::DeclKind::data:
@@ -260,24 +278,6 @@ class Checker {
           kind_keyword(wanted), name);
     }
     return fmt::format("name {} {} here", article(kind_noun(wanted)), kind_noun(wanted));
-  }
-
-  static std::string_view kind_keyword(ast::DeclKind kind) {
-    switch (kind) {
-      case ast::DeclKind::data:
-        return "data";
-      case ast::DeclKind::requester:
-        return "requester";
-      case ast::DeclKind::action:
-        return "action";
-      case ast::DeclKind::purpose:
-        return "purpose";
-      case ast::DeclKind::fact:
-        return "fact";
-      case ast::DeclKind::consent:
-        return "consent";
-    }
-    return "";
   }
 
   std::optional<std::uint32_t> resolve_clause(const ast::Text& cites) {

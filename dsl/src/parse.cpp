@@ -37,6 +37,7 @@ struct State {
   std::optional<ast::Name> parent;   // `under NAME`
   std::optional<ast::Text> version;  // header version
   ast::Rule rule;
+  std::vector<ast::Name> codes;  // of an `@ignore` annotation
   ast::TestCase test_case;
   ast::Expectation expect;
 
@@ -191,7 +192,13 @@ struct rule : sor<labelled_rule, rule_body> {};
 // One top-level statement.
 struct statement : sor<header, clause_decl, data_decl, requester_decl, action_decl, purpose_decl,
                        fact_decl, consent_decl, rule> {};
-struct statement_then_sep : seq<statement, sep> {};
+// `@ignore W004, W002` before a statement silences those warnings for it.
+struct ignore_code : seq<one<'W'>, digit, digit, digit> {};
+struct ignore_codes : list_must<ignore_code, seq<sep, one<','>, sep>> {};
+struct annotation : if_must<seq<one<'@'>, TAO_PEGTL_KEYWORD("ignore")>, sep, ignore_codes> {};
+struct annotated_statement : statement {};
+struct annotated : if_must<annotation, sep, annotated_statement> {};
+struct statement_then_sep : seq<sor<annotated, statement>, sep> {};
 
 // Test files: `tests for "POLICY"`, then cases of a request and the decision it expects.
 struct kw_tests : TAO_PEGTL_KEYWORD("tests") {};
@@ -304,6 +311,14 @@ template <>
 inline constexpr const char* expected<until<one<'"'>, sor<escape, not_one<'\n', '\r', '\\'>>>> =
     "unterminated string: close it with `\"` on the same line (escapes: \\\" \\\\ \\n \\t)";
 
+template <>
+inline constexpr const char* expected<ignore_codes> =
+    "expected warning codes such as `W004` after `@ignore`";
+template <>
+inline constexpr const char* expected<ignore_code> = "expected a warning code such as `W004`";
+template <>
+inline constexpr const char* expected<annotated_statement> =
+    "expected a declaration or a rule after the annotation";
 template <>
 inline constexpr const char* expected<tests_for> = "expected `for` and the policy's path";
 template <>
@@ -706,6 +721,31 @@ struct action<g::rule> {
     st.rule.span = st.span_of(in);
     st.policy->rules.push_back(std::move(st.rule));
     st.rule = ast::Rule{};
+  }
+};
+
+template <>
+struct action<g::ignore_code> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.names.push_back({in.string(), st.span_of(in)});
+  }
+};
+
+template <>
+struct action<g::annotation> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.codes = std::move(st.names);
+    st.names.clear();
+  }
+};
+
+template <>
+struct action<g::annotated> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.policy->suppressions.push_back({std::move(st.codes), st.span_of(in)});
   }
 };
 
@@ -1171,3 +1211,19 @@ void drop_cascades(std::string_view text, const std::vector<Span>& skipped,
 }
 
 }  // namespace clause::dsl
+
+namespace clause::ast {
+
+void apply_suppressions(const std::vector<Suppression>& suppressions,
+                        std::vector<Diagnostic>& diagnostics) {
+  std::erase_if(diagnostics, [&](const Diagnostic& d) {
+    if (d.severity != Severity::warning) return false;
+    return std::any_of(suppressions.begin(), suppressions.end(), [&](const Suppression& s) {
+      return d.span.begin >= s.span.begin && d.span.begin < s.span.end &&
+             std::any_of(s.codes.begin(), s.codes.end(),
+                         [&](const Name& c) { return c.text == d.code; });
+    });
+  });
+}
+
+}  // namespace clause::ast

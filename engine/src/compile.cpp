@@ -276,6 +276,7 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
     dsl::ParseResult parsed = dsl::parse(source, limits);
     dsl::CheckResult checked = dsl::check(parsed.policy);
     dsl::drop_cascades(source.text, parsed.skipped, checked.diagnostics);
+    ast::apply_suppressions(parsed.policy.suppressions, checked.diagnostics);
     std::vector<Diagnostic> diagnostics = std::move(parsed.diagnostics);
     diagnostics.insert(diagnostics.end(), checked.diagnostics.begin(), checked.diagnostics.end());
     sort_by_position(diagnostics);
@@ -285,6 +286,7 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
     impl->serial = detail::next_serial.fetch_add(1, std::memory_order_relaxed);
     impl->source = source;
     impl->checked = std::move(*checked.policy);
+    impl->suppressions = std::move(parsed.policy.suppressions);
     std::vector<Diagnostic> errors = detail::Compiler(*impl).run();
     if (!errors.empty()) return Failure{std::move(errors)};
     impl->warnings = std::move(diagnostics);

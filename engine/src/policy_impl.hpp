@@ -46,6 +46,7 @@ struct PolicyImpl {
   SourceFile source;
   dsl::CheckedPolicy checked;
   std::vector<Diagnostic> warnings;
+  std::vector<ast::Suppression> suppressions;  // `@ignore` annotations, for the linter
 
   // Name lookup, used only when resolving requests.
   std::unordered_map<std::string, std::uint32_t> data_ids, requester_ids, action_ids, purpose_ids,

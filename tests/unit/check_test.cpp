@@ -2,6 +2,9 @@
 // place, its related places and a fix where one can be guessed.
 #include "clause/dsl/check.hpp"
 #include "clause/dsl/parse.hpp"
+#include "clause/lint.hpp"
+#include "policy_impl.hpp"
+#include "random_policy.hpp"
 #include "support.hpp"
 
 namespace clause::test {
@@ -197,6 +200,123 @@ TEST_CASE("rendered diagnostics look like a compiler's", "[check][render]") {
         "13 | allow read of contcat cites \"1\"\n"
         "   |               ^^^^^^^\n"
         "   = help: did you mean `contact`?\n");
+}
+
+// ---- the linter ----
+
+std::vector<Diagnostic> lint_text(const std::string& rules) {
+  return lint(must_compile(std::string(header) + "clause \"3\" \"three\"\n" + rules));
+}
+
+std::vector<std::string> codes_of(const std::vector<Diagnostic>& diagnostics) {
+  std::vector<std::string> out;
+  for (const auto& d : diagnostics) {
+    if (d.code != "W001" && d.code != "W002") out.push_back(d.code);
+  }
+  return out;
+}
+
+TEST_CASE("a rule that earlier rules always outrank is shadowed", "[lint]") {
+  const auto found = lint_text(R"(allow read cites "1"
+allow read of contact by partner when active cites "2"
+deny write when active cites "1"
+deny write when not active cites "1"
+allow write of secret cites "2"
+)");
+  REQUIRE(codes_of(found) == std::vector<std::string>{"W004", "W004"});
+  const auto w = std::find_if(found.begin(), found.end(),
+                              [](const Diagnostic& d) { return d.code == "W004"; });
+  CHECK(w->message ==
+        "rule 2/1 can never decide: rules of higher precedence decide every request it matches");
+  REQUIRE(w->notes.size() == 1);
+  CHECK(w->notes[0].message == "rule 1/1 (permission) decides first");
+}
+
+TEST_CASE("a rule outranked only sometimes is not shadowed", "[lint]") {
+  CHECK(codes_of(lint_text(R"(deny read when active cites "1"
+allow read cites "2"
+require consent ok for write cites "2"
+require consent ok for write by partner cites "3"
+)")) == std::vector<std::string>{"W004"});  // the second requirement adds nothing
+}
+
+TEST_CASE("duplicates and conditions that never hold are found", "[lint]") {
+  const auto found = lint_text(R"(allow read of info when active cites "1"
+allow read of info when active cites "2"
+deny write when active and not active cites "3"
+)");
+  CHECK(codes_of(found) == std::vector<std::string>{"W003", "W005"});
+}
+
+TEST_CASE("names no rule uses are reported; @ignore silences one statement", "[lint]") {
+  const Policy p = must_compile(R"(policy "p" version "1"
+clause "1" "one"
+data info
+data spare
+@ignore W002
+data kept
+action read, idle
+allow read of info cites "1"
+)");
+  std::vector<std::string> unused;
+  for (const auto& d : lint(p)) {
+    if (d.code == "W002") unused.push_back(d.message);
+  }
+  CHECK(unused == std::vector<std::string>{
+                      "no rule names data category `spare`, nor any name above or below it",
+                      "no rule names action `idle`"});
+}
+
+// The linter decides exactly: a rule is flagged (W003, W004 or W005) if and only if no
+// request at all is decided by it, which brute force over the whole request space shows.
+TEST_CASE("the linter agrees with brute force on random policies", "[lint][exact]") {
+  std::mt19937_64 rng(99);
+  for (int round = 0; round < 120; ++round) {
+    const std::string text = random_policy(rng, 2 + static_cast<int>(rng() % 14));
+    const Policy p = must_compile(text);
+    const detail::PolicyImpl& impl = *detail::Access::impl(p);
+    const dsl::CheckedPolicy& c = impl.checked;
+    std::vector<bool> decides(c.rules.size(), false);
+    for (const auto& data : c.data) {
+      for (const auto& requester : c.requesters) {
+        for (const auto& action : c.actions) {
+          for (int purpose = -1; purpose < 3; ++purpose) {
+            for (int facts = 0; facts < 16; ++facts) {
+              for (int consents = 0; consents < 4; ++consents) {
+                Request r;
+                r.data = data.name;
+                r.requester = requester.name;
+                r.action = action.name;
+                if (purpose >= 0) r.purpose = fmt::format("p{}", purpose);
+                for (int f = 0; f < 4; ++f) {
+                  if (((facts >> f) & 1) != 0) r.facts.push_back(fmt::format("f{}", f));
+                }
+                for (int k = 0; k < 2; ++k) {
+                  if (((consents >> k) & 1) != 0) r.consent.push_back(fmt::format("k{}", k));
+                }
+                const auto v = detail::reference_evaluate(impl, *p.resolve(r), nullptr);
+                if (v.rule >= 0) decides[static_cast<std::size_t>(v.rule)] = true;
+              }
+            }
+          }
+        }
+      }
+    }
+    std::vector<bool> flagged(c.rules.size(), false);
+    for (const Diagnostic& d : lint(p)) {
+      if (d.code != "W003" && d.code != "W004" && d.code != "W005") continue;
+      for (std::size_t i = 0; i < c.rules.size(); ++i) {
+        if (d.span.begin >= c.rules[i].span.begin && d.span.begin < c.rules[i].span.end) {
+          flagged[i] = true;
+        }
+      }
+    }
+    INFO(text);
+    for (std::size_t i = 0; i < c.rules.size(); ++i) {
+      INFO("rule " << c.rules[i].id << " (index " << i << ")");
+      CHECK(flagged[i] == !decides[i]);
+    }
+  }
 }
 
 }  // namespace

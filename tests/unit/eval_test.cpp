@@ -9,6 +9,7 @@
 
 #include "clause/json.hpp"
 #include "policy_impl.hpp"
+#include "random_policy.hpp"
 #include "support.hpp"
 
 namespace clause::test {
@@ -259,76 +260,6 @@ TEST_CASE("one policy decides from many threads at once", "[eval][threads]") {
 }
 
 // ---- the index against the reference loop, on random policies ----
-
-std::string random_policy(std::mt19937_64& rng, int rules) {
-  const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
-  std::string text = "policy \"r\" version \"1\"\nclause \"c\" \"words\"\n";
-  text += "clause \"m\" \"met\"\n";
-  const int data = 6 + pick(8);
-  const int requesters = 4 + pick(8);
-  for (int i = 0; i < data; ++i) {
-    text += "data d" + std::to_string(i);
-    if (i > 0 && pick(3) != 0) text += " under d" + std::to_string(pick(i));
-    text += "\n";
-  }
-  for (int i = 0; i < requesters; ++i) {
-    text += "requester r" + std::to_string(i);
-    if (i > 0 && pick(3) != 0) text += " under r" + std::to_string(pick(i));
-    text += "\n";
-  }
-  text += "action a0, a1, a2, a3\npurpose p0, p1, p2\nfact f0, f1, f2, f3\n";
-  text += "consent k0 cites \"m\"\nconsent k1\n";
-  const auto set = [&](const char* prefix, int n) {
-    if (pick(4) == 0) return std::string("any");
-    std::string s;
-    const int count = 1 + pick(2);
-    for (int i = 0; i < count; ++i)
-      s += (i ? ", " : "") + std::string(prefix) + std::to_string(pick(n));
-    return s;
-  };
-  std::function<std::string(int)> cond = [&](int depth) -> std::string {
-    switch (depth > 2 ? pick(3) : pick(7)) {
-      case 0:
-        return "f" + std::to_string(pick(4));
-      case 1:
-        return "purpose is p" + std::to_string(pick(3));
-      case 2:
-        return "consent k" + std::to_string(pick(2));
-      case 3:
-        return "not " + cond(depth + 1);
-      case 4:
-        return "(" + cond(depth + 1) + " and " + cond(depth + 1) + ")";
-      case 5:
-        return "(" + cond(depth + 1) + " or " + cond(depth + 1) + ")";
-      default:
-        return "purpose in (p0, p" + std::to_string(1 + pick(2)) + ")";
-    }
-  };
-  for (int i = 0; i < rules; ++i) {
-    const int kind = pick(10);
-    std::string rule;
-    if (kind == 0) {
-      rule = "exclude " + set("d", data);
-    } else {
-      if (kind == 9) rule = "otherwise ";
-      switch (pick(3)) {
-        case 0:
-          rule += "allow ";
-          break;
-        case 1:
-          rule += "deny ";
-          break;
-        default:
-          rule += "require consent k" + std::to_string(pick(2)) + " for ";
-          break;
-      }
-      rule += set("a", 4) + " of " + set("d", data) + " by " + set("r", requesters);
-      if (pick(2) == 0) rule += " when " + cond(0);
-    }
-    text += rule + " cites \"c\"\n";
-  }
-  return text;
-}
 
 TEST_CASE("the index agrees with the reference evaluator on random policies", "[eval][index]") {
   std::mt19937_64 rng(42);

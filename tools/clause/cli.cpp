@@ -2,6 +2,7 @@
 #include "cli.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace clause::cli {
 
@@ -57,6 +58,35 @@ std::optional<std::string> Args::option(std::string_view name) const {
   return value;
 }
 
+std::vector<std::string> gather_files(const std::vector<std::string>& inputs,
+                                      std::initializer_list<std::string_view> extensions,
+                                      std::string& error) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const std::string& input : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(input, ec)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(input, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const std::string ext = it->path().extension().string();
+        if (it->is_regular_file(ec) &&
+            std::find(extensions.begin(), extensions.end(), ext) != extensions.end()) {
+          found.push_back(it->path().generic_string());
+        }
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(input, ec)) {
+      files.push_back(input);
+    } else {
+      error = "no such file or folder: `" + input + "`";
+      return {};
+    }
+  }
+  return files;
+}
+
 std::string wrap_words(std::string_view text, std::size_t indent, std::size_t width) {
   std::string out;
   std::size_t column = indent;
@@ -93,6 +123,12 @@ std::string_view help_text(std::string_view command) {
 Parses and checks a policy file. Prints every error and warning on stderr as
 `file:line:col: error[CODE]: message`, with the source line, a caret under the
 mistake and, where a fix can be guessed, a `help:` line.
+
+Besides errors it warns, exactly, about: clauses nothing cites (W001), names no
+rule uses (W002), rules that repeat another (W003), rules that can never decide
+because rules of higher precedence decide every request they match (W004), and
+conditions that can never be true (W005). `@ignore W004` written before a
+statement silences that warning for it.
 
 options:
   --format text|json   how to print diagnostics (json goes to stdout); default text
@@ -153,6 +189,28 @@ exit status: 0 explained, 1 the policy has errors, 2 the request is not valid
 (it is denied), 64 the command line is wrong.
 )";
   }
+  if (command == "fmt") {
+    return R"(usage: clause fmt [--check] FILE|FOLDER ...
+       clause fmt [--check] -
+
+Rewrites policy files in place in the one canonical layout that
+docs/formatting.md describes. Every comment and `@ignore` annotation is kept,
+and so is one blank line wherever there were blank lines between statements;
+what the policy says does not change. A folder stands for every `*.policy` file
+below it, in sorted order; a FILE ending in `.test` is formatted as a test file.
+With `-`, a policy is read from stdin and written to stdout.
+
+A file with syntax errors is left as it is: its errors are printed on stderr.
+
+options:
+  --check   rewrite nothing; print the name of each file that is not formatted
+  --help    show this help
+
+exit status: 0 every file is formatted (or was rewritten), 1 a file has syntax
+errors, cannot be read or written, or (with --check) is not formatted, 64 the
+command line is wrong.
+)";
+  }
   if (command == "test") {
     return R"(usage: clause test [options] [FILE.test | FOLDER ...]
 
@@ -197,6 +255,7 @@ commands:
   eval     decide requests against a policy and print each decision
   test     run policy test files, with coverage of clauses and rules
   explain  explain one decision for a person: clause, rules, near misses
+  fmt      rewrite policy files in the canonical layout, keeping every comment
 
 Run `clause COMMAND --help` for a command's options.
 )";

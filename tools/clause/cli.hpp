@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,13 @@ int run_check(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
 int run_test(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);
+int run_fmt(const std::vector<std::string>& args);
+
+/// Gathers files: each FILE as given, and under each FOLDER every file whose extension is
+/// one of `extensions`, sorted. Sets `error` for an input that does not exist.
+std::vector<std::string> gather_files(const std::vector<std::string>& inputs,
+                                      std::initializer_list<std::string_view> extensions,
+                                      std::string& error);
 
 /// Wraps words at `width` columns; lines after the first start after `indent` blanks.
 std::string wrap_words(std::string_view text, std::size_t indent, std::size_t width);

@@ -11,6 +11,7 @@
 
 #include "clause/clause.hpp"
 #include "clause/json.hpp"
+#include "clause/lint.hpp"
 #include "cli.hpp"
 #include "policy_impl.hpp"
 
@@ -154,6 +155,9 @@ int run_check(const std::vector<std::string>& argv) {
   std::vector<Diagnostic> diagnostics;
   if (policy) {
     diagnostics.assign(policy->warnings().begin(), policy->warnings().end());
+    const std::vector<Diagnostic> findings = lint(*policy);
+    diagnostics.insert(diagnostics.end(), findings.begin(), findings.end());
+    sort_by_position(diagnostics);
   } else {
     diagnostics = policy.error();
   }

@@ -17,31 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Gathers test files: each FILE as given, each folder searched for `*.test`, sorted.
-std::vector<std::string> gather(const std::vector<std::string>& inputs, std::string& error) {
-  std::vector<std::string> files;
-  for (const std::string& input : inputs) {
-    std::error_code ec;
-    if (fs::is_directory(input, ec)) {
-      std::vector<std::string> found;
-      for (auto it = fs::recursive_directory_iterator(input, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec) && it->path().extension() == ".test") {
-          found.push_back(it->path().generic_string());
-        }
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::exists(input, ec)) {
-      files.push_back(input);
-    } else {
-      error = fmt::format("no such file or folder: `{}`", input);
-      return {};
-    }
-  }
-  return files;
-}
-
 // Counts, per clause and per rule, the cases that reached them.
 struct Coverage {
   // Keyed by the policy's source name, then by id, in the policy's own order.
@@ -203,7 +178,7 @@ int run_test(const std::vector<std::string>& argv) {
   std::vector<std::string> inputs = args.positional();
   if (inputs.empty()) inputs.push_back(".");
   std::string error;
-  const std::vector<std::string> files = gather(inputs, error);
+  const std::vector<std::string> files = gather_files(inputs, {".test"}, error);
   if (!error.empty()) {
     fmt::print(stderr, "clause test: {}\n", error);
     return exit_usage;

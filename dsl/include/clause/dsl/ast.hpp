@@ -90,6 +90,13 @@ struct Comment {
   Span span;
 };
 
+/// Holds `@ignore W004, ...` written before a statement: those warnings are not reported
+/// for that statement.
+struct Suppression {
+  std::vector<Name> codes;
+  Span span;  // the annotation and the statement after it
+};
+
 /// Holds a whole policy file as written.
 struct Policy {
   std::vector<Header> headers;  // exactly one is valid; the checker reports others
@@ -97,7 +104,12 @@ struct Policy {
   std::vector<Decl> decls;
   std::vector<Rule> rules;
   std::vector<Comment> comments;
+  std::vector<Suppression> suppressions;
 };
+
+/// Drops the warnings that an `@ignore` annotation silences.
+void apply_suppressions(const std::vector<Suppression>& suppressions,
+                        std::vector<Diagnostic>& diagnostics);
 
 /// Holds what a test case expects: `expect allow|deny|require consent NAME cites "ID"`.
 struct Expectation {

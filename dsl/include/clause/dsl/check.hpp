@@ -93,6 +93,9 @@ struct CheckResult {
 /// Resolves and checks a parsed policy; reports every error and the warnings.
 CheckResult check(const ast::Policy& policy);
 
+/// Gives the keyword that declares a kind of name: "data", "requester", ...
+std::string_view kind_keyword(ast::DeclKind kind);
+
 /// Names a kind of declaration the way an author says it: "data category", "fact", ...
 std::string_view kind_noun(ast::DeclKind kind);
 

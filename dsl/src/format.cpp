@@ -1,0 +1,901 @@
+// Stage: parse, in reverse. Prints syntax trees back as text in the layout that
+// docs/formatting.md describes. The tree says what to print; the source text is read only
+// for what the tree does not keep: where comments stand and where blank lines were.
+#include "clause/dsl/format.hpp"
+
+#include "clause/dsl/check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace clause::dsl {
+namespace {
+
+constexpr std::size_t width = format_width;
+constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+bool has_line_break(std::string_view text, std::uint32_t begin, std::uint32_t end) {
+  return begin < end && text.substr(begin, end - begin).find('\n') != std::string_view::npos;
+}
+
+// Trailing blanks of a comment are dropped; the rest is kept byte for byte.
+std::string comment_text(const ast::Comment& c) {
+  std::string text = c.text;
+  while (!text.empty() && is_blank(text.back()))
+    text.pop_back();
+  return text;
+}
+
+std::size_t escaped_size(char c) {
+  return c == '"' || c == '\\' || c == '\n' || c == '\t' ? 2 : 1;
+}
+
+std::string quote(std::string_view value) {
+  std::string out = "\"";
+  for (const char c : value) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+// ---- lines ----
+
+// Pieces of a statement that are never broken inside; a line may break between two.
+using Chunks = std::vector<std::string>;
+
+std::string join(const Chunks& chunks) {
+  std::string out;
+  for (const std::string& c : chunks)
+    out += (out.empty() ? "" : " ") + c;
+  return out;
+}
+
+// Puts each chunk on the current line when it fits, else starts a line `indent` deep.
+void fill_lines(std::vector<std::string>& lines, const Chunks& chunks, std::size_t indent) {
+  for (const std::string& chunk : chunks) {
+    std::string& line = lines.back();
+    if (line.find_first_not_of(' ') == std::string::npos) {
+      line += chunk;
+    } else if (line.size() + 1 + chunk.size() <= width) {
+      line += ' ';
+      line += chunk;
+    } else {
+      lines.push_back(std::string(indent, ' ') + chunk);
+    }
+  }
+}
+
+// Places one part of a rule (`of ...`, `by ...`, `when ...`): on the current line when it
+// fits, else on a continuation line, and wrapped one level deeper when even that is narrow.
+// A part never joins the deeper lines of a part that wrapped.
+void place(std::vector<std::string>& lines, const Chunks& part) {
+  const std::string joined = join(part);
+  if (!lines.back().starts_with("    ") && lines.back().size() + 1 + joined.size() <= width) {
+    lines.back() += ' ' + joined;
+    return;
+  }
+  lines.emplace_back("  ");
+  fill_lines(lines, part, 4);
+}
+
+// `prefix a, b, c`, breakable after each comma.
+Chunks list_chunks(const std::string& prefix, const std::vector<ast::Name>& names) {
+  Chunks out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::string chunk = i == 0 && !prefix.empty() ? prefix + " " + names[i].text : names[i].text;
+    if (i + 1 < names.size()) chunk += ',';
+    out.push_back(std::move(chunk));
+  }
+  if (out.empty()) out.push_back(prefix);
+  return out;
+}
+
+// A left-out set has an empty span; a written `any` has the span of the word.
+bool written(const ast::NameSet& set) {
+  return !set.any || set.span.end > set.span.begin;
+}
+
+Chunks set_chunks(const std::string& prefix, const ast::NameSet& set) {
+  if (!set.any) return list_chunks(prefix, set.names);
+  if (written(set)) return {prefix.empty() ? "any" : prefix + " any"};
+  return {prefix};
+}
+
+// Cuts a clause's words into strings whose quoted form takes at most `room` columns. Cuts
+// fall on single spaces, which the joining of adjacent strings puts back.
+std::vector<std::string> split_words(std::string_view text, std::size_t room) {
+  std::vector<std::string> out;
+  std::size_t begin = 0;
+  for (;;) {
+    std::size_t size = 0;
+    std::size_t cut = npos;
+    bool fits = true;
+    for (std::size_t i = begin; i < text.size(); ++i) {
+      if (text[i] == ' ' && i > begin) {
+        if (size <= room) {
+          cut = i;
+        } else {
+          if (cut == npos) cut = i;  // a word longer than a line stands alone
+          fits = false;
+          break;
+        }
+      }
+      size += escaped_size(text[i]);
+    }
+    if (fits && size <= room) cut = npos;
+    if (cut == npos) {
+      out.emplace_back(text.substr(begin));
+      return out;
+    }
+    out.emplace_back(text.substr(begin, cut - begin));
+    begin = cut + 1;
+  }
+}
+
+// ---- conditions ----
+
+int precedence(const ast::Cond& c) {
+  switch (c.kind) {
+    case ast::CondKind::any:
+      return 1;
+    case ast::CondKind::all:
+      return 2;
+    case ast::CondKind::negation:
+      return 3;
+    default:
+      return 4;
+  }
+}
+
+std::string first_name(const ast::Cond& c) {
+  return c.names.empty() ? std::string() : c.names.front().text;
+}
+
+// Prints a condition with the fewest parentheses that keep its tree. A '\n' marks where a
+// line may break: before `and` and `or`, after the commas of `purpose in (...)`.
+void print_cond(const ast::Cond& c, std::string& out) {
+  const auto operand = [&](const ast::Cond& child, bool parens) {
+    if (parens) out += '(';
+    print_cond(child, out);
+    if (parens) out += ')';
+  };
+  switch (c.kind) {
+    case ast::CondKind::fact:
+      out += first_name(c);
+      break;
+    case ast::CondKind::purpose_is:
+      out += "purpose is " + first_name(c);
+      break;
+    case ast::CondKind::purpose_in:
+      out += "purpose in (";
+      for (std::size_t i = 0; i < c.names.size(); ++i)
+        out += (i == 0 ? "" : ",\n") + c.names[i].text;
+      out += ')';
+      break;
+    case ast::CondKind::consent:
+      out += "consent " + first_name(c);
+      break;
+    case ast::CondKind::negation:
+      out += "not ";
+      if (!c.children.empty()) {
+        operand(c.children.front(), precedence(c.children.front()) < precedence(c));
+      }
+      break;
+    case ast::CondKind::all:
+    case ast::CondKind::any:
+      for (std::size_t i = 0; i < c.children.size(); ++i) {
+        if (i > 0) out += c.kind == ast::CondKind::all ? "\nand " : "\nor ";
+        // The parser flattens chains of one operator, so a child of the same operator only
+        // comes from explicit parentheses; they are kept.
+        operand(c.children[i], precedence(c.children[i]) <= precedence(c));
+      }
+      break;
+  }
+}
+
+Chunks cond_chunks(const ast::Cond& c) {
+  std::string text;
+  print_cond(c, text);
+  Chunks out;
+  std::size_t begin = 0;
+  for (;;) {
+    const std::size_t end = text.find('\n', begin);
+    out.push_back(text.substr(begin, end == std::string::npos ? end : end - begin));
+    if (end == std::string::npos) break;
+    begin = end + 1;
+  }
+  out.front() = "when " + out.front();
+  return out;
+}
+
+// ---- statements ----
+
+std::vector<std::string> header_lines(const ast::Header& h) {
+  std::vector<std::string> lines{""};
+  fill_lines(lines, {"policy " + quote(h.name.value), "version " + quote(h.version.value)}, 2);
+  return lines;
+}
+
+std::vector<std::string> clause_lines(const ast::ClauseDecl& c) {
+  const std::string head = "clause " + quote(c.id.value);
+  std::string one = head + " " + quote(c.words.value);
+  if (one.size() <= width) return {std::move(one)};
+  std::vector<std::string> lines{head};
+  for (const std::string& piece : split_words(c.words.value, width - 4))
+    lines.push_back("  " + quote(piece));
+  return lines;
+}
+
+// The first part of a rule: its name, `otherwise`, the effect and the actions (or, for an
+// exclusion, the data).
+Chunks rule_head(const ast::Rule& r) {
+  Chunks head;
+  if (r.name) head.push_back(r.name->text + ":");
+  if (r.fallback) head.emplace_back("otherwise");
+  if (r.effect == ast::Effect::exclude) {
+    for (std::string& chunk : set_chunks("exclude", r.data))
+      head.push_back(std::move(chunk));
+    return head;
+  }
+  switch (r.effect) {
+    case ast::Effect::allow:
+      head.emplace_back("allow");
+      break;
+    case ast::Effect::require_consent:
+      head.push_back("require consent " + (r.consent ? r.consent->text : "") + " for");
+      break;
+    default:
+      head.emplace_back("deny");
+      break;
+  }
+  if (written(r.actions)) {
+    for (std::string& chunk : set_chunks("", r.actions))
+      head.push_back(std::move(chunk));
+  }
+  return head;
+}
+
+std::vector<std::string> rule_lines(const ast::Rule& r) {
+  std::vector<std::string> lines{""};
+  fill_lines(lines, rule_head(r), 4);
+  if (r.effect != ast::Effect::exclude) {
+    if (written(r.data)) place(lines, set_chunks("of", r.data));
+    if (written(r.requesters)) place(lines, set_chunks("by", r.requesters));
+    if (r.condition) place(lines, cond_chunks(*r.condition));
+  }
+  lines.push_back("  cites " + quote(r.cites.value));
+  return lines;
+}
+
+// ---- placing comments and blank lines ----
+
+// Statements that line up in columns with their neighbours of the same kind.
+enum class Align : std::uint8_t { none, data, requester, exclude };
+
+// One statement, with the comments that go with it.
+struct Item {
+  std::uint32_t begin = 0;  // of its annotation, or else of the statement
+  std::uint32_t code = 0;   // of the statement
+  std::uint32_t end = 0;
+  const ast::Suppression* annotation = nullptr;
+  std::uint32_t annotation_end = 0;  // after its last warning code
+  Align align = Align::none;
+  std::vector<std::string> cells;  // an aligned statement's columns; empty cells are left out
+  std::vector<std::string> lines;  // any other statement's lines
+  std::vector<std::string> above_annotation;
+  std::string annotation_comment;
+  std::vector<std::string> hoisted;  // comments from inside the statement, put above it
+  std::string trailing;              // the comment that ends its last line
+  std::uint32_t extent_end = 0;      // the end of the statement or of its trailing comment
+};
+
+// A line of the output's outline: a statement, or a comment on a line of its own.
+struct Element {
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+  bool blank_before = false;
+  std::size_t item = npos;
+  std::string comment;
+};
+
+[[noreturn]] void not_in_tree(const SourceFile& file, std::size_t at) {
+  const LineColumn lc = line_column(file.text, static_cast<std::uint32_t>(at));
+  throw std::invalid_argument(
+      fmt::format("{}:{}:{}: text that the syntax tree does not hold; fix the syntax errors first",
+                  file.name, lc.line, lc.column));
+}
+
+// Makes sure that printing the items and comments loses nothing: outside the statements
+// there are only blanks and comments, and every `#` outside a string is a known comment.
+void check_coverage(const SourceFile& file, const std::vector<Span>& items,
+                    const std::vector<ast::Comment>& comments) {
+  const std::string_view text = file.text;
+  std::size_t next_comment = 0;
+  std::size_t item = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (item < items.size() && items[item].end <= i)
+      ++item;
+    const bool inside = item < items.size() && items[item].begin <= i;
+    const char c = text[i];
+    if (c == '#') {
+      if (next_comment >= comments.size() || comments[next_comment].span.begin != i) {
+        not_in_tree(file, i);
+      }
+      ++next_comment;
+      const std::size_t eol = text.find('\n', i);
+      i = eol == std::string_view::npos ? text.size() : eol;
+    } else if (is_blank(c)) {
+      ++i;
+    } else if (!inside) {
+      not_in_tree(file, i);
+    } else if (c == '"') {
+      ++i;
+      while (i < text.size() && text[i] != '"')
+        i += text[i] == '\\' ? 2 : 1;
+      ++i;
+    } else {
+      ++i;
+    }
+  }
+  if (next_comment != comments.size()) not_in_tree(file, text.size());
+}
+
+// Lays out the aligned lines of one run of statements of one kind.
+std::vector<std::string> align_cells(const std::vector<const Item*>& run) {
+  std::vector<std::size_t> widths;
+  for (const Item* item : run) {
+    widths.resize(std::max(widths.size(), item->cells.size()), 0);
+    for (std::size_t j = 0; j < item->cells.size(); ++j)
+      widths[j] = std::max(widths[j], item->cells[j].size());
+  }
+  std::vector<std::string> lines;
+  bool too_wide = false;
+  for (const Item* item : run) {
+    std::string line;
+    std::size_t column = 0;
+    for (std::size_t j = 0; j < widths.size(); ++j) {
+      if (widths[j] == 0) continue;
+      if (j < item->cells.size() && !item->cells[j].empty()) {
+        line.resize(column, ' ');
+        line += item->cells[j];
+      }
+      column += widths[j] + 1;
+    }
+    too_wide = too_wide || line.size() > width;
+    lines.push_back(std::move(line));
+  }
+  if (too_wide) {
+    // Padding would push some line past the width: print the run plain instead.
+    lines.clear();
+    for (const Item* item : run) {
+      std::string line;
+      for (const std::string& cell : item->cells) {
+        if (!cell.empty()) line += (line.empty() ? "" : " ") + cell;
+      }
+      lines.push_back(std::move(line));
+    }
+  }
+  return lines;
+}
+
+// Prints the items in source order with their comments, and one blank line wherever the
+// source had blank lines between two of them. `comments` are those not placed yet.
+std::string layout(std::string_view text, std::vector<Item> items,
+                   const std::vector<ast::Comment>& comments) {
+  std::sort(items.begin(), items.end(),
+            [](const Item& a, const Item& b) { return a.begin < b.begin; });
+  for (Item& item : items)
+    item.extent_end = item.end;
+
+  std::vector<Element> own_line;
+  for (const ast::Comment& c : comments) {
+    const auto after =
+        std::upper_bound(items.begin(), items.end(), c.span.begin,
+                         [](std::uint32_t at, const Item& i) { return at < i.begin; });
+    Item* item = after == items.begin() ? nullptr : &*(after - 1);
+    if (item != nullptr && c.span.begin < item->end) {
+      if (item->annotation != nullptr && c.span.begin < item->annotation_end) {
+        item->above_annotation.push_back(comment_text(c));
+      } else if (item->annotation != nullptr && c.span.begin < item->code &&
+                 item->annotation_comment.empty() &&
+                 !has_line_break(text, item->annotation_end, c.span.begin)) {
+        item->annotation_comment = comment_text(c);
+      } else {
+        item->hoisted.push_back(comment_text(c));
+      }
+    } else if (item != nullptr && item->trailing.empty() &&
+               !has_line_break(text, item->end, c.span.begin)) {
+      item->trailing = comment_text(c);
+      item->extent_end = c.span.end;
+    } else {
+      own_line.push_back({c.span.begin, c.span.end, false, npos, comment_text(c)});
+    }
+  }
+
+  std::vector<Element> elements;
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    while (next < own_line.size() && own_line[next].begin < items[i].begin)
+      elements.push_back(std::move(own_line[next++]));
+    elements.push_back({items[i].begin, items[i].extent_end, false, i, {}});
+  }
+  while (next < own_line.size())
+    elements.push_back(std::move(own_line[next++]));
+  for (std::size_t k = 1; k < elements.size(); ++k) {
+    const std::uint32_t from = elements[k - 1].end;
+    const std::uint32_t to = elements[k].begin;
+    const std::string_view between = from < to ? text.substr(from, to - from) : "";
+    elements[k].blank_before = std::count(between.begin(), between.end(), '\n') >= 2;
+  }
+
+  // Runs of aligned statements: neighbours of one kind with no blank line between them.
+  std::vector<std::vector<std::string>> lines(items.size());
+  std::vector<std::size_t> comment_column(items.size(), 0);
+  std::vector<const Item*> run;
+  std::vector<std::size_t> run_index;
+  const auto flush = [&] {
+    if (run.empty()) return;
+    const std::vector<std::string> aligned = align_cells(run);
+    // The comments of a run share a column: past every line of the run when that keeps the
+    // commented lines within the width, else past the commented lines only.
+    std::size_t past_all = 0;
+    std::size_t past_commented = 0;
+    std::size_t longest_comment = 0;
+    for (std::size_t r = 0; r < run.size(); ++r) {
+      lines[run_index[r]] = {aligned[r]};
+      past_all = std::max(past_all, aligned[r].size() + 2);
+      if (run[r]->trailing.empty()) continue;
+      past_commented = std::max(past_commented, aligned[r].size() + 2);
+      longest_comment = std::max(longest_comment, run[r]->trailing.size());
+    }
+    const std::size_t column = past_all + longest_comment <= width ? past_all : past_commented;
+    for (const std::size_t index : run_index)
+      comment_column[index] = column;
+    run.clear();
+    run_index.clear();
+  };
+  for (const Element& e : elements) {
+    if (e.blank_before) flush();
+    if (e.item == npos) continue;
+    const Item& item = items[e.item];
+    if (item.align == Align::none || (!run.empty() && run.front()->align != item.align)) flush();
+    if (item.align == Align::none) {
+      lines[e.item] = item.lines;
+    } else {
+      run.push_back(&item);
+      run_index.push_back(e.item);
+    }
+  }
+  flush();
+
+  std::string out;
+  const auto line = [&out](std::string_view s) {
+    out += s;
+    out += '\n';
+  };
+  for (const Element& e : elements) {
+    if (e.blank_before && !out.empty()) out += '\n';
+    if (e.item == npos) {
+      line(e.comment);
+      continue;
+    }
+    const Item& item = items[e.item];
+    for (const std::string& c : item.above_annotation)
+      line(c);
+    if (item.annotation != nullptr) {
+      std::string a = "@ignore";
+      for (std::size_t i = 0; i < item.annotation->codes.size(); ++i)
+        a += (i == 0 ? " " : ", ") + item.annotation->codes[i].text;
+      if (!item.annotation_comment.empty()) a += "  " + item.annotation_comment;
+      line(a);
+    }
+    for (const std::string& c : item.hoisted)
+      line(c);
+    std::vector<std::string> body = lines[e.item];
+    if (!item.trailing.empty()) {
+      std::string& last = body.back();
+      last.resize(std::max(last.size() + 2, comment_column[e.item]), ' ');
+      last += item.trailing;
+    }
+    for (const std::string& l : body)
+      line(l);
+  }
+  return out;
+}
+
+// ---- policies ----
+
+Item decl_item(std::span<const ast::Decl> group) {
+  const ast::Decl& d = group.front();
+  Item item;
+  item.begin = item.code = d.span.begin;
+  item.end = d.span.end;
+  const std::string kw(kind_keyword(d.kind));
+  Chunks chunks;
+  if (d.kind == ast::DeclKind::data || d.kind == ast::DeclKind::requester) {
+    item.cells = {kw + " " + d.name.text, d.parent ? "under " + d.parent->text : "",
+                  d.cites ? "cites " + quote(d.cites->value) : ""};
+    for (const std::string& cell : item.cells) {
+      if (!cell.empty()) chunks.push_back(cell);
+    }
+    if (join(chunks).size() <= width) {
+      item.align = d.kind == ast::DeclKind::data ? Align::data : Align::requester;
+    }
+  } else {
+    std::vector<ast::Name> names;
+    for (const ast::Decl& n : group)
+      names.push_back(n.name);
+    chunks = list_chunks(kw, names);
+    if (d.cites) chunks.push_back("cites " + quote(d.cites->value));
+  }
+  item.lines = {""};
+  fill_lines(item.lines, chunks, 2);
+  return item;
+}
+
+Item rule_item(const ast::Rule& r) {
+  Item item;
+  item.begin = item.code = r.span.begin;
+  item.end = r.span.end;
+  item.lines = rule_lines(r);
+  if (r.effect == ast::Effect::exclude) {
+    const std::string first = join(rule_head(r));
+    const std::string cites = "cites " + quote(r.cites.value);
+    if (first.size() + 1 + cites.size() <= width) {
+      item.align = Align::exclude;
+      item.cells = {first, cites};
+    }
+  }
+  return item;
+}
+
+std::vector<Item> policy_items(const ast::Policy& policy) {
+  std::vector<Item> items;
+  const auto simple = [&](Span span, std::vector<std::string> lines) {
+    Item item;
+    item.begin = item.code = span.begin;
+    item.end = span.end;
+    item.lines = std::move(lines);
+    items.push_back(std::move(item));
+  };
+  for (const ast::Header& h : policy.headers)
+    simple(h.span, header_lines(h));
+  for (const ast::ClauseDecl& c : policy.clauses)
+    simple(c.span, clause_lines(c));
+  // The names of one statement share its span.
+  for (std::size_t i = 0; i < policy.decls.size();) {
+    std::size_t j = i + 1;
+    while (j < policy.decls.size() && policy.decls[j].span.begin == policy.decls[i].span.begin)
+      ++j;
+    items.push_back(decl_item(std::span(policy.decls).subspan(i, j - i)));
+    i = j;
+  }
+  for (const ast::Rule& r : policy.rules)
+    items.push_back(rule_item(r));
+  for (const ast::Suppression& s : policy.suppressions) {
+    for (Item& item : items) {
+      if (item.end == s.span.end && item.code > s.span.begin) {
+        item.begin = s.span.begin;
+        item.annotation = &s;
+        item.annotation_end = s.codes.empty() ? s.span.begin : s.codes.back().span.end;
+      }
+    }
+  }
+  return items;
+}
+
+std::vector<Span> spans_of(const std::vector<Item>& items) {
+  std::vector<Span> spans;
+  for (const Item& item : items)
+    spans.push_back(Span{item.begin, item.end});
+  std::sort(spans.begin(), spans.end(),
+            [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  return spans;
+}
+
+// ---- test files ----
+
+// One line of a case (its first line, a field, the expectation), with its comments.
+struct Slot {
+  Span anchor;  // from its first to its last name in the source
+  std::vector<std::string> lines;
+  std::vector<std::string> above;
+  std::string trailing;
+};
+
+Item case_item(std::string_view text, const ast::TestCase& c,
+               std::vector<const ast::Comment*>& inside) {
+  std::vector<Slot> slots;
+  slots.push_back({Span{c.span.begin, c.name.span.end}, {"case " + quote(c.name.value)}, {}, {}});
+  const auto one = [&](const char* field, const std::optional<ast::Name>& name) {
+    if (name) slots.push_back({name->span, {fmt::format("  {} {}", field, name->text)}, {}, {}});
+  };
+  const auto list = [&](const char* field, const std::vector<ast::Name>& names) {
+    if (names.empty()) return;
+    Slot slot{Span{names.front().span.begin, names.front().span.end}, {"  "}, {}, {}};
+    for (const ast::Name& n : names) {
+      slot.anchor.begin = std::min(slot.anchor.begin, n.span.begin);
+      slot.anchor.end = std::max(slot.anchor.end, n.span.end);
+    }
+    fill_lines(slot.lines, list_chunks(field, names), 4);
+    slots.push_back(std::move(slot));
+  };
+  one("data", c.data);
+  one("requester", c.requester);
+  one("action", c.action);
+  one("purpose", c.purpose);
+  list("facts", c.facts);
+  list("consent", c.consent);
+  if (c.expect) {
+    const ast::Expectation& e = *c.expect;
+    std::string line = "  expect ";
+    switch (e.effect) {
+      case ast::Effect::allow:
+      case ast::Effect::exclude:
+        line += "allow";
+        break;
+      case ast::Effect::deny:
+        line += "deny";
+        break;
+      case ast::Effect::require_consent:
+        line += "require consent " + (e.consent ? e.consent->text : "");
+        break;
+    }
+    slots.push_back({e.span, {line + " cites " + quote(e.cites.value)}, {}, {}});
+  }
+
+  Item item;
+  item.begin = item.code = c.span.begin;
+  item.end = c.span.end;
+  // A comment at the end of a field's line stays there; any other goes above the line of
+  // the field that follows it.
+  for (const ast::Comment* comment : inside) {
+    const std::uint32_t at = comment->span.begin;
+    Slot* before = nullptr;
+    for (Slot& s : slots) {
+      if (s.anchor.end <= at && (before == nullptr || s.anchor.end > before->anchor.end)) {
+        before = &s;
+      }
+    }
+    if (before != nullptr && before->trailing.empty() &&
+        !has_line_break(text, before->anchor.end, at)) {
+      before->trailing = comment_text(*comment);
+      continue;
+    }
+    Slot* after = nullptr;
+    for (Slot& s : slots) {
+      if (s.anchor.begin > at && (after == nullptr || s.anchor.begin < after->anchor.begin)) {
+        after = &s;
+      }
+    }
+    if (after != nullptr) {
+      after->above.push_back("  " + comment_text(*comment));
+    } else {
+      item.hoisted.push_back(comment_text(*comment));
+    }
+  }
+  for (Slot& s : slots) {
+    item.lines.insert(item.lines.end(), s.above.begin(), s.above.end());
+    if (!s.trailing.empty()) s.lines.back() += "  " + s.trailing;
+    item.lines.insert(item.lines.end(), s.lines.begin(), s.lines.end());
+  }
+  return item;
+}
+
+// ---- comparing trees ----
+
+bool same_name(const ast::Name& a, const ast::Name& b) {
+  return a.text == b.text;
+}
+
+bool same_names(const std::vector<ast::Name>& a, const std::vector<ast::Name>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), same_name);
+}
+
+template <typename T, typename Same>
+bool same_optional(const std::optional<T>& a, const std::optional<T>& b, Same same) {
+  return a.has_value() == b.has_value() && (!a || same(*a, *b));
+}
+
+bool same_text(const ast::Text& a, const ast::Text& b) {
+  return a.value == b.value;
+}
+
+bool same_cond(const ast::Cond& a, const ast::Cond& b) {
+  return a.kind == b.kind && same_names(a.names, b.names) &&
+         std::equal(a.children.begin(), a.children.end(), b.children.begin(), b.children.end(),
+                    same_cond);
+}
+
+bool same_set(const ast::NameSet& a, const ast::NameSet& b) {
+  return a.any == b.any && written(a) == written(b) && same_names(a.names, b.names);
+}
+
+bool same_rule(const ast::Rule& a, const ast::Rule& b) {
+  return same_optional(a.name, b.name, same_name) && a.fallback == b.fallback &&
+         a.effect == b.effect && same_optional(a.consent, b.consent, same_name) &&
+         same_set(a.actions, b.actions) && same_set(a.data, b.data) &&
+         same_set(a.requesters, b.requesters) &&
+         same_optional(a.condition, b.condition, same_cond) && same_text(a.cites, b.cites);
+}
+
+bool same_decl(const ast::Decl& a, const ast::Decl& b) {
+  return a.kind == b.kind && same_name(a.name, b.name) &&
+         same_optional(a.parent, b.parent, same_name) && same_optional(a.cites, b.cites, same_text);
+}
+
+// The statements of a policy in file order: what kind, which, and their annotation's codes.
+struct Statement {
+  int kind = 0;
+  std::size_t index = 0;
+  std::size_t count = 1;  // names declared by one statement
+  Span span;
+  std::vector<std::string> codes;
+};
+
+std::vector<Statement> statements(const ast::Policy& p) {
+  std::vector<Statement> out;
+  for (std::size_t i = 0; i < p.headers.size(); ++i)
+    out.push_back({0, i, 1, p.headers[i].span, {}});
+  for (std::size_t i = 0; i < p.clauses.size(); ++i)
+    out.push_back({1, i, 1, p.clauses[i].span, {}});
+  for (std::size_t i = 0; i < p.decls.size();) {
+    std::size_t j = i + 1;
+    while (j < p.decls.size() && p.decls[j].span.begin == p.decls[i].span.begin)
+      ++j;
+    out.push_back({2, i, j - i, p.decls[i].span, {}});
+    i = j;
+  }
+  for (std::size_t i = 0; i < p.rules.size(); ++i)
+    out.push_back({3, i, 1, p.rules[i].span, {}});
+  std::sort(out.begin(), out.end(),
+            [](const Statement& a, const Statement& b) { return a.span.begin < b.span.begin; });
+  for (const ast::Suppression& s : p.suppressions) {
+    for (Statement& st : out) {
+      if (st.span.end == s.span.end) {
+        for (const ast::Name& code : s.codes)
+          st.codes.push_back(code.text);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string format_policy(const SourceFile& file, const ast::Policy& policy) {
+  std::vector<Item> items = policy_items(policy);
+  check_coverage(file, spans_of(items), policy.comments);
+  return layout(file.text, std::move(items), policy.comments);
+}
+
+std::string format_tests(const SourceFile& file, const ast::TestFile& tests) {
+  const std::string_view text = file.text;
+  std::vector<Item> items;
+  std::vector<ast::Comment> outside;
+  std::size_t next = 0;
+  for (const ast::TestCase& c : tests.cases) {
+    std::vector<const ast::Comment*> inside;
+    while (next < tests.comments.size() && tests.comments[next].span.begin < c.span.end) {
+      const ast::Comment& comment = tests.comments[next++];
+      if (comment.span.begin > c.span.begin) {
+        inside.push_back(&comment);
+      } else {
+        outside.push_back(comment);
+      }
+    }
+    items.push_back(case_item(text, c, inside));
+  }
+  while (next < tests.comments.size())
+    outside.push_back(tests.comments[next++]);
+  if (tests.policy) {
+    // The tree keeps only the path's span: the header starts with the `tests` before it.
+    std::uint32_t at = tests.policy->span.begin;
+    const auto skip_back = [&] {
+      while (at > 0) {
+        const auto comment = std::find_if(
+            tests.comments.begin(), tests.comments.end(),
+            [&](const ast::Comment& c) { return c.span.begin < at && at <= c.span.end; });
+        if (comment != tests.comments.end()) {
+          at = comment->span.begin;
+        } else if (is_blank(text[at - 1])) {
+          --at;
+        } else {
+          break;
+        }
+      }
+    };
+    for (const std::string_view word : {"for", "tests"}) {
+      skip_back();
+      if (at >= word.size() && text.substr(at - word.size(), word.size()) == word) {
+        at -= static_cast<std::uint32_t>(word.size());
+      }
+    }
+    Item item;
+    item.begin = item.code = at;
+    item.end = tests.policy->span.end;
+    item.lines = {"tests for " + quote(tests.policy->value)};
+    items.push_back(std::move(item));
+  }
+  check_coverage(file, spans_of(items), tests.comments);
+  return layout(text, std::move(items), outside);
+}
+
+bool same_tree(const ast::Policy& a, const ast::Policy& b) {
+  const std::vector<Statement> sa = statements(a);
+  const std::vector<Statement> sb = statements(b);
+  if (sa.size() != sb.size()) return false;
+  for (std::size_t i = 0; i < sa.size(); ++i) {
+    const Statement& x = sa[i];
+    const Statement& y = sb[i];
+    if (x.kind != y.kind || x.count != y.count || x.codes != y.codes) return false;
+    bool same = true;
+    switch (x.kind) {
+      case 0:
+        same = same_text(a.headers[x.index].name, b.headers[y.index].name) &&
+               same_text(a.headers[x.index].version, b.headers[y.index].version);
+        break;
+      case 1:
+        same = same_text(a.clauses[x.index].id, b.clauses[y.index].id) &&
+               same_text(a.clauses[x.index].words, b.clauses[y.index].words);
+        break;
+      case 2:
+        for (std::size_t k = 0; k < x.count; ++k)
+          same = same && same_decl(a.decls[x.index + k], b.decls[y.index + k]);
+        break;
+      default:
+        same = same_rule(a.rules[x.index], b.rules[y.index]);
+        break;
+    }
+    if (!same) return false;
+  }
+  return true;
+}
+
+bool same_tree(const ast::TestFile& a, const ast::TestFile& b) {
+  const auto same_expect = [](const ast::Expectation& x, const ast::Expectation& y) {
+    return x.effect == y.effect && same_optional(x.consent, y.consent, same_name) &&
+           same_text(x.cites, y.cites);
+  };
+  const auto same_case = [&](const ast::TestCase& x, const ast::TestCase& y) {
+    return same_text(x.name, y.name) && same_optional(x.data, y.data, same_name) &&
+           same_optional(x.requester, y.requester, same_name) &&
+           same_optional(x.action, y.action, same_name) &&
+           same_optional(x.purpose, y.purpose, same_name) && same_names(x.facts, y.facts) &&
+           same_names(x.consent, y.consent) && same_optional(x.expect, y.expect, same_expect);
+  };
+  return same_optional(a.policy, b.policy, same_text) &&
+         std::equal(a.cases.begin(), a.cases.end(), b.cases.begin(), b.cases.end(), same_case);
+}
+
+}  // namespace clause::dsl

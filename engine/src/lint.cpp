@@ -1,0 +1,420 @@
+// Stage: check (beyond validity). The linter reads the checked policy and decides its
+// questions exactly: the request space is finite, so "can this rule ever decide?" is
+// answered by walking the (action, requester, data) triples a rule covers and, for each
+// distinct set of rules that outrank it there, every assignment of the facts, consents and
+// purposes those rules read.
+#include "clause/lint.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "policy_impl.hpp"
+
+namespace clause {
+namespace {
+
+using dsl::CheckedCond;
+using dsl::CheckedPolicy;
+using dsl::CheckedRule;
+using dsl::Tier;
+
+// One assignment of everything a condition can read.
+struct Assignment {
+  std::vector<bool> facts;
+  std::vector<bool> consents;
+  std::int32_t purpose = -1;  // -1: no purpose; -2: a purpose no condition names
+};
+
+bool holds(const CheckedCond& c, const Assignment& a) {
+  using ast::CondKind;
+  switch (c.kind) {
+    case CondKind::fact:
+      return a.facts[c.ids.at(0)];
+    case CondKind::consent:
+      return a.consents[c.ids.at(0)];
+    case CondKind::purpose_is:
+    case CondKind::purpose_in:
+      return std::any_of(c.ids.begin(), c.ids.end(), [&](std::uint32_t id) {
+        return a.purpose == static_cast<std::int32_t>(id);
+      });
+    case CondKind::negation:
+      return !holds(c.children.at(0), a);
+    case CondKind::all:
+      return std::all_of(c.children.begin(), c.children.end(),
+                         [&](const CheckedCond& x) { return holds(x, a); });
+    case CondKind::any:
+      return std::any_of(c.children.begin(), c.children.end(),
+                         [&](const CheckedCond& x) { return holds(x, a); });
+  }
+  return false;
+}
+
+bool holds(const std::optional<CheckedCond>& c, const Assignment& a) {
+  return !c || holds(*c, a);
+}
+
+// The facts, consents and purposes a condition reads.
+struct Atoms {
+  std::set<std::uint32_t> facts, consents, purposes;
+  void add(const CheckedCond& c) {
+    using ast::CondKind;
+    switch (c.kind) {
+      case CondKind::fact:
+        facts.insert(c.ids.at(0));
+        break;
+      case CondKind::consent:
+        consents.insert(c.ids.at(0));
+        break;
+      case CondKind::purpose_is:
+      case CondKind::purpose_in:
+        purposes.insert(c.ids.begin(), c.ids.end());
+        break;
+      default:
+        break;
+    }
+    for (const auto& child : c.children)
+      add(child);
+  }
+  void add(const std::optional<CheckedCond>& c) {
+    if (c) add(*c);
+  }
+};
+
+// Calls `visit` with every assignment of the atoms; stops when it returns false.
+// Returns false when there are too many atoms to enumerate.
+template <typename Visit>
+bool for_each_assignment(const CheckedPolicy& p, const Atoms& atoms, std::size_t max_atoms,
+                         Visit&& visit) {
+  const std::vector<std::uint32_t> facts(atoms.facts.begin(), atoms.facts.end());
+  const std::vector<std::uint32_t> consents(atoms.consents.begin(), atoms.consents.end());
+  if (facts.size() + consents.size() > max_atoms) return false;
+  std::vector<std::int32_t> purposes = {-1};
+  for (const std::uint32_t id : atoms.purposes)
+    purposes.push_back(static_cast<std::int32_t>(id));
+  if (atoms.purposes.size() < p.purposes.size()) purposes.push_back(-2);
+  Assignment a;
+  a.facts.assign(p.facts.size(), false);
+  a.consents.assign(p.consents.size(), false);
+  const std::size_t bits = facts.size() + consents.size();
+  for (std::uint64_t mask = 0; mask < (std::uint64_t{1} << bits); ++mask) {
+    for (std::size_t i = 0; i < facts.size(); ++i)
+      a.facts[facts[i]] = ((mask >> i) & 1U) != 0;
+    for (std::size_t i = 0; i < consents.size(); ++i) {
+      a.consents[consents[i]] = ((mask >> (facts.size() + i)) & 1U) != 0;
+    }
+    for (const std::int32_t purpose : purposes) {
+      a.purpose = purpose;
+      if (!visit(a)) return true;
+    }
+  }
+  return true;
+}
+
+// Whether rule `j`, matching together with rule `i`, can keep `i` from deciding.
+bool can_rival(const CheckedPolicy& p, std::size_t j, std::size_t i) {
+  const Tier ti = p.rules[i].tier;
+  const Tier tj = p.rules[j].tier;
+  if (ti == Tier::fallback) return tj != Tier::fallback || j < i;
+  if (ti == Tier::consent) return tj <= Tier::consent;  // other requirements interleave
+  return tj < ti || (tj == ti && j < i);
+}
+
+// Whether rule `j`, matching under `a` together with rule `i`, keeps `i` from deciding.
+// In the consent tier every matching requirement is weighed: the first unmet one is asked
+// for, and when all are met the first is cited.
+bool beats(const CheckedPolicy& p, std::size_t j, std::size_t i, const Assignment& a) {
+  const CheckedRule& rj = p.rules[j];
+  const CheckedRule& ri = p.rules[i];
+  if (!holds(rj.condition, a)) return false;
+  if (ri.tier != Tier::consent || rj.tier != Tier::consent) return true;
+  const bool j_met = a.consents[static_cast<std::size_t>(rj.consent)];
+  const bool i_met = a.consents[static_cast<std::size_t>(ri.consent)];
+  return j < i ? (!j_met || i_met) : (!j_met && i_met);
+}
+
+std::vector<std::uint32_t> expand(const dsl::IdSet& set, const std::vector<dsl::Term>& terms,
+                                  bool hierarchical) {
+  std::vector<std::uint32_t> out;
+  if (set.any) {
+    for (std::uint32_t i = 0; i < terms.size(); ++i)
+      out.push_back(i);
+    return out;
+  }
+  for (const std::uint32_t id : set.ids) {
+    if (!hierarchical) {
+      out.push_back(id);
+      continue;
+    }
+    for (std::uint32_t i = 0; i < terms.size(); ++i) {
+      if (terms[i].first >= terms[id].first && terms[i].first < terms[id].last) out.push_back(i);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool covers(const dsl::IdSet& set, const std::vector<dsl::Term>& terms, std::uint32_t id,
+            bool hierarchical) {
+  if (set.any) return true;
+  return std::any_of(set.ids.begin(), set.ids.end(), [&](std::uint32_t m) {
+    return hierarchical ? terms[id].first >= terms[m].first && terms[id].first < terms[m].last
+                        : id == m;
+  });
+}
+
+bool same_cond(const CheckedCond& a, const CheckedCond& b) {
+  if (a.kind != b.kind || a.ids != b.ids || a.children.size() != b.children.size()) return false;
+  for (std::size_t i = 0; i < a.children.size(); ++i) {
+    if (!same_cond(a.children[i], b.children[i])) return false;
+  }
+  return true;
+}
+
+bool same_set(dsl::IdSet a, dsl::IdSet b) {
+  std::sort(a.ids.begin(), a.ids.end());
+  std::sort(b.ids.begin(), b.ids.end());
+  return a.any == b.any && a.ids == b.ids;
+}
+
+class Linter {
+ public:
+  Linter(const detail::PolicyImpl& impl, const LintOptions& options)
+      : impl_(impl), p_(impl.checked), options_(options) {}
+
+  std::vector<Diagnostic> run() {
+    unused_names();
+    duplicates();
+    never_true();
+    shadowed();
+    ast::apply_suppressions(impl_.suppressions, out_);
+    sort_by_position(out_);
+    return std::move(out_);
+  }
+
+ private:
+  Diagnostic& warn(std::string code, Span span, std::string message) {
+    out_.push_back({Severity::warning, std::move(code), std::move(message), span, {}, {}});
+    return out_.back();
+  }
+
+  void unused_names() {
+    // Names written anywhere a rule or a condition can read them.
+    std::vector<bool> data(p_.data.size()), requesters(p_.requesters.size()),
+        actions(p_.actions.size()), purposes(p_.purposes.size()), facts(p_.facts.size()),
+        consents(p_.consents.size());
+    const auto mark = [](std::vector<bool>& used, const dsl::IdSet& set) {
+      for (const std::uint32_t id : set.ids)
+        used[id] = true;
+    };
+    for (const CheckedRule& r : p_.rules) {
+      mark(data, r.data);
+      mark(requesters, r.requesters);
+      mark(actions, r.actions);
+      if (r.consent >= 0) consents[static_cast<std::size_t>(r.consent)] = true;
+      Atoms atoms;
+      atoms.add(r.condition);
+      for (const auto id : atoms.facts)
+        facts[id] = true;
+      for (const auto id : atoms.consents)
+        consents[id] = true;
+      for (const auto id : atoms.purposes)
+        purposes[id] = true;
+    }
+    // In a tree, a name is in use when a rule names it, an ancestor or a descendant.
+    const auto tree_used = [](const std::vector<dsl::Term>& terms, const std::vector<bool>& named,
+                              std::uint32_t id) {
+      for (std::uint32_t k = 0; k < terms.size(); ++k) {
+        if (!named[k]) continue;
+        const bool below = terms[k].first >= terms[id].first && terms[k].first < terms[id].last;
+        const bool above = terms[id].first >= terms[k].first && terms[id].first < terms[k].last;
+        if (below || above) return true;
+      }
+      return false;
+    };
+    const auto report = [&](const std::vector<dsl::Term>& terms, const std::vector<bool>& used,
+                            ast::DeclKind kind, bool tree) {
+      for (std::uint32_t i = 0; i < terms.size(); ++i) {
+        if (used[i] || (tree && tree_used(terms, used, i))) continue;
+        Diagnostic& d =
+            warn("W002", terms[i].span,
+                 fmt::format("no rule names {} `{}`{}", dsl::kind_noun(kind), terms[i].name,
+                             tree ? ", nor any name above or below it" : ""));
+        d.help =
+            "requests may still use it; if that is the intent, write `@ignore W002` "
+            "before its declaration";
+      }
+    };
+    report(p_.data, data, ast::DeclKind::data, true);
+    report(p_.requesters, requesters, ast::DeclKind::requester, true);
+    report(p_.actions, actions, ast::DeclKind::action, false);
+    report(p_.purposes, purposes, ast::DeclKind::purpose, false);
+    report(p_.facts, facts, ast::DeclKind::fact, false);
+    report(p_.consents, consents, ast::DeclKind::consent, false);
+  }
+
+  void duplicates() {
+    for (std::size_t i = 0; i < p_.rules.size(); ++i) {
+      for (std::size_t j = 0; j < i; ++j) {
+        const CheckedRule& a = p_.rules[j];
+        const CheckedRule& b = p_.rules[i];
+        const bool same_condition =
+            (!a.condition && !b.condition) ||
+            (a.condition && b.condition && same_cond(*a.condition, *b.condition));
+        if (a.tier != b.tier || a.effect != b.effect || a.consent != b.consent ||
+            !same_set(a.actions, b.actions) || !same_set(a.data, b.data) ||
+            !same_set(a.requesters, b.requesters) || !same_condition) {
+          continue;
+        }
+        Diagnostic& d = warn("W003", b.span, fmt::format("rule {} repeats rule {}", b.id, a.id));
+        d.notes.push_back({a.span, fmt::format("rule {} is here", a.id)});
+        d.help = a.clause == b.clause ? "remove one of the two"
+                                      : "they cite different clauses; keep the one that decides "
+                                        "and remove the other";
+        duplicate_.insert(i);
+        break;
+      }
+    }
+  }
+
+  void never_true() {
+    for (std::size_t i = 0; i < p_.rules.size(); ++i) {
+      const CheckedRule& r = p_.rules[i];
+      if (!r.condition) continue;
+      Atoms atoms;
+      atoms.add(r.condition);
+      bool satisfiable = false;
+      const bool done =
+          for_each_assignment(p_, atoms, options_.max_atoms, [&](const Assignment& a) {
+            satisfiable = holds(*r.condition, a);
+            return !satisfiable;
+          });
+      if (done && !satisfiable) {
+        Diagnostic& d = warn("W005", r.condition->span,
+                             fmt::format("the condition of rule {} can never be true", r.id));
+        d.help = "the rule never matches; fix the condition or remove the rule";
+        never_.insert(i);
+      }
+    }
+  }
+
+  void shadowed() {
+    for (std::size_t i = 0; i < p_.rules.size(); ++i) {
+      if (duplicate_.count(i) != 0 || never_.count(i) != 0) continue;
+      const CheckedRule& r = p_.rules[i];
+      const auto actions = expand(r.actions, p_.actions, false);
+      const auto requesters = expand(r.requesters, p_.requesters, true);
+      const auto data = expand(r.data, p_.data, true);
+      if (actions.size() * requesters.size() * data.size() > options_.max_triples_per_rule)
+        continue;
+      std::vector<std::size_t> rivals;
+      for (std::size_t j = 0; j < p_.rules.size(); ++j) {
+        if (j != i && can_rival(p_, j, i)) rivals.push_back(j);
+      }
+      // In precedence order, so that the first rival that matches is the one that decides.
+      std::stable_sort(rivals.begin(), rivals.end(), [&](std::size_t x, std::size_t y) {
+        return p_.rules[x].tier < p_.rules[y].tier;
+      });
+      // Each distinct set of outranking rules is decided once.
+      std::map<std::vector<std::size_t>, bool> decided;
+      std::map<std::size_t, std::size_t> blame;  // outranking rule -> triples it covers
+      bool shadow = true;
+      for (const std::uint32_t a : actions) {
+        for (const std::uint32_t q : requesters) {
+          for (const std::uint32_t d : data) {
+            std::vector<std::size_t> over;
+            for (const std::size_t j : rivals) {
+              const CheckedRule& o = p_.rules[j];
+              if (covers(o.actions, p_.actions, a, false) &&
+                  covers(o.requesters, p_.requesters, q, true) &&
+                  covers(o.data, p_.data, d, true)) {
+                over.push_back(j);
+              }
+            }
+            auto [it, fresh] = decided.emplace(over, false);
+            if (fresh) it->second = always_outranked(r, over, blame);
+            if (!it->second) {
+              shadow = false;
+              break;
+            }
+          }
+          if (!shadow) break;
+        }
+        if (!shadow) break;
+      }
+      if (!shadow || actions.empty() || requesters.empty() || data.empty()) continue;
+      Diagnostic& d = warn("W004", r.span,
+                           fmt::format("rule {} can never decide: rules of higher precedence "
+                                       "decide every request it matches",
+                                       r.id));
+      auto most = std::max_element(blame.begin(), blame.end(), [](const auto& x, const auto& y) {
+        return x.second < y.second;
+      });
+      if (most != blame.end()) {
+        const CheckedRule& o = p_.rules[most->first];
+        d.notes.push_back({o.span, fmt::format("rule {} ({}) decides first", o.id,
+                                               to_string(static_cast<clause::Tier>(o.tier)))});
+      }
+      d.help =
+          "remove the rule, narrow the rules above it, or write `@ignore W004` before it "
+          "if it is kept on purpose";
+    }
+  }
+
+  // Whether, whenever rule `r`'s condition holds, one of `over` matches too; counts in
+  // `blame` which of them matches first in each case.
+  bool always_outranked(const CheckedRule& r, const std::vector<std::size_t>& over,
+                        std::map<std::size_t, std::size_t>& blame) const {
+    if (over.empty()) return false;
+    Atoms atoms;
+    atoms.add(r.condition);
+    const auto add_consent = [&](const CheckedRule& x) {
+      if (x.consent >= 0) atoms.consents.insert(static_cast<std::uint32_t>(x.consent));
+    };
+    add_consent(r);
+    for (const std::size_t j : over) {
+      atoms.add(p_.rules[j].condition);
+      add_consent(p_.rules[j]);
+    }
+    const auto i = static_cast<std::size_t>(&r - p_.rules.data());
+    bool always = true;
+    const bool done = for_each_assignment(p_, atoms, options_.max_atoms, [&](const Assignment& a) {
+      if (!holds(r.condition, a)) return true;
+      const auto first =
+          std::find_if(over.begin(), over.end(), [&](std::size_t j) { return beats(p_, j, i, a); });
+      always = first != over.end();
+      if (always) ++blame[*first];
+      return always;
+    });
+    return done && always;
+  }
+
+  const detail::PolicyImpl& impl_;
+  const CheckedPolicy& p_;
+  const LintOptions& options_;
+  std::vector<Diagnostic> out_;
+  std::set<std::size_t> duplicate_;
+  std::set<std::size_t> never_;
+};
+
+}  // namespace
+
+std::vector<Diagnostic> lint(const Policy& policy, const LintOptions& options) noexcept {
+  const detail::PolicyImpl* impl = detail::Access::impl(policy);
+  if (impl == nullptr) return {};
+  try {
+    return Linter(*impl, options).run();
+  } catch (const std::exception& e) {
+    return {{Severity::warning,
+             "W000",
+             fmt::format("the linter stopped: {}", e.what()),
+             Span{},
+             {},
+             {}}};
+  }
+}
+
+}  // namespace clause

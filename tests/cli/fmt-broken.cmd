@@ -1,0 +1,1 @@
+fmt tests/cli/broken.policy

@@ -1,0 +1,1 @@
+fmt --check policies/privacy.policy tests/cli/unformatted.policy
