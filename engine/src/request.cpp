@@ -171,14 +171,31 @@ class RequestReader final : public nlohmann::json_sax<json> {
     }
   }
 
+  // `context.facts` may hold the facts as an object of booleans or an array of names,
+  // unless the policy declares a fact named `facts`.
+  bool facts_container() const { return !find(p_.fact_ids, "facts").has_value(); }
+  bool in_facts(bool array) const {
+    return frames_.size() == 3 && frames_[0].key == "context" && frames_[1].key == "facts" &&
+           frames_[2].array == array && facts_container();
+  }
+  static bool is_id(const std::string& field) {
+    return field == "id" || field == "data.id" || field == "requester.id";
+  }
+
   bool null() override {
     const std::string field = path();
     if (field == "context.purpose") return true;  // no purpose
-    if (field == "data.id" || field == "requester.id") return true;
+    if (is_id(field)) return true;
     return wrong_type("null");
   }
   bool boolean(bool value) override {
-    if (frames_.size() == 2 && frames_[0].key == "context") {
+    if (in_facts(false)) {
+      auto id = find(p_.fact_ids, frames_[2].key);
+      if (value) detail::set_bit(Access::facts(request_), *id);  // the key was checked
+      return true;
+    }
+    if (frames_.size() == 2 && frames_[0].key == "context" &&
+        !(frames_[1].key == "facts" && facts_container())) {
       const std::string& name = frames_[1].key;
       if (name != "purpose" && name != "consent") {
         auto id = find(p_.fact_ids, name);
@@ -225,7 +242,13 @@ class RequestReader final : public nlohmann::json_sax<json> {
       Access::purpose(request_) = static_cast<std::int32_t>(*id);
       return true;
     }
-    if (field == "data.id" || field == "requester.id") return true;
+    if (is_id(field)) return true;
+    if (in_facts(true)) {
+      auto id = find(p_.fact_ids, value);
+      if (!id) return unknown(field, "fact", value, p_.checked.facts);
+      detail::set_bit(Access::facts(request_), *id);
+      return true;
+    }
     if (frames_.size() == 3 && frames_[0].key == "context" && frames_[1].key == "consent") {
       auto id = find(p_.consent_ids, value);
       if (!id) return unknown(field, "consent", value, p_.checked.consents);
@@ -245,7 +268,8 @@ class RequestReader final : public nlohmann::json_sax<json> {
       return true;
     }
     const std::string field = path();
-    if (field == "data" || field == "requester" || field == "context") {
+    if (field == "data" || field == "requester" || field == "context" ||
+        (field == "context.facts" && facts_container())) {
       frames_.push_back({false, "", 0, {}});
       return true;
     }
@@ -262,13 +286,18 @@ class RequestReader final : public nlohmann::json_sax<json> {
     const std::string field = path();
     static const std::vector<std::string> known = {
         "data",    "requester",      "action",       "context",         "data.category",
-        "data.id", "requester.kind", "requester.id", "context.purpose", "context.consent"};
-    const bool fact = frames_.size() == 2 && frames_[0].key == "context";
+        "data.id", "requester.kind", "requester.id", "context.purpose", "context.consent",
+        "id",      "context.facts"};
+    const bool fact = (frames_.size() == 2 && frames_[0].key == "context" &&
+                       !(name == "facts" && facts_container())) ||
+                      in_facts(false);
     if (!fact && std::find(known.begin(), known.end(), field) == known.end()) {
       return fail(field, name, fmt::format("unknown field `{}`; {}", name, expected_fields()),
                   key_start());
     }
-    if (fact && name != "purpose" && name != "consent" && !find(p_.fact_ids, name)) {
+    const bool context_field = !in_facts(false) && (name == "purpose" || name == "consent" ||
+                                                    (name == "facts" && facts_container()));
+    if (fact && !context_field && !find(p_.fact_ids, name)) {
       return unknown(field, "fact", name, p_.checked.facts, key_start());
     }
     return true;
@@ -278,7 +307,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
     return true;
   }
   bool start_array(std::size_t /*elements*/) override {
-    if (path() == "context.consent") {
+    if (path() == "context.consent" || (path() == "context.facts" && facts_container())) {
       frames_.push_back({true, "", 0, {}});
       return true;
     }
@@ -352,9 +381,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
     return out;
   }
 
-  bool number() {
-    return path() == "data.id" || path() == "requester.id" ? true : wrong_type("a number");
-  }
+  bool number() { return is_id(path()) ? true : wrong_type("a number"); }
 
   bool wrong_type(const std::string& found, std::optional<std::uint32_t> at = {}) {
     const std::string field = path();
@@ -366,10 +393,14 @@ class RequestReader final : public nlohmann::json_sax<json> {
       wanted = "an object";
     } else if (field == "context.consent") {
       wanted = "an array of consent ids";
+    } else if (field == "context.facts") {
+      wanted = "an object of booleans or an array of fact names";
+    } else if (field.starts_with("context.facts[")) {
+      wanted = "a fact's name";
     } else if (frames_.size() == 2 && frames_[0].key == "context") {
       wanted = "true or false";
-    } else if (field == "data.id" || field == "requester.id") {
-      wanted = "a string";
+    } else if (is_id(field)) {
+      wanted = "a string or a number";
     } else if (field.empty()) {
       wanted = "an object";
     }

@@ -28,6 +28,25 @@ TEST_CASE("the context and requester id may be left out; purpose may be null", "
             .clause == "default");
 }
 
+TEST_CASE("facts may also be given as context.facts, an object or a list", "[request]") {
+  const Policy& p = privacy_policy();
+  const std::string head =
+      R"({"id":"req-7","data":{"category":"cookie_data"},"requester":{"kind":"the_software"},)"
+      R"("action":"set_cookie","context":)";
+  CHECK(p.evaluate_json(head + R"({"facts":{"cookies_refused":true}}})").clause == "5.b");
+  CHECK(p.evaluate_json(head + R"({"facts":{"cookies_refused":false}}})").clause == "5.a");
+  CHECK(p.evaluate_json(head + R"({"facts":["cookies_refused"]}})").clause == "5.b");
+  CHECK(p.evaluate_json(head + R"({"facts":[]}})").clause == "5.a");
+  CHECK(p.evaluate_json(head + R"({"facts":["cookies_refusd"]}})").error ==
+        "context.facts[0]: unknown fact `cookies_refusd`; did you mean `cookies_refused`? "
+        "(at 1:127)");
+  CHECK(p.evaluate_json(head + R"({"facts":{"purpose":true}}})").error ==
+        "context.facts.purpose: unknown fact `purpose` (at 1:127)");
+  CHECK(p.evaluate_json(head + R"({"facts":true}})").error ==
+        "context.facts: expected an object of booleans or an array of fact names, found true "
+        "(at 1:126)");
+}
+
 struct BadRow {
   const char* json;
   const char* error;
