@@ -103,6 +103,7 @@ class Checker {
     build_trees();
     resolve_decl_citations();
     check_rules();
+    check_assertions();
     warn_uncited_clauses();
     sort_by_position(diagnostics_);
     CheckResult result;
@@ -493,6 +494,26 @@ class Checker {
         if (!r.named) r.id = fmt::format("{}/{}", out_.clauses[*clause].id, n);
       }
       out_.rules.push_back(std::move(r));
+    }
+  }
+
+  void check_assertions() {
+    for (const ast::Assertion& a : ast_.assertions) {
+      CheckedAssertion out;
+      out.always = a.always;
+      out.effect = a.body.effect;
+      out.span = a.span;
+      if (a.body.consent) {
+        if (auto id = resolve(*a.body.consent, ast::DeclKind::consent, "`require consent`")) {
+          out.consent = static_cast<std::int32_t>(*id);
+        }
+      }
+      out.actions = resolve_set(a.body.actions, ast::DeclKind::action, "an assertion's actions");
+      out.data = resolve_set(a.body.data, ast::DeclKind::data, "`of`");
+      out.requesters = resolve_set(a.body.requesters, ast::DeclKind::requester, "`by`");
+      if (a.body.condition) out.when = resolve_cond(*a.body.condition);
+      if (a.unless) out.unless = resolve_cond(*a.unless);
+      out_.assertions.push_back(std::move(out));
     }
   }
 

@@ -296,6 +296,38 @@ std::vector<std::string> rule_lines(const ast::Rule& r) {
   return lines;
 }
 
+std::vector<std::string> assertion_lines(const ast::Assertion& a) {
+  Chunks head{"assert", a.always ? "always" : "never"};
+  const ast::Rule& r = a.body;
+  switch (r.effect) {
+    case ast::Effect::allow:
+      head.emplace_back("allow");
+      break;
+    case ast::Effect::require_consent:
+      head.push_back(r.consent ? "require consent " + r.consent->text + " for"
+                               : std::string("require consent"));
+      break;
+    default:
+      head.emplace_back("deny");
+      break;
+  }
+  if (written(r.actions)) {
+    for (std::string& chunk : set_chunks("", r.actions))
+      head.push_back(std::move(chunk));
+  }
+  std::vector<std::string> lines{""};
+  fill_lines(lines, head, 4);
+  if (written(r.data)) place(lines, set_chunks("of", r.data));
+  if (written(r.requesters)) place(lines, set_chunks("by", r.requesters));
+  if (r.condition) place(lines, cond_chunks(*r.condition));
+  if (a.unless) {
+    Chunks unless = cond_chunks(*a.unless);
+    if (!unless.empty()) unless.front().replace(0, 4, "unless");  // `when` becomes `unless`
+    place(lines, unless);
+  }
+  return lines;
+}
+
 // ---- placing comments and blank lines ----
 
 // Statements that line up in columns with their neighbours of the same kind.
@@ -602,6 +634,8 @@ std::vector<Item> policy_items(const ast::Policy& policy) {
   }
   for (const ast::Rule& r : policy.rules)
     items.push_back(rule_item(r));
+  for (const ast::Assertion& a : policy.assertions)
+    simple(a.span, assertion_lines(a));
   for (const ast::Suppression& s : policy.suppressions) {
     for (Item& item : items) {
       if (item.end == s.span.end && item.code > s.span.begin) {
@@ -778,6 +812,8 @@ std::vector<Statement> statements(const ast::Policy& p) {
   }
   for (std::size_t i = 0; i < p.rules.size(); ++i)
     out.push_back({3, i, 1, p.rules[i].span, {}});
+  for (std::size_t i = 0; i < p.assertions.size(); ++i)
+    out.push_back({4, i, 1, p.assertions[i].span, {}});
   std::sort(out.begin(), out.end(),
             [](const Statement& a, const Statement& b) { return a.span.begin < b.span.begin; });
   for (const ast::Suppression& s : p.suppressions) {
@@ -873,9 +909,16 @@ bool same_tree(const ast::Policy& a, const ast::Policy& b) {
         for (std::size_t k = 0; k < x.count; ++k)
           same = same && same_decl(a.decls[x.index + k], b.decls[y.index + k]);
         break;
-      default:
+      case 3:
         same = same_rule(a.rules[x.index], b.rules[y.index]);
         break;
+      default: {
+        const ast::Assertion& p = a.assertions[x.index];
+        const ast::Assertion& q = b.assertions[y.index];
+        same = p.always == q.always && same_rule(p.body, q.body) &&
+               same_optional(p.unless, q.unless, same_cond);
+        break;
+      }
     }
     if (!same) return false;
   }

@@ -19,6 +19,8 @@ namespace {
 
 namespace pegtl = tao::pegtl;
 
+bool is_word_char(char c);
+
 // What the actions build while one statement is parsed. A statement that fails leaves no
 // trace: its state is thrown away and the next statement starts afresh.
 struct State {
@@ -38,6 +40,8 @@ struct State {
   std::optional<ast::Text> version;  // header version
   ast::Rule rule;
   std::vector<ast::Name> codes;  // of an `@ignore` annotation
+  bool always = false;           // of an assertion
+  std::optional<ast::Cond> unless;
   ast::TestCase test_case;
   ast::Expectation expect;
 
@@ -85,12 +89,16 @@ struct kw_is : TAO_PEGTL_KEYWORD("is") {};
 struct kw_in : TAO_PEGTL_KEYWORD("in") {};
 struct kw_any : TAO_PEGTL_KEYWORD("any") {};
 struct kw_default : TAO_PEGTL_KEYWORD("default") {};
+struct kw_assert : TAO_PEGTL_KEYWORD("assert") {};
+struct kw_always : TAO_PEGTL_KEYWORD("always") {};
+struct kw_never : TAO_PEGTL_KEYWORD("never") {};
+struct kw_unless : TAO_PEGTL_KEYWORD("unless") {};
 
 // Every reserved word; none of them can name a thing.
-struct keyword
-    : sor<kw_policy, kw_version, kw_clause, kw_data, kw_requester, kw_action, kw_purpose, kw_fact,
-          kw_consent, kw_under, kw_cites, kw_allow, kw_deny, kw_require, kw_exclude, kw_otherwise,
-          kw_for, kw_of, kw_by, kw_when, kw_and, kw_or, kw_not, kw_is, kw_in, kw_any, kw_default> {
+struct keyword : sor<kw_policy, kw_version, kw_clause, kw_data, kw_requester, kw_action, kw_purpose,
+                     kw_fact, kw_consent, kw_under, kw_cites, kw_allow, kw_deny, kw_require,
+                     kw_exclude, kw_otherwise, kw_for, kw_of, kw_by, kw_when, kw_and, kw_or, kw_not,
+                     kw_is, kw_in, kw_any, kw_default, kw_assert, kw_always, kw_never, kw_unless> {
 };
 
 // A name: letters, digits and `_`, not starting with a digit, not a reserved word.
@@ -190,8 +198,20 @@ struct labelled_rule : if_must<rule_label, sep, rule_body> {};
 struct rule : sor<labelled_rule, rule_body> {};
 
 // One top-level statement.
+// `assert always|never EFFECT TARGET [when C] [unless C]`: a promise `clause verify` proves.
+struct quantifier_always : kw_always {};
+struct quantifier_never : kw_never {};
+struct quantifier : sor<quantifier_always, quantifier_never> {};
+struct assert_consent_name : name {};
+struct assert_consent : seq<assert_consent_name, sep, kw_for> {};
+struct assert_require : if_must<kw_require, sep, kw_consent, opt<sep, assert_consent>> {};
+struct assert_effect : sor<effect_allow, effect_deny, assert_require> {};
+struct unless_part : if_must<kw_unless, sep, condition> {};
+struct assertion : if_must<kw_assert, sep, quantifier, sep, assert_effect, target,
+                           opt<sep, when_part>, opt<sep, unless_part>> {};
+
 struct statement : sor<header, clause_decl, data_decl, requester_decl, action_decl, purpose_decl,
-                       fact_decl, consent_decl, rule> {};
+                       fact_decl, consent_decl, assertion, rule> {};
 // `@ignore W004, W002` before a statement silences those warnings for it.
 struct ignore_code : seq<one<'W'>, digit, digit, digit> {};
 struct ignore_codes : list_must<ignore_code, seq<sep, one<','>, sep>> {};
@@ -319,6 +339,11 @@ inline constexpr const char* expected<ignore_code> = "expected a warning code su
 template <>
 inline constexpr const char* expected<annotated_statement> =
     "expected a declaration or a rule after the annotation";
+template <>
+inline constexpr const char* expected<quantifier> = "expected `always` or `never` after `assert`";
+template <>
+inline constexpr const char* expected<assert_effect> =
+    "expected the effect the promise is about: allow, deny or require consent";
 template <>
 inline constexpr const char* expected<tests_for> = "expected `for` and the policy's path";
 template <>
@@ -725,6 +750,58 @@ struct action<g::rule> {
 };
 
 template <>
+struct action<g::quantifier_always> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.always = true;
+  }
+};
+
+template <>
+struct action<g::assert_require> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.rule.effect = ast::Effect::require_consent;
+    const Span span = st.span_of(in);
+    st.rule.effect_span = Span{span.begin, span.begin + 7};
+  }
+};
+
+template <>
+struct action<g::assert_consent> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    const std::string_view raw = in.string_view();
+    std::size_t n = 0;
+    while (n < raw.size() && is_word_char(raw[n]))
+      ++n;
+    const Span span = st.span_of(in);
+    st.rule.consent = ast::Name{std::string(raw.substr(0, n)),
+                                Span{span.begin, span.begin + static_cast<std::uint32_t>(n)}};
+  }
+};
+
+template <>
+struct action<g::unless_part> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.unless = std::move(st.conds.back());
+    st.conds.clear();
+  }
+};
+
+template <>
+struct action<g::assertion> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.rule.span = st.span_of(in);
+    st.policy->assertions.push_back(
+        {st.always, std::move(st.rule), std::move(st.unless), st.span_of(in)});
+    st.rule = ast::Rule{};
+  }
+};
+
+template <>
 struct action<g::ignore_code> {
   template <typename Input>
   static void apply(const Input& in, State& st) {
@@ -1029,8 +1106,8 @@ void add_parse_help(std::string_view text, std::size_t at, bool after_statement,
 }
 
 constexpr std::string_view policy_starts[] = {
-    "policy",  "clause", "data", "requester", "action",  "purpose",  "fact",
-    "consent", "allow",  "deny", "require",   "exclude", "otherwise"};
+    "assert", "policy",  "clause", "data", "requester", "action",  "purpose",
+    "fact",   "consent", "allow",  "deny", "require",   "exclude", "otherwise"};
 constexpr std::string_view test_starts[] = {"tests", "case"};
 
 // After an error, resumes at the next line that starts a statement.

@@ -11,107 +11,20 @@
 #include <map>
 #include <set>
 
+#include "analysis.hpp"
 #include "policy_impl.hpp"
 
 namespace clause {
 namespace {
 
+using detail::Assignment;
+using detail::Atoms;
+using detail::for_each_assignment;
+using detail::holds;
 using dsl::CheckedCond;
 using dsl::CheckedPolicy;
 using dsl::CheckedRule;
 using dsl::Tier;
-
-// One assignment of everything a condition can read.
-struct Assignment {
-  std::vector<bool> facts;
-  std::vector<bool> consents;
-  std::int32_t purpose = -1;  // -1: no purpose; -2: a purpose no condition names
-};
-
-bool holds(const CheckedCond& c, const Assignment& a) {
-  using ast::CondKind;
-  switch (c.kind) {
-    case CondKind::fact:
-      return a.facts[c.ids.at(0)];
-    case CondKind::consent:
-      return a.consents[c.ids.at(0)];
-    case CondKind::purpose_is:
-    case CondKind::purpose_in:
-      return std::any_of(c.ids.begin(), c.ids.end(), [&](std::uint32_t id) {
-        return a.purpose == static_cast<std::int32_t>(id);
-      });
-    case CondKind::negation:
-      return !holds(c.children.at(0), a);
-    case CondKind::all:
-      return std::all_of(c.children.begin(), c.children.end(),
-                         [&](const CheckedCond& x) { return holds(x, a); });
-    case CondKind::any:
-      return std::any_of(c.children.begin(), c.children.end(),
-                         [&](const CheckedCond& x) { return holds(x, a); });
-  }
-  return false;
-}
-
-bool holds(const std::optional<CheckedCond>& c, const Assignment& a) {
-  return !c || holds(*c, a);
-}
-
-// The facts, consents and purposes a condition reads.
-struct Atoms {
-  std::set<std::uint32_t> facts, consents, purposes;
-  void add(const CheckedCond& c) {
-    using ast::CondKind;
-    switch (c.kind) {
-      case CondKind::fact:
-        facts.insert(c.ids.at(0));
-        break;
-      case CondKind::consent:
-        consents.insert(c.ids.at(0));
-        break;
-      case CondKind::purpose_is:
-      case CondKind::purpose_in:
-        purposes.insert(c.ids.begin(), c.ids.end());
-        break;
-      default:
-        break;
-    }
-    for (const auto& child : c.children)
-      add(child);
-  }
-  void add(const std::optional<CheckedCond>& c) {
-    if (c) add(*c);
-  }
-};
-
-// Calls `visit` with every assignment of the atoms; stops when it returns false.
-// Returns false when there are too many atoms to enumerate.
-template <typename Visit>
-bool for_each_assignment(const CheckedPolicy& p, const Atoms& atoms, std::size_t max_atoms,
-                         Visit&& visit) {
-  const std::vector<std::uint32_t> facts(atoms.facts.begin(), atoms.facts.end());
-  const std::vector<std::uint32_t> consents(atoms.consents.begin(), atoms.consents.end());
-  if (facts.size() + consents.size() > max_atoms) return false;
-  std::vector<std::int32_t> purposes = {-1};
-  for (const std::uint32_t id : atoms.purposes)
-    purposes.push_back(static_cast<std::int32_t>(id));
-  if (atoms.purposes.size() < p.purposes.size()) purposes.push_back(-2);
-  Assignment a;
-  a.facts.assign(p.facts.size(), false);
-  a.consents.assign(p.consents.size(), false);
-  const std::size_t bits = facts.size() + consents.size();
-  for (std::uint64_t mask = 0; mask < (std::uint64_t{1} << bits); ++mask) {
-    for (std::size_t i = 0; i < facts.size(); ++i)
-      a.facts[facts[i]] = ((mask >> i) & 1U) != 0;
-    for (std::size_t i = 0; i < consents.size(); ++i) {
-      a.consents[consents[i]] = ((mask >> (facts.size() + i)) & 1U) != 0;
-    }
-    for (const std::int32_t purpose : purposes) {
-      a.purpose = purpose;
-      if (!visit(a)) return true;
-    }
-  }
-  return true;
-}
 
 // Whether rule `j`, matching together with rule `i`, can keep `i` from deciding.
 bool can_rival(const CheckedPolicy& p, std::size_t j, std::size_t i) {

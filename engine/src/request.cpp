@@ -397,7 +397,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
       wanted = "an object of booleans or an array of fact names";
     } else if (field.starts_with("context.facts[")) {
       wanted = "a fact's name";
-    } else if (frames_.size() == 2 && frames_[0].key == "context") {
+    } else if ((frames_.size() == 2 && frames_[0].key == "context") || in_facts(false)) {
       wanted = "true or false";
     } else if (is_id(field)) {
       wanted = "a string or a number";
@@ -423,7 +423,8 @@ class RequestReader final : public nlohmann::json_sax<json> {
   }
 
   std::string expected_fields() const {
-    if (frames_.size() == 1) return "a request has `data`, `requester`, `action` and `context`";
+    if (frames_.size() == 1)
+      return "a request has `data`, `requester`, `action`, `context` and `id`";
     if (frames_[0].key == "data") return "`data` has `category` and `id`";
     if (frames_[0].key == "requester") return "`requester` has `kind` and `id`";
     return "";

@@ -170,6 +170,30 @@ exit status: 0 every request was decided, 1 the policy has errors, 2 some reques
 was not valid (it was denied), 64 the command line is wrong.
 )";
   }
+  if (command == "verify") {
+    return R"(usage: clause verify [options] FILE
+
+Proves every assertion of a policy over every possible request. An assertion is a
+promise written in the policy:
+
+  assert never allow buy of personal_info by unrelated_third_party
+    unless consent third_party_disclosure
+  assert always deny store of credentials when not encrypted
+
+`assert always|never EFFECT [actions] [of data] [by requesters] [when C] [unless C]`,
+where EFFECT is allow, deny, or require consent [NAME for]. The proof is exact: the
+request space is split into the regions the rules and the assertion tell apart,
+and each region is decided once. An assertion that does not hold is shown with a
+counterexample request (JSON that `clause eval` accepts) and its decision.
+
+options:
+  --json    print the results as JSON
+  --help    show this help
+
+exit status: 0 every assertion holds, 1 one does not (or the policy has errors),
+64 the command line is wrong.
+)";
+  }
   if (command == "explain") {
     return R"(usage: clause explain --policy FILE [options] [REQUEST.json | -]
 
@@ -185,8 +209,8 @@ options:
   --no-color      never colour (NO_COLOR in the environment does the same)
   --help          show this help
 
-exit status: 0 explained, 1 the policy has errors, 2 the request is not valid
-(it is denied), 64 the command line is wrong.
+exit status: 0 explained, 1 the policy has errors, 2 the request is not valid or
+cannot be read (it is denied), 64 the command line is wrong.
 )";
   }
   if (command == "fmt") {
@@ -196,8 +220,8 @@ exit status: 0 explained, 1 the policy has errors, 2 the request is not valid
 Rewrites policy files in place in the one canonical layout that
 docs/formatting.md describes. Every comment and `@ignore` annotation is kept,
 and so is one blank line wherever there were blank lines between statements;
-what the policy says does not change. A folder stands for every `*.policy` file
-below it, in sorted order; a FILE ending in `.test` is formatted as a test file.
+what the policy says does not change. A folder stands for every `*.policy` and `*.test`
+file below it, in sorted order; a file ending in `.test` is formatted as a test file.
 With `-`, a policy is read from stdin and written to stdout.
 
 A file with syntax errors is left as it is: its errors are printed on stderr.
@@ -255,6 +279,7 @@ commands:
   eval     decide requests against a policy and print each decision
   test     run policy test files, with coverage of clauses and rules
   explain  explain one decision for a person: clause, rules, near misses
+  verify   prove the policy's assertions over every request
   fmt      rewrite policy files in the canonical layout, keeping every comment
 
 Run `clause COMMAND --help` for a command's options.

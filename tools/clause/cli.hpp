@@ -40,6 +40,7 @@ int run_check(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
 int run_test(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);
+int run_verify(const std::vector<std::string>& args);
 int run_fmt(const std::vector<std::string>& args);
 
 /// Gathers files: each FILE as given, and under each FOLDER every file whose extension is

@@ -120,7 +120,8 @@ std::vector<Change> single_changes(const dsl::CheckedPolicy& c, const dsl::Check
 }  // namespace
 
 int run_explain(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
+  if (std::find(argv.begin(), argv.end(), "--help") != argv.end() ||
+      std::find(argv.begin(), argv.end(), "-h") != argv.end()) {
     std::fputs(std::string(help_text("explain")).c_str(), stdout);
     return exit_ok;
   }
@@ -153,7 +154,7 @@ int run_explain(const std::vector<std::string>& argv) {
   const auto text = read_request_text(input);
   if (!text) {
     fmt::print(stderr, "clause explain: cannot read `{}`\n", input);
-    return exit_failed;
+    return exit_invalid_input;
   }
   Style s;
   const char* no_color = std::getenv("NO_COLOR");

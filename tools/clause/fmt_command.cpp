@@ -136,7 +136,7 @@ int run_fmt(const std::vector<std::string>& argv) {
   const std::vector<std::string> files = gather_files(inputs, {".policy", ".test"}, error);
   if (!error.empty()) return usage(error);
   if (files.empty()) {
-    fmt::print(stderr, "clause fmt: no `*.policy` file found\n");
+    fmt::print(stderr, "clause fmt: no `*.policy` or `*.test` file found\n");
     return exit_failed;
   }
   bool failed = false;

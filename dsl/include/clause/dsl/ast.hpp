@@ -84,6 +84,15 @@ struct Rule {
   Span span;
 };
 
+/// Holds `assert always|never EFFECT [actions] [of data] [by requesters] [when C]
+/// [unless C]`: a promise about every request the target and conditions describe.
+struct Assertion {
+  bool always = false;  // `always`; otherwise `never`
+  Rule body;            // effect, consent, target and `when` condition; `cites` is unused
+  std::optional<Cond> unless;
+  Span span;
+};
+
 /// Holds a `#` comment, kept so that tools can print a policy back with its comments.
 struct Comment {
   std::string text;
@@ -103,6 +112,7 @@ struct Policy {
   std::vector<ClauseDecl> clauses;
   std::vector<Decl> decls;
   std::vector<Rule> rules;
+  std::vector<Assertion> assertions;
   std::vector<Comment> comments;
   std::vector<Suppression> suppressions;
 };

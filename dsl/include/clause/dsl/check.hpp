@@ -69,6 +69,19 @@ struct CheckedRule {
   Span span;
 };
 
+/// Holds an assertion with every name resolved.
+struct CheckedAssertion {
+  bool always = false;
+  ast::Effect effect = ast::Effect::deny;  // allow, deny or require_consent
+  std::int32_t consent = no_id;            // a named consent, for require_consent
+  IdSet actions;
+  IdSet data;
+  IdSet requesters;
+  std::optional<CheckedCond> when;
+  std::optional<CheckedCond> unless;
+  Span span;
+};
+
 /// Holds a policy whose names all resolve; the input of the compiler.
 struct CheckedPolicy {
   std::string name;
@@ -82,6 +95,7 @@ struct CheckedPolicy {
   std::vector<Term> facts;
   std::vector<Term> consents;
   std::vector<CheckedRule> rules;  // in file order
+  std::vector<CheckedAssertion> assertions;
 };
 
 /// Carries the checked policy (absent when there are errors) and every diagnostic.

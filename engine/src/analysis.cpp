@@ -1,0 +1,129 @@
+// Stage: analysis. Regions of the request space: names are grouped into classes by which
+// rules (and probes) cover them, so a region is decided once for all of its members.
+#include "analysis.hpp"
+
+#include <map>
+
+namespace clause::detail {
+namespace {
+
+bool covers(const dsl::IdSet& set, const std::vector<dsl::Term>& terms, std::uint32_t id,
+            bool hierarchical) {
+  if (set.any) return true;
+  return std::any_of(set.ids.begin(), set.ids.end(), [&](std::uint32_t m) {
+    return hierarchical ? terms[id].first >= terms[m].first && terms[id].first < terms[m].last
+                        : id == m;
+  });
+}
+
+// Groups the names of one kind by which rules and probes cover them.
+std::vector<std::vector<std::uint32_t>> classes(
+    const std::vector<dsl::Term>& terms, bool hierarchical,
+    const std::function<const dsl::IdSet&(std::size_t)>& set_of, std::size_t sets) {
+  std::map<std::vector<bool>, std::size_t> index;
+  std::vector<std::vector<std::uint32_t>> out;
+  for (std::uint32_t id = 0; id < terms.size(); ++id) {
+    std::vector<bool> signature(sets);
+    for (std::size_t k = 0; k < sets; ++k)
+      signature[k] = covers(set_of(k), terms, id, hierarchical);
+    auto [it, fresh] = index.emplace(std::move(signature), out.size());
+    if (fresh) out.emplace_back();
+    out[it->second].push_back(id);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool for_each_region(const PolicyImpl& impl, std::span<const Probe> probes, std::size_t max_atoms,
+                     const std::function<bool(const Region&)>& visit) {
+  const dsl::CheckedPolicy& p = impl.checked;
+  const std::size_t rules = p.rules.size();
+  const std::size_t sets = rules + probes.size();
+  using Pick = const dsl::IdSet& (*)(const dsl::CheckedRule&);
+  const auto set_getter = [&](Pick rule_set, const dsl::IdSet Probe::*probe_set) {
+    return [&p, &probes, rules, rule_set, probe_set](std::size_t k) -> const dsl::IdSet& {
+      return k < rules ? rule_set(p.rules[k]) : probes[k - rules].*probe_set;
+    };
+  };
+  const auto action_classes =
+      classes(p.actions, false,
+              set_getter([](const dsl::CheckedRule& r) -> const dsl::IdSet& { return r.actions; },
+                         &Probe::actions),
+              sets);
+  const auto requester_classes = classes(
+      p.requesters, true,
+      set_getter([](const dsl::CheckedRule& r) -> const dsl::IdSet& { return r.requesters; },
+                 &Probe::requesters),
+      sets);
+  const auto data_classes =
+      classes(p.data, true,
+              set_getter([](const dsl::CheckedRule& r) -> const dsl::IdSet& { return r.data; },
+                         &Probe::data),
+              sets);
+
+  bool complete = true;
+  for (const auto& actions : action_classes) {
+    for (const auto& requesters : requester_classes) {
+      for (const auto& data : data_classes) {
+        const std::uint32_t a = actions.front();
+        const std::uint32_t q = requesters.front();
+        const std::uint32_t d = data.front();
+        const bool probed = std::all_of(probes.begin(), probes.end(), [&](const Probe& probe) {
+          return covers(probe.actions, p.actions, a, false) &&
+                 covers(probe.requesters, p.requesters, q, true) &&
+                 covers(probe.data, p.data, d, true);
+        });
+        if (!probed) continue;
+        std::vector<std::size_t> in;
+        Atoms atoms;
+        for (std::size_t k = 0; k < rules; ++k) {
+          const dsl::CheckedRule& r = p.rules[k];
+          if (covers(r.actions, p.actions, a, false) &&
+              covers(r.requesters, p.requesters, q, true) && covers(r.data, p.data, d, true)) {
+            in.push_back(k);
+            atoms.add(r.condition);
+            if (r.consent >= 0) atoms.consents.insert(static_cast<std::uint32_t>(r.consent));
+          }
+        }
+        for (const Probe& probe : probes) {
+          for (const dsl::CheckedCond* c : probe.conditions)
+            atoms.add(*c);
+          if (probe.consent >= 0) atoms.consents.insert(static_cast<std::uint32_t>(probe.consent));
+        }
+        // A purpose no condition names stands for all of them.
+        std::int32_t other_purpose = -1;
+        for (std::uint32_t id = 0; id < p.purposes.size(); ++id) {
+          if (atoms.purposes.count(id) == 0) {
+            other_purpose = static_cast<std::int32_t>(id);
+            break;
+          }
+        }
+        ResolvedRequest witness;
+        Access::serial(witness) = impl.serial;
+        Access::action(witness) = a;
+        Access::requester(witness) = q;
+        Access::data(witness) = d;
+        bool go_on = true;
+        const bool enumerated = for_each_assignment(p, atoms, max_atoms, [&](const Assignment& x) {
+          Access::purpose(witness) = x.purpose == -2 ? other_purpose : x.purpose;
+          Access::facts(witness).assign(impl.fact_words, 0);
+          Access::consent(witness).assign(impl.consent_words, 0);
+          for (std::uint32_t f = 0; f < x.facts.size(); ++f) {
+            if (x.facts[f]) set_bit(Access::facts(witness), f);
+          }
+          for (std::uint32_t c = 0; c < x.consents.size(); ++c) {
+            if (x.consents[c]) set_bit(Access::consent(witness), c);
+          }
+          go_on = visit(Region{actions, requesters, data, x, witness, in});
+          return go_on;
+        });
+        complete = complete && enumerated;
+        if (!go_on) return complete;
+      }
+    }
+  }
+  return complete;
+}
+
+}  // namespace clause::detail

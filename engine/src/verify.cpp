@@ -1,0 +1,111 @@
+// Stage: analysis. `assert` statements proved over the regions of the request space.
+#include "clause/verify.hpp"
+
+#include <fmt/format.h>
+
+#include "analysis.hpp"
+
+namespace clause {
+namespace {
+
+using detail::Access;
+
+// The assertion's source text on one line.
+std::string one_line(std::string_view text, Span span) {
+  std::string out;
+  bool blank = false;
+  for (std::uint32_t i = span.begin; i < span.end && i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '#') {
+      while (i < span.end && text[i] != '\n')
+        ++i;
+      blank = true;
+      continue;
+    }
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      blank = true;
+      continue;
+    }
+    if (blank && !out.empty()) out += ' ';
+    blank = false;
+    out += c;
+  }
+  return out;
+}
+
+Request names_of(const dsl::CheckedPolicy& c, const ResolvedRequest& q) {
+  Request r;
+  r.data = c.data[Access::data(q)].name;
+  r.requester = c.requesters[Access::requester(q)].name;
+  r.action = c.actions[Access::action(q)].name;
+  r.requester_id = "counterexample";
+  if (Access::purpose(q) >= 0) {
+    r.purpose = c.purposes[static_cast<std::size_t>(Access::purpose(q))].name;
+  }
+  for (std::uint32_t i = 0; i < c.facts.size(); ++i) {
+    if (detail::test_bit(Access::facts(q), i)) r.facts.push_back(c.facts[i].name);
+  }
+  for (std::uint32_t i = 0; i < c.consents.size(); ++i) {
+    if (detail::test_bit(Access::consent(q), i)) r.consent.push_back(c.consents[i].name);
+  }
+  return r;
+}
+
+Effect effect_of(ast::Effect e) {
+  switch (e) {
+    case ast::Effect::allow:
+    case ast::Effect::exclude:
+      return Effect::allow;
+    case ast::Effect::require_consent:
+      return Effect::require_consent;
+    case ast::Effect::deny:
+      return Effect::deny;
+  }
+  return Effect::deny;
+}
+
+}  // namespace
+
+std::vector<AssertionResult> verify(const Policy& policy) noexcept {
+  std::vector<AssertionResult> out;
+  const detail::PolicyImpl* impl = detail::Access::impl(policy);
+  if (impl == nullptr) return out;
+  try {
+    const dsl::CheckedPolicy& c = impl->checked;
+    for (const dsl::CheckedAssertion& a : c.assertions) {
+      AssertionResult result;
+      result.text = one_line(impl->source.text, a.span);
+      result.position = line_column(impl->source.text, a.span.begin);
+      detail::Probe probe{a.actions, a.data, a.requesters, {}, a.consent};
+      if (a.when) probe.conditions.push_back(&*a.when);
+      if (a.unless) probe.conditions.push_back(&*a.unless);
+      const Effect promised = effect_of(a.effect);
+      const auto matches = [&](const detail::ReferenceVerdict& v) {
+        return v.effect == promised && (a.consent < 0 || v.consent == a.consent);
+      };
+      result.complete = detail::for_each_region(
+          *impl, std::span(&probe, 1), 20, [&](const detail::Region& region) {
+            if (!detail::holds(a.when, region.assignment)) return true;
+            if (a.unless && detail::holds(*a.unless, region.assignment)) return true;
+            ++result.regions;
+            const detail::ReferenceVerdict v =
+                detail::reference_evaluate(*impl, region.witness, nullptr);
+            if (matches(v) == a.always) return true;
+            result.counterexample = names_of(c, region.witness);
+            result.effect = v.effect;
+            result.clause = impl->clause_id(v.clause);
+            if (v.rule >= 0) result.rule = c.rules[static_cast<std::size_t>(v.rule)].id;
+            if (v.consent >= 0)
+              result.consent = c.consents[static_cast<std::size_t>(v.consent)].name;
+            return false;
+          });
+      result.proved = result.complete && !result.counterexample;
+      out.push_back(std::move(result));
+    }
+  } catch (...) {
+    // Out of memory: what was proved so far stands; the rest is reported unproved.
+  }
+  return out;
+}
+
+}  // namespace clause

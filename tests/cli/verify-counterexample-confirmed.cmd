@@ -1,0 +1,1 @@
+eval --policy tests/cli/broken-promise.policy -

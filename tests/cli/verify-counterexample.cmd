@@ -1,0 +1,1 @@
+verify tests/cli/broken-promise.policy

@@ -1,0 +1,1 @@
+verify --json tests/cli/broken-promise.policy

@@ -1,0 +1,138 @@
+// Analysis: `clause verify` proves assertions exactly; brute force over the whole request
+// space of small random policies agrees with it, and every counterexample is real.
+#include "analysis.hpp"
+#include "clause/verify.hpp"
+#include "policy_impl.hpp"
+#include "random_policy.hpp"
+#include "support.hpp"
+
+namespace clause::test {
+namespace {
+
+// An assertion over the random policies' vocabulary.
+std::string random_assertion(std::mt19937_64& rng, int data, int requesters) {
+  const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const auto set = [&](const char* prefix, int n) {
+    std::string s;
+    const int count = 1 + pick(2);
+    for (int i = 0; i < count; ++i)
+      s += fmt::format("{}{}{}", i ? ", " : "", prefix, pick(n));
+    return s;
+  };
+  std::string a = pick(2) ? "assert always " : "assert never ";
+  switch (pick(4)) {
+    case 0:
+      a += "allow ";
+      break;
+    case 1:
+      a += "deny ";
+      break;
+    case 2:
+      a += "require consent ";
+      break;
+    default:
+      a += fmt::format("require consent k{} for ", pick(2));
+      break;
+  }
+  if (pick(3) != 0) a += set("a", 4) + " ";
+  if (pick(3) != 0) a += "of " + set("d", data) + " ";
+  if (pick(3) != 0) a += "by " + set("r", requesters) + " ";
+  if (pick(2) != 0) a += fmt::format("when {}f{} ", pick(2) ? "not " : "", pick(4));
+  if (pick(2) != 0) a += fmt::format("unless consent k{} or purpose is p{}", pick(2), pick(3));
+  return a + "\n";
+}
+
+TEST_CASE("verify agrees with brute force on random policies and assertions", "[verify]") {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 60; ++round) {
+    std::string text = random_policy(rng, 1 + static_cast<int>(rng() % 12));
+    const Policy plain = must_compile(text);
+    const auto& vocabulary = detail::Access::impl(plain)->checked;
+    for (int k = 0; k < 4; ++k) {
+      text += random_assertion(rng, static_cast<int>(vocabulary.data.size()),
+                               static_cast<int>(vocabulary.requesters.size()));
+    }
+    const Policy p = must_compile(text);
+    const detail::PolicyImpl& impl = *detail::Access::impl(p);
+    const dsl::CheckedPolicy& c = impl.checked;
+    const std::vector<AssertionResult> results = verify(p);
+    REQUIRE(results.size() == c.assertions.size());
+    INFO(text);
+    for (std::size_t n = 0; n < c.assertions.size(); ++n) {
+      const dsl::CheckedAssertion& a = c.assertions[n];
+      const auto in = [](const dsl::IdSet& set, const std::vector<dsl::Term>& terms,
+                         std::uint32_t id, bool tree) {
+        if (set.any) return true;
+        return std::any_of(set.ids.begin(), set.ids.end(), [&](std::uint32_t m) {
+          return tree ? terms[id].first >= terms[m].first && terms[id].first < terms[m].last
+                      : id == m;
+        });
+      };
+      bool holds_everywhere = true;
+      for (std::uint32_t d = 0; d < c.data.size() && holds_everywhere; ++d) {
+        for (std::uint32_t q = 0; q < c.requesters.size() && holds_everywhere; ++q) {
+          for (std::uint32_t act = 0; act < c.actions.size() && holds_everywhere; ++act) {
+            if (!in(a.data, c.data, d, true) || !in(a.requesters, c.requesters, q, true) ||
+                !in(a.actions, c.actions, act, false)) {
+              continue;
+            }
+            for (int purpose = -1; purpose < 3; ++purpose) {
+              for (int bits = 0; bits < 64; ++bits) {
+                detail::Assignment x;
+                x.facts.assign(c.facts.size(), false);
+                x.consents.assign(c.consents.size(), false);
+                x.purpose = purpose;
+                Request r;
+                r.data = c.data[d].name;
+                r.requester = c.requesters[q].name;
+                r.action = c.actions[act].name;
+                if (purpose >= 0) r.purpose = c.purposes[static_cast<std::size_t>(purpose)].name;
+                for (std::uint32_t f = 0; f < 4; ++f) {
+                  x.facts[f] = ((bits >> f) & 1) != 0;
+                  if (x.facts[f]) r.facts.push_back(c.facts[f].name);
+                }
+                for (std::uint32_t k2 = 0; k2 < 2; ++k2) {
+                  x.consents[k2] = ((bits >> (4 + k2)) & 1) != 0;
+                  if (x.consents[k2]) r.consent.push_back(c.consents[k2].name);
+                }
+                if (!detail::holds(a.when, x)) continue;
+                if (a.unless && detail::holds(*a.unless, x)) continue;
+                const Decision dec = p.evaluate(r);
+                const bool is =
+                    dec.effect == (a.effect == ast::Effect::allow  ? Effect::allow
+                                   : a.effect == ast::Effect::deny ? Effect::deny
+                                                                   : Effect::require_consent) &&
+                    (a.consent < 0 ||
+                     dec.consent == c.consents[static_cast<std::size_t>(a.consent)].name);
+                if (is != a.always) holds_everywhere = false;
+              }
+            }
+          }
+        }
+      }
+      INFO("assertion " << results[n].text);
+      CHECK(results[n].complete);
+      CHECK(results[n].proved == holds_everywhere);
+      if (results[n].counterexample) {
+        // The counterexample is real: evaluating it gives the reported decision.
+        const Decision dec = p.evaluate(*results[n].counterexample);
+        CHECK(dec.error.empty());
+        CHECK(dec.effect == results[n].effect);
+        CHECK(dec.clause == results[n].clause);
+      }
+    }
+  }
+}
+
+TEST_CASE("the privacy policy keeps every promise it asserts", "[verify][privacy]") {
+  const auto results = verify(privacy_policy());
+  CHECK(results.size() >= 9);
+  for (const auto& r : results) {
+    INFO(r.text);
+    CHECK(r.proved);
+    CHECK(r.regions > 0);
+  }
+}
+
+}  // namespace
+}  // namespace clause::test
