@@ -1,7 +1,11 @@
 // Analysis: `clause verify` proves assertions exactly; brute force over the whole request
 // space of small random policies agrees with it, and every counterexample is real.
+#include <map>
+#include <set>
+
 #include "analysis.hpp"
 #include "clause/verify.hpp"
+#include "matrix.hpp"
 #include "policy_impl.hpp"
 #include "random_policy.hpp"
 #include "support.hpp"
@@ -119,6 +123,51 @@ TEST_CASE("verify agrees with brute force on random policies and assertions", "[
         CHECK(dec.error.empty());
         CHECK(dec.effect == results[n].effect);
         CHECK(dec.clause == results[n].clause);
+      }
+    }
+  }
+}
+
+TEST_CASE("the decision matrix agrees with brute force on random policies", "[matrix]") {
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 40; ++round) {
+    const std::string text = random_policy(rng, 1 + static_cast<int>(rng() % 14));
+    const Policy p = must_compile(text);
+    const detail::PolicyImpl& impl = *detail::Access::impl(p);
+    const detail::Matrix m = detail::decision_matrix(impl);
+    INFO(text);
+    for (std::size_t a = 0; a < m.actions.size(); ++a) {
+      for (std::size_t d = 0; d < m.data.size(); ++d) {
+        for (std::size_t r = 0; r < m.requesters.size(); ++r) {
+          // Every decision any request of this cell gets, with the purposes it comes under.
+          std::map<std::string, std::set<std::string>> seen;
+          for (int purpose = -1; purpose < 3; ++purpose) {
+            for (int bits = 0; bits < 64; ++bits) {
+              Request q;
+              q.data = m.data[d];
+              q.requester = m.requesters[r];
+              q.action = m.actions[a];
+              if (purpose >= 0) q.purpose = fmt::format("p{}", purpose);
+              for (int f = 0; f < 4; ++f) {
+                if (((bits >> f) & 1) != 0) q.facts.push_back(fmt::format("f{}", f));
+              }
+              for (int k = 0; k < 2; ++k) {
+                if (((bits >> (4 + k)) & 1) != 0) q.consent.push_back(fmt::format("k{}", k));
+              }
+              const Decision dec = p.evaluate(q);
+              seen[fmt::format("{} {} {}", to_string(dec.effect), dec.clause, dec.consent)].insert(
+                  q.purpose.value_or(""));
+            }
+          }
+          const detail::MatrixCell& cell = m.at(a, d, r);
+          std::map<std::string, std::set<std::string>> claimed;
+          for (const auto& o : cell.outcomes) {
+            claimed[fmt::format("{} {} {}", to_string(o.effect), o.clause, o.consent)].insert(
+                o.purposes.begin(), o.purposes.end());
+          }
+          CHECK(claimed == seen);
+          CHECK(cell.depends_on.empty() == (cell.outcomes.size() == 1));
+        }
       }
     }
   }

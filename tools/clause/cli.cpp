@@ -170,6 +170,27 @@ exit status: 0 every request was decided, 1 the policy has errors, 2 some reques
 was not valid (it was denied), 64 the command line is wrong.
 )";
   }
+  if (command == "matrix") {
+    return R"(usage: clause matrix [--format md|json|html] FILE
+
+Prints the decision matrix of a policy: for each action, a table of data
+categories (rows) by requester kinds (columns). Each cell gives the decision and
+the clause it cites or, when facts, consents or the purpose change it, what it
+depends on and every decision it can take. The matrix is exact: it is computed
+over every request, region by region.
+
+options:
+  --format md     Markdown (default)
+  --format json   JSON: per action, rows of cells, each with its outcomes (decision,
+                  clause, consent, the purposes it comes under) and `depends_on`
+  --format html   one self-contained page (no network, no other file): colours per
+                  decision, the clause's words on hover, a filter per action and
+                  per purpose
+  --help          show this help
+
+exit status: 0 printed, 1 the policy has errors, 64 the command line is wrong.
+)";
+  }
   if (command == "verify") {
     return R"(usage: clause verify [options] FILE
 
@@ -280,6 +301,7 @@ commands:
   test     run policy test files, with coverage of clauses and rules
   explain  explain one decision for a person: clause, rules, near misses
   verify   prove the policy's assertions over every request
+  matrix   the decision matrix per action, as Markdown, JSON or an HTML page
   fmt      rewrite policy files in the canonical layout, keeping every comment
 
 Run `clause COMMAND --help` for a command's options.

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "clause/clause.hpp"
+
 namespace clause::cli {
 
 /// Exit codes shared by every command.
@@ -41,6 +43,7 @@ int run_eval(const std::vector<std::string>& args);
 int run_test(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);
 int run_verify(const std::vector<std::string>& args);
+int run_matrix(const std::vector<std::string>& args);
 int run_fmt(const std::vector<std::string>& args);
 
 /// Gathers files: each FILE as given, and under each FOLDER every file whose extension is
@@ -48,6 +51,13 @@ int run_fmt(const std::vector<std::string>& args);
 std::vector<std::string> gather_files(const std::vector<std::string>& inputs,
                                       std::initializer_list<std::string_view> extensions,
                                       std::string& error);
+
+/// Tells whether the arguments ask for help (`--help` or `-h`).
+bool wants_help(const std::vector<std::string>& args);
+
+/// Reads and compiles a policy, printing its diagnostics (on stdout as JSON when asked);
+/// empty when it cannot be read or has errors.
+std::optional<clause::Policy> load_policy(const std::string& path, bool json_diagnostics = false);
 
 /// Wraps words at `width` columns; lines after the first start after `indent` blanks.
 std::string wrap_words(std::string_view text, std::size_t indent, std::size_t width);

@@ -24,13 +24,15 @@ int usage_error(std::string_view command, std::string_view message) {
   return exit_usage;
 }
 
+}  // namespace
+
 bool wants_help(const std::vector<std::string>& args) {
   return std::find(args.begin(), args.end(), "--help") != args.end() ||
          std::find(args.begin(), args.end(), "-h") != args.end();
 }
 
 // Reads a policy and compiles it, printing diagnostics; empty when it has errors.
-std::optional<Policy> load_policy(const std::string& path, bool json_diagnostics = false) {
+std::optional<Policy> load_policy(const std::string& path, bool json_diagnostics) {
   auto source = read_source(path);
   if (!source) {
     fmt::print(stderr, "clause: error: {}\n", source.error());
@@ -51,8 +53,6 @@ std::optional<Policy> load_policy(const std::string& path, bool json_diagnostics
   }
   return std::move(*policy);
 }
-
-}  // namespace
 
 std::optional<std::string> read_request_text(const std::string& path) {
   if (path == "-") {

@@ -120,8 +120,7 @@ std::vector<Change> single_changes(const dsl::CheckedPolicy& c, const dsl::Check
 }  // namespace
 
 int run_explain(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end() ||
-      std::find(argv.begin(), argv.end(), "-h") != argv.end()) {
+  if (wants_help(argv)) {
     std::fputs(std::string(help_text("explain")).c_str(), stdout);
     return exit_ok;
   }
@@ -138,16 +137,8 @@ int run_explain(const std::vector<std::string>& argv) {
                "run `clause explain --help` for usage\n");
     return exit_usage;
   }
-  auto source = read_source(*policy_path);
-  if (!source) {
-    fmt::print(stderr, "clause: error: {}\n", source.error());
-    return exit_failed;
-  }
-  auto compiled = compile(*source);
-  if (!compiled) {
-    std::fputs(render_text(*source, compiled.error()).c_str(), stderr);
-    return exit_failed;
-  }
+  const std::optional<Policy> compiled = load_policy(*policy_path);
+  if (!compiled) return exit_failed;
   const Policy& policy = *compiled;
   const detail::PolicyImpl& p = *detail::Access::impl(policy);
   const std::string input = args.positional().empty() ? "-" : args.positional()[0];

@@ -96,8 +96,7 @@ bool write_file(const std::string& path, const std::string& text) {
 }  // namespace
 
 int run_fmt(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end() ||
-      std::find(argv.begin(), argv.end(), "-h") != argv.end()) {
+  if (wants_help(argv)) {
     std::fputs(std::string(help_text("fmt")).c_str(), stdout);
     return exit_ok;
   }

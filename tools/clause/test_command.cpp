@@ -166,8 +166,7 @@ std::string rule_location(const Policy& policy, std::string_view rule) {
 }  // namespace
 
 int run_test(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end() ||
-      std::find(argv.begin(), argv.end(), "-h") != argv.end()) {
+  if (wants_help(argv)) {
     std::fputs(std::string(help_text("test")).c_str(), stdout);
     return exit_ok;
   }

@@ -29,8 +29,7 @@ nlohmann::json request_json(const Request& r) {
 }  // namespace
 
 int run_verify(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end() ||
-      std::find(argv.begin(), argv.end(), "-h") != argv.end()) {
+  if (wants_help(argv)) {
     std::fputs(std::string(help_text("verify")).c_str(), stdout);
     return exit_ok;
   }
@@ -41,16 +40,8 @@ int run_verify(const std::vector<std::string>& argv) {
     return exit_usage;
   }
   const std::string& path = args.positional()[0];
-  auto source = read_source(path);
-  if (!source) {
-    fmt::print(stderr, "clause: error: {}\n", source.error());
-    return exit_failed;
-  }
-  auto policy = compile(*source);
-  if (!policy) {
-    std::fputs(render_text(*source, policy.error()).c_str(), stderr);
-    return exit_failed;
-  }
+  const std::optional<Policy> policy = load_policy(path);
+  if (!policy) return exit_failed;
   const std::vector<AssertionResult> results = verify(*policy);
   std::size_t proved = 0;
   nlohmann::json json = nlohmann::json::array();

@@ -1,0 +1,1 @@
+matrix --format json tests/cli/broken-promise.policy

@@ -1,0 +1,1 @@
+matrix tests/cli/broken-promise.policy

@@ -1,0 +1,1 @@
+matrix --format pdf policies/privacy.policy

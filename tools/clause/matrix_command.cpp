@@ -1,0 +1,221 @@
+// The command `matrix`: per action, the decision for every data category and requester
+// kind, as Markdown, JSON, or one self-contained HTML page.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "clause/clause.hpp"
+#include "cli.hpp"
+#include "matrix.hpp"
+#include "policy_impl.hpp"
+
+namespace clause::cli {
+namespace {
+
+std::string short_effect(const detail::MatrixOutcome& o) {
+  if (o.effect == Effect::require_consent) return fmt::format("consent `{}`", o.consent);
+  return std::string(to_string(o.effect));
+}
+
+std::string cell_text(const detail::MatrixCell& cell) {
+  std::string out;
+  if (cell.outcomes.size() > 1) {
+    std::string on;
+    for (const auto& d : cell.depends_on)
+      on += (on.empty() ? "" : ", ") + d;
+    out = fmt::format("depends on {}: ", on);
+  }
+  for (std::size_t i = 0; i < cell.outcomes.size(); ++i) {
+    const auto& o = cell.outcomes[i];
+    out += fmt::format("{}{} {}", i ? " / " : "", short_effect(o), o.clause);
+  }
+  return out;
+}
+
+nlohmann::json matrix_json(const detail::PolicyImpl& p, const detail::Matrix& m) {
+  nlohmann::json actions = nlohmann::json::array();
+  for (std::size_t a = 0; a < m.actions.size(); ++a) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (std::size_t d = 0; d < m.data.size(); ++d) {
+      nlohmann::json cells = nlohmann::json::array();
+      for (std::size_t r = 0; r < m.requesters.size(); ++r) {
+        const detail::MatrixCell& cell = m.at(a, d, r);
+        nlohmann::json outcomes = nlohmann::json::array();
+        for (const auto& o : cell.outcomes) {
+          nlohmann::json item = {
+              {"decision", to_string(o.effect)}, {"clause", o.clause}, {"purposes", o.purposes}};
+          if (!o.consent.empty()) item["consent"] = o.consent;
+          outcomes.push_back(std::move(item));
+        }
+        cells.push_back({{"requester", m.requesters[r]},
+                         {"outcomes", std::move(outcomes)},
+                         {"depends_on", cell.depends_on}});
+      }
+      rows.push_back({{"data", m.data[d]}, {"cells", std::move(cells)}});
+    }
+    actions.push_back({{"action", m.actions[a]}, {"rows", std::move(rows)}});
+  }
+  nlohmann::json clauses = nlohmann::json::object();
+  for (const auto& c : p.checked.clauses)
+    clauses[c.id] = c.words;
+  return {{"policy", p.checked.name},
+          {"version", p.checked.version},
+          {"purposes", m.purposes},
+          {"clauses", std::move(clauses)},
+          {"actions", std::move(actions)}};
+}
+
+std::string markdown(const detail::PolicyImpl& p, const detail::Matrix& m) {
+  std::string out =
+      fmt::format("# Decision matrix: {} (version {})\n\n", p.checked.name, p.checked.version);
+  out +=
+      "Each cell gives the decision and the clause it cites for that data category (row) and "
+      "requester kind (column), or, when facts, consents or the purpose change it, what it "
+      "depends on and every decision it can take.\n";
+  for (std::size_t a = 0; a < m.actions.size(); ++a) {
+    out += fmt::format("\n## {}\n\n| data \\ requester |", m.actions[a]);
+    for (const auto& r : m.requesters)
+      out += fmt::format(" {} |", r);
+    out += "\n|---|";
+    for (std::size_t r = 0; r < m.requesters.size(); ++r)
+      out += "---|";
+    out += '\n';
+    for (std::size_t d = 0; d < m.data.size(); ++d) {
+      out += fmt::format("| {} |", m.data[d]);
+      for (std::size_t r = 0; r < m.requesters.size(); ++r) {
+        out += fmt::format(" {} |", cell_text(m.at(a, d, r)));
+      }
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+// The page carries its data and its script; it loads nothing from anywhere.
+std::string html(const detail::PolicyImpl& p, const detail::Matrix& m) {
+  std::string data = matrix_json(p, m).dump();
+  // Keep `</script>` out of the embedded JSON.
+  for (std::size_t at = data.find("</"); at != std::string::npos; at = data.find("</", at)) {
+    data.replace(at, 2, "<\\/");
+  }
+  static constexpr std::string_view head = R"HTML(<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Decision matrix</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
+h1 { font-size: 1.3em; }
+.controls { margin: 1em 0; display: flex; gap: 1.5em; flex-wrap: wrap; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; }
+th { background: #f4f4f4; font-weight: 600; }
+th.row { text-align: left; }
+td { min-width: 6em; font-size: 12px; }
+td.allow { background: #d8f0d8; }
+td.deny { background: #f6d5d5; }
+td.require-consent { background: #fbeccb; }
+td.mixed { background: repeating-linear-gradient(45deg, #eee, #eee 6px, #f8f8f8 6px, #f8f8f8 12px); }
+.legend span { padding: 2px 8px; margin-right: 6px; border: 1px solid #ccc; }
+.dep { color: #555; font-style: italic; display: block; }
+</style>
+</head>
+<body>
+<h1 id="title"></h1>
+<div class="controls">
+<label>Action <select id="action"></select></label>
+<label>Purpose <select id="purpose"></select></label>
+</div>
+<p class="legend"><span style="background:#d8f0d8">allow</span><span style="background:#f6d5d5">deny</span><span style="background:#fbeccb">require consent</span><span style="background:#eee">depends on facts or consent</span> Hover a cell for the words of its clause.</p>
+<table id="matrix"></table>
+<script>
+const M = )HTML";
+  static constexpr std::string_view tail = R"HTML(;
+const $ = (id) => document.getElementById(id);
+$("title").textContent = "Decision matrix: " + M.policy + " (version " + M.version + ")";
+for (const a of M.actions) $("action").add(new Option(a.action, a.action));
+$("purpose").add(new Option("any purpose", "*"));
+$("purpose").add(new Option("no purpose", ""));
+for (const p of M.purposes) $("purpose").add(new Option(p, p));
+function label(o) {
+  return (o.decision === "require-consent" ? "consent " + o.consent : o.decision) + " " + o.clause;
+}
+function render() {
+  const action = M.actions.find((a) => a.action === $("action").value);
+  const purpose = $("purpose").value;
+  const table = $("matrix");
+  table.replaceChildren();
+  const head = table.insertRow();
+  const corner = document.createElement("th");
+  corner.textContent = "data \u2193 / requester \u2192";
+  head.appendChild(corner);
+  for (const c of action.rows[0].cells) {
+    const th = document.createElement("th");
+    th.textContent = c.requester;
+    head.appendChild(th);
+  }
+  for (const row of action.rows) {
+    const tr = table.insertRow();
+    const th = document.createElement("th");
+    th.className = "row";
+    th.textContent = row.data;
+    tr.appendChild(th);
+    for (const cell of row.cells) {
+      const td = tr.insertCell();
+      const shown = cell.outcomes.filter((o) => purpose === "*" || o.purposes.includes(purpose));
+      const kinds = new Set(shown.map((o) => o.decision));
+      td.className = kinds.size === 1 ? [...kinds][0] : "mixed";
+      if (shown.length > 1 && cell.depends_on.length) {
+        const dep = document.createElement("span");
+        dep.className = "dep";
+        dep.textContent = "depends on " + cell.depends_on.join(", ");
+        td.appendChild(dep);
+      }
+      td.appendChild(document.createTextNode(shown.map(label).join(" / ")));
+      td.title = shown.map((o) => o.clause + ": " + (M.clauses[o.clause] || "")).join("\n\n");
+    }
+  }
+}
+$("action").onchange = render;
+$("purpose").onchange = render;
+render();
+</script>
+</body>
+</html>
+)HTML";
+  return std::string(head) + data + std::string(tail);
+}
+
+}  // namespace
+
+int run_matrix(const std::vector<std::string>& argv) {
+  if (wants_help(argv)) {
+    std::fputs(std::string(help_text("matrix")).c_str(), stdout);
+    return exit_ok;
+  }
+  Args args(argv, {}, {"format"});
+  const std::string format = args.option("format").value_or("md");
+  if (args.error() || args.positional().size() != 1 ||
+      (format != "md" && format != "json" && format != "html")) {
+    fmt::print(stderr, "clause matrix: {}\nrun `clause matrix --help` for usage\n",
+               args.error() ? *args.error()
+                            : std::string("expected one policy file and --format md|json|html"));
+    return exit_usage;
+  }
+  const std::optional<Policy> policy = load_policy(args.positional()[0]);
+  if (!policy) return exit_failed;
+  const detail::PolicyImpl& impl = *detail::Access::impl(*policy);
+  const detail::Matrix m = detail::decision_matrix(impl);
+  if (format == "json") {
+    fmt::print("{}\n", matrix_json(impl, m).dump(1));
+  } else if (format == "html") {
+    std::fputs(html(impl, m).c_str(), stdout);
+  } else {
+    std::fputs(markdown(impl, m).c_str(), stdout);
+  }
+  return exit_ok;
+}
+
+}  // namespace clause::cli
