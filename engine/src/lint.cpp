@@ -103,7 +103,7 @@ class Linter {
     duplicates();
     never_true();
     shadowed();
-    ast::apply_suppressions(impl_.suppressions, out_);
+    if (options_.honour_ignore) ast::apply_suppressions(impl_.suppressions, out_);
     sort_by_position(out_);
     return std::move(out_);
   }

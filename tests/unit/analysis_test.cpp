@@ -4,6 +4,7 @@
 #include <set>
 
 #include "analysis.hpp"
+#include "analyze.hpp"
 #include "clause/verify.hpp"
 #include "matrix.hpp"
 #include "policy_impl.hpp"
@@ -170,6 +171,80 @@ TEST_CASE("the decision matrix agrees with brute force on random policies", "[ma
         }
       }
     }
+  }
+}
+
+TEST_CASE("analyze counts conflicts and defaults exactly, as brute force does", "[analyze]") {
+  std::mt19937_64 rng(5);
+  for (int round = 0; round < 40; ++round) {
+    const std::string text = random_policy(rng, 1 + static_cast<int>(rng() % 14));
+    const Policy p = must_compile(text);
+    const detail::PolicyImpl& impl = *detail::Access::impl(p);
+    const dsl::CheckedPolicy& c = impl.checked;
+    const detail::Analysis a = detail::analyze(impl);
+    std::map<std::pair<std::size_t, std::size_t>, std::uint64_t> conflicts;
+    std::uint64_t total = 0;
+    std::uint64_t defaulted = 0;
+    const auto effect_class = [&](std::size_t i) {
+      const auto& r = c.rules[i];
+      if (r.effect == ast::Effect::require_consent) return 2 + r.consent;
+      return r.effect == ast::Effect::deny ? 1 : 0;
+    };
+    for (const auto& data : c.data) {
+      for (const auto& requester : c.requesters) {
+        for (const auto& action : c.actions) {
+          for (int purpose = -1; purpose < 3; ++purpose) {
+            for (int bits = 0; bits < 64; ++bits) {
+              Request q;
+              q.data = data.name;
+              q.requester = requester.name;
+              q.action = action.name;
+              if (purpose >= 0) q.purpose = fmt::format("p{}", purpose);
+              for (int f = 0; f < 4; ++f) {
+                if (((bits >> f) & 1) != 0) q.facts.push_back(fmt::format("f{}", f));
+              }
+              for (int k = 0; k < 2; ++k) {
+                if (((bits >> (4 + k)) & 1) != 0) q.consent.push_back(fmt::format("k{}", k));
+              }
+              const Decision d = p.evaluate(q, EvalOptions{.trace = true});
+              ++total;
+              if (d.clause == "default") ++defaulted;
+              std::vector<std::size_t> matched;
+              for (std::size_t i = 0; i < d.trace.size(); ++i) {
+                const Outcome o = d.trace[i].outcome;
+                if (o == Outcome::decided || o == Outcome::outranked ||
+                    o == Outcome::consent_granted) {
+                  matched.push_back(i);
+                }
+              }
+              for (std::size_t x = 0; x < matched.size(); ++x) {
+                for (std::size_t y = x + 1; y < matched.size(); ++y) {
+                  const bool fx = c.rules[matched[x]].tier == dsl::Tier::fallback;
+                  const bool fy = c.rules[matched[y]].tier == dsl::Tier::fallback;
+                  if (fx != fy || effect_class(matched[x]) == effect_class(matched[y])) continue;
+                  ++conflicts[{matched[x], matched[y]}];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    INFO(text);
+    CHECK(a.total_requests == total);
+    std::uint64_t claimed_default = 0;
+    for (const auto& d : a.defaults)
+      claimed_default += d.requests;
+    CHECK(claimed_default == defaulted);
+    std::map<std::pair<std::size_t, std::size_t>, std::uint64_t> claimed;
+    for (const auto& k : a.conflicts) {
+      claimed[{k.first, k.second}] = k.requests;
+      // The witness is matched by both rules.
+      const Decision d = p.evaluate(k.witness, EvalOptions{.trace = true});
+      CHECK(d.trace[k.first].outcome != Outcome::condition_false);
+      CHECK(d.trace[k.second].outcome != Outcome::condition_false);
+    }
+    CHECK(claimed == conflicts);
   }
 }
 

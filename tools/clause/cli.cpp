@@ -87,6 +87,19 @@ std::vector<std::string> gather_files(const std::vector<std::string>& inputs,
   return files;
 }
 
+// A request as the JSON that `clause eval` reads.
+nlohmann::json request_json(const Request& r) {
+  nlohmann::json context = nlohmann::json::object();
+  if (r.purpose) context["purpose"] = *r.purpose;
+  context["consent"] = r.consent;
+  for (const std::string& f : r.facts)
+    context[f] = true;
+  return {{"data", {{"category", r.data}}},
+          {"requester", {{"kind", r.requester}, {"id", r.requester_id}}},
+          {"action", r.action},
+          {"context", std::move(context)}};
+}
+
 std::string wrap_words(std::string_view text, std::size_t indent, std::size_t width) {
   std::string out;
   std::size_t column = indent;
@@ -168,6 +181,27 @@ With no request file, or `-`, one request is read from stdin.
 
 exit status: 0 every request was decided, 1 the policy has errors, 2 some request
 was not valid (it was denied), 64 the command line is wrong.
+)";
+  }
+  if (command == "analyze") {
+    return R"(usage: clause analyze [--json] FILE
+
+Analyses a policy over every possible request, exactly, and reports:
+  - conflicts: pairs of rules with different effects that match a common request
+    (the contradictions of the document), with how many requests they share, the
+    rule and tier that resolve them, and a witness request;
+  - rules that can never decide (duplicates, shadowed rules, impossible conditions);
+  - the requests that fall to the fail-closed default, grouped by the names that
+    share them, with a witness each;
+  - wide permissions: rules covering a quarter or more of the in-scope data by
+    requester pairs of their actions, for an author to review.
+Each witness is a request in the JSON that `clause eval` reads.
+
+options:
+  --json    print the findings as JSON
+  --help    show this help
+
+exit status: 0 analysed, 1 the policy has errors, 64 the command line is wrong.
 )";
   }
   if (command == "matrix") {
@@ -302,6 +336,7 @@ commands:
   explain  explain one decision for a person: clause, rules, near misses
   verify   prove the policy's assertions over every request
   matrix   the decision matrix per action, as Markdown, JSON or an HTML page
+  analyze  conflicts, rules that never decide, default regions, wide permissions
   fmt      rewrite policy files in the canonical layout, keeping every comment
 
 Run `clause COMMAND --help` for a command's options.

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "clause/clause.hpp"
 
 namespace clause::cli {
@@ -44,6 +46,7 @@ int run_test(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);
 int run_verify(const std::vector<std::string>& args);
 int run_matrix(const std::vector<std::string>& args);
+int run_analyze(const std::vector<std::string>& args);
 int run_fmt(const std::vector<std::string>& args);
 
 /// Gathers files: each FILE as given, and under each FOLDER every file whose extension is
@@ -58,6 +61,9 @@ bool wants_help(const std::vector<std::string>& args);
 /// Reads and compiles a policy, printing its diagnostics (on stdout as JSON when asked);
 /// empty when it cannot be read or has errors.
 std::optional<clause::Policy> load_policy(const std::string& path, bool json_diagnostics = false);
+
+/// Writes a request as the JSON that `clause eval` reads.
+nlohmann::json request_json(const clause::Request& request);
 
 /// Wraps words at `width` columns; lines after the first start after `indent` blanks.
 std::string wrap_words(std::string_view text, std::size_t indent, std::size_t width);

@@ -11,23 +11,6 @@
 #include "cli.hpp"
 
 namespace clause::cli {
-namespace {
-
-// A request as the JSON that `clause eval` reads.
-nlohmann::json request_json(const Request& r) {
-  nlohmann::json context = nlohmann::json::object();
-  if (r.purpose) context["purpose"] = *r.purpose;
-  context["consent"] = r.consent;
-  for (const std::string& f : r.facts)
-    context[f] = true;
-  return {{"data", {{"category", r.data}}},
-          {"requester", {{"kind", r.requester}, {"id", r.requester_id}}},
-          {"action", r.action},
-          {"context", std::move(context)}};
-}
-
-}  // namespace
-
 int run_verify(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
     std::fputs(std::string(help_text("verify")).c_str(), stdout);

@@ -16,6 +16,9 @@ struct LintOptions {
   std::size_t max_triples_per_rule = 200'000;
   // Conditions reading more facts and consents than this together are not analysed.
   std::size_t max_atoms = 18;
+  // Whether `@ignore` annotations silence warnings; analyses that list every finding for
+  // review turn this off.
+  bool honour_ignore = true;
 };
 
 /// Finds W002 (a name no rule names), W003 (a rule that repeats another), W004 (a rule

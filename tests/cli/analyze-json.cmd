@@ -1,0 +1,1 @@
+analyze --json tests/cli/broken-promise.policy

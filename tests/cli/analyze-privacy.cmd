@@ -1,0 +1,1 @@
+analyze policies/privacy.policy
