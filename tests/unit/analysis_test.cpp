@@ -2,10 +2,12 @@
 // space of small random policies agrees with it, and every counterexample is real.
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "analysis.hpp"
 #include "analyze.hpp"
 #include "clause/verify.hpp"
+#include "diff.hpp"
 #include "matrix.hpp"
 #include "policy_impl.hpp"
 #include "random_policy.hpp"
@@ -245,6 +247,73 @@ TEST_CASE("analyze counts conflicts and defaults exactly, as brute force does", 
       CHECK(d.trace[k.second].outcome != Outcome::condition_false);
     }
     CHECK(claimed == conflicts);
+  }
+}
+
+TEST_CASE("diff finds exactly the requests two versions decide differently", "[diff]") {
+  std::mt19937_64 rng(3);
+  for (int round = 0; round < 40; ++round) {
+    // Two versions over one vocabulary: the second drops, keeps or changes rules.
+    const std::string old_text = random_policy(rng, 2 + static_cast<int>(rng() % 10));
+    std::string new_text;
+    std::istringstream lines(old_text);
+    std::string line;
+    while (std::getline(lines, line)) {
+      const bool rule = line.find(" cites \"c\"") != std::string::npos;
+      if (rule && rng() % 3 == 0) continue;                       // drop it
+      if (rule && rng() % 3 == 0 && line.starts_with("allow")) {  // turn it into a deny
+        line.replace(0, 5, "deny");
+      }
+      new_text += line + "\n";
+    }
+    if (rng() % 2 == 0) new_text += "fact f9\ndeny a0 when f9 cites \"c\"\n";  // a new name
+    const Policy before = must_compile(old_text);
+    const Policy after = must_compile(new_text);
+    const detail::Diff d = detail::diff_policies(before, after);
+    const dsl::CheckedPolicy& c = detail::Access::impl(after)->checked;
+    const bool has_f9 = new_text.find("fact f9") != std::string::npos;
+    std::uint64_t changed = 0;
+    std::uint64_t total = 0;
+    for (const auto& data : c.data) {
+      for (const auto& requester : c.requesters) {
+        for (const auto& action : c.actions) {
+          for (int purpose = -1; purpose < 3; ++purpose) {
+            for (int bits = 0; bits < (has_f9 ? 128 : 64); ++bits) {
+              Request q;
+              q.data = data.name;
+              q.requester = requester.name;
+              q.action = action.name;
+              if (purpose >= 0) q.purpose = fmt::format("p{}", purpose);
+              for (int f = 0; f < 4; ++f) {
+                if (((bits >> f) & 1) != 0) q.facts.push_back(fmt::format("f{}", f));
+              }
+              if (((bits >> 6) & 1) != 0) q.facts.emplace_back("f9");
+              for (int k = 0; k < 2; ++k) {
+                if (((bits >> (4 + k)) & 1) != 0) q.consent.push_back(fmt::format("k{}", k));
+              }
+              const Decision x = before.evaluate(q);
+              const Decision y = after.evaluate(q);
+              ++total;
+              if (x.effect != y.effect || x.clause != y.clause || x.consent != y.consent) {
+                ++changed;
+              }
+            }
+          }
+        }
+      }
+    }
+    INFO(old_text << "---\n" << new_text);
+    CHECK(d.total == total);
+    CHECK(d.changed == changed);
+    for (const auto& r : d.regions) {
+      // Each witness really is decided as the region says, by both versions.
+      const Decision x = before.evaluate(r.witness);
+      const Decision y = after.evaluate(r.witness);
+      CHECK(x.effect == r.before.effect);
+      CHECK(x.clause == r.before.clause);
+      CHECK(y.effect == r.after.effect);
+      CHECK(y.clause == r.after.clause);
+    }
   }
 }
 

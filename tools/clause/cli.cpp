@@ -183,6 +183,25 @@ exit status: 0 every request was decided, 1 the policy has errors, 2 some reques
 was not valid (it was denied), 64 the command line is wrong.
 )";
   }
+  if (command == "diff") {
+    return R"(usage: clause diff [--json] OLD NEW
+
+Lists every decision that changes between two versions of a policy, grouped into
+regions: the actions, requester kinds and data categories that share the change,
+the old and the new decision with their clauses, how many requests the region
+covers, and a witness request in the JSON that `clause eval` reads. Nothing is
+missed and nothing invented: every request either version can name is covered
+(a name only one version declares makes the request invalid, so denied, in the
+other).
+
+options:
+  --json    print the regions as JSON
+  --help    show this help
+
+exit status: 0 the two versions decide every request alike, 1 some decision
+changes (or a policy has errors), 64 the command line is wrong.
+)";
+  }
   if (command == "analyze") {
     return R"(usage: clause analyze [--json] FILE
 
@@ -337,6 +356,7 @@ commands:
   verify   prove the policy's assertions over every request
   matrix   the decision matrix per action, as Markdown, JSON or an HTML page
   analyze  conflicts, rules that never decide, default regions, wide permissions
+  diff     every decision that changes between two versions of a policy
   fmt      rewrite policy files in the canonical layout, keeping every comment
 
 Run `clause COMMAND --help` for a command's options.

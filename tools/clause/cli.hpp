@@ -47,6 +47,7 @@ int run_explain(const std::vector<std::string>& args);
 int run_verify(const std::vector<std::string>& args);
 int run_matrix(const std::vector<std::string>& args);
 int run_analyze(const std::vector<std::string>& args);
+int run_diff(const std::vector<std::string>& args);
 int run_fmt(const std::vector<std::string>& args);
 
 /// Gathers files: each FILE as given, and under each FOLDER every file whose extension is

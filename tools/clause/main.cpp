@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
       const std::string topic = args.size() > 1 && args[0] == "help" ? args[1] : "";
       if (!topic.empty() && topic != "check" && topic != "eval" && topic != "test" &&
           topic != "explain" && topic != "verify" && topic != "fmt" && topic != "matrix" &&
-          topic != "analyze" && topic != "fmt") {
+          topic != "analyze" && topic != "diff" && topic != "fmt") {
         std::fprintf(stderr, "clause: no help on `%s`; run `clause --help`\n", topic.c_str());
         return clause::cli::exit_usage;
       }
@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     if (command == "verify") return clause::cli::run_verify(args);
     if (command == "matrix") return clause::cli::run_matrix(args);
     if (command == "analyze") return clause::cli::run_analyze(args);
+    if (command == "diff") return clause::cli::run_diff(args);
     if (command == "fmt") return clause::cli::run_fmt(args);
     std::fprintf(stderr, "clause: unknown command `%s`; run `clause --help`\n", command.c_str());
     return clause::cli::exit_usage;

@@ -1,0 +1,43 @@
+// Stage: analysis. Every decision that differs between two versions of a policy, grouped
+// into regions of requests. Internal: not installed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "clause/clause.hpp"
+
+namespace clause::detail {
+
+/// One decision as the diff reports it.
+struct DiffSide {
+  Effect effect = Effect::deny;
+  std::string clause;
+  std::string consent;
+  std::string rule;
+  bool operator==(const DiffSide& o) const {
+    return effect == o.effect && clause == o.clause && consent == o.consent;
+  }
+};
+
+/// A region of requests that the old and the new policy decide differently.
+struct DiffRegion {
+  std::vector<std::string> actions, requesters, data;
+  DiffSide before;
+  DiffSide after;
+  Request witness;
+  std::uint64_t requests = 0;
+};
+
+struct Diff {
+  std::vector<DiffRegion> regions;
+  std::uint64_t changed = 0;
+  std::uint64_t total = 0;
+  bool complete = true;
+};
+
+/// Compares two policies over every request either can name.
+Diff diff_policies(const Policy& before, const Policy& after);
+
+}  // namespace clause::detail

@@ -1,0 +1,1 @@
+diff policies/privacy.policy tests/cli/privacy-v2.policy

@@ -1,0 +1,1 @@
+diff --json tests/cli/broken-promise.policy tests/cli/uncited.policy

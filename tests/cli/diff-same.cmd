@@ -1,0 +1,1 @@
+diff policies/privacy.policy policies/privacy.policy

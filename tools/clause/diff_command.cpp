@@ -1,0 +1,81 @@
+// The command `diff`: every decision that changes between two versions of a policy.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "cli.hpp"
+#include "diff.hpp"
+
+namespace clause::cli {
+namespace {
+
+std::string names(const std::vector<std::string>& list) {
+  std::string out;
+  for (const auto& n : list)
+    out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+std::string side_text(const detail::DiffSide& s) {
+  std::string out(to_string(s.effect));
+  if (!s.consent.empty()) out += fmt::format(" `{}`", s.consent);
+  out += fmt::format(", citing {}", s.clause);
+  if (!s.rule.empty()) out += fmt::format(" (rule {})", s.rule);
+  return out;
+}
+
+nlohmann::json side_json(const detail::DiffSide& s) {
+  nlohmann::json j = {{"decision", to_string(s.effect)}, {"clause", s.clause}, {"rule", s.rule}};
+  if (!s.consent.empty()) j["consent"] = s.consent;
+  return j;
+}
+
+}  // namespace
+
+int run_diff(const std::vector<std::string>& argv) {
+  if (wants_help(argv)) {
+    std::fputs(std::string(help_text("diff")).c_str(), stdout);
+    return exit_ok;
+  }
+  Args args(argv, {"json"}, {});
+  if (args.error() || args.positional().size() != 2) {
+    fmt::print(stderr, "clause diff: {}\nrun `clause diff --help` for usage\n",
+               args.error() ? *args.error() : "expected two policy files: OLD NEW");
+    return exit_usage;
+  }
+  const std::optional<Policy> before = load_policy(args.positional()[0]);
+  const std::optional<Policy> after = load_policy(args.positional()[1]);
+  if (!before || !after) return exit_failed;
+  const detail::Diff d = detail::diff_policies(*before, *after);
+  if (args.flag("json")) {
+    nlohmann::json regions = nlohmann::json::array();
+    for (const auto& r : d.regions) {
+      regions.push_back({{"actions", r.actions},
+                         {"requesters", r.requesters},
+                         {"data", r.data},
+                         {"before", side_json(r.before)},
+                         {"after", side_json(r.after)},
+                         {"requests", r.requests},
+                         {"witness", request_json(r.witness)}});
+    }
+    nlohmann::json out = {{"changed_requests", d.changed},
+                          {"total_requests", d.total},
+                          {"complete", d.complete},
+                          {"regions", std::move(regions)}};
+    fmt::print("{}\n", out.dump(2));
+  } else {
+    std::string out = fmt::format("{} of {} requests change, in {} regions{}\n", d.changed, d.total,
+                                  d.regions.size(),
+                                  d.complete ? "" : " (some regions were too large to enumerate)");
+    for (const auto& r : d.regions) {
+      out +=
+          fmt::format("\n{} of {} by {}: {} requests\n  before  {}\n  after   {}\n  witness {}\n",
+                      names(r.actions), names(r.data), names(r.requesters), r.requests,
+                      side_text(r.before), side_text(r.after), request_json(r.witness).dump());
+    }
+    std::fputs(out.c_str(), stdout);
+  }
+  return d.regions.empty() && d.complete ? exit_ok : exit_failed;
+}
+
+}  // namespace clause::cli
