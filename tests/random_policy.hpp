@@ -8,6 +8,8 @@
 #include <random>
 #include <string>
 
+#include "clause/clause.hpp"
+
 namespace clause::test {
 
 /// Writes a valid random policy of `rules` rules over a small vocabulary: data d0..,
@@ -81,6 +83,32 @@ inline std::string random_policy(std::mt19937_64& rng, int rules) {
     text += rule + " cites \"c\"\n";
   }
   return text;
+}
+
+/// Builds a request over random_policy's vocabulary: purpose p<purpose> (none when -1),
+/// facts f0..f3 from bits 0 to 3 of `bits`, consents k0 and k1 from bits 4 and 5.
+// Not inlined: GCC 12 misreports -Wrestrict on the inlined string copies.
+[[gnu::noinline]] inline Request small_request(const std::string& data,
+                                               const std::string& requester,
+                                               const std::string& action, int purpose, int bits) {
+  const auto numbered = [](char prefix, int n) {
+    std::string name(1, prefix);
+    name.push_back(static_cast<char>('0' + n));
+    return name;
+  };
+  Request q;
+  q.data = data;
+  q.requester = requester;
+  q.action = action;
+  q.requester_id = "t";
+  if (purpose >= 0) q.purpose = numbered('p', purpose);
+  for (int f = 0; f < 4; ++f) {
+    if (((bits >> f) & 1) != 0) q.facts.push_back(numbered('f', f));
+  }
+  for (int k = 0; k < 2; ++k) {
+    if (((bits >> (4 + k)) & 1) != 0) q.consent.push_back(numbered('k', k));
+  }
+  return q;
 }
 
 }  // namespace clause::test

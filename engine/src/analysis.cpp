@@ -7,15 +7,6 @@
 namespace clause::detail {
 namespace {
 
-bool covers(const dsl::IdSet& set, const std::vector<dsl::Term>& terms, std::uint32_t id,
-            bool hierarchical) {
-  if (set.any) return true;
-  return std::any_of(set.ids.begin(), set.ids.end(), [&](std::uint32_t m) {
-    return hierarchical ? terms[id].first >= terms[m].first && terms[id].first < terms[m].last
-                        : id == m;
-  });
-}
-
 // Groups the names of one kind by which rules and probes cover them.
 std::vector<std::vector<std::uint32_t>> classes(
     const std::vector<dsl::Term>& terms, bool hierarchical,
@@ -34,6 +25,24 @@ std::vector<std::vector<std::uint32_t>> classes(
 }
 
 }  // namespace
+
+Request request_names(const dsl::CheckedPolicy& c, const ResolvedRequest& q) {
+  Request r;
+  r.data = c.data[Access::data(q)].name;
+  r.requester = c.requesters[Access::requester(q)].name;
+  r.action = c.actions[Access::action(q)].name;
+  r.requester_id = "witness";
+  if (Access::purpose(q) >= 0) {
+    r.purpose = c.purposes[static_cast<std::size_t>(Access::purpose(q))].name;
+  }
+  for (std::uint32_t i = 0; i < c.facts.size(); ++i) {
+    if (test_bit(Access::facts(q), i)) r.facts.push_back(c.facts[i].name);
+  }
+  for (std::uint32_t i = 0; i < c.consents.size(); ++i) {
+    if (test_bit(Access::consent(q), i)) r.consent.push_back(c.consents[i].name);
+  }
+  return r;
+}
 
 bool for_each_region(const PolicyImpl& impl, std::span<const Probe> probes, std::size_t max_atoms,
                      const std::function<bool(const Region&)>& visit) {

@@ -108,6 +108,19 @@ bool for_each_assignment(const dsl::CheckedPolicy& p, const Atoms& atoms, std::s
   return true;
 }
 
+/// Tells whether a set of names covers `id` (for trees: `id` or any name under it).
+inline bool covers(const dsl::IdSet& set, const std::vector<dsl::Term>& terms, std::uint32_t id,
+                   bool hierarchical) {
+  if (set.any) return true;
+  return std::any_of(set.ids.begin(), set.ids.end(), [&](std::uint32_t m) {
+    return hierarchical ? terms[id].first >= terms[m].first && terms[id].first < terms[m].last
+                        : id == m;
+  });
+}
+
+/// Writes a resolved request back as names, e.g. to show a witness.
+Request request_names(const dsl::CheckedPolicy& policy, const ResolvedRequest& request);
+
 /// A target and conditions that an analysis asks about besides the rules (an assertion):
 /// regions are split wherever it tells requests apart too.
 struct Probe {

@@ -10,23 +10,6 @@
 namespace clause::detail {
 namespace {
 
-Request names_of(const dsl::CheckedPolicy& c, const ResolvedRequest& q) {
-  Request r;
-  r.data = c.data[Access::data(q)].name;
-  r.requester = c.requesters[Access::requester(q)].name;
-  r.action = c.actions[Access::action(q)].name;
-  r.requester_id = "witness";
-  if (Access::purpose(q) >= 0)
-    r.purpose = c.purposes[static_cast<std::size_t>(Access::purpose(q))].name;
-  for (std::uint32_t i = 0; i < c.facts.size(); ++i) {
-    if (test_bit(Access::facts(q), i)) r.facts.push_back(c.facts[i].name);
-  }
-  for (std::uint32_t i = 0; i < c.consents.size(); ++i) {
-    if (test_bit(Access::consent(q), i)) r.consent.push_back(c.consents[i].name);
-  }
-  return r;
-}
-
 // The effect a rule stands for when it matches.
 int effect_class(const dsl::CheckedRule& r) {
   switch (r.effect) {
@@ -79,7 +62,7 @@ Analysis analyze(const PolicyImpl& impl) {
         auto [it, fresh] =
             conflict_at.emplace(std::pair{matched[x], matched[y]}, out.conflicts.size());
         if (fresh) {
-          out.conflicts.push_back({matched[x], matched[y], names_of(c, region.witness),
+          out.conflicts.push_back({matched[x], matched[y], request_names(c, region.witness),
                                    static_cast<std::size_t>(std::max(v.rule, 0)), 0});
         }
         out.conflicts[it->second].requests += size;
@@ -97,7 +80,7 @@ Analysis analyze(const PolicyImpl& impl) {
           d.requesters.push_back(c.requesters[q].name);
         for (const auto x : region.data)
           d.data.push_back(c.data[x].name);
-        d.witness = names_of(c, region.witness);
+        d.witness = request_names(c, region.witness);
         out.defaults.push_back(std::move(d));
       }
       out.defaults[it->second].requests += size;

@@ -7,18 +7,11 @@
 #include <map>
 #include <set>
 
+#include "analysis.hpp"
 #include "policy_impl.hpp"
 
 namespace clause::detail {
 namespace {
-
-bool covers(const dsl::IdSet& set, const std::vector<dsl::Term>& terms, std::uint32_t id,
-            bool tree) {
-  if (set.any) return true;
-  return std::any_of(set.ids.begin(), set.ids.end(), [&](std::uint32_t m) {
-    return tree ? terms[id].first >= terms[m].first && terms[id].first < terms[m].last : id == m;
-  });
-}
 
 const std::vector<dsl::Term>& terms_of(const dsl::CheckedPolicy& c, int kind) {
   return kind == 0 ? c.actions : kind == 1 ? c.requesters : c.data;
@@ -115,8 +108,10 @@ Diff diff_policies(const Policy& before, const Policy& after) {
   // invalid, and so denied, in the other: it matters everywhere.
   const auto one_sided = [](const std::vector<dsl::Term>& x, const std::vector<dsl::Term>& y) {
     std::set<std::string> in_x, in_y, odd;
-    for (const auto& t : x) in_x.insert(t.name);
-    for (const auto& t : y) in_y.insert(t.name);
+    for (const auto& t : x)
+      in_x.insert(t.name);
+    for (const auto& t : y)
+      in_y.insert(t.name);
     for (const auto& n : in_x) {
       if (in_y.count(n) == 0) odd.insert(n);
     }

@@ -19,6 +19,7 @@ namespace {
 
 using detail::Assignment;
 using detail::Atoms;
+using detail::covers;
 using detail::for_each_assignment;
 using detail::holds;
 using dsl::CheckedCond;
@@ -68,15 +69,6 @@ std::vector<std::uint32_t> expand(const dsl::IdSet& set, const std::vector<dsl::
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
-}
-
-bool covers(const dsl::IdSet& set, const std::vector<dsl::Term>& terms, std::uint32_t id,
-            bool hierarchical) {
-  if (set.any) return true;
-  return std::any_of(set.ids.begin(), set.ids.end(), [&](std::uint32_t m) {
-    return hierarchical ? terms[id].first >= terms[m].first && terms[id].first < terms[m].last
-                        : id == m;
-  });
 }
 
 bool same_cond(const CheckedCond& a, const CheckedCond& b) {

@@ -33,24 +33,6 @@ std::string one_line(std::string_view text, Span span) {
   return out;
 }
 
-Request names_of(const dsl::CheckedPolicy& c, const ResolvedRequest& q) {
-  Request r;
-  r.data = c.data[Access::data(q)].name;
-  r.requester = c.requesters[Access::requester(q)].name;
-  r.action = c.actions[Access::action(q)].name;
-  r.requester_id = "counterexample";
-  if (Access::purpose(q) >= 0) {
-    r.purpose = c.purposes[static_cast<std::size_t>(Access::purpose(q))].name;
-  }
-  for (std::uint32_t i = 0; i < c.facts.size(); ++i) {
-    if (detail::test_bit(Access::facts(q), i)) r.facts.push_back(c.facts[i].name);
-  }
-  for (std::uint32_t i = 0; i < c.consents.size(); ++i) {
-    if (detail::test_bit(Access::consent(q), i)) r.consent.push_back(c.consents[i].name);
-  }
-  return r;
-}
-
 Effect effect_of(ast::Effect e) {
   switch (e) {
     case ast::Effect::allow:
@@ -91,7 +73,7 @@ std::vector<AssertionResult> verify(const Policy& policy) noexcept {
             const detail::ReferenceVerdict v =
                 detail::reference_evaluate(*impl, region.witness, nullptr);
             if (matches(v) == a.always) return true;
-            result.counterexample = names_of(c, region.witness);
+            result.counterexample = detail::request_names(c, region.witness);
             result.effect = v.effect;
             result.clause = impl->clause_id(v.clause);
             if (v.rule >= 0) result.rule = c.rules[static_cast<std::size_t>(v.rule)].id;

@@ -146,17 +146,7 @@ TEST_CASE("the decision matrix agrees with brute force on random policies", "[ma
           std::map<std::string, std::set<std::string>> seen;
           for (int purpose = -1; purpose < 3; ++purpose) {
             for (int bits = 0; bits < 64; ++bits) {
-              Request q;
-              q.data = m.data[d];
-              q.requester = m.requesters[r];
-              q.action = m.actions[a];
-              if (purpose >= 0) q.purpose = fmt::format("p{}", purpose);
-              for (int f = 0; f < 4; ++f) {
-                if (((bits >> f) & 1) != 0) q.facts.push_back(fmt::format("f{}", f));
-              }
-              for (int k = 0; k < 2; ++k) {
-                if (((bits >> (4 + k)) & 1) != 0) q.consent.push_back(fmt::format("k{}", k));
-              }
+              Request q = small_request(m.data[d], m.requesters[r], m.actions[a], purpose, bits);
               const Decision dec = p.evaluate(q);
               seen[fmt::format("{} {} {}", to_string(dec.effect), dec.clause, dec.consent)].insert(
                   q.purpose.value_or(""));
@@ -197,17 +187,7 @@ TEST_CASE("analyze counts conflicts and defaults exactly, as brute force does", 
         for (const auto& action : c.actions) {
           for (int purpose = -1; purpose < 3; ++purpose) {
             for (int bits = 0; bits < 64; ++bits) {
-              Request q;
-              q.data = data.name;
-              q.requester = requester.name;
-              q.action = action.name;
-              if (purpose >= 0) q.purpose = fmt::format("p{}", purpose);
-              for (int f = 0; f < 4; ++f) {
-                if (((bits >> f) & 1) != 0) q.facts.push_back(fmt::format("f{}", f));
-              }
-              for (int k = 0; k < 2; ++k) {
-                if (((bits >> (4 + k)) & 1) != 0) q.consent.push_back(fmt::format("k{}", k));
-              }
+              Request q = small_request(data.name, requester.name, action.name, purpose, bits);
               const Decision d = p.evaluate(q, EvalOptions{.trace = true});
               ++total;
               if (d.clause == "default") ++defaulted;
@@ -279,18 +259,8 @@ TEST_CASE("diff finds exactly the requests two versions decide differently", "[d
         for (const auto& action : c.actions) {
           for (int purpose = -1; purpose < 3; ++purpose) {
             for (int bits = 0; bits < (has_f9 ? 128 : 64); ++bits) {
-              Request q;
-              q.data = data.name;
-              q.requester = requester.name;
-              q.action = action.name;
-              if (purpose >= 0) q.purpose = fmt::format("p{}", purpose);
-              for (int f = 0; f < 4; ++f) {
-                if (((bits >> f) & 1) != 0) q.facts.push_back(fmt::format("f{}", f));
-              }
+              Request q = small_request(data.name, requester.name, action.name, purpose, bits);
               if (((bits >> 6) & 1) != 0) q.facts.emplace_back("f9");
-              for (int k = 0; k < 2; ++k) {
-                if (((bits >> (4 + k)) & 1) != 0) q.consent.push_back(fmt::format("k{}", k));
-              }
               const Decision x = before.evaluate(q);
               const Decision y = after.evaluate(q);
               ++total;

@@ -27,13 +27,6 @@ std::string effect_word(const dsl::CheckedRule& r) {
   return "deny";
 }
 
-std::string names(const std::vector<std::string>& list) {
-  std::string out;
-  for (const auto& n : list)
-    out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
 }  // namespace
 
 int run_analyze(const std::vector<std::string>& argv) {
@@ -150,9 +143,9 @@ int run_analyze(const std::vector<std::string>& argv) {
                    [](const auto* x, const auto* y) { return x->requests > y->requests; });
   for (std::size_t i = 0; i < largest.size() && i < 12; ++i) {
     const detail::DefaultRegion& d = *largest[i];
-    out +=
-        fmt::format("  {} of {} by {}: {} requests\n    witness {}\n", names(d.actions),
-                    names(d.data), names(d.requesters), d.requests, request_json(d.witness).dump());
+    out += fmt::format("  {} of {} by {}: {} requests\n    witness {}\n", join_names(d.actions),
+                       join_names(d.data), join_names(d.requesters), d.requests,
+                       request_json(d.witness).dump());
   }
   if (largest.size() > 12) {
     out +=

@@ -100,6 +100,13 @@ nlohmann::json request_json(const Request& r) {
           {"context", std::move(context)}};
 }
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names)
+    out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 std::string wrap_words(std::string_view text, std::size_t indent, std::size_t width) {
   std::string out;
   std::size_t column = indent;

@@ -66,6 +66,9 @@ std::optional<clause::Policy> load_policy(const std::string& path, bool json_dia
 /// Writes a request as the JSON that `clause eval` reads.
 nlohmann::json request_json(const clause::Request& request);
 
+/// Joins names with ", ".
+std::string join_names(const std::vector<std::string>& names);
+
 /// Wraps words at `width` columns; lines after the first start after `indent` blanks.
 std::string wrap_words(std::string_view text, std::size_t indent, std::size_t width);
 

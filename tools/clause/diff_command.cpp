@@ -9,13 +9,6 @@
 namespace clause::cli {
 namespace {
 
-std::string names(const std::vector<std::string>& list) {
-  std::string out;
-  for (const auto& n : list)
-    out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
 std::string side_text(const detail::DiffSide& s) {
   std::string out(to_string(s.effect));
   if (!s.consent.empty()) out += fmt::format(" `{}`", s.consent);
@@ -68,10 +61,10 @@ int run_diff(const std::vector<std::string>& argv) {
                                   d.regions.size(),
                                   d.complete ? "" : " (some regions were too large to enumerate)");
     for (const auto& r : d.regions) {
-      out +=
-          fmt::format("\n{} of {} by {}: {} requests\n  before  {}\n  after   {}\n  witness {}\n",
-                      names(r.actions), names(r.data), names(r.requesters), r.requests,
-                      side_text(r.before), side_text(r.after), request_json(r.witness).dump());
+      out += fmt::format(
+          "\n{} of {} by {}: {} requests\n  before  {}\n  after   {}\n  witness {}\n",
+          join_names(r.actions), join_names(r.data), join_names(r.requesters), r.requests,
+          side_text(r.before), side_text(r.after), request_json(r.witness).dump());
     }
     std::fputs(out.c_str(), stdout);
   }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "analysis.hpp"
 #include "clause/clause.hpp"
 #include "cli.hpp"
 #include "policy_impl.hpp"
@@ -35,26 +36,6 @@ struct Style {
     return word;
   }
 };
-
-// The request as names, read back from its ids.
-Request names_of(const detail::PolicyImpl& p, const ResolvedRequest& q) {
-  using detail::Access;
-  const dsl::CheckedPolicy& c = p.checked;
-  Request r;
-  r.data = c.data[Access::data(q)].name;
-  r.requester = c.requesters[Access::requester(q)].name;
-  r.action = c.actions[Access::action(q)].name;
-  r.requester_id = "explain";
-  if (Access::purpose(q) >= 0)
-    r.purpose = c.purposes[static_cast<std::size_t>(Access::purpose(q))].name;
-  for (std::uint32_t i = 0; i < c.facts.size(); ++i) {
-    if (detail::test_bit(Access::facts(q), i)) r.facts.push_back(c.facts[i].name);
-  }
-  for (std::uint32_t i = 0; i < c.consents.size(); ++i) {
-    if (detail::test_bit(Access::consent(q), i)) r.consent.push_back(c.consents[i].name);
-  }
-  return r;
-}
 
 // Collects the leaves a condition reads.
 void leaves(const dsl::CheckedCond& cond, std::vector<const dsl::CheckedCond*>& out) {
@@ -158,7 +139,7 @@ int run_explain(const std::vector<std::string>& argv) {
                s.bold("Decision:"), s.effect(Effect::deny), resolved.error().to_string());
     return exit_invalid_input;
   }
-  const Request request = names_of(p, *resolved);
+  const Request request = detail::request_names(p.checked, *resolved);
   const Decision d = policy.evaluate(*resolved, EvalOptions{.trace = true});
   const dsl::CheckedPolicy& c = p.checked;
   const auto rule_index = [&](std::string_view id) -> std::int32_t {
