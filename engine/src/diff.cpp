@@ -124,12 +124,96 @@ Diff diff_policies(const Policy& before, const Policy& after) {
   const std::set<std::string> odd_consents = one_sided(a.consents, b.consents);
   const std::set<std::string> odd_purposes = one_sided(a.purposes, b.purposes);
   std::map<std::tuple<std::size_t, std::size_t, std::size_t, std::string>, std::size_t> region_at;
+  const bool same_vocabulary = odd_facts.empty() && odd_consents.empty() && odd_purposes.empty();
+
+  // Each rule as a key both versions share: the same key means the same rule.
+  std::map<std::string, std::uint32_t> interned;
+  const auto rule_keys = [&](const PolicyImpl& p) {
+    std::vector<std::uint32_t> keys;
+    for (const auto& r : p.checked.rules) {
+      std::string key(p.source.text.substr(r.span.begin, r.span.end - r.span.begin));
+      std::string folded;
+      for (const char ch : key) {
+        const bool blank = ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r';
+        if (blank && (folded.empty() || folded.back() == ' ')) continue;
+        folded += blank ? ' ' : ch;
+      }
+      if (r.consent >= 0) {
+        const std::int32_t met = p.checked.consents[static_cast<std::size_t>(r.consent)].clause;
+        folded += " met:" + (met >= 0 ? p.checked.clauses[static_cast<std::size_t>(met)].id : "");
+      }
+      keys.push_back(
+          interned.emplace(folded, static_cast<std::uint32_t>(interned.size())).first->second);
+    }
+    return keys;
+  };
+  const std::vector<std::uint32_t> keys_a = rule_keys(*pa);
+  const std::vector<std::uint32_t> keys_b = rule_keys(*pb);
+  // Per version and class, the rules covering the class's first name (all rules when the
+  // version does not know the name: then nothing is skipped).
+  using Bits = std::vector<std::uint64_t>;
+  const auto coverage = [](const dsl::CheckedPolicy& c, int kind,
+                           const std::vector<std::vector<std::string>>& cls) {
+    std::vector<std::optional<Bits>> result;
+    const auto& terms = terms_of(c, kind);
+    for (const auto& members : cls) {
+      auto it = std::find_if(terms.begin(), terms.end(),
+                             [&](const dsl::Term& t) { return t.name == members.front(); });
+      if (it == terms.end()) {
+        result.emplace_back(std::nullopt);
+        continue;
+      }
+      const auto id = static_cast<std::uint32_t>(it - terms.begin());
+      Bits bits((c.rules.size() + 63) / 64, 0);
+      for (std::size_t r = 0; r < c.rules.size(); ++r) {
+        if (covers(set_of(c.rules[r], kind), terms, id, kind != 0))
+          bits[r / 64] |= std::uint64_t{1} << (r % 64);
+      }
+      result.emplace_back(std::move(bits));
+    }
+    return result;
+  };
+  const std::vector<std::optional<Bits>> cover_a[3] = {coverage(a, 0, action_classes),
+                                                       coverage(a, 1, requester_classes),
+                                                       coverage(a, 2, data_classes)};
+  const std::vector<std::optional<Bits>> cover_b[3] = {coverage(b, 0, action_classes),
+                                                       coverage(b, 1, requester_classes),
+                                                       coverage(b, 2, data_classes)};
+  // The keys of the rules that cover a class triple, in file order; empty when unknown.
+  const auto relevant = [](const std::vector<std::optional<Bits>>* cover,
+                           const std::vector<std::uint32_t>& keys, std::size_t x, std::size_t y,
+                           std::size_t z) -> std::optional<std::vector<std::uint32_t>> {
+    if (!cover[0][x] || !cover[1][y] || !cover[2][z]) return std::nullopt;
+    std::vector<std::uint32_t> keys_here;
+    for (std::size_t w = 0; w < cover[0][x]->size(); ++w) {
+      std::uint64_t word = (*cover[0][x])[w] & (*cover[1][y])[w] & (*cover[2][z])[w];
+      while (word != 0) {
+        const auto bit = static_cast<std::size_t>(__builtin_ctzll(word));
+        keys_here.push_back(keys[w * 64 + bit]);
+        word &= word - 1;
+      }
+    }
+    return keys_here;
+  };
+  const std::uint64_t requests_per_name_triple =
+      (all_purposes.size() + 1) * (std::uint64_t{1} << (all_facts.size() + all_consents.size()));
+
   for (std::size_t ai = 0; ai < action_classes.size(); ++ai) {
     for (std::size_t qi = 0; qi < requester_classes.size(); ++qi) {
       for (std::size_t di = 0; di < data_classes.size(); ++di) {
         const std::string& action = action_classes[ai].front();
         const std::string& requester = requester_classes[qi].front();
         const std::string& data = data_classes[di].front();
+        if (same_vocabulary) {
+          // The same rules, in the same order, decide alike: nothing to enumerate.
+          const auto ra = relevant(cover_a, keys_a, ai, qi, di);
+          const auto rb = relevant(cover_b, keys_b, ai, qi, di);
+          if (ra && rb && *ra == *rb) {
+            out.total += action_classes[ai].size() * requester_classes[qi].size() *
+                         data_classes[di].size() * requests_per_name_triple;
+            continue;
+          }
+        }
         // What the rules relevant to this class triple read, in either version.
         std::set<std::string> facts = odd_facts, consents = odd_consents, purposes = odd_purposes;
         for (const dsl::CheckedPolicy* c : {&a, &b}) {
