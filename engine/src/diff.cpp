@@ -4,6 +4,7 @@
 #include "diff.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -51,39 +52,175 @@ std::vector<std::vector<std::string>> classes(const dsl::CheckedPolicy& a,
   return out;
 }
 
-void add_atoms(const dsl::CheckedPolicy& c, const dsl::CheckedCond& cond,
-               std::set<std::string>& facts, std::set<std::string>& consents,
-               std::set<std::string>& purposes) {
-  using ast::CondKind;
-  switch (cond.kind) {
-    case CondKind::fact:
-      facts.insert(c.facts[cond.ids.at(0)].name);
-      break;
-    case CondKind::consent:
-      consents.insert(c.consents[cond.ids.at(0)].name);
-      break;
-    case CondKind::purpose_is:
-    case CondKind::purpose_in:
-      for (const auto id : cond.ids)
-        purposes.insert(c.purposes[id].name);
-      break;
-    default:
-      break;
-  }
-  for (const auto& child : cond.children)
-    add_atoms(c, child, facts, consents, purposes);
-}
-
 std::string fmt_key(const DiffSide& x, const DiffSide& y) {
   return std::string(to_string(x.effect)) + "|" + x.clause + "|" + x.consent + "|" +
          std::string(to_string(y.effect)) + "|" + y.clause + "|" + y.consent;
 }
 
-DiffSide side_of(const Decision& d) {
-  return {d.effect, std::string(d.clause), std::string(d.consent), std::string(d.rule)};
+}  // namespace
+
+// One version, seen through the facts, consents and purposes both versions know (the
+// "union" vocabulary), so that one partial assignment serves both.
+struct Version {
+  const PolicyImpl* p = nullptr;
+  std::vector<int> fact_of, consent_of, purpose_of;     // own id -> union index
+  std::vector<int> own_fact, own_consent, own_purpose;  // union index -> own id, or -1
+};
+
+// What is known of a request so far: -1 unknown, 0 false, 1 true; the purpose -2 when
+// unknown, -1 when there is none, else a union index.
+struct Partial {
+  std::vector<int> facts, consents;
+  int purpose = -2;
+};
+
+// The next thing to learn about the request, when a version cannot decide yet.
+struct Split {
+  int kind = 0;  // 0 fact, 1 consent, 2 purpose
+  int index = 0;
+};
+
+// Three-valued truth of a condition: 0, 1, or 2 for "not known yet" (with what to learn).
+int truth(const Version& v, const dsl::CheckedCond& c, const Partial& q, Split& need) {
+  using ast::CondKind;
+  switch (c.kind) {
+    case CondKind::fact: {
+      const int u = v.fact_of[c.ids.at(0)];
+      if (q.facts[static_cast<std::size_t>(u)] < 0) need = {0, u};
+      return q.facts[static_cast<std::size_t>(u)] < 0 ? 2 : q.facts[static_cast<std::size_t>(u)];
+    }
+    case CondKind::consent: {
+      const int u = v.consent_of[c.ids.at(0)];
+      if (q.consents[static_cast<std::size_t>(u)] < 0) need = {1, u};
+      return q.consents[static_cast<std::size_t>(u)] < 0 ? 2
+                                                         : q.consents[static_cast<std::size_t>(u)];
+    }
+    case CondKind::purpose_is:
+    case CondKind::purpose_in:
+      if (q.purpose == -2) {
+        need = {2, 0};
+        return 2;
+      }
+      return std::any_of(c.ids.begin(), c.ids.end(),
+                         [&](std::uint32_t id) { return v.purpose_of[id] == q.purpose; })
+                 ? 1
+                 : 0;
+    case CondKind::negation: {
+      const int t = truth(v, c.children.at(0), q, need);
+      return t == 2 ? 2 : 1 - t;
+    }
+    case CondKind::all:
+    case CondKind::any: {
+      const int stop = c.kind == CondKind::all ? 0 : 1;
+      int result = 1 - stop;
+      Split first;
+      bool unknown = false;
+      for (const auto& child : c.children) {
+        Split here;
+        const int t = truth(v, child, q, here);
+        if (t == stop) return stop;
+        if (t == 2 && !unknown) {
+          unknown = true;
+          first = here;
+        }
+      }
+      if (unknown) {
+        need = first;
+        result = 2;
+      }
+      return result;
+    }
+  }
+  return 0;
 }
 
-}  // namespace
+// Decides the request as far as it is known, with the reference evaluator's semantics, or
+// says what must be learnt first. `rules` are the version's rules covering the request's
+// names, in file order; `known` is false when the version does not know one of the names.
+std::optional<DiffSide> decide(const Version& v, const std::vector<std::size_t>& rules, bool known,
+                               const Partial& q, Split& need) {
+  const dsl::CheckedPolicy& c = v.p->checked;
+  const DiffSide invalid{Effect::deny, "default", "", ""};
+  if (!known) return invalid;
+  // A fact, consent or purpose this version does not declare makes the request invalid.
+  for (std::size_t u = 0; u < v.own_fact.size(); ++u) {
+    if (v.own_fact[u] >= 0) continue;
+    if (q.facts[u] == 1) return invalid;
+    if (q.facts[u] < 0) {
+      need = {0, static_cast<int>(u)};
+      return std::nullopt;
+    }
+  }
+  for (std::size_t u = 0; u < v.own_consent.size(); ++u) {
+    if (v.own_consent[u] >= 0) continue;
+    if (q.consents[u] == 1) return invalid;
+    if (q.consents[u] < 0) {
+      need = {1, static_cast<int>(u)};
+      return std::nullopt;
+    }
+  }
+  const bool odd_purposes =
+      std::any_of(v.own_purpose.begin(), v.own_purpose.end(), [](int id) { return id < 0; });
+  if (odd_purposes && q.purpose == -2) {
+    need = {2, 0};
+    return std::nullopt;
+  }
+  if (q.purpose >= 0 && v.own_purpose[static_cast<std::size_t>(q.purpose)] < 0) return invalid;
+
+  const auto side = [&](std::size_t r, Effect e, std::uint32_t clause) {
+    const dsl::CheckedRule& rule = c.rules[r];
+    return DiffSide{
+        e, c.clauses[clause].id,
+        e == Effect::require_consent ? c.consents[static_cast<std::size_t>(rule.consent)].name : "",
+        rule.id};
+  };
+  const auto granted = [&](const dsl::CheckedRule& r) {
+    return q.consents[static_cast<std::size_t>(v.consent_of[static_cast<std::size_t>(r.consent)])];
+  };
+  const auto met_clause = [&](const dsl::CheckedRule& r) {
+    const std::int32_t m = c.consents[static_cast<std::size_t>(r.consent)].clause;
+    return m >= 0 ? static_cast<std::uint32_t>(m) : r.clause;
+  };
+  for (const dsl::Tier tier : {dsl::Tier::exclusion, dsl::Tier::prohibition, dsl::Tier::permission,
+                               dsl::Tier::consent, dsl::Tier::fallback}) {
+    std::optional<std::size_t> first_granted;
+    for (const std::size_t r : rules) {
+      const dsl::CheckedRule& rule = c.rules[r];
+      if (rule.tier != tier) continue;
+      const int t = rule.condition ? truth(v, *rule.condition, q, need) : 1;
+      if (t == 2) return std::nullopt;
+      if (t == 0) continue;
+      const bool has_consent = rule.consent >= 0;
+      const int g = has_consent ? granted(rule) : 0;
+      if (has_consent && g < 0 && tier >= dsl::Tier::consent) {
+        need = {1, v.consent_of[static_cast<std::size_t>(rule.consent)]};
+        return std::nullopt;
+      }
+      switch (tier) {
+        case dsl::Tier::exclusion:
+        case dsl::Tier::permission:
+          return side(r, Effect::allow, rule.clause);
+        case dsl::Tier::prohibition:
+          return side(r, Effect::deny, rule.clause);
+        case dsl::Tier::consent:
+          if (g == 0) return side(r, Effect::require_consent, rule.clause);
+          if (!first_granted) first_granted = r;
+          break;
+        case dsl::Tier::fallback:
+          if (has_consent) {
+            return g == 1 ? side(r, Effect::allow, met_clause(rule))
+                          : side(r, Effect::require_consent, rule.clause);
+          }
+          return side(r, rule.effect == ast::Effect::allow ? Effect::allow : Effect::deny,
+                      rule.clause);
+      }
+    }
+    if (first_granted) {
+      return side(*first_granted, Effect::allow, met_clause(c.rules[*first_granted]));
+    }
+  }
+  return DiffSide{Effect::deny, c.clauses[c.default_clause].id, "", ""};
+}
 
 Diff diff_policies(const Policy& before, const Policy& after) {
   Diff out;
@@ -123,6 +260,29 @@ Diff diff_policies(const Policy& before, const Policy& after) {
   const std::set<std::string> odd_facts = one_sided(a.facts, b.facts);
   const std::set<std::string> odd_consents = one_sided(a.consents, b.consents);
   const std::set<std::string> odd_purposes = one_sided(a.purposes, b.purposes);
+  const std::vector<std::string> fact_names(all_facts.begin(), all_facts.end());
+  const std::vector<std::string> consent_names(all_consents.begin(), all_consents.end());
+  const std::vector<std::string> purpose_names(all_purposes.begin(), all_purposes.end());
+  const auto version = [&](const PolicyImpl* p) {
+    Version v;
+    v.p = p;
+    const auto map = [](const std::vector<dsl::Term>& own, const std::vector<std::string>& names,
+                        std::vector<int>& to_union, std::vector<int>& from_union) {
+      from_union.assign(names.size(), -1);
+      for (const auto& t : own) {
+        const auto u =
+            static_cast<int>(std::lower_bound(names.begin(), names.end(), t.name) - names.begin());
+        to_union.push_back(u);
+        from_union[static_cast<std::size_t>(u)] = static_cast<int>(to_union.size() - 1);
+      }
+    };
+    map(p->checked.facts, fact_names, v.fact_of, v.own_fact);
+    map(p->checked.consents, consent_names, v.consent_of, v.own_consent);
+    map(p->checked.purposes, purpose_names, v.purpose_of, v.own_purpose);
+    return v;
+  };
+  const Version va = version(pa);
+  const Version vb = version(pb);
   std::map<std::tuple<std::size_t, std::size_t, std::size_t, std::string>, std::size_t> region_at;
   const bool same_vocabulary = odd_facts.empty() && odd_consents.empty() && odd_purposes.empty();
 
@@ -214,80 +374,82 @@ Diff diff_policies(const Policy& before, const Policy& after) {
             continue;
           }
         }
-        // What the rules relevant to this class triple read, in either version.
-        std::set<std::string> facts = odd_facts, consents = odd_consents, purposes = odd_purposes;
-        for (const dsl::CheckedPolicy* c : {&a, &b}) {
-          const auto find = [](const std::vector<dsl::Term>& terms, const std::string& n) {
-            auto it = std::find_if(terms.begin(), terms.end(),
-                                   [&](const dsl::Term& t) { return t.name == n; });
-            return it == terms.end() ? -1 : static_cast<int>(it - terms.begin());
-          };
-          const int x = find(c->actions, action), y = find(c->requesters, requester),
-                    z = find(c->data, data);
-          if (x < 0 || y < 0 || z < 0) continue;
-          for (const auto& r : c->rules) {
-            if (!covers(r.actions, c->actions, static_cast<std::uint32_t>(x), false) ||
-                !covers(r.requesters, c->requesters, static_cast<std::uint32_t>(y), true) ||
-                !covers(r.data, c->data, static_cast<std::uint32_t>(z), true)) {
-              continue;
+        // Decide the class triple by learning facts, consents and the purpose only as the
+        // two versions need them; each leaf is a region of requests decided alike.
+        const auto indices = [](const std::vector<std::optional<Bits>>* cover, std::size_t x,
+                                std::size_t y, std::size_t z, std::vector<std::size_t>& rules) {
+          if (!cover[0][x] || !cover[1][y] || !cover[2][z]) return false;
+          for (std::size_t w = 0; w < cover[0][x]->size(); ++w) {
+            std::uint64_t word = (*cover[0][x])[w] & (*cover[1][y])[w] & (*cover[2][z])[w];
+            while (word != 0) {
+              rules.push_back(w * 64 + static_cast<std::size_t>(__builtin_ctzll(word)));
+              word &= word - 1;
             }
-            if (r.condition) add_atoms(*c, *r.condition, facts, consents, purposes);
-            if (r.consent >= 0)
-              consents.insert(c->consents[static_cast<std::size_t>(r.consent)].name);
           }
-        }
-        const std::vector<std::string> fv(facts.begin(), facts.end());
-        const std::vector<std::string> kv(consents.begin(), consents.end());
-        if (fv.size() + kv.size() > 20) {
-          out.complete = false;
-          continue;
-        }
-        std::vector<std::optional<std::string>> purpose_choices = {std::nullopt};
-        for (const auto& pname : purposes)
-          purpose_choices.emplace_back(pname);
-        std::optional<std::string> other;
-        for (const auto& pname : all_purposes) {
-          if (purposes.count(pname) == 0) {
-            other = pname;
-            break;
-          }
-        }
-        if (other) purpose_choices.push_back(other);
+          return true;
+        };
+        std::vector<std::size_t> rules_a, rules_b;
+        const bool known_a = indices(cover_a, ai, qi, di, rules_a);
+        const bool known_b = indices(cover_b, ai, qi, di, rules_b);
         const std::uint64_t class_size =
             action_classes[ai].size() * requester_classes[qi].size() * data_classes[di].size();
-        const std::uint64_t free_bits =
-            (all_facts.size() - fv.size()) + (all_consents.size() - kv.size());
-        for (std::uint64_t mask = 0; mask < (std::uint64_t{1} << (fv.size() + kv.size())); ++mask) {
-          for (const auto& purpose : purpose_choices) {
-            Request r;
-            r.action = action;
-            r.requester = requester;
-            r.data = data;
-            r.requester_id = "witness";
-            r.purpose = purpose;
-            for (std::size_t i = 0; i < fv.size(); ++i) {
-              if ((mask >> i) & 1U) r.facts.push_back(fv[i]);
-            }
-            for (std::size_t i = 0; i < kv.size(); ++i) {
-              if ((mask >> (fv.size() + i)) & 1U) r.consent.push_back(kv[i]);
-            }
-            const std::uint64_t purposes_here =
-                purpose && purpose == other ? all_purposes.size() - purposes.size() : 1;
+        Partial q;
+        q.facts.assign(fact_names.size(), -1);
+        q.consents.assign(consent_names.size(), -1);
+        std::function<void(Partial&)> search = [&](Partial& now) {
+          Split need_a, need_b;
+          const std::optional<DiffSide> x = decide(va, rules_a, known_a, now, need_a);
+          const std::optional<DiffSide> y = decide(vb, rules_b, known_b, now, need_b);
+          if (x && y) {
+            std::uint64_t free_bits = 0;
+            for (const int f : now.facts)
+              free_bits += f < 0 ? 1 : 0;
+            for (const int k : now.consents)
+              free_bits += k < 0 ? 1 : 0;
+            const std::uint64_t purposes_here = now.purpose == -2 ? purpose_names.size() + 1 : 1;
             const std::uint64_t size = class_size * purposes_here * (std::uint64_t{1} << free_bits);
             out.total += size;
-            const DiffSide x = side_of(before.evaluate(r));
-            const DiffSide y = side_of(after.evaluate(r));
-            if (x == y) continue;
+            if (*x == *y) return;
             out.changed += size;
-            const std::string key = fmt_key(x, y);
+            const std::string key = fmt_key(*x, *y);
             auto [it, fresh] = region_at.emplace(std::tuple{ai, qi, di, key}, out.regions.size());
             if (fresh) {
-              out.regions.push_back(
-                  {action_classes[ai], requester_classes[qi], data_classes[di], x, y, r, 0});
+              Request w;
+              w.action = action;
+              w.requester = requester;
+              w.data = data;
+              w.requester_id = "witness";
+              if (now.purpose >= 0)
+                w.purpose = purpose_names[static_cast<std::size_t>(now.purpose)];
+              for (std::size_t f = 0; f < now.facts.size(); ++f) {
+                if (now.facts[f] == 1) w.facts.push_back(fact_names[f]);
+              }
+              for (std::size_t k = 0; k < now.consents.size(); ++k) {
+                if (now.consents[k] == 1) w.consent.push_back(consent_names[k]);
+              }
+              out.regions.push_back({action_classes[ai], requester_classes[qi], data_classes[di],
+                                     *x, *y, std::move(w), 0});
             }
             out.regions[it->second].requests += size;
+            return;
           }
-        }
+          const Split need = x ? need_b : need_a;
+          if (need.kind == 2) {
+            for (int purpose = -1; purpose < static_cast<int>(purpose_names.size()); ++purpose) {
+              now.purpose = purpose;
+              search(now);
+            }
+            now.purpose = -2;
+            return;
+          }
+          std::vector<int>& slot = need.kind == 0 ? now.facts : now.consents;
+          for (const int value : {0, 1}) {
+            slot[static_cast<std::size_t>(need.index)] = value;
+            search(now);
+          }
+          slot[static_cast<std::size_t>(need.index)] = -1;
+        };
+        search(q);
       }
     }
   }
