@@ -72,6 +72,10 @@ bool for_each_region(const PolicyImpl& impl, std::span<const Probe> probes, std:
               sets);
 
   bool complete = true;
+  // A bound on the work, so that a huge policy gives an incomplete answer in seconds
+  // rather than an exact one in hours.
+  constexpr std::uint64_t max_visits = 300'000;
+  std::uint64_t visits = 0;
   for (const auto& actions : action_classes) {
     for (const auto& requesters : requester_classes) {
       for (const auto& data : data_classes) {
@@ -123,6 +127,11 @@ bool for_each_region(const PolicyImpl& impl, std::span<const Probe> probes, std:
           }
           for (std::uint32_t c = 0; c < x.consents.size(); ++c) {
             if (x.consents[c]) set_bit(Access::consent(witness), c);
+          }
+          if (++visits > max_visits) {
+            complete = false;
+            go_on = false;
+            return false;
           }
           go_on = visit(Region{actions, requesters, data, x, witness, in});
           return go_on;

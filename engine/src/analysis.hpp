@@ -140,7 +140,8 @@ struct Region {
 
 /// Visits the regions that every probe's target covers (all regions when there is no
 /// probe). Stops when `visit` returns false. Returns false when a region reads more than
-/// `max_atoms` facts and consents, and so could not be enumerated.
+/// `max_atoms` facts and consents, or the whole visit would exceed 300,000 region
+/// assignments: the answer is then incomplete.
 bool for_each_region(const PolicyImpl& policy, std::span<const Probe> probes, std::size_t max_atoms,
                      const std::function<bool(const Region&)>& visit);
 

@@ -30,6 +30,7 @@ Matrix decision_matrix(const PolicyImpl& impl) {
   };
   std::vector<Seen> per_region;
   std::vector<std::size_t> region_of(m.cells.size());
+  std::vector<bool> reached(m.cells.size(), false);  // cells left empty when incomplete
   const auto key_of = [](const Seen& s, const Assignment& a) {
     std::vector<std::int32_t> key;
     for (const auto f : s.facts)
@@ -41,7 +42,7 @@ Matrix decision_matrix(const PolicyImpl& impl) {
   };
   // Consecutive visits of one region share its class spans.
   const std::uint32_t* last[3] = {nullptr, nullptr, nullptr};
-  for_each_region(impl, {}, 20, [&](const Region& region) {
+  m.complete = for_each_region(impl, {}, 20, [&](const Region& region) {
     const std::uint32_t* now[3] = {region.actions.data(), region.requesters.data(),
                                    region.data.data()};
     if (!std::equal(now, now + 3, last)) {
@@ -59,7 +60,9 @@ Matrix decision_matrix(const PolicyImpl& impl) {
       for (const auto a : region.actions) {
         for (const auto d : region.data) {
           for (const auto q : region.requesters) {
-            region_of[(a * m.data.size() + d) * m.requesters.size() + q] = per_region.size() - 1;
+            const std::size_t cell = (a * m.data.size() + d) * m.requesters.size() + q;
+            region_of[cell] = per_region.size() - 1;
+            reached[cell] = true;
           }
         }
       }
@@ -131,8 +134,9 @@ Matrix decision_matrix(const PolicyImpl& impl) {
       if (purpose_matters) s.cell.depends_on.emplace_back("purpose");
     }
   }
-  for (std::size_t i = 0; i < m.cells.size(); ++i)
-    m.cells[i] = per_region[region_of[i]].cell;
+  for (std::size_t i = 0; i < m.cells.size(); ++i) {
+    if (reached[i]) m.cells[i] = per_region[region_of[i]].cell;
+  }
   return m;
 }
 

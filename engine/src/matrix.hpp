@@ -30,6 +30,7 @@ struct MatrixCell {
 struct Matrix {
   std::vector<std::string> actions, data, requesters, purposes;
   std::vector<MatrixCell> cells;
+  bool complete = true;  // false when the policy was too large to enumerate every cell
   const MatrixCell& at(std::size_t a, std::size_t d, std::size_t r) const {
     return cells[(a * data.size() + d) * requesters.size() + r];
   }

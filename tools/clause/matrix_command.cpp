@@ -20,6 +20,7 @@ std::string short_effect(const detail::MatrixOutcome& o) {
 }
 
 std::string cell_text(const detail::MatrixCell& cell) {
+  if (cell.outcomes.empty()) return "not analysed";
   std::string out;
   if (cell.outcomes.size() > 1) {
     std::string on;
@@ -60,11 +61,9 @@ nlohmann::json matrix_json(const detail::PolicyImpl& p, const detail::Matrix& m)
   nlohmann::json clauses = nlohmann::json::object();
   for (const auto& c : p.checked.clauses)
     clauses[c.id] = c.words;
-  return {{"policy", p.checked.name},
-          {"version", p.checked.version},
-          {"purposes", m.purposes},
-          {"clauses", std::move(clauses)},
-          {"actions", std::move(actions)}};
+  return {{"policy", p.checked.name},      {"version", p.checked.version},
+          {"complete", m.complete},        {"purposes", m.purposes},
+          {"clauses", std::move(clauses)}, {"actions", std::move(actions)}};
 }
 
 std::string markdown(const detail::PolicyImpl& p, const detail::Matrix& m) {
@@ -208,6 +207,11 @@ int run_matrix(const std::vector<std::string>& argv) {
   if (!policy) return exit_failed;
   const detail::PolicyImpl& impl = *detail::Access::impl(*policy);
   const detail::Matrix m = detail::decision_matrix(impl);
+  if (!m.complete) {
+    fmt::print(stderr,
+               "clause matrix: the policy is too large to decide every cell; cells left out "
+               "say \"not analysed\"\n");
+  }
   if (format == "json") {
     fmt::print("{}\n", matrix_json(impl, m).dump(1));
   } else if (format == "html") {
