@@ -47,7 +47,7 @@ Analysis analyze(const PolicyImpl& impl) {
                                region.data.size() * purposes * (std::uint64_t{1} << free_bits);
     out.total_requests += size;
 
-    const ReferenceVerdict v = reference_evaluate(impl, region.witness, nullptr);
+    const ReferenceVerdict v = verdict_of(impl, fast_verdict(impl, region.witness));
     std::vector<std::size_t> matched;
     for (const std::size_t r : region.rules) {
       if (holds(c.rules[r].condition, region.assignment)) matched.push_back(r);

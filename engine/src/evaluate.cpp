@@ -141,7 +141,7 @@ Decision error_decision(std::string message) noexcept {
   return d;
 }
 
-Decision fast_evaluate(const PolicyImpl& p, const ResolvedRequest& q) noexcept {
+FastVerdict fast_verdict(const PolicyImpl& p, const ResolvedRequest& q) noexcept {
   const std::uint32_t cell = Access::action(q) * p.requester_count + Access::requester(q);
   const std::uint32_t first = p.data_first[Access::data(q)];
   std::int32_t granted = -1;  // first consent requirement met so far
@@ -150,34 +150,50 @@ Decision fast_evaluate(const PolicyImpl& p, const ResolvedRequest& q) noexcept {
     const CompiledRule& rule = p.rules[*it];
     if (granted >= 0 && rule.tier != dsl::Tier::consent) break;
     if (!data_covered(p, rule, first) || !condition_holds(p, rule, q)) continue;
+    const auto index = static_cast<std::int32_t>(*it);
     switch (rule.tier) {
       case dsl::Tier::exclusion:
       case dsl::Tier::prohibition:
       case dsl::Tier::permission:
-        return decided_by(p, rule, *it);
+        return {index, false};
       case dsl::Tier::consent:
         // Every matching requirement must be met; the first unmet one is asked for.
         if (!detail::test_bit(Access::consent(q), static_cast<std::uint32_t>(rule.consent))) {
-          return decided_by(p, rule, *it);
+          return {index, false};
         }
-        if (granted < 0) granted = static_cast<std::int32_t>(*it);
+        if (granted < 0) granted = index;
         break;
       case dsl::Tier::fallback:
-        if (rule.consent >= 0 &&
-            detail::test_bit(Access::consent(q), static_cast<std::uint32_t>(rule.consent))) {
-          return granted_by(p, rule, *it);
-        }
-        return decided_by(p, rule, *it);
+        return {index,
+                rule.consent >= 0 &&
+                    detail::test_bit(Access::consent(q), static_cast<std::uint32_t>(rule.consent))};
     }
   }
-  if (granted >= 0) {
-    const auto index = static_cast<std::uint32_t>(granted);
-    return granted_by(p, p.rules[index], index);
+  return {granted, granted >= 0};
+}
+
+Decision fast_evaluate(const PolicyImpl& p, const ResolvedRequest& q) noexcept {
+  const FastVerdict v = fast_verdict(p, q);
+  if (v.rule < 0) {
+    Decision d;
+    d.clause = p.clause_id(p.checked.default_clause);
+    d.reason = p.default_reason;
+    return d;
   }
-  Decision d;
-  d.clause = p.clause_id(p.checked.default_clause);
-  d.reason = p.default_reason;
-  return d;
+  const auto index = static_cast<std::uint32_t>(v.rule);
+  return v.granted ? granted_by(p, p.rules[index], index) : decided_by(p, p.rules[index], index);
+}
+
+ReferenceVerdict verdict_of(const PolicyImpl& p, FastVerdict v) noexcept {
+  ReferenceVerdict out;
+  out.clause = p.checked.default_clause;
+  if (v.rule < 0) return out;
+  const CompiledRule& rule = p.rules[static_cast<std::size_t>(v.rule)];
+  out.rule = v.rule;
+  out.effect = v.granted ? Effect::allow : rule.effect;
+  out.clause = v.granted ? rule.met_clause : rule.clause;
+  out.consent = out.effect == Effect::require_consent ? rule.consent : -1;
+  return out;
 }
 
 }  // namespace detail

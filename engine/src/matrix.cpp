@@ -68,7 +68,7 @@ Matrix decision_matrix(const PolicyImpl& impl) {
       }
     }
     Seen& s = per_region.back();
-    const ReferenceVerdict v = reference_evaluate(impl, region.witness, nullptr);
+    const ReferenceVerdict v = verdict_of(impl, fast_verdict(impl, region.witness));
     const std::string clause(impl.clause_id(v.clause));
     const std::string consent =
         v.consent >= 0 ? c.consents[static_cast<std::size_t>(v.consent)].name : "";

@@ -111,6 +111,16 @@ struct ReferenceVerdict {
   std::int32_t consent = -1;
 };
 
+/// Which rule decided a request (-1: none), and whether it did so because its consent
+/// was granted: everything a decision is made from.
+struct FastVerdict {
+  std::int32_t rule = -1;
+  bool granted = false;
+};
+
+/// Decides through the index, as Policy::evaluate does, without building a Decision.
+FastVerdict fast_verdict(const PolicyImpl& policy, const ResolvedRequest& request) noexcept;
+
 /// Decides by the plain loop over all rules, straight from the checked policy: the
 /// specification the index is tested against. Optionally records a trace.
 ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequest& request,
@@ -118,5 +128,8 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
 
 /// Renders a condition as it would be written.
 std::string condition_text(const dsl::CheckedPolicy& policy, const dsl::CheckedCond& cond);
+
+/// Describes an indexed verdict as the reference evaluator does.
+ReferenceVerdict verdict_of(const PolicyImpl& policy, FastVerdict verdict) noexcept;
 
 }  // namespace clause::detail
