@@ -14,11 +14,7 @@
 
 namespace clause {
 namespace detail {
-namespace {
 
-std::atomic<std::uint64_t> next_serial{1};
-
-// The rule's source text on one line: comments dropped, blanks folded, `cites` left off.
 std::string one_line(std::string_view text, Span span) {
   std::string out;
   bool blank = false;
@@ -40,10 +36,12 @@ std::string one_line(std::string_view text, Span span) {
     blank = false;
     out += c;
   }
-  const std::size_t cites = out.rfind(" cites \"");
-  if (cites != std::string::npos) out.resize(cites);
   return out;
 }
+
+namespace {
+
+std::atomic<std::uint64_t> next_serial{1};
 
 class Compiler {
  public:
@@ -126,18 +124,7 @@ class Compiler {
           c_.consents[static_cast<std::size_t>(rule.consent)].clause;
       if (consent_clause >= 0) r.met_clause = static_cast<std::uint32_t>(consent_clause);
     }
-    switch (rule.effect) {
-      case ast::Effect::exclude:
-      case ast::Effect::allow:
-        r.effect = Effect::allow;
-        break;
-      case ast::Effect::deny:
-        r.effect = Effect::deny;
-        break;
-      case ast::Effect::require_consent:
-        r.effect = Effect::require_consent;
-        break;
-    }
+    r.effect = effect_of(rule.effect);
 
     r.data_begin = static_cast<std::uint32_t>(p_.intervals.size());
     if (rule.data.any) {
@@ -164,6 +151,9 @@ class Compiler {
     r.code_end = static_cast<std::uint32_t>(p_.code.size());
 
     std::string text = one_line(p_.source.text, rule.span);
+    if (const std::size_t cites = text.rfind(" cites \""); cites != std::string::npos) {
+      text.resize(cites);  // the reason names the clause elsewhere
+    }
     if (rule.named && text.starts_with(rule.id + ":")) {
       text.erase(0, std::min(text.size(), rule.id.size() + 2));  // the reason names the rule
     }

@@ -70,6 +70,23 @@ struct PolicyImpl {
   std::string_view clause_id(std::uint32_t clause) const { return checked.clauses[clause].id; }
 };
 
+/// Gives the effect a rule of the given kind has when it decides (an exclusion allows).
+inline Effect effect_of(ast::Effect e) {
+  switch (e) {
+    case ast::Effect::allow:
+    case ast::Effect::exclude:
+      return Effect::allow;
+    case ast::Effect::require_consent:
+      return Effect::require_consent;
+    case ast::Effect::deny:
+      return Effect::deny;
+  }
+  return Effect::deny;
+}
+
+/// Gives a statement's source on one line: comments dropped, blanks folded.
+std::string one_line(std::string_view text, Span span);
+
 /// Opens the private parts of the public types to the engine's own code.
 struct Access {
   static const PolicyImpl* impl(const Policy& p) { return p.impl_.get(); }

@@ -10,42 +10,6 @@ namespace {
 
 using detail::Access;
 
-// The assertion's source text on one line.
-std::string one_line(std::string_view text, Span span) {
-  std::string out;
-  bool blank = false;
-  for (std::uint32_t i = span.begin; i < span.end && i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '#') {
-      while (i < span.end && text[i] != '\n')
-        ++i;
-      blank = true;
-      continue;
-    }
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      blank = true;
-      continue;
-    }
-    if (blank && !out.empty()) out += ' ';
-    blank = false;
-    out += c;
-  }
-  return out;
-}
-
-Effect effect_of(ast::Effect e) {
-  switch (e) {
-    case ast::Effect::allow:
-    case ast::Effect::exclude:
-      return Effect::allow;
-    case ast::Effect::require_consent:
-      return Effect::require_consent;
-    case ast::Effect::deny:
-      return Effect::deny;
-  }
-  return Effect::deny;
-}
-
 }  // namespace
 
 std::vector<AssertionResult> verify(const Policy& policy) noexcept {
@@ -56,12 +20,12 @@ std::vector<AssertionResult> verify(const Policy& policy) noexcept {
     const dsl::CheckedPolicy& c = impl->checked;
     for (const dsl::CheckedAssertion& a : c.assertions) {
       AssertionResult result;
-      result.text = one_line(impl->source.text, a.span);
+      result.text = detail::one_line(impl->source.text, a.span);
       result.position = line_column(impl->source.text, a.span.begin);
       detail::Probe probe{a.actions, a.data, a.requesters, {}, a.consent};
       if (a.when) probe.conditions.push_back(&*a.when);
       if (a.unless) probe.conditions.push_back(&*a.unless);
-      const Effect promised = effect_of(a.effect);
+      const Effect promised = detail::effect_of(a.effect);
       const auto matches = [&](const detail::ReferenceVerdict& v) {
         return v.effect == promised && (a.consent < 0 || v.consent == a.consent);
       };

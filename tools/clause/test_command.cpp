@@ -139,19 +139,6 @@ std::string describe(Effect effect, std::string_view consent, std::string_view c
   return fmt::format("{} cites \"{}\"", to_string(effect), clause);
 }
 
-Effect effect_of(ast::Effect e) {
-  switch (e) {
-    case ast::Effect::allow:
-    case ast::Effect::exclude:
-      return Effect::allow;
-    case ast::Effect::require_consent:
-      return Effect::require_consent;
-    case ast::Effect::deny:
-      return Effect::deny;
-  }
-  return Effect::deny;
-}
-
 // Where the deciding rule stands, for the failure report.
 std::string rule_location(const Policy& policy, std::string_view rule) {
   const detail::PolicyImpl* impl = detail::Access::impl(policy);
@@ -272,7 +259,7 @@ int run_test(const std::vector<std::string>& argv) {
       if (d.error.empty()) coverage.record(policy, request, d);
 
       const ast::Expectation& e = *c.expect;
-      const Effect want = effect_of(e.effect);
+      const Effect want = detail::effect_of(e.effect);
       const std::string want_consent = e.consent ? e.consent->text : "";
       const bool ok = d.error.empty() && d.effect == want && d.clause == e.cites.value &&
                       d.consent == want_consent;
