@@ -10,40 +10,25 @@
 
 namespace clause::dsl {
 
+namespace {
+
+// Each kind of name: the keyword that declares it and the noun an author uses for it.
+struct KindWords {
+  std::string_view keyword;
+  std::string_view noun;
+};
+constexpr KindWords kind_words[] = {{"data", "data category"}, {"requester", "requester kind"},
+                                    {"action", "action"},      {"purpose", "purpose"},
+                                    {"fact", "fact"},          {"consent", "consent"}};
+
+}  // namespace
+
 std::string_view kind_keyword(ast::DeclKind kind) {
-  switch (kind) {
-    case ast::DeclKind::data:
-      return "data";
-    case ast::DeclKind::requester:
-      return "requester";
-    case ast::DeclKind::action:
-      return "action";
-    case ast::DeclKind::purpose:
-      return "purpose";
-    case ast::DeclKind::fact:
-      return "fact";
-    case ast::DeclKind::consent:
-      return "consent";
-  }
-  return "";
+  return kind_words[static_cast<std::size_t>(kind)].keyword;
 }
 
 std::string_view kind_noun(ast::DeclKind kind) {
-  switch (kind) {
-    case ast::DeclKind::data:
-      return "data category";
-    case ast::DeclKind::requester:
-      return "requester kind";
-    case ast::DeclKind::action:
-      return "action";
-    case ast::DeclKind::purpose:
-      return "purpose";
-    case ast::DeclKind::fact:
-      return "fact";
-    case ast::DeclKind::consent:
-      return "consent";
-  }
-  return "name";
+  return kind_words[static_cast<std::size_t>(kind)].noun;
 }
 
 namespace {

@@ -255,50 +255,8 @@ std::vector<std::string> clause_lines(const ast::ClauseDecl& c) {
   return lines;
 }
 
-// The first part of a rule: its name, `otherwise`, the effect and the actions (or, for an
-// exclusion, the data).
-Chunks rule_head(const ast::Rule& r) {
-  Chunks head;
-  if (r.name) head.push_back(r.name->text + ":");
-  if (r.fallback) head.emplace_back("otherwise");
-  if (r.effect == ast::Effect::exclude) {
-    for (std::string& chunk : set_chunks("exclude", r.data))
-      head.push_back(std::move(chunk));
-    return head;
-  }
-  switch (r.effect) {
-    case ast::Effect::allow:
-      head.emplace_back("allow");
-      break;
-    case ast::Effect::require_consent:
-      head.push_back("require consent " + (r.consent ? r.consent->text : "") + " for");
-      break;
-    default:
-      head.emplace_back("deny");
-      break;
-  }
-  if (written(r.actions)) {
-    for (std::string& chunk : set_chunks("", r.actions))
-      head.push_back(std::move(chunk));
-  }
-  return head;
-}
-
-std::vector<std::string> rule_lines(const ast::Rule& r) {
-  std::vector<std::string> lines{""};
-  fill_lines(lines, rule_head(r), 4);
-  if (r.effect != ast::Effect::exclude) {
-    if (written(r.data)) place(lines, set_chunks("of", r.data));
-    if (written(r.requesters)) place(lines, set_chunks("by", r.requesters));
-    if (r.condition) place(lines, cond_chunks(*r.condition));
-  }
-  lines.push_back("  cites " + quote(r.cites.value));
-  return lines;
-}
-
-std::vector<std::string> assertion_lines(const ast::Assertion& a) {
-  Chunks head{"assert", a.always ? "always" : "never"};
-  const ast::Rule& r = a.body;
+// Appends a rule's (or an assertion's) effect and its actions, when written.
+void add_effect_and_actions(Chunks& head, const ast::Rule& r) {
   switch (r.effect) {
     case ast::Effect::allow:
       head.emplace_back("allow");
@@ -315,11 +273,44 @@ std::vector<std::string> assertion_lines(const ast::Assertion& a) {
     for (std::string& chunk : set_chunks("", r.actions))
       head.push_back(std::move(chunk));
   }
-  std::vector<std::string> lines{""};
-  fill_lines(lines, head, 4);
+}
+
+// Places the data, requesters and condition of a rule (or an assertion) on its lines.
+void place_target(std::vector<std::string>& lines, const ast::Rule& r) {
   if (written(r.data)) place(lines, set_chunks("of", r.data));
   if (written(r.requesters)) place(lines, set_chunks("by", r.requesters));
   if (r.condition) place(lines, cond_chunks(*r.condition));
+}
+
+// The first part of a rule: its name, `otherwise`, the effect and the actions (or, for an
+// exclusion, the data).
+Chunks rule_head(const ast::Rule& r) {
+  Chunks head;
+  if (r.name) head.push_back(r.name->text + ":");
+  if (r.fallback) head.emplace_back("otherwise");
+  if (r.effect == ast::Effect::exclude) {
+    for (std::string& chunk : set_chunks("exclude", r.data))
+      head.push_back(std::move(chunk));
+    return head;
+  }
+  add_effect_and_actions(head, r);
+  return head;
+}
+
+std::vector<std::string> rule_lines(const ast::Rule& r) {
+  std::vector<std::string> lines{""};
+  fill_lines(lines, rule_head(r), 4);
+  if (r.effect != ast::Effect::exclude) place_target(lines, r);
+  lines.push_back("  cites " + quote(r.cites.value));
+  return lines;
+}
+
+std::vector<std::string> assertion_lines(const ast::Assertion& a) {
+  Chunks head{"assert", a.always ? "always" : "never"};
+  add_effect_and_actions(head, a.body);
+  std::vector<std::string> lines{""};
+  fill_lines(lines, head, 4);
+  place_target(lines, a.body);
   if (a.unless) {
     Chunks unless = cond_chunks(*a.unless);
     if (!unless.empty()) unless.front().replace(0, 4, "unless");  // `when` becomes `unless`
@@ -939,6 +930,22 @@ bool same_tree(const ast::TestFile& a, const ast::TestFile& b) {
   };
   return same_optional(a.policy, b.policy, same_text) &&
          std::equal(a.cases.begin(), a.cases.end(), b.cases.begin(), b.cases.end(), same_case);
+}
+
+bool same_comments(const std::vector<ast::Comment>& a, const std::vector<ast::Comment>& b) {
+  const auto texts = [](const std::vector<ast::Comment>& comments) {
+    std::vector<std::string> out;
+    for (const ast::Comment& c : comments) {
+      std::string text = c.text;
+      while (!text.empty() &&
+             std::string_view(" \t\r\v\f").find(text.back()) != std::string_view::npos)
+        text.pop_back();
+      out.push_back(std::move(text));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  return texts(a) == texts(b);
 }
 
 }  // namespace clause::dsl

@@ -93,7 +93,6 @@ struct Access {
   static void set_impl(Policy& p, std::shared_ptr<const PolicyImpl> impl) {
     p.impl_ = std::move(impl);
   }
-  static ResolvedRequest& mut(ResolvedRequest& r) { return r; }
   static std::uint64_t& serial(ResolvedRequest& r) { return r.policy_serial_; }
   static std::uint32_t& data(ResolvedRequest& r) { return r.data_; }
   static std::uint32_t& requester(ResolvedRequest& r) { return r.requester_; }
@@ -101,7 +100,6 @@ struct Access {
   static std::int32_t& purpose(ResolvedRequest& r) { return r.purpose_; }
   static std::vector<std::uint64_t>& facts(ResolvedRequest& r) { return r.facts_; }
   static std::vector<std::uint64_t>& consent(ResolvedRequest& r) { return r.consent_; }
-  static const ResolvedRequest& view(const ResolvedRequest& r) { return r; }
   static std::uint64_t serial(const ResolvedRequest& r) { return r.policy_serial_; }
   static std::uint32_t data(const ResolvedRequest& r) { return r.data_; }
   static std::uint32_t requester(const ResolvedRequest& r) { return r.requester_; }

@@ -30,19 +30,6 @@ std::string format(const std::string& text) {
   return dsl::format_policy(file, parse_ok(text));
 }
 
-std::vector<std::string> comment_texts(const std::vector<ast::Comment>& comments) {
-  std::vector<std::string> out;
-  for (const ast::Comment& c : comments) {
-    std::string text = c.text;
-    while (!text.empty() &&
-           std::string_view(" \t\r\v\f").find(text.back()) != std::string_view::npos)
-      text.pop_back();
-    out.push_back(std::move(text));
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 // Formats a policy and checks what holds for every policy: the result is formatted, parses
 // to the same tree, and keeps every comment. Gives the formatted text.
 std::string check_layout(const std::string& text) {
@@ -52,7 +39,7 @@ std::string check_layout(const std::string& text) {
   INFO(once);
   const ast::Policy after = parse_ok(once);
   CHECK(dsl::same_tree(before, after));
-  CHECK(comment_texts(before.comments) == comment_texts(after.comments));
+  CHECK(dsl::same_comments(before.comments, after.comments));
   CHECK(before.suppressions.size() == after.suppressions.size());
   CHECK(dsl::format_policy(SourceFile{"t.policy", once}, after) == once);
   return once;
@@ -376,7 +363,7 @@ TEST_CASE("fmt: test files keep their cases and comments", "[format]") {
     const auto after = dsl::parse_tests(SourceFile{"t.test", once});
     REQUIRE(after.diagnostics.empty());
     CHECK(dsl::same_tree(before.tests, after.tests));
-    CHECK(comment_texts(before.tests.comments) == comment_texts(after.tests.comments));
+    CHECK(dsl::same_comments(before.tests.comments, after.tests.comments));
     CHECK(dsl::format_tests(SourceFile{"t.test", once}, after.tests) == once);
     return once;
   };

@@ -19,20 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> comment_texts(const std::vector<ast::Comment>& comments) {
-  std::vector<std::string> out;
-  for (const ast::Comment& c : comments) {
-    std::string text = c.text;
-    // The layout drops blanks at the end of a comment, and only those.
-    while (!text.empty() &&
-           std::string_view(" \t\r\v\f").find(text.back()) != std::string_view::npos)
-      text.pop_back();
-    out.push_back(std::move(text));
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 // What formatting one file gave: the new text, or the reason there is none.
 struct Formatted {
   std::optional<std::string> text;
@@ -67,7 +53,7 @@ Formatted format_with(const SourceFile& source, Parse parse, Format format) {
   }
   const auto again = parse(SourceFile{source.name, text});
   if (!again.diagnostics.empty() || !dsl::same_tree(tree, tree_of(again)) ||
-      comment_texts(tree.comments) != comment_texts(tree_of(again).comments)) {
+      !dsl::same_comments(tree.comments, tree_of(again).comments)) {
     out.error = fmt::format(
         "internal error: the new layout of `{}` would not say the same; it is left as it is",
         source.name);

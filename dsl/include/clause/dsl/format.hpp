@@ -29,4 +29,8 @@ std::string format_tests(const SourceFile& file, const ast::TestFile& tests);
 bool same_tree(const ast::Policy& a, const ast::Policy& b);
 bool same_tree(const ast::TestFile& a, const ast::TestFile& b);
 
+/// Tells whether two files hold the same comments, in any order, but for blanks at their
+/// ends (the only thing the layout changes in a comment).
+bool same_comments(const std::vector<ast::Comment>& a, const std::vector<ast::Comment>& b);
+
 }  // namespace clause::dsl
