@@ -27,6 +27,7 @@ std::vector<std::vector<std::uint32_t>> classes(
 }  // namespace
 
 Request request_names(const dsl::CheckedPolicy& c, const ResolvedRequest& q) {
+  const AtomLayout layout = AtomLayout::of(c);
   Request r;
   r.data = c.data[Access::data(q)].name;
   r.requester = c.requesters[Access::requester(q)].name;
@@ -36,10 +37,10 @@ Request request_names(const dsl::CheckedPolicy& c, const ResolvedRequest& q) {
     r.purpose = c.purposes[static_cast<std::size_t>(Access::purpose(q))].name;
   }
   for (std::uint32_t i = 0; i < c.facts.size(); ++i) {
-    if (test_bit(Access::facts(q), i)) r.facts.push_back(c.facts[i].name);
+    if (fact_true(q, layout, i)) r.facts.push_back(c.facts[i].name);
   }
   for (std::uint32_t i = 0; i < c.consents.size(); ++i) {
-    if (test_bit(Access::consent(q), i)) r.consent.push_back(c.consents[i].name);
+    if (consent_granted(q, layout, i)) r.consent.push_back(c.consents[i].name);
   }
   return r;
 }
@@ -113,20 +114,19 @@ bool for_each_region(const PolicyImpl& impl, std::span<const Probe> probes, std:
           }
         }
         ResolvedRequest witness;
-        Access::serial(witness) = impl.serial;
+        clear_request(witness, impl.serial, impl.layout);
         Access::action(witness) = a;
         Access::requester(witness) = q;
         Access::data(witness) = d;
         bool go_on = true;
         const bool enumerated = for_each_assignment(p, atoms, max_atoms, [&](const Assignment& x) {
-          Access::purpose(witness) = x.purpose == -2 ? other_purpose : x.purpose;
-          Access::facts(witness).assign(impl.fact_words, 0);
-          Access::consent(witness).assign(impl.consent_words, 0);
+          clear_request(witness, impl.serial, impl.layout);
+          set_purpose(witness, impl.layout, x.purpose == -2 ? other_purpose : x.purpose);
           for (std::uint32_t f = 0; f < x.facts.size(); ++f) {
-            if (x.facts[f]) set_bit(Access::facts(witness), f);
+            if (x.facts[f]) set_bit(Access::atoms(witness), impl.layout.fact(f));
           }
           for (std::uint32_t c = 0; c < x.consents.size(); ++c) {
-            if (x.consents[c]) set_bit(Access::consent(witness), c);
+            if (x.consents[c]) set_bit(Access::atoms(witness), impl.layout.consent(c));
           }
           if (++visits > max_visits) {
             complete = false;

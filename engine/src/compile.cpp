@@ -43,21 +43,55 @@ namespace {
 
 std::atomic<std::uint64_t> next_serial{1};
 
+/// Half-open interval of preorder numbers.
+struct Interval {
+  std::uint32_t first;
+  std::uint32_t last;
+};
+
+/// How far a list of candidate rules is still open: a rule that always decides closes
+/// it; one that always matches in the consent tier closes it to fall-back rules.
+enum class ListState : std::uint8_t { open, no_fallback, closed };
+
+struct ListHash {
+  std::size_t operator()(const std::vector<std::uint32_t>& v) const noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (const std::uint32_t x : v)
+      h = (h ^ x) * 0x100000001b3ULL;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
+
+// Sorts intervals and joins those that overlap or touch.
+std::vector<Interval> merged(std::vector<Interval> v) {
+  std::sort(v.begin(), v.end(), [](Interval a, Interval b) { return a.first < b.first; });
+  std::vector<Interval> out;
+  for (const Interval i : v) {
+    if (!out.empty() && i.first <= out.back().last) {
+      out.back().last = std::max(out.back().last, i.last);
+    } else {
+      out.push_back(i);
+    }
+  }
+  return out;
+}
+
 class Compiler {
  public:
-  Compiler(PolicyImpl& out) : p_(out), c_(out.checked) {}
+  Compiler(PolicyImpl& out, const CompileOptions& options)
+      : p_(out), c_(out.checked), options_(options) {}
 
   std::vector<Diagnostic> run() {
+    p_.layout = AtomLayout::of(c_);
     name_maps();
     p_.data_first.reserve(c_.data.size());
     for (const dsl::Term& t : c_.data)
       p_.data_first.push_back(t.first);
-    p_.fact_words = (c_.facts.size() + 63) / 64;
-    p_.consent_words = (c_.consents.size() + 63) / 64;
+    p_.rules.reserve(c_.rules.size());
     for (const dsl::CheckedRule& rule : c_.rules)
-      p_.rules.push_back(compile_rule(rule));
+      compile_rule(rule);
+    decision_texts();
     build_index();
-    p_.default_reason = "no rule matched: denied by default (fail-closed)";
     return std::move(errors_);
   }
 
@@ -81,15 +115,15 @@ class Compiler {
     using ast::CondKind;
     switch (cond.kind) {
       case CondKind::fact:
-        p_.code.push_back({Instr::fact, cond.ids.at(0)});
+        p_.code.push_back({Instr::atom, p_.layout.fact(cond.ids.at(0))});
         return 1;
       case CondKind::consent:
-        p_.code.push_back({Instr::consent, cond.ids.at(0)});
+        p_.code.push_back({Instr::atom, p_.layout.consent(cond.ids.at(0))});
         return 1;
       case CondKind::purpose_is:
       case CondKind::purpose_in: {
         for (std::size_t i = 0; i < cond.ids.size(); ++i) {
-          p_.code.push_back({Instr::purpose_is, cond.ids[i]});
+          p_.code.push_back({Instr::atom, p_.layout.purpose(cond.ids[i])});
           if (i > 0) p_.code.push_back({Instr::any, 2});
         }
         return cond.ids.size() > 1 ? 2 : 1;
@@ -113,28 +147,64 @@ class Compiler {
     return 1;
   }
 
-  CompiledRule compile_rule(const dsl::CheckedRule& rule) {
-    CompiledRule r;
-    r.tier = rule.tier;
-    r.consent = rule.consent;
-    r.clause = rule.clause;
-    r.met_clause = rule.clause;
-    if (rule.consent >= 0) {
-      const std::int32_t consent_clause =
-          c_.consents[static_cast<std::size_t>(rule.consent)].clause;
-      if (consent_clause >= 0) r.met_clause = static_cast<std::uint32_t>(consent_clause);
-    }
-    r.effect = effect_of(rule.effect);
+  // Gives the value of a rule's code when the atom at position i of `atoms` has bit i of
+  // `values`.
+  bool run_code(const HotRule& r, const std::vector<std::uint32_t>& atoms,
+                std::uint64_t values) const {
+    const auto bit = [&](std::uint32_t n) -> std::uint64_t {
+      const auto at = std::find(atoms.begin(), atoms.end(), n) - atoms.begin();
+      return (values >> at) & 1U;
+    };
+    return run_condition(p_.code.data() + r.code_begin, p_.code.data() + r.code_end, bit);
+  }
 
-    r.data_begin = static_cast<std::uint32_t>(p_.intervals.size());
-    if (rule.data.any) {
-      p_.intervals.push_back({0, static_cast<std::uint32_t>(c_.data.size())});
-    } else {
-      for (const std::uint32_t id : rule.data.ids) {
-        p_.intervals.push_back({c_.data[id].first, c_.data[id].last});
+  // Turns a condition of up to six atoms into a truth table; wider ones stay code.
+  void truth_table(HotRule& r) const {
+    if (r.code_begin == r.code_end) return;  // no condition: the table is all ones
+    std::vector<std::uint32_t> atoms;
+    for (std::uint32_t i = r.code_begin; i != r.code_end; ++i) {
+      const Instr& in = p_.code[i];
+      if (in.op == Instr::atom && std::find(atoms.begin(), atoms.end(), in.arg) == atoms.end()) {
+        atoms.push_back(in.arg);
       }
     }
-    r.data_end = static_cast<std::uint32_t>(p_.intervals.size());
+    if (atoms.size() > HotRule::table_atoms) {
+      r.coded = true;
+      r.table = 0;
+      return;
+    }
+    // Unused atom slots read the bit that is never set, so only the low rows are reached.
+    r.table = 0;
+    for (std::uint64_t n = 0; n < (std::uint64_t{1} << atoms.size()); ++n) {
+      if (run_code(r, atoms, n)) r.table |= std::uint64_t{1} << n;
+    }
+    std::copy(atoms.begin(), atoms.end(), r.atoms.begin());
+  }
+
+  // Appends a reason to the texts; the views are made once every text is in place.
+  std::pair<std::size_t, std::size_t> add_text(std::string_view text) {
+    const std::size_t at = p_.texts.size();
+    p_.texts += text;
+    return {at, text.size()};
+  }
+
+  void compile_rule(const dsl::CheckedRule& rule) {
+    HotRule r;
+    r.tier = rule.tier;
+    if (rule.consent >= 0) {
+      r.consent =
+          static_cast<std::int32_t>(p_.layout.consent(static_cast<std::uint32_t>(rule.consent)));
+    }
+    r.atoms.fill(p_.layout.never);
+
+    std::vector<Interval> data;
+    if (rule.data.any) {
+      data.push_back({0, static_cast<std::uint32_t>(c_.data.size())});
+    } else {
+      for (const std::uint32_t id : rule.data.ids)
+        data.push_back({c_.data[id].first, c_.data[id].last});
+    }
+    data_.push_back(merged(std::move(data)));
 
     r.code_begin = static_cast<std::uint32_t>(p_.code.size());
     if (rule.condition) {
@@ -149,6 +219,8 @@ class Compiler {
       }
     }
     r.code_end = static_cast<std::uint32_t>(p_.code.size());
+    truth_table(r);
+    p_.rules.push_back(r);
 
     std::string text = one_line(p_.source.text, rule.span);
     if (const std::size_t cites = text.rfind(" cites \""); cites != std::string::npos) {
@@ -159,100 +231,300 @@ class Compiler {
     }
     const std::string consent =
         rule.consent >= 0 ? c_.consents[static_cast<std::size_t>(rule.consent)].name : "";
+    std::string reason;
+    std::string met_reason;
     switch (rule.tier) {
       case dsl::Tier::exclusion:
-        r.reason = fmt::format("outside the policy's scope, by rule {}: {}", rule.id, text);
+        reason = fmt::format("outside the policy's scope, by rule {}: {}", rule.id, text);
         break;
       case dsl::Tier::prohibition:
-        r.reason = fmt::format("prohibited by rule {}: {}", rule.id, text);
+        reason = fmt::format("prohibited by rule {}: {}", rule.id, text);
         break;
       case dsl::Tier::permission:
-        r.reason = fmt::format("permitted by rule {}: {}", rule.id, text);
+        reason = fmt::format("permitted by rule {}: {}", rule.id, text);
         break;
       case dsl::Tier::consent:
-        r.reason = fmt::format("needs consent `{}`, by rule {}: {}", consent, rule.id, text);
-        r.met_reason =
+        reason = fmt::format("needs consent `{}`, by rule {}: {}", consent, rule.id, text);
+        met_reason =
             fmt::format("consent `{}` is granted, as rule {} requires: {}", consent, rule.id, text);
         break;
       case dsl::Tier::fallback:
         if (rule.consent >= 0) {
-          r.reason = fmt::format("no other rule decided; fall-back rule {} needs consent `{}`: {}",
-                                 rule.id, consent, text);
-          r.met_reason = fmt::format(
+          reason = fmt::format("no other rule decided; fall-back rule {} needs consent `{}`: {}",
+                               rule.id, consent, text);
+          met_reason = fmt::format(
               "no other rule decided; consent `{}` is granted, as fall-back rule {} requires: {}",
               consent, rule.id, text);
         } else {
-          r.reason = fmt::format("no other rule decided; fall-back rule {} {}: {}", rule.id,
-                                 r.effect == Effect::allow ? "permits it" : "denies it", text);
+          reason = fmt::format("no other rule decided; fall-back rule {} {}: {}", rule.id,
+                               effect_of(rule.effect) == Effect::allow ? "permits it" : "denies it",
+                               text);
         }
         break;
     }
-    return r;
+    reasons_.push_back({add_text(reason), add_text(met_reason)});
   }
 
-  // Every requester id inside the subtree of `id`, by preorder interval.
-  std::vector<std::uint32_t> requester_subtree(std::uint32_t id) const {
-    std::vector<std::uint32_t> out;
-    const dsl::Term& top = c_.requesters[id];
-    for (std::uint32_t i = 0; i < c_.requesters.size(); ++i) {
-      if (c_.requesters[i].first >= top.first && c_.requesters[i].first < top.last)
-        out.push_back(i);
+  // The decisions each rule can give, made once; the hot path copies them out.
+  void decision_texts() {
+    const auto view = [&](std::pair<std::size_t, std::size_t> at) {
+      return std::string_view(p_.texts).substr(at.first, at.second);
+    };
+    p_.decided.reserve(c_.rules.size());
+    p_.granted.reserve(c_.rules.size());
+    for (std::size_t i = 0; i < c_.rules.size(); ++i) {
+      const dsl::CheckedRule& rule = c_.rules[i];
+      DecisionText d;
+      d.effect = effect_of(rule.effect);
+      d.clause = p_.clause_id(rule.clause);
+      d.rule = rule.id;
+      d.reason = view(reasons_[i].first);
+      if (d.effect == Effect::require_consent) {
+        d.consent = c_.consents[static_cast<std::size_t>(rule.consent)].name;
+      }
+      p_.decided.push_back(d);
+      DecisionText g;
+      g.effect = Effect::allow;
+      g.clause = d.clause;
+      if (rule.consent >= 0) {
+        const std::int32_t consent_clause =
+            c_.consents[static_cast<std::size_t>(rule.consent)].clause;
+        if (consent_clause >= 0)
+          g.clause = p_.clause_id(static_cast<std::uint32_t>(consent_clause));
+      }
+      g.rule = rule.id;
+      g.reason = view(reasons_[i].second);
+      p_.granted.push_back(g);
     }
+    static constexpr std::string_view default_reason =
+        "no rule matched: denied by default (fail-closed)";
+    p_.by_default.clause = p_.clause_id(c_.default_clause);
+    p_.by_default.reason = default_reason;
+  }
+
+  // Adds a rule (by rank) to a candidate list unless the list is closed to it.
+  void offer(std::vector<std::uint32_t>& list, ListState& state, std::uint32_t rank,
+             bool always_matches) const {
+    const dsl::Tier tier = p_.rules[rank].tier;
+    if (state == ListState::closed) return;
+    if (state == ListState::no_fallback && tier == dsl::Tier::fallback) return;
+    list.push_back(rank);
+    if (always_matches) {
+      state = tier == dsl::Tier::consent ? ListState::no_fallback : ListState::closed;
+    }
+  }
+
+  bool unconditional(std::uint32_t rank) const {
+    return p_.rules[rank].code_begin == p_.rules[rank].code_end;
+  }
+
+  const std::vector<Interval>& data_of(std::uint32_t rank) const {
+    return data_[p_.rules[rank].index];
+  }
+
+  // The requester nodes a rule names, as requester ids; `any` is the id one past the last.
+  std::vector<std::uint32_t> named_requesters(const dsl::CheckedRule& rule) const {
+    if (rule.requesters.any) return {static_cast<std::uint32_t>(c_.requesters.size())};
+    std::vector<std::uint32_t> out = rule.requesters.ids;
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
+  }
+
+  std::uint32_t subtree_size(std::uint32_t node) const {
+    if (node == c_.requesters.size()) return static_cast<std::uint32_t>(c_.requesters.size());
+    return c_.requesters[node].last - c_.requesters[node].first;
+  }
+
+  // Nodes whose subtree is larger than `fold`, from `r` up to the root and then `any`.
+  std::vector<std::uint32_t> big_ancestors(std::uint32_t r, std::uint32_t fold) const {
+    std::vector<std::uint32_t> out;
+    for (std::int32_t n = static_cast<std::int32_t>(r); n >= 0; n = c_.requesters[n].parent) {
+      if (subtree_size(static_cast<std::uint32_t>(n)) > fold)
+        out.push_back(static_cast<std::uint32_t>(n));
+    }
+    const auto any = static_cast<std::uint32_t>(c_.requesters.size());
+    if (subtree_size(any) > fold) out.push_back(any);
+    return out;
+  }
+
+  // Picks how far rules are copied down the requester tree. Copying a rule into the cell
+  // of every requester it covers makes one cell per pair and the fastest lookup; when
+  // that would make the index too large, rules naming large subtrees stay in one shared
+  // cell that each requester below consults, in a chain of at most max_chain cells.
+  std::uint32_t choose_fold(const std::vector<std::vector<std::uint32_t>>& names) const {
+    const auto requesters = static_cast<std::uint32_t>(c_.requesters.size());
+    const std::uint64_t budget =
+        options_.index_budget.value_or(6 * std::uint64_t{c_.rules.size()} + 65536);
+    const auto cost = [&](std::uint32_t fold) {
+      std::uint64_t total = 0;
+      for (std::size_t i = 0; i < c_.rules.size(); ++i) {
+        const dsl::CheckedRule& rule = c_.rules[i];
+        const std::uint64_t actions =
+            rule.actions.any ? c_.actions.size() : rule.actions.ids.size();
+        std::uint64_t copies = 0;
+        for (const std::uint32_t n : names[i]) {
+          const std::uint32_t size = subtree_size(n);
+          copies += size <= fold ? size : 1;
+        }
+        total += actions * copies * data_[i].size();
+      }
+      return total;
+    };
+    std::uint32_t fold = requesters;
+    while (fold > 1 && cost(fold) > budget)
+      fold /= 2;
+    // Keep every chain short enough for the evaluator's cursors.
+    const auto longest = [&](std::uint32_t f) {
+      std::size_t most = 0;
+      for (std::uint32_t r = 0; r < requesters; ++r)
+        most = std::max(most, big_ancestors(r, f).size() + 1);
+      return most;
+    };
+    while (fold < requesters && longest(fold) > max_chain)
+      fold = std::min(requesters, fold * 2);
+    return fold;
   }
 
   void build_index() {
     const auto actions = static_cast<std::uint32_t>(c_.actions.size());
     const auto requesters = static_cast<std::uint32_t>(c_.requesters.size());
     p_.requester_count = requesters;
+    p_.action_count = actions;
+
+    // Rules by rank: tier first, then file order.
     std::vector<std::uint32_t> order(p_.rules.size());
     for (std::uint32_t i = 0; i < order.size(); ++i)
       order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
       return p_.rules[a].tier < p_.rules[b].tier;
     });
-
-    std::vector<std::vector<std::uint32_t>> cells(std::size_t{actions} * requesters);
-    std::vector<std::uint32_t> all_actions(actions);
-    for (std::uint32_t i = 0; i < actions; ++i)
-      all_actions[i] = i;
-    std::vector<std::uint32_t> all_requesters(requesters);
-    for (std::uint32_t i = 0; i < requesters; ++i)
-      all_requesters[i] = i;
-
+    std::vector<HotRule> ranked;
+    ranked.reserve(order.size());
     for (const std::uint32_t index : order) {
-      const dsl::CheckedRule& rule = c_.rules[index];
-      const std::vector<std::uint32_t>& rule_actions =
-          rule.actions.any ? all_actions : rule.actions.ids;
-      std::vector<std::uint32_t> rule_requesters;
-      if (rule.requesters.any) {
-        rule_requesters = all_requesters;
+      ranked.push_back(p_.rules[index]);
+      ranked.back().index = index;
+    }
+    p_.rules = std::move(ranked);
+
+    std::vector<std::vector<std::uint32_t>> names(c_.rules.size());
+    for (std::size_t i = 0; i < c_.rules.size(); ++i)
+      names[i] = named_requesters(c_.rules[i]);
+    const std::uint32_t fold = choose_fold(names);
+    p_.fold_limit = fold;
+
+    std::vector<std::vector<std::uint32_t>> by_action(actions);  // ranks
+    for (std::uint32_t rank = 0; rank < p_.rules.size(); ++rank) {
+      const dsl::CheckedRule& rule = c_.rules[p_.rules[rank].index];
+      if (rule.actions.any) {
+        for (auto& list : by_action)
+          list.push_back(rank);
       } else {
-        for (const std::uint32_t r : rule.requesters.ids) {
-          for (const std::uint32_t d : requester_subtree(r))
-            rule_requesters.push_back(d);
-        }
-        std::sort(rule_requesters.begin(), rule_requesters.end());
-        rule_requesters.erase(std::unique(rule_requesters.begin(), rule_requesters.end()),
-                              rule_requesters.end());
+        for (const std::uint32_t a : rule.actions.ids)
+          by_action[a].push_back(rank);
       }
-      for (const std::uint32_t a : rule_actions) {
-        for (const std::uint32_t r : rule_requesters) {
-          cells[std::size_t{a} * requesters + r].push_back(index);
+    }
+    std::vector<std::vector<std::uint32_t>> ancestors(requesters);
+    for (std::uint32_t r = 0; r < requesters; ++r)
+      ancestors[r] = big_ancestors(r, fold);
+
+    std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, ListHash> cell_ids;
+    const auto cell_for = [&](const std::vector<std::uint32_t>& candidates) {
+      auto [it, added] = cell_ids.try_emplace(candidates, 0);
+      if (added) it->second = build_cell(it->first);
+      return it->second;
+    };
+    p_.chain_begin.reserve(std::size_t{actions} * requesters + 1);
+    p_.cell_segments.push_back(0);
+    std::vector<std::vector<std::uint32_t>> own(requesters);  // by preorder number
+    std::vector<ListState> own_state(requesters);
+    std::vector<std::vector<std::uint32_t>> shared(requesters + 1);  // by node; `any` last
+    std::vector<ListState> shared_state(requesters + 1);
+    for (std::uint32_t a = 0; a < actions; ++a) {
+      for (auto& list : own)
+        list.clear();
+      for (auto& list : shared)
+        list.clear();
+      std::fill(own_state.begin(), own_state.end(), ListState::open);
+      std::fill(shared_state.begin(), shared_state.end(), ListState::open);
+      for (const std::uint32_t rank : by_action[a]) {
+        const std::uint32_t index = p_.rules[rank].index;
+        const bool always = unconditional(rank) && c_.rules[index].data.any;
+        for (const std::uint32_t n : names[index]) {
+          if (subtree_size(n) > fold) {
+            offer(shared[n], shared_state[n], rank, always);
+            continue;
+          }
+          const std::uint32_t first = n == requesters ? 0 : c_.requesters[n].first;
+          for (std::uint32_t pos = first; pos < first + subtree_size(n); ++pos)
+            offer(own[pos], own_state[pos], rank, always);
+        }
+      }
+      std::vector<std::int64_t> shared_cell(requesters + 1, -1);
+      for (std::uint32_t r = 0; r < requesters; ++r) {
+        p_.chain_begin.push_back(static_cast<std::uint32_t>(p_.chains.size()));
+        const auto& mine = own[c_.requesters[r].first];
+        if (!mine.empty()) p_.chains.push_back(cell_ref(cell_for(mine)));
+        for (const std::uint32_t n : ancestors[r]) {
+          if (shared[n].empty()) continue;
+          if (shared_cell[n] < 0) shared_cell[n] = cell_for(shared[n]);
+          p_.chains.push_back(cell_ref(static_cast<std::uint32_t>(shared_cell[n])));
         }
       }
     }
-    p_.cell_begin.reserve(cells.size() + 1);
-    for (const auto& cell : cells) {
-      p_.cell_begin.push_back(static_cast<std::uint32_t>(p_.cell_rules.size()));
-      p_.cell_rules.insert(p_.cell_rules.end(), cell.begin(), cell.end());
+    p_.chain_begin.push_back(static_cast<std::uint32_t>(p_.chains.size()));
+  }
+
+  CellRef cell_ref(std::uint32_t cell) const {
+    return {p_.cell_segments[cell], p_.cell_segments[cell + 1]};
+  }
+
+  // Splits a cell's candidate rules by data segment; gives the new cell's number.
+  std::uint32_t build_cell(const std::vector<std::uint32_t>& candidates) {
+    const auto data_count = static_cast<std::uint32_t>(c_.data.size());
+    std::vector<std::uint32_t> cuts{0};
+    for (const std::uint32_t rank : candidates) {
+      for (const Interval i : data_of(rank)) {
+        cuts.push_back(i.first);
+        if (i.last < data_count) cuts.push_back(i.last);
+      }
     }
-    p_.cell_begin.push_back(static_cast<std::uint32_t>(p_.cell_rules.size()));
+    std::sort(cuts.begin(), cuts.end());
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+    std::vector<std::uint32_t> list;
+    const std::size_t cell_first = p_.segment_first.size();
+    for (const std::uint32_t cut : cuts) {
+      list.clear();
+      ListState state = ListState::open;
+      for (const std::uint32_t rank : candidates) {
+        const auto& data = data_of(rank);
+        const bool covers = std::any_of(data.begin(), data.end(),
+                                        [&](Interval i) { return cut >= i.first && cut < i.last; });
+        if (covers) offer(list, state, rank, unconditional(rank));
+      }
+      list.push_back(end_of_list);
+      auto [it, added] = list_ids_.try_emplace(list, 0);
+      if (added) {
+        it->second = static_cast<std::uint32_t>(p_.lists.size());
+        p_.lists.insert(p_.lists.end(), list.begin(), list.end());
+      }
+      // A segment that tries the same rules as the one before it only lengthens it.
+      if (p_.segment_first.size() > cell_first && p_.segment_list.back() == it->second) continue;
+      p_.segment_first.push_back(cut);
+      p_.segment_list.push_back(it->second);
+    }
+    p_.cell_segments.push_back(static_cast<std::uint32_t>(p_.segment_first.size()));
+    return static_cast<std::uint32_t>(p_.cell_segments.size() - 2);
   }
 
   PolicyImpl& p_;
   const dsl::CheckedPolicy& c_;
+  const CompileOptions& options_;
   std::vector<Diagnostic> errors_;
+  std::vector<std::vector<Interval>> data_;  // by rule index: data covered, by preorder
+  std::vector<std::pair<std::pair<std::size_t, std::size_t>, std::pair<std::size_t, std::size_t>>>
+      reasons_;  // by rule index: where its reasons are in texts
+  std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, ListHash> list_ids_;
 };
 
 }  // namespace
@@ -277,7 +549,7 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
     impl->source = source;
     impl->checked = std::move(*checked.policy);
     impl->suppressions = std::move(parsed.policy.suppressions);
-    std::vector<Diagnostic> errors = detail::Compiler(*impl).run();
+    std::vector<Diagnostic> errors = detail::Compiler(*impl, options).run();
     if (!errors.empty()) return Failure{std::move(errors)};
     impl->warnings = std::move(diagnostics);
     Policy policy;

@@ -57,100 +57,80 @@ std::string_view to_string(Outcome outcome) noexcept {
 namespace {
 
 using detail::Access;
-using detail::CompiledRule;
+using detail::end_of_list;
+using detail::HotRule;
 using detail::Instr;
+using detail::max_chain;
 using detail::PolicyImpl;
-
-bool condition_holds(const PolicyImpl& p, const CompiledRule& rule,
-                     const ResolvedRequest& q) noexcept {
-  if (rule.code_begin == rule.code_end) return true;
-  // A stack of bits: the top is bit 0. Depth is bounded at compile time.
-  std::uint64_t stack = 0;
-  const Instr* const end = p.code.data() + rule.code_end;
-  for (const Instr* i = p.code.data() + rule.code_begin; i != end; ++i) {
-    switch (i->op) {
-      case Instr::fact:
-        stack = (stack << 1) | (detail::test_bit(Access::facts(q), i->arg) ? 1U : 0U);
-        break;
-      case Instr::purpose_is:
-        stack = (stack << 1) | (Access::purpose(q) == static_cast<std::int32_t>(i->arg) ? 1U : 0U);
-        break;
-      case Instr::consent:
-        stack = (stack << 1) | (detail::test_bit(Access::consent(q), i->arg) ? 1U : 0U);
-        break;
-      case Instr::negate:
-        stack ^= 1U;
-        break;
-      case Instr::all: {
-        const std::uint64_t top = stack & 1U;
-        stack >>= 1;
-        stack &= ~std::uint64_t{1} | top;
-        break;
-      }
-      case Instr::any: {
-        const std::uint64_t top = stack & 1U;
-        stack >>= 1;
-        stack |= top;
-        break;
-      }
-    }
-  }
-  return (stack & 1U) != 0;
-}
-
-bool data_covered(const PolicyImpl& p, const CompiledRule& rule, std::uint32_t first) noexcept {
-  for (std::uint32_t i = rule.data_begin; i != rule.data_end; ++i) {
-    if (first >= p.intervals[i].first && first < p.intervals[i].last) return true;
-  }
-  return false;
-}
-
-Decision decided_by(const PolicyImpl& p, const CompiledRule& rule, std::uint32_t index) noexcept {
-  Decision d;
-  d.effect = rule.effect;
-  d.clause = p.clause_id(rule.clause);
-  d.rule = p.checked.rules[index].id;
-  d.reason = rule.reason;
-  if (rule.effect == Effect::require_consent) {
-    d.consent = p.checked.consents[static_cast<std::size_t>(rule.consent)].name;
-  }
-  return d;
-}
-
-Decision granted_by(const PolicyImpl& p, const CompiledRule& rule, std::uint32_t index) noexcept {
-  Decision d;
-  d.effect = Effect::allow;
-  d.clause = p.clause_id(rule.met_clause);
-  d.rule = p.checked.rules[index].id;
-  d.reason = rule.met_reason;
-  return d;
-}
 
 }  // namespace
 
 namespace detail {
 
-// Out of line so that the hot path below stays small; errors are rare.
-Decision error_decision(std::string message) noexcept {
-  Decision d;
+// Out of line so that the hot path stays small; errors are rare.
+[[gnu::noinline]] void set_error(Decision& d, std::string_view message) noexcept {
   d.reason = "the request could not be decided";
   try {
-    d.error = std::move(message);
+    d.error = message;
   } catch (...) {
   }
+}
+
+Decision error_decision(std::string message) noexcept {
+  Decision d;
+  set_error(d, message);
   return d;
 }
 
-FastVerdict fast_verdict(const PolicyImpl& p, const ResolvedRequest& q) noexcept {
-  const std::uint32_t cell = Access::action(q) * p.requester_count + Access::requester(q);
-  const std::uint32_t first = p.data_first[Access::data(q)];
+namespace {
+
+// The list of a cell's rules for the data category at preorder number `first`: the
+// last segment that starts at or before it.
+const std::uint32_t* list_for(const PolicyImpl& p, detail::CellRef cell,
+                              std::uint32_t first) noexcept {
+  const std::uint32_t* const base = p.segment_first.data();
+  const std::uint32_t* lo = base + cell.begin;
+  std::size_t n = cell.end - cell.begin;
+  // Branch-free: halve the range, moving up when the middle starts at or before `first`.
+  while (n > 1) {
+    const std::size_t half = n / 2;
+    lo = lo[half] <= first ? lo + half : lo;
+    n -= half;
+  }
+  return p.lists.data() + p.segment_list[static_cast<std::size_t>(lo - base)];
+}
+
+// Reads a request's atoms when they fit in one word: one load per request, not per atom.
+struct OneWord {
+  std::uint64_t word;
+  std::uint64_t operator()(std::uint32_t n) const noexcept { return (word >> n) & 1U; }
+};
+
+struct ManyWords {
+  const std::uint64_t* words;
+  std::uint64_t operator()(std::uint32_t n) const noexcept {
+    return (words[n / 64] >> (n % 64)) & 1U;
+  }
+};
+
+// Tries rules in rank order until one decides; `next` gives the ranks, end_of_list last.
+template <class Bits, class Next>
+FastVerdict decide(const PolicyImpl& p, const std::uint64_t* atoms, Bits bit, Next next) noexcept {
   std::int32_t granted = -1;  // first consent requirement met so far
-  const std::uint32_t* const end = p.cell_rules.data() + p.cell_begin[cell + 1];
-  for (const std::uint32_t* it = p.cell_rules.data() + p.cell_begin[cell]; it != end; ++it) {
-    const CompiledRule& rule = p.rules[*it];
+  for (std::uint32_t rank = next(); rank != end_of_list; rank = next()) {
+    const HotRule& rule = p.rules[rank];
     if (granted >= 0 && rule.tier != dsl::Tier::consent) break;
-    if (!data_covered(p, rule, first) || !condition_holds(p, rule, q)) continue;
-    const auto index = static_cast<std::int32_t>(*it);
+    const std::uint64_t row = bit(rule.atoms[0]) | bit(rule.atoms[1]) << 1 |
+                              bit(rule.atoms[2]) << 2 | bit(rule.atoms[3]) << 3 |
+                              bit(rule.atoms[4]) << 4 | bit(rule.atoms[5]) << 5;
+    if (((rule.table >> row) & 1U) == 0) {
+      if (!rule.coded) continue;
+      if (!detail::run_condition(p.code.data() + rule.code_begin, p.code.data() + rule.code_end,
+                                 ManyWords{atoms})) {
+        continue;
+      }
+    }
+    const auto index = static_cast<std::int32_t>(rule.index);
     switch (rule.tier) {
       case dsl::Tier::exclusion:
       case dsl::Tier::prohibition:
@@ -158,40 +138,67 @@ FastVerdict fast_verdict(const PolicyImpl& p, const ResolvedRequest& q) noexcept
         return {index, false};
       case dsl::Tier::consent:
         // Every matching requirement must be met; the first unmet one is asked for.
-        if (!detail::test_bit(Access::consent(q), static_cast<std::uint32_t>(rule.consent))) {
-          return {index, false};
-        }
+        if (bit(static_cast<std::uint32_t>(rule.consent)) == 0) return {index, false};
         if (granted < 0) granted = index;
         break;
       case dsl::Tier::fallback:
-        return {index,
-                rule.consent >= 0 &&
-                    detail::test_bit(Access::consent(q), static_cast<std::uint32_t>(rule.consent))};
+        return {index, rule.consent >= 0 && bit(static_cast<std::uint32_t>(rule.consent)) != 0};
     }
   }
   return {granted, granted >= 0};
 }
 
-Decision fast_evaluate(const PolicyImpl& p, const ResolvedRequest& q) noexcept {
-  const FastVerdict v = fast_verdict(p, q);
-  if (v.rule < 0) {
-    Decision d;
-    d.clause = p.clause_id(p.checked.default_clause);
-    d.reason = p.default_reason;
-    return d;
+template <class Bits>
+FastVerdict verdict_with(const PolicyImpl& p, const ResolvedRequest& q, Bits bit) noexcept {
+  const std::size_t pair =
+      std::size_t{Access::action(q)} * p.requester_count + Access::requester(q);
+  const detail::CellRef* cell = p.chains.data() + p.chain_begin[pair];
+  const detail::CellRef* const cells_end = p.chains.data() + p.chain_begin[pair + 1];
+  const std::uint32_t first = p.data_first[Access::data(q)];
+  const std::uint64_t* atoms = Access::atoms(q).data();
+  if (cells_end - cell == 1) {
+    // One cell holds every rule of the pair: walk its list.
+    const std::uint32_t* it = list_for(p, *cell, first);
+    return decide(p, atoms, bit, [&it] { return *it++; });
   }
-  const auto index = static_cast<std::uint32_t>(v.rule);
-  return v.granted ? granted_by(p, p.rules[index], index) : decided_by(p, p.rules[index], index);
+  // Several cells: merge their lists by rank. Chains are at most max_chain long.
+  std::array<const std::uint32_t*, max_chain> heads{};
+  std::size_t count = 0;
+  for (; cell != cells_end; ++cell) {
+    const std::uint32_t* list = list_for(p, *cell, first);
+    if (*list != end_of_list) heads[count++] = list;
+  }
+  return decide(p, atoms, bit, [&heads, count] {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < count; ++i) {
+      if (*heads[i] < *heads[best]) best = i;
+    }
+    return count == 0 ? end_of_list : *heads[best]++;
+  });
+}
+
+}  // namespace
+
+FastVerdict fast_verdict(const PolicyImpl& p, const ResolvedRequest& q) noexcept {
+  const std::uint64_t* atoms = Access::atoms(q).data();
+  if (p.layout.words == 1) return verdict_with(p, q, OneWord{atoms[0]});
+  return verdict_with(p, q, ManyWords{atoms});
 }
 
 ReferenceVerdict verdict_of(const PolicyImpl& p, FastVerdict v) noexcept {
   ReferenceVerdict out;
   out.clause = p.checked.default_clause;
   if (v.rule < 0) return out;
-  const CompiledRule& rule = p.rules[static_cast<std::size_t>(v.rule)];
+  const auto index = static_cast<std::size_t>(v.rule);
+  const dsl::CheckedRule& rule = p.checked.rules[index];
   out.rule = v.rule;
-  out.effect = v.granted ? Effect::allow : rule.effect;
-  out.clause = v.granted ? rule.met_clause : rule.clause;
+  out.effect = v.granted ? Effect::allow : effect_of(rule.effect);
+  out.clause = rule.clause;
+  if (v.granted && rule.consent >= 0) {
+    const std::int32_t consent_clause =
+        p.checked.consents[static_cast<std::size_t>(rule.consent)].clause;
+    if (consent_clause >= 0) out.clause = static_cast<std::uint32_t>(consent_clause);
+  }
   out.consent = out.effect == Effect::require_consent ? rule.consent : -1;
   return out;
 }
@@ -225,16 +232,31 @@ std::string_view Policy::clause_words(std::string_view clause_id) const noexcept
 
 Decision Policy::evaluate(const ResolvedRequest& request,
                           const EvalOptions& options) const noexcept {
-  if (!impl_) return detail::error_decision("no policy is loaded");
+  // One Decision, filled in place and returned without a copy.
+  Decision d;
+  if (!impl_) {
+    detail::set_error(d, "no policy is loaded");
+    return d;
+  }
   const PolicyImpl& p = *impl_;
   // A request resolved against another policy carries ids that mean nothing here.
   if (Access::serial(request) != p.serial || Access::data(request) >= p.data_first.size() ||
       Access::requester(request) >= p.requester_count ||
-      Access::action(request) >= p.checked.actions.size()) {
-    return detail::error_decision("the request was not resolved against this policy");
+      Access::action(request) >= p.action_count ||
+      Access::atoms(request).size() != p.layout.words) {
+    detail::set_error(d, "the request was not resolved against this policy");
+    return d;
   }
-  Decision d = detail::fast_evaluate(p, request);
-  if (options.trace) {
+  const detail::FastVerdict v = detail::fast_verdict(p, request);
+  const detail::DecisionText& text =
+      v.rule < 0 ? p.by_default
+                 : (v.granted ? p.granted : p.decided)[static_cast<std::size_t>(v.rule)];
+  d.effect = text.effect;
+  d.clause = text.clause;
+  d.rule = text.rule;
+  d.consent = text.consent;
+  d.reason = text.reason;
+  if (options.trace) [[unlikely]] {
     try {
       (void)detail::reference_evaluate(p, request, &d.trace);
     } catch (...) {

@@ -2,6 +2,7 @@
 // evaluator and the tools. Internal: not installed, not part of the API.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -14,31 +15,103 @@ namespace clause::detail {
 
 /// One instruction of a compiled condition; conditions run on a stack of bits.
 struct Instr {
-  enum Op : std::uint8_t { fact, purpose_is, consent, negate, all, any };
+  enum Op : std::uint8_t { atom, negate, all, any };
   Op op;
-  std::uint32_t arg;  // fact, purpose or consent id; operand count for all and any
+  std::uint32_t arg;  // atom: its bit position in the request's atoms
 };
 
-/// One rule as the evaluator needs it.
-struct CompiledRule {
-  dsl::Tier tier = dsl::Tier::prohibition;
-  Effect effect = Effect::deny;  // the effect when it decides (consent: when not granted)
-  std::int32_t consent = -1;
-  std::uint32_t data_begin = 0;  // [data_begin, data_end) in PolicyImpl::intervals
-  std::uint32_t data_end = 0;
-  std::uint32_t code_begin = 0;  // [code_begin, code_end) in PolicyImpl::code; empty: true
+/// What the hot path reads of a rule: its tier, its consent and its condition's code.
+/// Runs condition code on a stack of bits, the top being bit 0; `bit(n)` reads the atom at
+/// position n. The depth is bounded at compile time.
+template <class Bit>
+bool run_condition(const Instr* i, const Instr* const end, Bit bit) noexcept {
+  std::uint64_t stack = 0;
+  for (; i != end; ++i) {
+    switch (i->op) {
+      case Instr::atom:
+        stack = (stack << 1) | bit(i->arg);
+        break;
+      case Instr::negate:
+        stack ^= 1U;
+        break;
+      case Instr::all: {
+        const std::uint64_t top = stack & 1U;
+        stack >>= 1;
+        stack &= ~std::uint64_t{1} | top;
+        break;
+      }
+      case Instr::any: {
+        const std::uint64_t top = stack & 1U;
+        stack >>= 1;
+        stack |= top;
+        break;
+      }
+    }
+  }
+  return (stack & 1U) != 0;
+}
+
+/// A condition of up to six atoms is a truth table: the atoms' bits, read in order, make
+/// a number n, and bit n of `table` is the condition's value. No branch, no loop.
+struct HotRule {
+  static constexpr std::size_t table_atoms = 6;
+  std::uint64_t table = ~std::uint64_t{0};         // all ones: no condition
+  std::array<std::uint32_t, table_atoms> atoms{};  // bit positions in the request's atoms
+  std::uint32_t code_begin = 0;  // a wider condition: [code_begin, code_end) in code
   std::uint32_t code_end = 0;
-  std::uint32_t clause = 0;      // cited when it decides
-  std::uint32_t met_clause = 0;  // cited when its consent is granted
-  std::string reason;            // the one-line reason when it decides
-  std::string met_reason;        // the reason when its consent is granted
+  std::int32_t consent = -1;  // the bit position of its consent, or -1
+  std::uint32_t index = 0;    // the rule's place in the file
+  dsl::Tier tier = dsl::Tier::prohibition;
+  bool coded = false;  // the condition runs as code, not by table
 };
 
-/// Half-open interval of preorder numbers of data categories.
-struct Interval {
-  std::uint32_t first;
-  std::uint32_t last;
+/// A decision made ahead of time, for copying out on the hot path.
+struct DecisionText {
+  Effect effect = Effect::deny;
+  std::string_view clause;
+  std::string_view rule;
+  std::string_view consent;
+  std::string_view reason;
 };
+
+inline constexpr std::uint32_t end_of_list = 0xffffffffU;
+
+/// A cell in a chain: its segments, [begin, end) in the segment arrays.
+struct CellRef {
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+};
+
+/// Where a request's atoms sit in its bits: the facts from 0, then the consents, then one
+/// bit per purpose, then one bit that is never set (conditions read it as false).
+struct AtomLayout {
+  std::uint32_t consent_base = 0;
+  std::uint32_t purpose_base = 0;
+  std::uint32_t never = 0;
+  std::uint32_t words = 1;
+
+  static AtomLayout of(const dsl::CheckedPolicy& c) {
+    AtomLayout l;
+    l.consent_base = static_cast<std::uint32_t>(c.facts.size());
+    l.purpose_base = l.consent_base + static_cast<std::uint32_t>(c.consents.size());
+    l.never = l.purpose_base + static_cast<std::uint32_t>(c.purposes.size());
+    l.words = l.never / 64 + 1;
+    return l;
+  }
+  std::uint32_t fact(std::uint32_t id) const { return id; }
+  std::uint32_t consent(std::uint32_t id) const { return consent_base + id; }
+  std::uint32_t purpose(std::uint32_t id) const { return purpose_base + id; }
+};
+
+/// Hashes names so that a map can be searched with a string_view, without a copy.
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+using NameMap = std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>>;
 
 /// Everything a compiled policy holds.
 struct PolicyImpl {
@@ -49,25 +122,48 @@ struct PolicyImpl {
   std::vector<ast::Suppression> suppressions;  // `@ignore` annotations, for the linter
 
   // Name lookup, used only when resolving requests.
-  std::unordered_map<std::string, std::uint32_t> data_ids, requester_ids, action_ids, purpose_ids,
-      fact_ids, consent_ids;
+  NameMap data_ids, requester_ids, action_ids, purpose_ids, fact_ids, consent_ids;
 
   std::vector<std::uint32_t> data_first;  // data id -> preorder number
-  std::vector<Interval> intervals;
   std::vector<Instr> code;
-  std::vector<CompiledRule> rules;
+  std::vector<HotRule> rules;         // by rank: the order rules are tried in
+  std::vector<DecisionText> decided;  // by rule index: the decision when it decides
+  std::vector<DecisionText> granted;  // by rule index: when its consent is granted
+  DecisionText by_default;            // when no rule decides
+  std::string texts;                  // the reasons the decision texts point into
 
-  // The index: for each (action, requester) pair, the rules that can match it, in the
-  // order they are tried (tier, then file order).
+  // The index (docs/performance.md). Each (action, requester) pair has a short chain of
+  // cells; together they hold every rule that can match the pair. A cell splits the data
+  // categories into segments, each with the list of the cell's rules that can decide
+  // there, by rank: rules that cannot match are left out, and so is every rule after
+  // one that always decides. Cells with the same rules are stored once.
   std::uint32_t requester_count = 0;
-  std::vector<std::uint32_t> cell_begin;  // size actions * requesters + 1
-  std::vector<std::uint32_t> cell_rules;
+  std::uint32_t action_count = 0;
+  std::vector<std::uint32_t> chain_begin;  // action * requester_count + requester -> chain
+  std::vector<CellRef> chains;
+  // Segment s of a cell covers the data categories from preorder number segment_first[s]
+  // up to the next segment's; the rules listed from lists[segment_list[s]] up to the
+  // end_of_list mark are the only ones of the cell that can decide there. The starts are
+  // apart from the lists so that the search reads few cache lines.
+  std::vector<std::uint32_t> cell_segments;  // cell -> its first segment; one more at the end
+  std::vector<std::uint32_t> segment_first;
+  std::vector<std::uint32_t> segment_list;
+  std::vector<std::uint32_t> lists;  // ranks, each list closed by end_of_list
+  std::uint32_t fold_limit = 0;      // requester subtrees up to this size share one cell
 
-  std::string default_reason;
-  std::size_t fact_words = 0;
-  std::size_t consent_words = 0;
+  AtomLayout layout;
 
   std::string_view clause_id(std::uint32_t clause) const { return checked.clauses[clause].id; }
+
+  /// The bytes the decision path reads: the index, the rules' hot part, their code and the
+  /// decisions made ahead of time with their texts. The source, the checked tree (kept
+  /// for traces and analyses) and the name maps come on top.
+  std::size_t index_bytes() const {
+    const auto bytes = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
+    return bytes(data_first) + bytes(code) + bytes(rules) + bytes(decided) + bytes(granted) +
+           texts.capacity() + bytes(chain_begin) + bytes(chains) + bytes(cell_segments) +
+           bytes(segment_first) + bytes(segment_list) + bytes(lists);
+  }
 };
 
 /// Gives the effect a rule of the given kind has when it decides (an exclusion allows).
@@ -98,15 +194,13 @@ struct Access {
   static std::uint32_t& requester(ResolvedRequest& r) { return r.requester_; }
   static std::uint32_t& action(ResolvedRequest& r) { return r.action_; }
   static std::int32_t& purpose(ResolvedRequest& r) { return r.purpose_; }
-  static std::vector<std::uint64_t>& facts(ResolvedRequest& r) { return r.facts_; }
-  static std::vector<std::uint64_t>& consent(ResolvedRequest& r) { return r.consent_; }
+  static std::vector<std::uint64_t>& atoms(ResolvedRequest& r) { return r.atoms_; }
   static std::uint64_t serial(const ResolvedRequest& r) { return r.policy_serial_; }
   static std::uint32_t data(const ResolvedRequest& r) { return r.data_; }
   static std::uint32_t requester(const ResolvedRequest& r) { return r.requester_; }
   static std::uint32_t action(const ResolvedRequest& r) { return r.action_; }
   static std::int32_t purpose(const ResolvedRequest& r) { return r.purpose_; }
-  static const std::vector<std::uint64_t>& facts(const ResolvedRequest& r) { return r.facts_; }
-  static const std::vector<std::uint64_t>& consent(const ResolvedRequest& r) { return r.consent_; }
+  static const std::vector<std::uint64_t>& atoms(const ResolvedRequest& r) { return r.atoms_; }
 };
 
 inline bool test_bit(const std::vector<std::uint64_t>& words, std::uint32_t i) {
@@ -118,6 +212,36 @@ inline void set_bit(std::vector<std::uint64_t>& words, std::uint32_t i) {
   words[i / 64] |= std::uint64_t{1} << (i % 64);
 }
 
+/// Makes a request of this policy with no purpose, no fact true and no consent granted.
+inline void clear_request(ResolvedRequest& r, std::uint64_t serial, const AtomLayout& layout) {
+  Access::serial(r) = serial;
+  Access::purpose(r) = -1;
+  Access::atoms(r).assign(layout.words, 0);
+}
+
+inline void set_purpose(ResolvedRequest& r, const AtomLayout& layout, std::int32_t id) {
+  std::vector<std::uint64_t>& atoms = Access::atoms(r);
+  if (Access::purpose(r) >= 0) {
+    const std::uint32_t old = layout.purpose(static_cast<std::uint32_t>(Access::purpose(r)));
+    atoms[old / 64] &= ~(std::uint64_t{1} << (old % 64));
+  }
+  Access::purpose(r) = id;
+  if (id >= 0) set_bit(atoms, layout.purpose(static_cast<std::uint32_t>(id)));
+}
+
+inline bool fact_true(const ResolvedRequest& r, const AtomLayout& layout, std::uint32_t id) {
+  return test_bit(Access::atoms(r), layout.fact(id));
+}
+
+inline bool consent_granted(const ResolvedRequest& r, const AtomLayout& layout, std::uint32_t id) {
+  return test_bit(Access::atoms(r), layout.consent(id));
+}
+
+/// Decodes a JSON request with the full reader, which places every mistake; decode()
+/// tries a faster reader first and comes here for anything out of the ordinary.
+Result<ResolvedRequest, RequestError> decode_with_positions(const PolicyImpl& policy,
+                                                            std::string_view json_text);
+
 /// The reference evaluator's verdict: which rule decided and how.
 struct ReferenceVerdict {
   Effect effect = Effect::deny;
@@ -125,6 +249,9 @@ struct ReferenceVerdict {
   std::int32_t rule = -1;  // index into checked.rules; -1 when no rule decided
   std::int32_t consent = -1;
 };
+
+/// The longest chain of cells the index builds; the evaluator keeps that many cursors.
+inline constexpr std::size_t max_chain = 16;
 
 /// Which rule decided a request (-1: none), and whether it did so because its consent
 /// was granted: everything a decision is made from.

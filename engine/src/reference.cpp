@@ -25,13 +25,13 @@ bool covers(const dsl::IdSet& set, const std::vector<dsl::Term>& terms, std::uin
   return false;
 }
 
-bool holds(const dsl::CheckedCond& cond, const ResolvedRequest& q) {
+bool holds(const dsl::CheckedCond& cond, const ResolvedRequest& q, const AtomLayout& layout) {
   using ast::CondKind;
   switch (cond.kind) {
     case CondKind::fact:
-      return test_bit(Access::facts(q), cond.ids.at(0));
+      return fact_true(q, layout, cond.ids.at(0));
     case CondKind::consent:
-      return test_bit(Access::consent(q), cond.ids.at(0));
+      return consent_granted(q, layout, cond.ids.at(0));
     case CondKind::purpose_is:
     case CondKind::purpose_in:
       for (const std::uint32_t id : cond.ids) {
@@ -39,15 +39,15 @@ bool holds(const dsl::CheckedCond& cond, const ResolvedRequest& q) {
       }
       return false;
     case CondKind::negation:
-      return !holds(cond.children.at(0), q);
+      return !holds(cond.children.at(0), q, layout);
     case CondKind::all:
       for (const auto& c : cond.children) {
-        if (!holds(c, q)) return false;
+        if (!holds(c, q, layout)) return false;
       }
       return true;
     case CondKind::any:
       for (const auto& c : cond.children) {
-        if (holds(c, q)) return true;
+        if (holds(c, q, layout)) return true;
       }
       return false;
   }
@@ -72,7 +72,7 @@ std::string why_false(const dsl::CheckedPolicy& p, const dsl::CheckedCond& cond,
       return fmt::format("`{}` is true", condition_text(p, cond.children.at(0)));
     case CondKind::all:
       for (const auto& c : cond.children) {
-        if (!holds(c, q)) return why_false(p, c, q);
+        if (!holds(c, q, AtomLayout::of(p))) return why_false(p, c, q);
       }
       return "";
     case CondKind::any: {
@@ -140,7 +140,7 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
       outcome[i] = Outcome::data_mismatch;
     } else if (!covers(r.requesters, p.requesters, Access::requester(q), true)) {
       outcome[i] = Outcome::requester_mismatch;
-    } else if (r.condition && !holds(*r.condition, q)) {
+    } else if (r.condition && !holds(*r.condition, q, policy.layout)) {
       outcome[i] = Outcome::condition_false;
     } else {
       matches[i] = true;
@@ -150,7 +150,7 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
   ReferenceVerdict verdict;
   verdict.clause = p.default_clause;
   const auto granted = [&](const dsl::CheckedRule& r) {
-    return test_bit(Access::consent(q), static_cast<std::uint32_t>(r.consent));
+    return consent_granted(q, policy.layout, static_cast<std::uint32_t>(r.consent));
   };
   const auto met_clause = [&](const dsl::CheckedRule& r) {
     const std::int32_t c = p.consents[static_cast<std::size_t>(r.consent)].clause;

@@ -3,6 +3,7 @@
 // found there and its line and column, and so that duplicate fields are caught.
 #include <fmt/format.h>
 
+#include <array>
 #include <iterator>
 #include <nlohmann/json.hpp>
 
@@ -36,8 +37,7 @@ RequestError unknown_name(std::string field, std::string_view kind, const std::s
 }
 
 // Looks a name up in one of the policy's vocabularies.
-std::optional<std::uint32_t> find(const std::unordered_map<std::string, std::uint32_t>& map,
-                                  const std::string& name) {
+std::optional<std::uint32_t> find(const detail::NameMap& map, std::string_view name) {
   auto it = map.find(name);
   if (it == map.end()) return std::nullopt;
   return it->second;
@@ -45,9 +45,7 @@ std::optional<std::uint32_t> find(const std::unordered_map<std::string, std::uin
 
 ResolvedRequest blank(const PolicyImpl& p) {
   ResolvedRequest r;
-  Access::serial(r) = p.serial;
-  Access::facts(r).assign(p.fact_words, 0);
-  Access::consent(r).assign(p.consent_words, 0);
+  detail::clear_request(r, p.serial, p.layout);
   return r;
 }
 
@@ -84,14 +82,14 @@ Result<ResolvedRequest, RequestError> Policy::resolve(const Request& request) co
   }
   if (request.purpose) {
     if (auto id = find(p.purpose_ids, *request.purpose)) {
-      Access::purpose(r) = static_cast<std::int32_t>(*id);
+      detail::set_purpose(r, p.layout, static_cast<std::int32_t>(*id));
     } else {
       return Failure{unknown_name("context.purpose", "purpose", *request.purpose, c.purposes)};
     }
   }
   for (std::size_t i = 0; i < request.facts.size(); ++i) {
     if (auto id = find(p.fact_ids, request.facts[i])) {
-      detail::set_bit(Access::facts(r), *id);
+      detail::set_bit(Access::atoms(r), p.layout.fact(*id));
     } else {
       return Failure{
           unknown_name(fmt::format("context.facts[{}]", i), "fact", request.facts[i], c.facts)};
@@ -99,7 +97,7 @@ Result<ResolvedRequest, RequestError> Policy::resolve(const Request& request) co
   }
   for (std::size_t i = 0; i < request.consent.size(); ++i) {
     if (auto id = find(p.consent_ids, request.consent[i])) {
-      detail::set_bit(Access::consent(r), *id);
+      detail::set_bit(Access::atoms(r), p.layout.consent(*id));
     } else {
       return Failure{unknown_name(fmt::format("context.consent[{}]", i), "consent",
                                   request.consent[i], c.consents)};
@@ -191,7 +189,8 @@ class RequestReader final : public nlohmann::json_sax<json> {
   bool boolean(bool value) override {
     if (in_facts(false)) {
       auto id = find(p_.fact_ids, frames_[2].key);
-      if (value) detail::set_bit(Access::facts(request_), *id);  // the key was checked
+      if (value)
+        detail::set_bit(Access::atoms(request_), p_.layout.fact(*id));  // the key was checked
       return true;
     }
     if (frames_.size() == 2 && frames_[0].key == "context" &&
@@ -200,7 +199,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
       if (name != "purpose" && name != "consent") {
         auto id = find(p_.fact_ids, name);
         if (!id) return unknown(path(), "fact", name, p_.checked.facts);
-        if (value) detail::set_bit(Access::facts(request_), *id);
+        if (value) detail::set_bit(Access::atoms(request_), p_.layout.fact(*id));
         return true;
       }
     }
@@ -239,20 +238,20 @@ class RequestReader final : public nlohmann::json_sax<json> {
     if (field == "context.purpose") {
       auto id = find(p_.purpose_ids, value);
       if (!id) return unknown(field, "purpose", value, p_.checked.purposes);
-      Access::purpose(request_) = static_cast<std::int32_t>(*id);
+      detail::set_purpose(request_, p_.layout, static_cast<std::int32_t>(*id));
       return true;
     }
     if (is_id(field)) return true;
     if (in_facts(true)) {
       auto id = find(p_.fact_ids, value);
       if (!id) return unknown(field, "fact", value, p_.checked.facts);
-      detail::set_bit(Access::facts(request_), *id);
+      detail::set_bit(Access::atoms(request_), p_.layout.fact(*id));
       return true;
     }
     if (frames_.size() == 3 && frames_[0].key == "context" && frames_[1].key == "consent") {
       auto id = find(p_.consent_ids, value);
       if (!id) return unknown(field, "consent", value, p_.checked.consents);
-      detail::set_bit(Access::consent(request_), *id);
+      detail::set_bit(Access::atoms(request_), p_.layout.consent(*id));
       return true;
     }
     return wrong_type(
@@ -474,14 +473,184 @@ class IndexedReader final : public nlohmann::json_sax<json> {
   RequestReader& r_;
 };
 
+// Reads the common request, plain JSON of the documented shape, in one pass without
+// allocating more than the request's own bits. Anything it is not sure of (escapes,
+// numbers, unknown names, duplicate or missing fields, any syntax error) makes it give
+// up, and the full reader above then decides, with its exact messages and positions.
+class FastReader {
+ public:
+  FastReader(const PolicyImpl& p, std::string_view text)
+      : p_(p), at_(text.data()), end_(text.data() + text.size()) {}
+
+  std::optional<ResolvedRequest> read() {
+    detail::clear_request(r_, p_.serial, p_.layout);
+    if (!request() || (skip(), at_ != end_)) return std::nullopt;
+    return std::move(r_);
+  }
+
+ private:
+  void skip() {
+    while (at_ != end_ && (*at_ == ' ' || *at_ == '\n' || *at_ == '\r' || *at_ == '\t'))
+      ++at_;
+  }
+  bool eat(char c) {
+    skip();
+    if (at_ == end_ || *at_ != c) return false;
+    ++at_;
+    return true;
+  }
+  // A string without escapes, control characters or bytes past ASCII.
+  bool text(std::string_view& out) {
+    if (!eat('"')) return false;
+    const char* start = at_;
+    while (at_ != end_ && *at_ != '"') {
+      const auto c = static_cast<unsigned char>(*at_);
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+      ++at_;
+    }
+    if (at_ == end_) return false;
+    out = std::string_view(start, static_cast<std::size_t>(at_ - start));
+    ++at_;
+    return true;
+  }
+  bool word(std::string_view w) {
+    skip();
+    if (static_cast<std::size_t>(end_ - at_) < w.size() || std::string_view(at_, w.size()) != w) {
+      return false;
+    }
+    at_ += w.size();
+    return true;
+  }
+  bool boolean(bool& out) {
+    skip();
+    if (at_ != end_ && *at_ == 't') return word("true") && (out = true, true);
+    return word("false") && (out = false, true);
+  }
+  // Reads `{ "key": value, ... }`, calling field(key) at each value; keys must differ.
+  template <class Field>
+  bool object(Field field) {
+    if (!eat('{')) return false;
+    skip();
+    if (at_ != end_ && *at_ == '}') return ++at_, true;
+    std::array<std::string_view, 16> seen;
+    std::size_t count = 0;
+    do {
+      std::string_view key;
+      if (!text(key) || !eat(':')) return false;
+      for (std::size_t i = 0; i < count; ++i) {
+        if (seen[i] == key) return false;
+      }
+      if (count == seen.size()) return false;
+      seen[count++] = key;
+      if (!field(key)) return false;
+    } while (eat(','));
+    return eat('}');
+  }
+  template <class Element>
+  bool array(Element element) {
+    if (!eat('[')) return false;
+    skip();
+    if (at_ != end_ && *at_ == ']') return ++at_, true;
+    do {
+      if (!element()) return false;
+    } while (eat(','));
+    return eat(']');
+  }
+  bool name_into(const detail::NameMap& map, std::uint32_t& out) {
+    std::string_view name;
+    if (!text(name)) return false;
+    const auto id = find(map, name);
+    if (!id) return false;
+    out = *id;
+    return true;
+  }
+  bool id_field() {
+    std::string_view ignored;
+    return text(ignored);
+  }
+  bool set_fact(std::string_view name, bool value) {
+    const auto id = find(p_.fact_ids, name);
+    if (!id) return false;
+    if (value) detail::set_bit(Access::atoms(r_), p_.layout.fact(*id));
+    return true;
+  }
+
+  bool request() {
+    bool data = false;
+    bool requester = false;
+    bool action = false;
+    const bool ok = object([&](std::string_view key) {
+      if (key == "data") {
+        return object([&](std::string_view k) {
+          if (k == "category") return data = name_into(p_.data_ids, Access::data(r_));
+          return k == "id" && id_field();
+        });
+      }
+      if (key == "requester") {
+        return object([&](std::string_view k) {
+          if (k == "kind") return requester = name_into(p_.requester_ids, Access::requester(r_));
+          return k == "id" && id_field();
+        });
+      }
+      if (key == "action") return action = name_into(p_.action_ids, Access::action(r_));
+      if (key == "context") return context();
+      return key == "id" && id_field();
+    });
+    return ok && data && requester && action;
+  }
+
+  bool context() {
+    const bool container = !find(p_.fact_ids, "facts").has_value();
+    return object([&](std::string_view key) {
+      if (key == "purpose") {
+        if (word("null")) return true;
+        std::uint32_t id = 0;
+        if (!name_into(p_.purpose_ids, id)) return false;
+        detail::set_purpose(r_, p_.layout, static_cast<std::int32_t>(id));
+        return true;
+      }
+      if (key == "consent") {
+        return array([&] {
+          std::uint32_t id = 0;
+          if (!name_into(p_.consent_ids, id)) return false;
+          detail::set_bit(Access::atoms(r_), p_.layout.consent(id));
+          return true;
+        });
+      }
+      if (key == "facts" && container) {
+        skip();
+        if (at_ != end_ && *at_ == '[') {
+          return array([&] {
+            std::string_view name;
+            return text(name) && set_fact(name, true);
+          });
+        }
+        return object([&](std::string_view name) {
+          bool value = false;
+          return boolean(value) && set_fact(name, value);
+        });
+      }
+      bool value = false;
+      return boolean(value) && set_fact(key, value);
+    });
+  }
+
+  const PolicyImpl& p_;
+  const char* at_;
+  const char* const end_;
+  ResolvedRequest r_;
+};
+
 }  // namespace
 
-Result<ResolvedRequest, RequestError> Policy::decode(std::string_view json_text) const {
-  if (!impl_) return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
+namespace detail {
+
+Result<ResolvedRequest, RequestError> decode_with_positions(const PolicyImpl& p,
+                                                            std::string_view json_text) {
   if (json_text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Failure{RequestError{"", "", "the request is empty", LineColumn{1, 1}}};
   }
-  RequestReader reader(*impl_, json_text);
+  RequestReader reader(p, json_text);
   IndexedReader indexed(reader);
   const char* const begin = json_text.data();
   const char* const end = begin + json_text.size();
@@ -493,6 +662,14 @@ Result<ResolvedRequest, RequestError> Policy::decode(std::string_view json_text)
   reader.finish();
   if (reader.error()) return Failure{std::move(*reader.error())};
   return std::move(reader.request());
+}
+
+}  // namespace detail
+
+Result<ResolvedRequest, RequestError> Policy::decode(std::string_view json_text) const {
+  if (!impl_) return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
+  if (auto fast = FastReader(*impl_, json_text).read()) return std::move(*fast);
+  return detail::decode_with_positions(*impl_, json_text);
 }
 
 }  // namespace clause

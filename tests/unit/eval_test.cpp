@@ -8,9 +8,11 @@
 #include <thread>
 
 #include "clause/json.hpp"
+#include "generator.hpp"
 #include "policy_impl.hpp"
 #include "random_policy.hpp"
 #include "support.hpp"
+#include "workload.hpp"
 
 namespace clause::test {
 namespace {
@@ -261,11 +263,37 @@ TEST_CASE("one policy decides from many threads at once", "[eval][threads]") {
 
 // ---- the index against the reference loop, on random policies ----
 
+// Holds the index to the reference loop on one request.
+void check_against_reference(const Policy& p, const ResolvedRequest& q, const std::string& label) {
+  const detail::PolicyImpl& impl = *detail::Access::impl(p);
+  const Decision fast = p.evaluate(q);
+  const detail::ReferenceVerdict slow = detail::reference_evaluate(impl, q, nullptr);
+  INFO(label);
+  REQUIRE(fast.error.empty());
+  REQUIRE(fast.effect == slow.effect);
+  REQUIRE(fast.clause == impl.clause_id(slow.clause));
+  const std::string_view slow_rule =
+      slow.rule >= 0 ? std::string_view(impl.checked.rules[static_cast<std::size_t>(slow.rule)].id)
+                     : std::string_view();
+  REQUIRE(fast.rule == slow_rule);
+}
+
+Policy compile_with_budget(const std::string& text, std::optional<std::size_t> budget) {
+  CompileOptions options;
+  options.index_budget = budget;
+  auto compiled = compile(SourceFile{"random.policy", text}, options);
+  if (!compiled) FAIL(render_text(SourceFile{"random.policy", text}, compiled.error()));
+  return std::move(*compiled);
+}
+
 TEST_CASE("the index agrees with the reference evaluator on random policies", "[eval][index]") {
   std::mt19937_64 rng(42);
-  for (int round = 0; round < 200; ++round) {
+  for (int round = 0; round < 300; ++round) {
     const std::string text = random_policy(rng, 1 + static_cast<int>(rng() % 40));
-    const Policy p = must_compile(text);
+    // Every rule copied into its requesters' cells, and no copy at all: chains of cells.
+    const std::optional<std::size_t> budget =
+        round % 2 == 0 ? std::nullopt : std::optional<std::size_t>(0);
+    const Policy p = compile_with_budget(text, budget);
     const detail::PolicyImpl& impl = *detail::Access::impl(p);
     for (int i = 0; i < 500; ++i) {
       Request r;
@@ -281,17 +309,33 @@ TEST_CASE("the index agrees with the reference evaluator on random policies", "[
       }
       const auto resolved = p.resolve(r);
       REQUIRE(resolved);
-      const Decision fast = p.evaluate(*resolved);
-      const detail::ReferenceVerdict slow = detail::reference_evaluate(impl, *resolved, nullptr);
-      INFO(text);
-      INFO("request: " << r.data << " " << r.requester << " " << r.action);
-      REQUIRE(fast.effect == slow.effect);
-      REQUIRE(fast.clause == impl.clause_id(slow.clause));
-      const std::string_view slow_rule =
-          slow.rule >= 0
-              ? std::string_view(impl.checked.rules[static_cast<std::size_t>(slow.rule)].id)
-              : std::string_view();
-      REQUIRE(fast.rule == slow_rule);
+      check_against_reference(
+          p, *resolved, fmt::format("{}\nrequest: {} {} {}", text, r.data, r.requester, r.action));
+    }
+  }
+}
+
+TEST_CASE("the index agrees with the reference evaluator on synthetic policies",
+          "[eval][index][synthetic]") {
+  for (const std::size_t rules : {100U, 1000U, 5000U}) {
+    for (const std::uint64_t seed : {1U, 2U}) {
+      const std::string text = gen::synthetic_policy({rules, seed, 0});
+      for (const std::optional<std::size_t> budget :
+           {std::optional<std::size_t>(), std::optional<std::size_t>(0),
+            std::optional<std::size_t>(rules * 2)}) {
+        const Policy p = compile_with_budget(text, budget);
+        const detail::PolicyImpl& impl = *detail::Access::impl(p);
+        if (budget == std::optional<std::size_t>(0)) {
+          // No copies: pairs consult chains of several cells, merged by rank.
+          REQUIRE(impl.chains.size() > 2 * (impl.chain_begin.size() - 1));
+        }
+        for (const Request& r : detail::request_mix(p, 3000, seed * 31 + rules)) {
+          check_against_reference(
+              p, *p.resolve(r),
+              fmt::format("{} rules, seed {}, budget {}: {} {} {}", rules, seed,
+                          budget ? *budget : 999999, r.data, r.requester, r.action));
+        }
+      }
     }
   }
 }

@@ -1,6 +1,11 @@
 // Requests as JSON: what decodes, and for what does not, the field, the name and the
 // position in the error.
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "policy_impl.hpp"
 #include "support.hpp"
+#include "workload.hpp"
 
 namespace clause::test {
 namespace {
@@ -121,6 +126,81 @@ TEST_CASE("hostile JSON is refused without a crash", "[request][limits]") {
     const Decision d = p.evaluate_json(junk);
     if (!d.error.empty()) CHECK(d.effect == Effect::deny);
   }
+}
+
+// The same request written the ways the format allows.
+std::vector<std::string> spellings(const Request& q, std::mt19937_64& rng) {
+  nlohmann::json base = {{"data", {{"category", q.data}, {"id", "d-1"}}},
+                         {"requester", {{"kind", q.requester}, {"id", "r-1"}}},
+                         {"action", q.action}};
+  nlohmann::json context = nlohmann::json::object();
+  if (q.purpose) context["purpose"] = *q.purpose;
+  if (!q.consent.empty()) context["consent"] = q.consent;
+  std::vector<std::string> out;
+  nlohmann::json inline_facts = base;
+  inline_facts["context"] = context;
+  for (const std::string& f : q.facts)
+    inline_facts["context"][f] = true;
+  out.push_back(inline_facts.dump());
+  out.push_back(inline_facts.dump(2));
+  nlohmann::json listed = base;
+  listed["context"] = context;
+  listed["context"]["facts"] = q.facts;
+  out.push_back(listed.dump());
+  nlohmann::json as_object = base;
+  as_object["context"] = context;
+  as_object["context"]["facts"] = nlohmann::json::object();
+  for (const std::string& f : q.facts)
+    as_object["context"]["facts"][f] = rng() % 4 != 0;
+  out.push_back(as_object.dump(1, '\t'));
+  return out;
+}
+
+TEST_CASE("the quick JSON reader agrees with the full one, on good and broken text",
+          "[request][decode]") {
+  const Policy& p = privacy_policy();
+  const detail::PolicyImpl& impl = *detail::Access::impl(p);
+  std::mt19937_64 rng(11);
+  const std::string_view alphabet = "{}[]\",:\\ \n0123456789truefalsnul-abcxyz_.";
+  std::size_t quick = 0;
+  for (const Request& q : detail::request_mix(p, 400, 5)) {
+    for (const std::string& spelled : spellings(q, rng)) {
+      for (int m = 0; m < 12; ++m) {
+        std::string text = spelled;
+        // No change, then one to three edits: replace, insert or delete a character.
+        for (int k = 0; k < m % 4; ++k) {
+          const std::size_t at = rng() % text.size();
+          const char c = alphabet[rng() % alphabet.size()];
+          switch (rng() % 3) {
+            case 0:
+              text[at] = c;
+              break;
+            case 1:
+              text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
+              break;
+            default:
+              text.erase(at, 1);
+          }
+        }
+        const auto decoded = p.decode(text);
+        const auto full = detail::decode_with_positions(impl, text);
+        INFO(text);
+        REQUIRE(decoded.has_value() == full.has_value());
+        if (!decoded) {
+          CHECK(decoded.error().to_string() == full.error().to_string());
+          continue;
+        }
+        ++quick;
+        using detail::Access;
+        CHECK(Access::data(*decoded) == Access::data(*full));
+        CHECK(Access::requester(*decoded) == Access::requester(*full));
+        CHECK(Access::action(*decoded) == Access::action(*full));
+        CHECK(Access::purpose(*decoded) == Access::purpose(*full));
+        CHECK(Access::atoms(*decoded) == Access::atoms(*full));
+      }
+    }
+  }
+  CHECK(quick > 1600);  // the unchanged spellings at least
 }
 
 }  // namespace

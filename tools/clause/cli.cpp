@@ -350,6 +350,33 @@ exit status: 0 every case passed, 1 a case failed or a file has errors,
 64 the command line is wrong.
 )";
   }
+  if (command == "bench") {
+    return R"(usage: clause bench --policy FILE [options]
+
+Measures how fast a policy decides. The requests are decoded once; the typed
+path then evaluates them again and again and reports the median time per
+decision over the repetitions, with the fastest and slowest. The JSON path runs
+text to decision text, as `clause eval --jsonl` does. Then the throughput with
+1, 2, 4 ... threads sharing the one compiled policy, the compile time (fastest
+of up to five runs), the heap the compiled policy holds and the peak resident
+memory of the process. docs/performance.md has the results on a reference
+machine.
+
+options:
+  --jsonl FILE        the requests to run, one JSON object a line; without it,
+                      4096 requests are generated over the policy's names
+  --iterations N      decisions per repetition of the typed path; default 2000000
+  --repetitions N     repetitions of the typed path; default 11
+  --threads N         the most threads to measure; default: the machine's cores
+  --json              print one JSON object: typed_ns_per_decision (the median),
+                      typed_decisions_per_second, json_decisions_per_second,
+                      compile_ms, compiled_bytes, peak_rss_bytes, threads, ...
+  --help              show this help
+
+exit status: 0 measured, 1 the policy or the requests cannot be read, 64 the
+command line is wrong.
+)";
+  }
   return R"(usage: clause COMMAND [options]
 
 A policy-rules engine: policy files written as rules that cite the clauses of a
@@ -365,6 +392,7 @@ commands:
   analyze  conflicts, rules that never decide, default regions, wide permissions
   diff     every decision that changes between two versions of a policy
   fmt      rewrite policy files in the canonical layout, keeping every comment
+  bench    measure decision speed, compile time and memory of a policy
 
 Run `clause COMMAND --help` for a command's options.
 )";

@@ -49,6 +49,7 @@ int run_matrix(const std::vector<std::string>& args);
 int run_analyze(const std::vector<std::string>& args);
 int run_diff(const std::vector<std::string>& args);
 int run_fmt(const std::vector<std::string>& args);
+int run_bench(const std::vector<std::string>& args);
 
 /// Gathers files: each FILE as given, and under each FOLDER every file whose extension is
 /// one of `extensions`, sorted. Sets `error` for an input that does not exist.

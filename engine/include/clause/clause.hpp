@@ -72,8 +72,7 @@ class ResolvedRequest {
   std::uint32_t requester_ = 0;
   std::uint32_t action_ = 0;
   std::int32_t purpose_ = -1;
-  std::vector<std::uint64_t> facts_;    // bit i set: fact i is true
-  std::vector<std::uint64_t> consent_;  // bit i set: consent i is granted
+  std::vector<std::uint64_t> atoms_;  // true facts, granted consents and the purpose, as bits
 };
 
 /// Says how one rule fared in a traced evaluation.
@@ -163,6 +162,10 @@ class Policy {
 /// Options of compilation.
 struct CompileOptions {
   std::size_t max_condition_depth = 32;  // nesting of `not` and parentheses in one condition
+  // How many copies of rules the index may make, so that each (action, requester) pair
+  // finds its rules in one place; past it, rules naming large requester subtrees are kept
+  // once and consulted in a short chain. Unset: 6 per rule, plus 65,536.
+  std::optional<std::size_t> index_budget;
 };
 
 /// Parses, checks and compiles a policy. Gives the Policy, or every diagnostic when the

@@ -1,0 +1,162 @@
+// The benchmark suite (Google Benchmark): evaluation on the privacy policy and on synthetic
+// policies of 100 to 100,000 rules, compile times, JSON decode and encode, and throughput
+// with several threads sharing one Policy. docs/performance.md has the results and the
+// commands; this suite and `clause bench` measure the same request mix.
+#include <benchmark/benchmark.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "clause/clause.hpp"
+#include "clause/json.hpp"
+#include "generator.hpp"
+#include "workload.hpp"
+
+namespace {
+
+using clause::Policy;
+using clause::ResolvedRequest;
+
+std::string privacy_text() {
+  auto source = clause::read_source(CLAUSE_SOURCE_DIR "/policies/privacy.policy");
+  return source ? source->text : std::string();
+}
+
+// A policy's text by size; 0 is the privacy policy.
+const std::string& policy_text(std::int64_t rules) {
+  static std::map<std::int64_t, std::string> texts;
+  auto it = texts.find(rules);
+  if (it == texts.end()) {
+    const std::string text =
+        rules == 0 ? privacy_text()
+                   : clause::gen::synthetic_policy({static_cast<std::size_t>(rules), 1, 0});
+    it = texts.emplace(rules, text).first;
+  }
+  return it->second;
+}
+
+// A compiled policy and its requests, made once and shared by every benchmark and thread.
+struct Workload {
+  Policy policy;
+  std::vector<ResolvedRequest> requests;
+  std::vector<std::string> lines;  // the same requests as JSON text
+};
+
+const Workload& workload(std::int64_t rules) {
+  static std::map<std::int64_t, std::unique_ptr<Workload>> loaded;
+  auto it = loaded.find(rules);
+  if (it == loaded.end()) {
+    auto w = std::make_unique<Workload>();
+    auto compiled = clause::compile(clause::SourceFile{"bench.policy", policy_text(rules)});
+    if (compiled) w->policy = std::move(*compiled);
+    for (const clause::Request& r : clause::detail::request_mix(w->policy, 4096, 42)) {
+      w->requests.push_back(*w->policy.resolve(r));
+      std::string line = R"({"data":{"category":")" + r.data + R"("},"requester":{"kind":")" +
+                         r.requester + R"("},"action":")" + r.action + R"(","context":{)";
+      line += r.purpose ? R"("purpose":")" + *r.purpose + "\"" : R"("purpose":null)";
+      line += R"(,"consent":[)";
+      for (std::size_t i = 0; i < r.consent.size(); ++i)
+        line += (i ? ",\"" : "\"") + r.consent[i] + "\"";
+      line += "]";
+      for (const std::string& f : r.facts)
+        line += ",\"" + f + "\":true";
+      line += "}}";
+      w->lines.push_back(std::move(line));
+    }
+    it = loaded.emplace(rules, std::move(w)).first;
+  }
+  return *it->second;
+}
+
+// Typed requests: the hot path alone. Argument: rules (0: the privacy policy).
+void typed(benchmark::State& state) {
+  const Workload& w = workload(state.range(0));
+  if (w.requests.empty()) {
+    state.SkipWithError("the policy did not compile");
+    return;
+  }
+  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 997 % w.requests.size();
+  for (auto _ : state) {
+    clause::Decision d = w.policy.evaluate(w.requests[i]);
+    benchmark::DoNotOptimize(d);
+    if (++i == w.requests.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void compile_time(benchmark::State& state) {
+  const clause::SourceFile source{"bench.policy", policy_text(state.range(0))};
+  for (auto _ : state) {
+    auto policy = clause::compile(source);
+    benchmark::DoNotOptimize(policy);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void decode_json(benchmark::State& state) {
+  const Workload& w = workload(0);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto q = w.policy.decode(w.lines[i]);
+    benchmark::DoNotOptimize(q);
+    if (++i == w.lines.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void encode_json(benchmark::State& state) {
+  const Workload& w = workload(0);
+  std::vector<clause::Decision> decisions;
+  for (const ResolvedRequest& q : w.requests)
+    decisions.push_back(w.policy.evaluate(q));
+  std::string out;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    out.clear();
+    clause::append_json(out, decisions[i]);
+    benchmark::DoNotOptimize(out.data());
+    if (++i == decisions.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// Text to decision text, as `clause eval --jsonl` does.
+void json_path(benchmark::State& state) {
+  const Workload& w = workload(0);
+  std::string out;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    out.clear();
+    clause::append_json(out, w.policy.evaluate_json(w.lines[i]));
+    benchmark::DoNotOptimize(out.data());
+    if (++i == w.lines.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+BENCHMARK(typed)->ArgName("rules")->Arg(0)->Arg(100)->Arg(1000)->Arg(10000)->Arg(100000);
+BENCHMARK(typed)
+    ->Name("typed/threads")
+    ->ArgName("rules")
+    ->Arg(0)
+    ->Arg(10000)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(compile_time)
+    ->ArgName("rules")
+    ->Arg(0)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(decode_json);
+BENCHMARK(encode_json);
+BENCHMARK(json_path);
+
+}  // namespace
+
+BENCHMARK_MAIN();

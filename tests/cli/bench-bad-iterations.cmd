@@ -1,0 +1,1 @@
+bench --policy policies/privacy.policy --iterations 0

@@ -1,0 +1,1 @@
+bench --policy policies/privacy.policy --jsonl tests/cli/missing.jsonl

@@ -1,0 +1,301 @@
+// The command `bench`: how fast a policy decides, measured the way docs/performance.md
+// reports it. Requests are decoded once; the typed path then evaluates them again and
+// again, and the JSON path runs text to decision text as `clause eval --jsonl` does.
+#include <fmt/format.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "clause/json.hpp"
+#include "cli.hpp"
+#include "policy_impl.hpp"
+#include "workload.hpp"
+
+namespace clause::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Decisions feed this, so that the optimizer cannot drop them.
+volatile std::size_t kept_sink = 0;
+
+int usage_error(std::string_view message) {
+  fmt::print(stderr, "clause bench: {}\nrun `clause bench --help` for usage\n", message);
+  return exit_usage;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Keeps the compiler from dropping decisions nobody reads.
+std::size_t checksum(const Decision& d) {
+  return static_cast<std::size_t>(d.effect) + d.clause.size() + d.rule.size();
+}
+
+// Evaluates `count` decisions cycling over the requests; gives the seconds taken.
+double typed_run(const Policy& policy, const std::vector<ResolvedRequest>& requests,
+                 std::size_t count, std::size_t offset, std::size_t& sink) {
+  const auto start = Clock::now();
+  const std::size_t n = requests.size();
+  std::size_t i = offset % n;
+  for (std::size_t k = 0; k < count; ++k) {
+    sink += checksum(policy.evaluate(requests[i]));
+    if (++i == n) i = 0;
+  }
+  return seconds_since(start);
+}
+
+// Text to decision text, as `clause eval --jsonl` does it; gives the seconds taken.
+double json_run(const Policy& policy, const std::vector<std::string>& lines, std::size_t count,
+                std::size_t& sink) {
+  std::string out;
+  out.reserve(1U << 17);
+  const auto start = Clock::now();
+  std::size_t i = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    append_json(out, policy.evaluate_json(lines[i]));
+    out += '\n';
+    if (out.size() > (1U << 16)) {
+      sink += out.size();
+      out.clear();
+    }
+    if (++i == lines.size()) i = 0;
+  }
+  sink += out.size();
+  return seconds_since(start);
+}
+
+// Decisions per second with `threads` threads evaluating on one shared Policy.
+double threaded_rate(const Policy& policy, const std::vector<ResolvedRequest>& requests,
+                     std::size_t per_thread, unsigned threads) {
+  std::vector<std::size_t> sinks(threads * 16);  // one cache line apart
+  std::vector<std::thread> pool;
+  const auto start = Clock::now();
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back(
+        [&, t] { (void)typed_run(policy, requests, per_thread, t * 997, sinks[t * 16]); });
+  }
+  for (std::thread& th : pool)
+    th.join();
+  return static_cast<double>(per_thread) * threads / seconds_since(start);
+}
+
+std::string human_rate(double per_second) {
+  if (per_second >= 1e6) return fmt::format("{:.2f} M", per_second / 1e6);
+  if (per_second >= 1e3) return fmt::format("{:.1f} k", per_second / 1e3);
+  return fmt::format("{:.0f} ", per_second);
+}
+
+std::string human_bytes(double bytes) {
+  if (bytes >= 1024.0 * 1024) return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024));
+  if (bytes >= 1024.0) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  return fmt::format("{:.0f} B", bytes);
+}
+
+}  // namespace
+
+int run_bench(const std::vector<std::string>& argv) {
+  if (wants_help(argv)) {
+    std::fputs(std::string(help_text("bench")).c_str(), stdout);
+    return exit_ok;
+  }
+  Args args(argv, {"json"}, {"policy", "jsonl", "iterations", "repetitions", "threads"});
+  if (args.error()) return usage_error(*args.error());
+  if (!args.positional().empty()) return usage_error("takes no positional arguments");
+  const auto policy_path = args.option("policy");
+  if (!policy_path) return usage_error("--policy FILE is required");
+  const auto count_option = [&](std::string_view name, std::size_t fallback,
+                                std::size_t& value) -> bool {
+    const auto text = args.option(name);
+    value = fallback;
+    if (!text) return true;
+    std::size_t used = 0;
+    try {
+      value = std::stoull(*text, &used);
+    } catch (const std::exception&) {
+      return false;
+    }
+    return used == text->size() && value > 0;
+  };
+  std::size_t iterations = 0;
+  std::size_t repetitions = 0;
+  std::size_t max_threads = 0;
+  if (!count_option("iterations", 2'000'000, iterations)) {
+    return usage_error("--iterations takes a positive number");
+  }
+  if (!count_option("repetitions", 11, repetitions)) {
+    return usage_error("--repetitions takes a positive number");
+  }
+  if (!count_option("threads", std::max(1U, std::thread::hardware_concurrency()), max_threads)) {
+    return usage_error("--threads takes a positive number");
+  }
+
+  auto source = read_source(*policy_path);
+  if (!source) {
+    fmt::print(stderr, "clause: error: {}\n", source.error());
+    return exit_failed;
+  }
+  // Compile: the fastest of a few runs (at least one), and the heap the result holds.
+  std::optional<Policy> policy;
+  double compile_seconds = 0;
+  std::size_t compiled_bytes = 0;
+  for (int run = 0; run < 5; ++run) {
+    policy.reset();
+    const std::size_t heap_before = detail::heap_in_use();
+    const auto start = Clock::now();
+    auto compiled = compile(*source);
+    const double seconds = seconds_since(start);
+    if (!compiled) {
+      std::fputs(render_text(*source, compiled.error()).c_str(), stderr);
+      return exit_failed;
+    }
+    policy = std::move(*compiled);
+    compiled_bytes = detail::heap_in_use() - heap_before;
+    compile_seconds = run == 0 ? seconds : std::min(compile_seconds, seconds);
+    if (compile_seconds > 0.2) break;  // large policies: one or two runs say enough
+  }
+  const std::size_t rules = detail::Access::impl(*policy)->checked.rules.size();
+  const std::size_t index_bytes = detail::Access::impl(*policy)->index_bytes();
+
+  // The requests, as JSON lines and as resolved requests.
+  std::vector<std::string> lines;
+  std::vector<ResolvedRequest> resolved;
+  std::size_t invalid = 0;
+  std::string origin;
+  if (const auto path = args.option("jsonl")) {
+    std::ifstream in(*path, std::ios::binary);
+    if (!in) {
+      fmt::print(stderr, "clause: error: cannot open `{}`\n", *path);
+      return exit_failed;
+    }
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty()) continue;
+      auto r = policy->decode(line);
+      if (!r) {
+        ++invalid;
+        continue;
+      }
+      resolved.push_back(std::move(*r));
+      lines.push_back(std::move(line));
+    }
+    origin = fmt::format("{} from {}", resolved.size(), *path);
+    if (invalid > 0) origin += fmt::format(" ({} invalid ones left out)", invalid);
+  } else {
+    for (const Request& q : detail::request_mix(*policy, 4096, 42)) {
+      lines.push_back(request_json(q).dump());
+      resolved.push_back(*policy->resolve(q));
+    }
+    origin = fmt::format("{} generated over the policy's names", resolved.size());
+  }
+  if (resolved.empty()) {
+    fmt::print(stderr, "clause bench: no valid request to run\n");
+    return exit_failed;
+  }
+
+  std::size_t sink = 0;
+  (void)typed_run(*policy, resolved, std::min<std::size_t>(iterations, 200'000), 0, sink);
+  std::vector<double> typed_ns;
+  for (std::size_t r = 0; r < repetitions; ++r) {
+    typed_ns.push_back(typed_run(*policy, resolved, iterations, 0, sink) * 1e9 /
+                       static_cast<double>(iterations));
+  }
+  const double typed_median = median(typed_ns);
+  const auto [typed_min, typed_max] = std::minmax_element(typed_ns.begin(), typed_ns.end());
+
+  const std::size_t json_count = std::max<std::size_t>(iterations / 20, lines.size());
+  std::vector<double> json_ns;
+  for (std::size_t r = 0; r < std::min<std::size_t>(repetitions, 5); ++r) {
+    json_ns.push_back(json_run(*policy, lines, json_count, sink) * 1e9 /
+                      static_cast<double>(json_count));
+  }
+  const double json_median = median(json_ns);
+
+  std::vector<std::pair<unsigned, double>> scaling;
+  for (unsigned t = 1; t <= max_threads; t *= 2) {
+    scaling.emplace_back(t, threaded_rate(*policy, resolved, iterations, t));
+  }
+
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto peak_rss = static_cast<std::size_t>(usage.ru_maxrss) * 1024;
+  const double per_rule = static_cast<double>(compiled_bytes) / static_cast<double>(rules);
+
+  if (args.flag("json")) {
+    nlohmann::json out = {
+        {"policy", *policy_path},
+        {"rules", rules},
+        {"requests", resolved.size()},
+        {"iterations", iterations},
+        {"repetitions", repetitions},
+        {"typed_ns_per_decision", typed_median},
+        {"typed_ns_min", *typed_min},
+        {"typed_ns_max", *typed_max},
+        {"typed_decisions_per_second", 1e9 / typed_median},
+        {"json_ns_per_decision", json_median},
+        {"json_decisions_per_second", 1e9 / json_median},
+        {"compile_ms", compile_seconds * 1e3},
+        {"compiled_bytes", compiled_bytes},
+        {"compiled_bytes_per_rule", per_rule},
+        {"index_bytes", index_bytes},
+        {"index_bytes_per_rule", static_cast<double>(index_bytes) / static_cast<double>(rules)},
+        {"peak_rss_bytes", peak_rss},
+        {"threads", nlohmann::json::array()},
+        {"checksum", sink % 1000},
+    };
+    for (const auto& [threads, rate] : scaling) {
+      out["threads"].push_back({{"threads", threads},
+                                {"decisions_per_second", rate},
+                                {"speedup", rate / scaling.front().second}});
+    }
+    fmt::print("{}\n", out.dump(2));
+    return exit_ok;
+  }
+  fmt::print("policy    {}: {} rules\n", *policy_path, rules);
+  fmt::print("requests  {}\n", origin);
+  fmt::print(
+      "typed     median {:.1f} ns per decision ({}decisions/s); {} repetitions of {}: {:.1f} to "
+      "{:.1f} ns\n",
+      typed_median, human_rate(1e9 / typed_median), repetitions, iterations, *typed_min,
+      *typed_max);
+  fmt::print("json      median {:.0f} ns per decision ({}decisions/s): decode, evaluate, encode\n",
+             json_median, human_rate(1e9 / json_median));
+  std::string threads_line;
+  for (const auto& [threads, rate] : scaling) {
+    threads_line += fmt::format("{}{} → {}decisions/s ({:.2f}×)", threads_line.empty() ? "" : ", ",
+                                threads, human_rate(rate), rate / scaling.front().second);
+  }
+  fmt::print("threads   {}\n", threads_line);
+  fmt::print("compile   {:.2f} ms\n", compile_seconds * 1e3);
+  fmt::print(
+      "memory    decision index {} ({:.0f} bytes per rule); whole policy with source and "
+      "checked tree {} ({:.0f} bytes per rule)\n",
+      human_bytes(static_cast<double>(index_bytes)),
+      static_cast<double>(index_bytes) / static_cast<double>(rules),
+      human_bytes(static_cast<double>(compiled_bytes)), per_rule);
+  fmt::print("          peak resident {}\n", human_bytes(static_cast<double>(peak_rss)));
+  const detail::PolicyImpl& impl = *detail::Access::impl(*policy);
+  fmt::print(
+      "index     {} cells, {:.2f} per (action, requester) pair, {} segments, {} list entries\n",
+      impl.cell_segments.size() - 1,
+      static_cast<double>(impl.chains.size()) / static_cast<double>(impl.chain_begin.size() - 1),
+      impl.segment_first.size(), impl.lists.size());
+  fmt::print("          rules are copied into requester subtrees of up to {} kinds\n",
+             impl.fold_limit);
+  kept_sink = sink;  // read, so the work above stays
+  return exit_ok;
+}
+
+}  // namespace clause::cli
