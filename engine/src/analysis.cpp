@@ -47,7 +47,7 @@ Request request_names(const dsl::CheckedPolicy& c, const ResolvedRequest& q) {
 
 bool for_each_region(const PolicyImpl& impl, std::span<const Probe> probes, std::size_t max_atoms,
                      const std::function<bool(const Region&)>& visit) {
-  const dsl::CheckedPolicy& p = impl.checked;
+  const dsl::CheckedPolicy& p = impl.checked();
   const std::size_t rules = p.rules.size();
   const std::size_t sets = rules + probes.size();
   using Pick = const dsl::IdSet& (*)(const dsl::CheckedRule&);

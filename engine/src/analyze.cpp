@@ -27,7 +27,7 @@ int effect_class(const dsl::CheckedRule& r) {
 }  // namespace
 
 Analysis analyze(const PolicyImpl& impl) {
-  const dsl::CheckedPolicy& c = impl.checked;
+  const dsl::CheckedPolicy& c = impl.checked();
   Analysis out;
   std::map<std::pair<std::size_t, std::size_t>, std::size_t> conflict_at;
   std::map<std::vector<const std::uint32_t*>, std::size_t> default_at;

@@ -39,6 +39,21 @@ std::string one_line(std::string_view text, Span span) {
   return out;
 }
 
+const dsl::CheckedPolicy& PolicyImpl::checked() const {
+  if (rules_dropped_) {
+    std::call_once(rules_once_, [this] {
+      // The same source and limits check to the same rules, ids and spans.
+      dsl::ParseResult parsed = dsl::parse(source, limits_);
+      dsl::CheckResult again = dsl::check(parsed.policy);
+      if (again.policy) {
+        checked_.rules = std::move(again.policy->rules);
+        checked_.assertions = std::move(again.policy->assertions);
+      }
+    });
+  }
+  return checked_;
+}
+
 namespace {
 
 std::atomic<std::uint64_t> next_serial{1};
@@ -79,7 +94,7 @@ std::vector<Interval> merged(std::vector<Interval> v) {
 class Compiler {
  public:
   Compiler(PolicyImpl& out, const CompileOptions& options)
-      : p_(out), c_(out.checked), options_(options) {}
+      : p_(out), c_(out.checked_), options_(options) {}
 
   std::vector<Diagnostic> run() {
     p_.layout = AtomLayout::of(c_);
@@ -92,6 +107,14 @@ class Compiler {
       compile_rule(rule);
     decision_texts();
     build_index();
+    // Growth leaves spare capacity; a policy lives long, so give it back.
+    for (auto* v : {&p_.chain_begin, &p_.cell_segments, &p_.lists})
+      v->shrink_to_fit();
+    p_.code.shrink_to_fit();
+    p_.chains.shrink_to_fit();
+    p_.pair_cell.shrink_to_fit();
+    p_.segments.shrink_to_fit();
+    p_.block_start.shrink_to_fit();
     return std::move(errors_);
   }
 
@@ -149,43 +172,43 @@ class Compiler {
 
   // Gives the value of a rule's code when the atom at position i of `atoms` has bit i of
   // `values`.
-  bool run_code(const HotRule& r, const std::vector<std::uint32_t>& atoms,
+  bool run_code(std::uint32_t begin, std::uint32_t end, const std::vector<std::uint32_t>& atoms,
                 std::uint64_t values) const {
     const auto bit = [&](std::uint32_t n) -> std::uint64_t {
       const auto at = std::find(atoms.begin(), atoms.end(), n) - atoms.begin();
       return (values >> at) & 1U;
     };
-    return run_condition(p_.code.data() + r.code_begin, p_.code.data() + r.code_end, bit);
+    return run_condition(p_.code.data() + begin, p_.code.data() + end, bit);
   }
 
   // Turns a condition of up to six atoms into a truth table; wider ones stay code.
-  void truth_table(HotRule& r) const {
-    if (r.code_begin == r.code_end) return;  // no condition: the table is all ones
+  void truth_table(HotRule& r, std::uint32_t begin, std::uint32_t end) const {
+    if (begin == end) return;  // no condition: the table is all ones
     std::vector<std::uint32_t> atoms;
-    for (std::uint32_t i = r.code_begin; i != r.code_end; ++i) {
+    for (std::uint32_t i = begin; i != end; ++i) {
       const Instr& in = p_.code[i];
       if (in.op == Instr::atom && std::find(atoms.begin(), atoms.end(), in.arg) == atoms.end()) {
         atoms.push_back(in.arg);
       }
     }
-    if (atoms.size() > HotRule::table_atoms) {
+    if (atoms.size() > HotRule::table_atoms || p_.layout.never > 0xffffU) {
       r.coded = true;
-      r.table = 0;
+      r.table = HotRule::code_range(begin, end);
       return;
     }
     // Unused atom slots read the bit that is never set, so only the low rows are reached.
     r.table = 0;
     for (std::uint64_t n = 0; n < (std::uint64_t{1} << atoms.size()); ++n) {
-      if (run_code(r, atoms, n)) r.table |= std::uint64_t{1} << n;
+      if (run_code(begin, end, atoms, n)) r.table |= std::uint64_t{1} << n;
     }
     std::copy(atoms.begin(), atoms.end(), r.atoms.begin());
   }
 
-  // Appends a reason to the texts; the views are made once every text is in place.
-  std::pair<std::size_t, std::size_t> add_text(std::string_view text) {
-    const std::size_t at = p_.texts.size();
+  // Appends a text to the buffer that decisions point into.
+  TextRef add_text(std::string_view text) {
+    const auto at = static_cast<std::uint32_t>(p_.texts.size());
     p_.texts += text;
-    return {at, text.size()};
+    return {at, static_cast<std::uint32_t>(text.size())};
   }
 
   void compile_rule(const dsl::CheckedRule& rule) {
@@ -195,7 +218,7 @@ class Compiler {
       r.consent =
           static_cast<std::int32_t>(p_.layout.consent(static_cast<std::uint32_t>(rule.consent)));
     }
-    r.atoms.fill(p_.layout.never);
+    r.atoms.fill(static_cast<std::uint16_t>(std::min<std::uint32_t>(p_.layout.never, 0xffffU)));
 
     std::vector<Interval> data;
     if (rule.data.any) {
@@ -206,7 +229,7 @@ class Compiler {
     }
     data_.push_back(merged(std::move(data)));
 
-    r.code_begin = static_cast<std::uint32_t>(p_.code.size());
+    const auto code_begin = static_cast<std::uint32_t>(p_.code.size());
     if (rule.condition) {
       const std::size_t depth = emit(*rule.condition);
       if (depth > 64) {
@@ -218,8 +241,9 @@ class Compiler {
         errors_.push_back(std::move(d));
       }
     }
-    r.code_end = static_cast<std::uint32_t>(p_.code.size());
-    truth_table(r);
+    truth_table(r, code_begin, static_cast<std::uint32_t>(p_.code.size()));
+    // The table says it all; only wide conditions keep their code.
+    if (!r.coded) p_.code.resize(code_begin);
     p_.rules.push_back(r);
 
     std::string text = one_line(p_.source.text, rule.span);
@@ -265,41 +289,31 @@ class Compiler {
     reasons_.push_back({add_text(reason), add_text(met_reason)});
   }
 
-  // The decisions each rule can give, made once; the hot path copies them out.
+  // What each rule's decisions say, made once; the hot path copies out views.
   void decision_texts() {
-    const auto view = [&](std::pair<std::size_t, std::size_t> at) {
-      return std::string_view(p_.texts).substr(at.first, at.second);
-    };
-    p_.decided.reserve(c_.rules.size());
-    p_.granted.reserve(c_.rules.size());
+    p_.rule_texts.reserve(c_.rules.size());
     for (std::size_t i = 0; i < c_.rules.size(); ++i) {
       const dsl::CheckedRule& rule = c_.rules[i];
-      DecisionText d;
-      d.effect = effect_of(rule.effect);
-      d.clause = p_.clause_id(rule.clause);
-      d.rule = rule.id;
-      d.reason = view(reasons_[i].first);
-      if (d.effect == Effect::require_consent) {
-        d.consent = c_.consents[static_cast<std::size_t>(rule.consent)].name;
-      }
-      p_.decided.push_back(d);
-      DecisionText g;
-      g.effect = Effect::allow;
-      g.clause = d.clause;
+      RuleText t;
+      t.reason = reasons_[i].first;
+      // Every reason names its rule: point into it rather than keep the id twice.
+      const std::size_t at = p_.text(t.reason).find(rule.id);
+      t.rule = at == std::string_view::npos ? add_text(rule.id)
+                                            : TextRef{t.reason.at + static_cast<std::uint32_t>(at),
+                                                      static_cast<std::uint32_t>(rule.id.size())};
+      t.met_reason_size = reasons_[i].second.size;  // written right after the reason
+      t.effect = effect_of(rule.effect);
+      t.clause = rule.clause;
+      t.met_clause = rule.clause;
       if (rule.consent >= 0) {
         const std::int32_t consent_clause =
             c_.consents[static_cast<std::size_t>(rule.consent)].clause;
-        if (consent_clause >= 0)
-          g.clause = p_.clause_id(static_cast<std::uint32_t>(consent_clause));
+        if (consent_clause >= 0) t.met_clause = static_cast<std::uint32_t>(consent_clause);
       }
-      g.rule = rule.id;
-      g.reason = view(reasons_[i].second);
-      p_.granted.push_back(g);
+      if (t.effect == Effect::require_consent) t.consent = rule.consent;
+      p_.rule_texts.push_back(t);
     }
-    static constexpr std::string_view default_reason =
-        "no rule matched: denied by default (fail-closed)";
-    p_.by_default.clause = p_.clause_id(c_.default_clause);
-    p_.by_default.reason = default_reason;
+    p_.texts.shrink_to_fit();
   }
 
   // Adds a rule (by rank) to a candidate list unless the list is closed to it.
@@ -315,7 +329,7 @@ class Compiler {
   }
 
   bool unconditional(std::uint32_t rank) const {
-    return p_.rules[rank].code_begin == p_.rules[rank].code_end;
+    return !p_.rules[rank].coded && p_.rules[rank].table == ~std::uint64_t{0};
   }
 
   const std::vector<Interval>& data_of(std::uint32_t rank) const {
@@ -391,6 +405,10 @@ class Compiler {
     const auto requesters = static_cast<std::uint32_t>(c_.requesters.size());
     p_.requester_count = requesters;
     p_.action_count = actions;
+    const auto data_count = static_cast<std::uint32_t>(c_.data.size());
+    while (data_count > 0 && ((data_count - 1) >> p_.block_shift) + 1 > max_blocks)
+      ++p_.block_shift;
+    p_.block_count = data_count == 0 ? 1 : ((data_count - 1) >> p_.block_shift) + 1;
 
     // Rules by rank: tier first, then file order.
     std::vector<std::uint32_t> order(p_.rules.size());
@@ -434,7 +452,15 @@ class Compiler {
       if (added) it->second = build_cell(it->first);
       return it->second;
     };
-    p_.chain_begin.reserve(std::size_t{actions} * requesters + 1);
+    // When no requester consults a shared cell, each pair has exactly one cell, found
+    // directly; otherwise each pair has a chain.
+    const bool single =
+        std::all_of(ancestors.begin(), ancestors.end(), [](const auto& a) { return a.empty(); });
+    if (single) {
+      p_.pair_cell.reserve(std::size_t{actions} * requesters);
+    } else {
+      p_.chain_begin.reserve(std::size_t{actions} * requesters + 1);
+    }
     p_.cell_segments.push_back(0);
     std::vector<std::vector<std::uint32_t>> own(requesters);  // by preorder number
     std::vector<ListState> own_state(requesters);
@@ -462,6 +488,10 @@ class Compiler {
       }
       std::vector<std::int64_t> shared_cell(requesters + 1, -1);
       for (std::uint32_t r = 0; r < requesters; ++r) {
+        if (single) {
+          p_.pair_cell.push_back(cell_ref(cell_for(own[c_.requesters[r].first])));
+          continue;
+        }
         p_.chain_begin.push_back(static_cast<std::uint32_t>(p_.chains.size()));
         const auto& mine = own[c_.requesters[r].first];
         if (!mine.empty()) p_.chains.push_back(cell_ref(cell_for(mine)));
@@ -472,11 +502,30 @@ class Compiler {
         }
       }
     }
-    p_.chain_begin.push_back(static_cast<std::uint32_t>(p_.chains.size()));
+    if (!single) p_.chain_begin.push_back(static_cast<std::uint32_t>(p_.chains.size()));
   }
 
   CellRef cell_ref(std::uint32_t cell) const {
-    return {p_.cell_segments[cell], p_.cell_segments[cell + 1]};
+    return {p_.cell_segments[cell], p_.cell_segments[cell + 1], cell_blocks_[cell]};
+  }
+
+  // Writes a cell's block table; gives where it starts, or no_blocks for a cell too large
+  // for 16-bit entries.
+  std::uint32_t block_table(std::uint32_t begin, std::uint32_t end) {
+    const std::uint32_t count = end - begin;
+    if (count > 0xffffU) return no_blocks;
+    const auto at = static_cast<std::uint32_t>(p_.block_start.size());
+    const auto first = p_.segments.begin() + begin;
+    for (std::uint32_t b = 0; b < p_.block_count; ++b) {
+      const std::uint32_t category = b << p_.block_shift;
+      const auto holder =
+          std::upper_bound(first, first + count, category,
+                           [](std::uint32_t c, const Segment& s) { return c < s.first; }) -
+          1;
+      p_.block_start.push_back(static_cast<std::uint16_t>(holder - first));
+    }
+    p_.block_start.push_back(static_cast<std::uint16_t>(count - 1));
+    return at;
   }
 
   // Splits a cell's candidate rules by data segment; gives the new cell's number.
@@ -492,7 +541,7 @@ class Compiler {
     std::sort(cuts.begin(), cuts.end());
     cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
     std::vector<std::uint32_t> list;
-    const std::size_t cell_first = p_.segment_first.size();
+    const std::size_t cell_first = p_.segments.size();
     for (const std::uint32_t cut : cuts) {
       list.clear();
       ListState state = ListState::open;
@@ -509,11 +558,12 @@ class Compiler {
         p_.lists.insert(p_.lists.end(), list.begin(), list.end());
       }
       // A segment that tries the same rules as the one before it only lengthens it.
-      if (p_.segment_first.size() > cell_first && p_.segment_list.back() == it->second) continue;
-      p_.segment_first.push_back(cut);
-      p_.segment_list.push_back(it->second);
+      if (p_.segments.size() > cell_first && p_.segments.back().list == it->second) continue;
+      p_.segments.push_back({cut, it->second});
     }
-    p_.cell_segments.push_back(static_cast<std::uint32_t>(p_.segment_first.size()));
+    p_.cell_segments.push_back(static_cast<std::uint32_t>(p_.segments.size()));
+    cell_blocks_.push_back(block_table(static_cast<std::uint32_t>(cell_first),
+                                       static_cast<std::uint32_t>(p_.segments.size())));
     return static_cast<std::uint32_t>(p_.cell_segments.size() - 2);
   }
 
@@ -521,10 +571,10 @@ class Compiler {
   const dsl::CheckedPolicy& c_;
   const CompileOptions& options_;
   std::vector<Diagnostic> errors_;
-  std::vector<std::vector<Interval>> data_;  // by rule index: data covered, by preorder
-  std::vector<std::pair<std::pair<std::size_t, std::size_t>, std::pair<std::size_t, std::size_t>>>
-      reasons_;  // by rule index: where its reasons are in texts
+  std::vector<std::vector<Interval>> data_;           // by rule index: data covered, by preorder
+  std::vector<std::pair<TextRef, TextRef>> reasons_;  // by rule index: its two reasons
   std::unordered_map<std::vector<std::uint32_t>, std::uint32_t, ListHash> list_ids_;
+  std::vector<std::uint32_t> cell_blocks_;  // by cell: where its block table starts
 };
 
 }  // namespace
@@ -547,10 +597,17 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
     auto impl = std::make_shared<detail::PolicyImpl>();
     impl->serial = detail::next_serial.fetch_add(1, std::memory_order_relaxed);
     impl->source = source;
-    impl->checked = std::move(*checked.policy);
+    impl->checked_ = std::move(*checked.policy);
+    impl->limits_ = limits;
     impl->suppressions = std::move(parsed.policy.suppressions);
     std::vector<Diagnostic> errors = detail::Compiler(*impl, options).run();
     if (!errors.empty()) return Failure{std::move(errors)};
+    if (!options.keep_rule_tree) {
+      // Assigning {} would keep the capacity; fresh vectors give the memory back.
+      impl->checked_.rules = std::vector<dsl::CheckedRule>();
+      impl->checked_.assertions = std::vector<dsl::CheckedAssertion>();
+      impl->rules_dropped_ = true;
+    }
     impl->warnings = std::move(diagnostics);
     Policy policy;
     detail::Access::set_impl(policy, std::move(impl));

@@ -139,7 +139,7 @@ int truth(const Version& v, const dsl::CheckedCond& c, const Partial& q, Split& 
 // names, in file order; `known` is false when the version does not know one of the names.
 std::optional<DiffSide> decide(const Version& v, const std::vector<std::size_t>& rules, bool known,
                                const Partial& q, Split& need) {
-  const dsl::CheckedPolicy& c = v.p->checked;
+  const dsl::CheckedPolicy& c = v.p->checked();
   const DiffSide invalid{Effect::deny, "default", "", ""};
   if (!known) return invalid;
   // A fact, consent or purpose this version does not declare makes the request invalid.
@@ -227,8 +227,8 @@ Diff diff_policies(const Policy& before, const Policy& after) {
   const PolicyImpl* pa = Access::impl(before);
   const PolicyImpl* pb = Access::impl(after);
   if (pa == nullptr || pb == nullptr) return out;
-  const dsl::CheckedPolicy& a = pa->checked;
-  const dsl::CheckedPolicy& b = pb->checked;
+  const dsl::CheckedPolicy& a = pa->checked();
+  const dsl::CheckedPolicy& b = pb->checked();
   const auto action_classes = classes(a, b, 0);
   const auto requester_classes = classes(a, b, 1);
   const auto data_classes = classes(a, b, 2);
@@ -276,9 +276,9 @@ Diff diff_policies(const Policy& before, const Policy& after) {
         from_union[static_cast<std::size_t>(u)] = static_cast<int>(to_union.size() - 1);
       }
     };
-    map(p->checked.facts, fact_names, v.fact_of, v.own_fact);
-    map(p->checked.consents, consent_names, v.consent_of, v.own_consent);
-    map(p->checked.purposes, purpose_names, v.purpose_of, v.own_purpose);
+    map(p->checked().facts, fact_names, v.fact_of, v.own_fact);
+    map(p->checked().consents, consent_names, v.consent_of, v.own_consent);
+    map(p->checked().purposes, purpose_names, v.purpose_of, v.own_purpose);
     return v;
   };
   const Version va = version(pa);
@@ -290,7 +290,7 @@ Diff diff_policies(const Policy& before, const Policy& after) {
   std::map<std::string, std::uint32_t> interned;
   const auto rule_keys = [&](const PolicyImpl& p) {
     std::vector<std::uint32_t> keys;
-    for (const auto& r : p.checked.rules) {
+    for (const auto& r : p.checked().rules) {
       std::string key(p.source.text.substr(r.span.begin, r.span.end - r.span.begin));
       std::string folded;
       for (const char ch : key) {
@@ -299,8 +299,8 @@ Diff diff_policies(const Policy& before, const Policy& after) {
         folded += blank ? ' ' : ch;
       }
       if (r.consent >= 0) {
-        const std::int32_t met = p.checked.consents[static_cast<std::size_t>(r.consent)].clause;
-        folded += " met:" + (met >= 0 ? p.checked.clauses[static_cast<std::size_t>(met)].id : "");
+        const std::int32_t met = p.checked().consents[static_cast<std::size_t>(r.consent)].clause;
+        folded += " met:" + (met >= 0 ? p.checked().clauses[static_cast<std::size_t>(met)].id : "");
       }
       keys.push_back(
           interned.emplace(folded, static_cast<std::uint32_t>(interned.size())).first->second);

@@ -88,16 +88,23 @@ namespace {
 // last segment that starts at or before it.
 const std::uint32_t* list_for(const PolicyImpl& p, detail::CellRef cell,
                               std::uint32_t first) noexcept {
-  const std::uint32_t* const base = p.segment_first.data();
-  const std::uint32_t* lo = base + cell.begin;
+  const detail::Segment* lo = p.segments.data() + cell.begin;
   std::size_t n = cell.end - cell.begin;
+  if (cell.blocks != detail::no_blocks) {
+    // The block table narrows the search to the segments of one block, often one.
+    const std::uint16_t* table = p.block_start.data() + cell.blocks;
+    const std::size_t block = first >> p.block_shift;
+    const std::uint16_t from = table[block];
+    n = static_cast<std::size_t>(table[block + 1] - from) + 1;
+    lo += from;
+  }
   // Branch-free: halve the range, moving up when the middle starts at or before `first`.
   while (n > 1) {
     const std::size_t half = n / 2;
-    lo = lo[half] <= first ? lo + half : lo;
+    lo = lo[half].first <= first ? lo + half : lo;
     n -= half;
   }
-  return p.lists.data() + p.segment_list[static_cast<std::size_t>(lo - base)];
+  return p.lists.data() + lo->list;
 }
 
 // Reads a request's atoms when they fit in one word: one load per request, not per atom.
@@ -123,12 +130,13 @@ FastVerdict decide(const PolicyImpl& p, const std::uint64_t* atoms, Bits bit, Ne
     const std::uint64_t row = bit(rule.atoms[0]) | bit(rule.atoms[1]) << 1 |
                               bit(rule.atoms[2]) << 2 | bit(rule.atoms[3]) << 3 |
                               bit(rule.atoms[4]) << 4 | bit(rule.atoms[5]) << 5;
-    if (((rule.table >> row) & 1U) == 0) {
-      if (!rule.coded) continue;
-      if (!detail::run_condition(p.code.data() + rule.code_begin, p.code.data() + rule.code_end,
+    if (rule.coded) [[unlikely]] {
+      if (!detail::run_condition(p.code.data() + rule.code_begin(), p.code.data() + rule.code_end(),
                                  ManyWords{atoms})) {
         continue;
       }
+    } else if (((rule.table >> row) & 1U) == 0) {
+      continue;
     }
     const auto index = static_cast<std::int32_t>(rule.index);
     switch (rule.tier) {
@@ -152,10 +160,15 @@ template <class Bits>
 FastVerdict verdict_with(const PolicyImpl& p, const ResolvedRequest& q, Bits bit) noexcept {
   const std::size_t pair =
       std::size_t{Access::action(q)} * p.requester_count + Access::requester(q);
-  const detail::CellRef* cell = p.chains.data() + p.chain_begin[pair];
-  const detail::CellRef* const cells_end = p.chains.data() + p.chain_begin[pair + 1];
   const std::uint32_t first = p.data_first[Access::data(q)];
   const std::uint64_t* atoms = Access::atoms(q).data();
+  if (!p.pair_cell.empty()) {
+    // Every pair has its own cell: no chain to read.
+    const std::uint32_t* it = list_for(p, p.pair_cell[pair], first);
+    return decide(p, atoms, bit, [&it] { return *it++; });
+  }
+  const detail::CellRef* cell = p.chains.data() + p.chain_begin[pair];
+  const detail::CellRef* const cells_end = p.chains.data() + p.chain_begin[pair + 1];
   if (cells_end - cell == 1) {
     // One cell holds every rule of the pair: walk its list.
     const std::uint32_t* it = list_for(p, *cell, first);
@@ -185,18 +198,18 @@ FastVerdict fast_verdict(const PolicyImpl& p, const ResolvedRequest& q) noexcept
   return verdict_with(p, q, ManyWords{atoms});
 }
 
-ReferenceVerdict verdict_of(const PolicyImpl& p, FastVerdict v) noexcept {
+ReferenceVerdict verdict_of(const PolicyImpl& p, FastVerdict v) {
   ReferenceVerdict out;
-  out.clause = p.checked.default_clause;
+  out.clause = p.checked().default_clause;
   if (v.rule < 0) return out;
   const auto index = static_cast<std::size_t>(v.rule);
-  const dsl::CheckedRule& rule = p.checked.rules[index];
+  const dsl::CheckedRule& rule = p.checked().rules[index];
   out.rule = v.rule;
   out.effect = v.granted ? Effect::allow : effect_of(rule.effect);
   out.clause = rule.clause;
   if (v.granted && rule.consent >= 0) {
     const std::int32_t consent_clause =
-        p.checked.consents[static_cast<std::size_t>(rule.consent)].clause;
+        p.checked().consents[static_cast<std::size_t>(rule.consent)].clause;
     if (consent_clause >= 0) out.clause = static_cast<std::uint32_t>(consent_clause);
   }
   out.consent = out.effect == Effect::require_consent ? rule.consent : -1;
@@ -206,10 +219,10 @@ ReferenceVerdict verdict_of(const PolicyImpl& p, FastVerdict v) noexcept {
 }  // namespace detail
 
 std::string_view Policy::name() const noexcept {
-  return impl_ ? impl_->checked.name : "";
+  return impl_ ? impl_->vocabulary().name : "";
 }
 std::string_view Policy::version() const noexcept {
-  return impl_ ? impl_->checked.version : "";
+  return impl_ ? impl_->vocabulary().version : "";
 }
 
 std::span<const Diagnostic> Policy::warnings() const noexcept {
@@ -224,7 +237,7 @@ const SourceFile& Policy::source() const noexcept {
 
 std::string_view Policy::clause_words(std::string_view clause_id) const noexcept {
   if (!impl_) return {};
-  for (const dsl::ClauseInfo& c : impl_->checked.clauses) {
+  for (const dsl::ClauseInfo& c : impl_->vocabulary().clauses) {
     if (c.id == clause_id) return c.words;
   }
   return {};
@@ -239,23 +252,32 @@ Decision Policy::evaluate(const ResolvedRequest& request,
     return d;
   }
   const PolicyImpl& p = *impl_;
-  // A request resolved against another policy carries ids that mean nothing here.
-  if (Access::serial(request) != p.serial || Access::data(request) >= p.data_first.size() ||
-      Access::requester(request) >= p.requester_count ||
-      Access::action(request) >= p.action_count ||
-      Access::atoms(request).size() != p.layout.words) {
+  // A request resolved against another policy carries ids that mean nothing here. Only
+  // this policy's resolve and decode give its serial, and they give valid ids with it.
+  if (Access::serial(request) != p.serial) {
     detail::set_error(d, "the request was not resolved against this policy");
     return d;
   }
   const detail::FastVerdict v = detail::fast_verdict(p, request);
-  const detail::DecisionText& text =
-      v.rule < 0 ? p.by_default
-                 : (v.granted ? p.granted : p.decided)[static_cast<std::size_t>(v.rule)];
-  d.effect = text.effect;
-  d.clause = text.clause;
-  d.rule = text.rule;
-  d.consent = text.consent;
-  d.reason = text.reason;
+  if (v.rule < 0) {
+    d.clause = p.clause_id(p.vocabulary().default_clause);
+    d.reason = detail::default_reason;
+  } else {
+    const detail::RuleText& t = p.rule_texts[static_cast<std::size_t>(v.rule)];
+    d.rule = p.text(t.rule);
+    if (v.granted) {
+      d.effect = Effect::allow;
+      d.clause = p.clause_id(t.met_clause);
+      d.reason = p.met_reason(t);
+    } else {
+      d.effect = t.effect;
+      d.clause = p.clause_id(t.clause);
+      d.reason = p.text(t.reason);
+      if (t.consent >= 0) {
+        d.consent = p.vocabulary().consents[static_cast<std::size_t>(t.consent)].name;
+      }
+    }
+  }
   if (options.trace) [[unlikely]] {
     try {
       (void)detail::reference_evaluate(p, request, &d.trace);

@@ -88,7 +88,7 @@ bool same_set(dsl::IdSet a, dsl::IdSet b) {
 class Linter {
  public:
   Linter(const detail::PolicyImpl& impl, const LintOptions& options)
-      : impl_(impl), p_(impl.checked), options_(options) {}
+      : impl_(impl), p_(impl.checked()), options_(options) {}
 
   std::vector<Diagnostic> run() {
     unused_names();

@@ -10,7 +10,7 @@
 namespace clause::detail {
 
 Matrix decision_matrix(const PolicyImpl& impl) {
-  const dsl::CheckedPolicy& c = impl.checked;
+  const dsl::CheckedPolicy& c = impl.checked();
   Matrix m;
   for (const auto& t : c.actions)
     m.actions.push_back(t.name);

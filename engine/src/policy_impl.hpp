@@ -4,12 +4,14 @@
 
 #include <array>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "clause/clause.hpp"
 #include "clause/dsl/check.hpp"
+#include "clause/dsl/parse.hpp"
 
 namespace clause::detail {
 
@@ -55,32 +57,61 @@ bool run_condition(const Instr* i, const Instr* const end, Bit bit) noexcept {
 /// a number n, and bit n of `table` is the condition's value. No branch, no loop.
 struct HotRule {
   static constexpr std::size_t table_atoms = 6;
-  std::uint64_t table = ~std::uint64_t{0};         // all ones: no condition
-  std::array<std::uint32_t, table_atoms> atoms{};  // bit positions in the request's atoms
-  std::uint32_t code_begin = 0;  // a wider condition: [code_begin, code_end) in code
-  std::uint32_t code_end = 0;
-  std::int32_t consent = -1;  // the bit position of its consent, or -1
-  std::uint32_t index = 0;    // the rule's place in the file
+  // All ones: no condition. A coded rule keeps where its code is here (see code_range).
+  std::uint64_t table = ~std::uint64_t{0};
+  std::array<std::uint16_t, table_atoms> atoms{};  // bit positions in the request's atoms
+  std::int32_t consent = -1;                       // the bit position of its consent, or -1
+  std::uint32_t index = 0;                         // the rule's place in the file
   dsl::Tier tier = dsl::Tier::prohibition;
-  bool coded = false;  // the condition runs as code, not by table
+  bool coded = false;  // the condition is too wide for a table and runs as code
+
+  /// A coded rule keeps [begin, end) of PolicyImpl::code in place of its table.
+  static std::uint64_t code_range(std::uint32_t begin, std::uint32_t end) {
+    return (std::uint64_t{begin} << 32) | end;
+  }
+  std::uint32_t code_begin() const { return static_cast<std::uint32_t>(table >> 32); }
+  std::uint32_t code_end() const { return static_cast<std::uint32_t>(table); }
 };
 
-/// A decision made ahead of time, for copying out on the hot path.
-struct DecisionText {
-  Effect effect = Effect::deny;
-  std::string_view clause;
-  std::string_view rule;
-  std::string_view consent;
-  std::string_view reason;
+/// A stretch of PolicyImpl::texts.
+struct TextRef {
+  std::uint32_t at = 0;
+  std::uint32_t size = 0;
+};
+
+/// What a decision by one rule says, made ahead of time: its texts are in one buffer.
+struct RuleText {
+  TextRef rule;                       // the rule's id
+  TextRef reason;                     // when it decides
+  std::uint32_t met_reason_size = 0;  // when its consent is granted: right after `reason`
+  std::uint32_t clause = 0;           // cited when it decides
+  std::uint32_t met_clause = 0;       // cited when its consent is granted
+  std::int32_t consent = -1;          // the consent asked for, when it requires one
+  Effect effect = Effect::deny;       // when it decides
 };
 
 inline constexpr std::uint32_t end_of_list = 0xffffffffU;
 
-/// A cell in a chain: its segments, [begin, end) in the segment arrays.
+/// One stretch of a cell's data categories: from preorder number `first` up to the next
+/// segment's first, the rules listed from lists[list] up to the end_of_list mark are the
+/// only ones of the cell that can decide, in the order they are tried.
+struct Segment {
+  std::uint32_t first = 0;
+  std::uint32_t list = 0;
+};
+
+/// A cell in a chain: its segments, [begin, end) in the segment arrays, and where its
+/// block table starts in PolicyImpl::block_start (no_blocks: search all its segments).
 struct CellRef {
   std::uint32_t begin = 0;
   std::uint32_t end = 0;
+  std::uint32_t blocks = 0;
 };
+
+inline constexpr std::uint32_t no_blocks = 0xffffffffU;
+
+/// The most blocks the data categories are cut into for the block tables.
+inline constexpr std::uint32_t max_blocks = 64;
 
 /// Where a request's atoms sit in its bits: the facts from 0, then the consents, then one
 /// bit per purpose, then one bit that is never set (conditions read it as false).
@@ -117,7 +148,18 @@ using NameMap = std::unordered_map<std::string, std::uint32_t, NameHash, std::eq
 struct PolicyImpl {
   std::uint64_t serial = 0;  // unique per compilation; binds resolved requests to it
   SourceFile source;
-  dsl::CheckedPolicy checked;
+  // The checked policy. Its rules and assertions are dropped after compiling unless
+  // CompileOptions::keep_rule_tree is set, and read again from the source the first time
+  // checked() is called: traces and analyses need them, decisions do not.
+  mutable dsl::CheckedPolicy checked_;
+  mutable std::once_flag rules_once_;
+  bool rules_dropped_ = false;
+  dsl::ParseLimits limits_;
+
+  /// The whole checked policy, rules included (read again from the source if dropped).
+  const dsl::CheckedPolicy& checked() const;
+  /// Names, clauses and hierarchies: always at hand, without the rules.
+  const dsl::CheckedPolicy& vocabulary() const { return checked_; }
   std::vector<Diagnostic> warnings;
   std::vector<ast::Suppression> suppressions;  // `@ignore` annotations, for the linter
 
@@ -126,11 +168,9 @@ struct PolicyImpl {
 
   std::vector<std::uint32_t> data_first;  // data id -> preorder number
   std::vector<Instr> code;
-  std::vector<HotRule> rules;         // by rank: the order rules are tried in
-  std::vector<DecisionText> decided;  // by rule index: the decision when it decides
-  std::vector<DecisionText> granted;  // by rule index: when its consent is granted
-  DecisionText by_default;            // when no rule decides
-  std::string texts;                  // the reasons the decision texts point into
+  std::vector<HotRule> rules;        // by rank: the order rules are tried in
+  std::vector<RuleText> rule_texts;  // by rule index
+  std::string texts;                 // rule ids and reasons, for decisions to point into
 
   // The index (docs/performance.md). Each (action, requester) pair has a short chain of
   // cells; together they hold every rule that can match the pair. A cell splits the data
@@ -141,28 +181,35 @@ struct PolicyImpl {
   std::uint32_t action_count = 0;
   std::vector<std::uint32_t> chain_begin;  // action * requester_count + requester -> chain
   std::vector<CellRef> chains;
-  // Segment s of a cell covers the data categories from preorder number segment_first[s]
-  // up to the next segment's; the rules listed from lists[segment_list[s]] up to the
-  // end_of_list mark are the only ones of the cell that can decide there. The starts are
-  // apart from the lists so that the search reads few cache lines.
+  std::vector<CellRef> pair_cell;            // instead of chains when every pair has one cell
   std::vector<std::uint32_t> cell_segments;  // cell -> its first segment; one more at the end
-  std::vector<std::uint32_t> segment_first;
-  std::vector<std::uint32_t> segment_list;
+  std::vector<Segment> segments;
   std::vector<std::uint32_t> lists;  // ranks, each list closed by end_of_list
-  std::uint32_t fold_limit = 0;      // requester subtrees up to this size share one cell
+  // Block tables: preorder numbers are cut into blocks of 2^block_shift; for each cell,
+  // entry b is the cell's segment (counted from its first) holding the block's first
+  // category, and one entry more holds its last segment. A lookup then searches only the
+  // few segments between two entries: with few categories, none at all.
+  std::uint32_t block_shift = 0;
+  std::uint32_t block_count = 1;
+  std::vector<std::uint16_t> block_start;
+  std::uint32_t fold_limit = 0;  // requester subtrees up to this size share one cell
 
   AtomLayout layout;
 
-  std::string_view clause_id(std::uint32_t clause) const { return checked.clauses[clause].id; }
+  std::string_view clause_id(std::uint32_t clause) const { return checked_.clauses[clause].id; }
+  std::string_view text(TextRef ref) const { return {texts.data() + ref.at, ref.size}; }
+  std::string_view met_reason(const RuleText& t) const {
+    return {texts.data() + t.reason.at + t.reason.size, t.met_reason_size};
+  }
 
   /// The bytes the decision path reads: the index, the rules' hot part, their code and the
   /// decisions made ahead of time with their texts. The source, the checked tree (kept
   /// for traces and analyses) and the name maps come on top.
   std::size_t index_bytes() const {
     const auto bytes = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
-    return bytes(data_first) + bytes(code) + bytes(rules) + bytes(decided) + bytes(granted) +
-           texts.capacity() + bytes(chain_begin) + bytes(chains) + bytes(cell_segments) +
-           bytes(segment_first) + bytes(segment_list) + bytes(lists);
+    return bytes(data_first) + bytes(code) + bytes(rules) + bytes(rule_texts) + texts.capacity() +
+           bytes(chain_begin) + bytes(chains) + bytes(pair_cell) + bytes(cell_segments) +
+           bytes(segments) + bytes(lists) + bytes(block_start);
   }
 };
 
@@ -250,6 +297,10 @@ struct ReferenceVerdict {
   std::int32_t consent = -1;
 };
 
+/// The reason given when no rule decides.
+inline constexpr std::string_view default_reason =
+    "no rule matched: denied by default (fail-closed)";
+
 /// The longest chain of cells the index builds; the evaluator keeps that many cursors.
 inline constexpr std::size_t max_chain = 16;
 
@@ -272,6 +323,6 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
 std::string condition_text(const dsl::CheckedPolicy& policy, const dsl::CheckedCond& cond);
 
 /// Describes an indexed verdict as the reference evaluator does.
-ReferenceVerdict verdict_of(const PolicyImpl& policy, FastVerdict verdict) noexcept;
+ReferenceVerdict verdict_of(const PolicyImpl& policy, FastVerdict verdict);
 
 }  // namespace clause::detail

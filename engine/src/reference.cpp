@@ -127,7 +127,7 @@ std::string condition_text(const dsl::CheckedPolicy& p, const dsl::CheckedCond& 
 
 ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequest& q,
                                     std::vector<TraceStep>* trace) {
-  const dsl::CheckedPolicy& p = policy.checked;
+  const dsl::CheckedPolicy& p = policy.checked();
   const std::size_t n = p.rules.size();
   // Which rules match the request, target and condition both.
   std::vector<Outcome> outcome(n, Outcome::outranked);

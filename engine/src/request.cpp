@@ -54,7 +54,7 @@ ResolvedRequest blank(const PolicyImpl& p) {
 Result<ResolvedRequest, RequestError> Policy::resolve(const Request& request) const {
   if (!impl_) return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
   const PolicyImpl& p = *impl_;
-  const dsl::CheckedPolicy& c = p.checked;
+  const dsl::CheckedPolicy& c = p.vocabulary();
   ResolvedRequest r = blank(p);
   const auto need = [](const std::string& value, const char* field) -> std::optional<RequestError> {
     if (value.empty()) return RequestError{field, "", "missing", std::nullopt};
@@ -198,7 +198,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
       const std::string& name = frames_[1].key;
       if (name != "purpose" && name != "consent") {
         auto id = find(p_.fact_ids, name);
-        if (!id) return unknown(path(), "fact", name, p_.checked.facts);
+        if (!id) return unknown(path(), "fact", name, p_.vocabulary().facts);
         if (value) detail::set_bit(Access::atoms(request_), p_.layout.fact(*id));
         return true;
       }
@@ -217,40 +217,40 @@ class RequestReader final : public nlohmann::json_sax<json> {
     if (field == "data.category") {
       seen_category_ = true;
       auto id = find(p_.data_ids, value);
-      if (!id) return unknown(field, "data category", value, p_.checked.data);
+      if (!id) return unknown(field, "data category", value, p_.vocabulary().data);
       Access::data(request_) = *id;
       return true;
     }
     if (field == "requester.kind") {
       seen_kind_ = true;
       auto id = find(p_.requester_ids, value);
-      if (!id) return unknown(field, "requester kind", value, p_.checked.requesters);
+      if (!id) return unknown(field, "requester kind", value, p_.vocabulary().requesters);
       Access::requester(request_) = *id;
       return true;
     }
     if (field == "action") {
       seen_action_ = true;
       auto id = find(p_.action_ids, value);
-      if (!id) return unknown(field, "action", value, p_.checked.actions);
+      if (!id) return unknown(field, "action", value, p_.vocabulary().actions);
       Access::action(request_) = *id;
       return true;
     }
     if (field == "context.purpose") {
       auto id = find(p_.purpose_ids, value);
-      if (!id) return unknown(field, "purpose", value, p_.checked.purposes);
+      if (!id) return unknown(field, "purpose", value, p_.vocabulary().purposes);
       detail::set_purpose(request_, p_.layout, static_cast<std::int32_t>(*id));
       return true;
     }
     if (is_id(field)) return true;
     if (in_facts(true)) {
       auto id = find(p_.fact_ids, value);
-      if (!id) return unknown(field, "fact", value, p_.checked.facts);
+      if (!id) return unknown(field, "fact", value, p_.vocabulary().facts);
       detail::set_bit(Access::atoms(request_), p_.layout.fact(*id));
       return true;
     }
     if (frames_.size() == 3 && frames_[0].key == "context" && frames_[1].key == "consent") {
       auto id = find(p_.consent_ids, value);
-      if (!id) return unknown(field, "consent", value, p_.checked.consents);
+      if (!id) return unknown(field, "consent", value, p_.vocabulary().consents);
       detail::set_bit(Access::atoms(request_), p_.layout.consent(*id));
       return true;
     }
@@ -297,7 +297,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
     const bool context_field = !in_facts(false) && (name == "purpose" || name == "consent" ||
                                                     (name == "facts" && facts_container()));
     if (fact && !context_field && !find(p_.fact_ids, name)) {
-      return unknown(field, "fact", name, p_.checked.facts, key_start());
+      return unknown(field, "fact", name, p_.vocabulary().facts, key_start());
     }
     return true;
   }

@@ -17,7 +17,7 @@ std::vector<AssertionResult> verify(const Policy& policy) noexcept {
   const detail::PolicyImpl* impl = detail::Access::impl(policy);
   if (impl == nullptr) return out;
   try {
-    const dsl::CheckedPolicy& c = impl->checked;
+    const dsl::CheckedPolicy& c = impl->checked();
     for (const dsl::CheckedAssertion& a : c.assertions) {
       AssertionResult result;
       result.text = detail::one_line(impl->source.text, a.span);

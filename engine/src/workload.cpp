@@ -12,7 +12,7 @@ std::vector<Request> request_mix(const Policy& policy, std::size_t count, std::u
   std::vector<Request> out;
   const PolicyImpl* p = Access::impl(policy);
   if (p == nullptr) return out;
-  const dsl::CheckedPolicy& c = p->checked;
+  const dsl::CheckedPolicy& c = p->vocabulary();
   if (c.data.empty() || c.requesters.empty() || c.actions.empty()) return out;
   std::mt19937_64 rng(seed);
   const auto pick = [&](const std::vector<dsl::Term>& terms) -> const std::string& {

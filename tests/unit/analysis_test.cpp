@@ -54,14 +54,14 @@ TEST_CASE("verify agrees with brute force on random policies and assertions", "[
   for (int round = 0; round < 60; ++round) {
     std::string text = random_policy(rng, 1 + static_cast<int>(rng() % 12));
     const Policy plain = must_compile(text);
-    const auto& vocabulary = detail::Access::impl(plain)->checked;
+    const auto& vocabulary = detail::Access::impl(plain)->checked();
     for (int k = 0; k < 4; ++k) {
       text += random_assertion(rng, static_cast<int>(vocabulary.data.size()),
                                static_cast<int>(vocabulary.requesters.size()));
     }
     const Policy p = must_compile(text);
     const detail::PolicyImpl& impl = *detail::Access::impl(p);
-    const dsl::CheckedPolicy& c = impl.checked;
+    const dsl::CheckedPolicy& c = impl.checked();
     const std::vector<AssertionResult> results = verify(p);
     REQUIRE(results.size() == c.assertions.size());
     INFO(text);
@@ -172,7 +172,7 @@ TEST_CASE("analyze counts conflicts and defaults exactly, as brute force does", 
     const std::string text = random_policy(rng, 1 + static_cast<int>(rng() % 14));
     const Policy p = must_compile(text);
     const detail::PolicyImpl& impl = *detail::Access::impl(p);
-    const dsl::CheckedPolicy& c = impl.checked;
+    const dsl::CheckedPolicy& c = impl.checked();
     const detail::Analysis a = detail::analyze(impl);
     std::map<std::pair<std::size_t, std::size_t>, std::uint64_t> conflicts;
     std::uint64_t total = 0;
@@ -250,7 +250,7 @@ TEST_CASE("diff finds exactly the requests two versions decide differently", "[d
     const Policy before = must_compile(old_text);
     const Policy after = must_compile(new_text);
     const detail::Diff d = detail::diff_policies(before, after);
-    const dsl::CheckedPolicy& c = detail::Access::impl(after)->checked;
+    const dsl::CheckedPolicy& c = detail::Access::impl(after)->checked();
     const bool has_f9 = new_text.find("fact f9") != std::string::npos;
     std::uint64_t changed = 0;
     std::uint64_t total = 0;

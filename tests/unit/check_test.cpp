@@ -275,7 +275,7 @@ TEST_CASE("the linter agrees with brute force on random policies", "[lint][exact
     const std::string text = random_policy(rng, 2 + static_cast<int>(rng() % 14));
     const Policy p = must_compile(text);
     const detail::PolicyImpl& impl = *detail::Access::impl(p);
-    const dsl::CheckedPolicy& c = impl.checked;
+    const dsl::CheckedPolicy& c = impl.checked();
     std::vector<bool> decides(c.rules.size(), false);
     for (const auto& data : c.data) {
       for (const auto& requester : c.requesters) {

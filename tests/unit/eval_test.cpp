@@ -261,6 +261,39 @@ TEST_CASE("one policy decides from many threads at once", "[eval][threads]") {
   CHECK(mismatches == 0);
 }
 
+TEST_CASE("rules dropped after compiling come back, once, for the first trace",
+          "[eval][trace][threads]") {
+  const std::string text = read_file(source_dir() / "policies/privacy.policy");
+  CompileOptions keep;
+  keep.keep_rule_tree = true;
+  const Policy kept = *compile(SourceFile{"privacy.policy", text}, keep);
+  const Policy lean = *compile(SourceFile{"privacy.policy", text});
+  REQUIRE(detail::Access::impl(lean)->checked_.rules.empty());
+  REQUIRE_FALSE(detail::Access::impl(kept)->checked_.rules.empty());
+  const auto request = rq("contact_info", "counterparty", "access");
+  // Many threads ask for the first trace at once; each gets the whole trace.
+  std::vector<std::thread> threads;
+  std::vector<std::size_t> steps(4);
+  for (std::size_t t = 0; t < steps.size(); ++t) {
+    threads.emplace_back(
+        [&, t] { steps[t] = lean.evaluate(request, EvalOptions{.trace = true}).trace.size(); });
+  }
+  for (auto& th : threads)
+    th.join();
+  const Decision expected = kept.evaluate(request, EvalOptions{.trace = true});
+  for (const std::size_t n : steps)
+    CHECK(n == expected.trace.size());
+  const Decision traced = lean.evaluate(request, EvalOptions{.trace = true});
+  REQUIRE(traced.trace.size() == expected.trace.size());
+  for (std::size_t i = 0; i < traced.trace.size(); ++i) {
+    CHECK(traced.trace[i].rule == expected.trace[i].rule);
+    CHECK(traced.trace[i].outcome == expected.trace[i].outcome);
+    CHECK(traced.trace[i].detail == expected.trace[i].detail);
+  }
+  CHECK(detail::Access::impl(lean)->checked_.rules.size() ==
+        detail::Access::impl(kept)->checked_.rules.size());
+}
+
 // ---- the index against the reference loop, on random policies ----
 
 // Holds the index to the reference loop on one request.
@@ -273,8 +306,9 @@ void check_against_reference(const Policy& p, const ResolvedRequest& q, const st
   REQUIRE(fast.effect == slow.effect);
   REQUIRE(fast.clause == impl.clause_id(slow.clause));
   const std::string_view slow_rule =
-      slow.rule >= 0 ? std::string_view(impl.checked.rules[static_cast<std::size_t>(slow.rule)].id)
-                     : std::string_view();
+      slow.rule >= 0
+          ? std::string_view(impl.checked().rules[static_cast<std::size_t>(slow.rule)].id)
+          : std::string_view();
   REQUIRE(fast.rule == slow_rule);
 }
 
@@ -297,8 +331,8 @@ TEST_CASE("the index agrees with the reference evaluator on random policies", "[
     const detail::PolicyImpl& impl = *detail::Access::impl(p);
     for (int i = 0; i < 500; ++i) {
       Request r;
-      r.data = impl.checked.data[rng() % impl.checked.data.size()].name;
-      r.requester = impl.checked.requesters[rng() % impl.checked.requesters.size()].name;
+      r.data = impl.checked().data[rng() % impl.checked().data.size()].name;
+      r.requester = impl.checked().requesters[rng() % impl.checked().requesters.size()].name;
       r.action = fmt::format("a{}", rng() % 4);
       if (rng() % 4 != 0) r.purpose = fmt::format("p{}", rng() % 3);
       for (int f = 0; f < 4; ++f) {
@@ -337,6 +371,28 @@ TEST_CASE("the index agrees with the reference evaluator on synthetic policies",
         }
       }
     }
+  }
+}
+
+TEST_CASE("a condition too wide for a truth table runs as code", "[eval][index]") {
+  const Policy p = must_compile(R"(policy "t" version "1"
+clause "c" "c"
+data info
+requester company
+action read
+fact f0, f1, f2, f3, f4, f5, f6, f7
+allow read of info by company when (f0 and f1 and f2 and f3 and f4 and f5 and not f6) or f7
+  cites "c"
+)");
+  REQUIRE(detail::Access::impl(p)->rules.at(0).coded);
+  for (unsigned bits = 0; bits < 256; ++bits) {
+    Request r = rq("info", "company", "read");
+    for (unsigned f = 0; f < 8; ++f) {
+      if ((bits >> f) & 1U) r.facts.push_back(fmt::format("f{}", f));
+    }
+    const bool expected = (bits & 0x7fU) == 0x3fU || (bits & 0x80U) != 0;
+    CHECK(p.evaluate(r).effect == (expected ? Effect::allow : Effect::deny));
+    check_against_reference(p, *p.resolve(r), fmt::format("facts {:08b}", bits));
   }
 }
 

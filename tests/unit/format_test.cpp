@@ -50,7 +50,7 @@ std::string check_layout(const std::string& text) {
 void check_same_decisions(const Policy& a, const Policy& b, std::mt19937_64& rng, int requests,
                           bool reasons = false) {
   const detail::PolicyImpl& impl = *detail::Access::impl(a);
-  const dsl::CheckedPolicy& c = impl.checked;
+  const dsl::CheckedPolicy& c = impl.checked();
   const auto any_of = [&](const std::vector<dsl::Term>& terms) {
     return terms[rng() % terms.size()].name;
   };

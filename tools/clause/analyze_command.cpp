@@ -43,7 +43,7 @@ int run_analyze(const std::vector<std::string>& argv) {
   const std::optional<Policy> policy = load_policy(args.positional()[0]);
   if (!policy) return exit_failed;
   const detail::PolicyImpl& p = *detail::Access::impl(*policy);
-  const dsl::CheckedPolicy& c = p.checked;
+  const dsl::CheckedPolicy& c = p.checked();
   const detail::Analysis a = detail::analyze(p);
   const auto line_of = [&](std::size_t rule) {
     return line_column(p.source.text, c.rules[rule].span.begin).line;

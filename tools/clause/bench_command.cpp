@@ -110,7 +110,8 @@ int run_bench(const std::vector<std::string>& argv) {
     std::fputs(std::string(help_text("bench")).c_str(), stdout);
     return exit_ok;
   }
-  Args args(argv, {"json"}, {"policy", "jsonl", "iterations", "repetitions", "threads"});
+  Args args(argv, {"json"},
+            {"policy", "jsonl", "iterations", "repetitions", "threads", "index-budget"});
   if (args.error()) return usage_error(*args.error());
   if (!args.positional().empty()) return usage_error("takes no positional arguments");
   const auto policy_path = args.option("policy");
@@ -140,6 +141,14 @@ int run_bench(const std::vector<std::string>& argv) {
   if (!count_option("threads", std::max(1U, std::thread::hardware_concurrency()), max_threads)) {
     return usage_error("--threads takes a positive number");
   }
+  CompileOptions compile_options;
+  if (const auto budget = args.option("index-budget")) {
+    std::size_t value = 0;
+    if (!count_option("index-budget", 1, value) && *budget != "0") {
+      return usage_error("--index-budget takes a number");
+    }
+    compile_options.index_budget = *budget == "0" ? 0 : value;
+  }
 
   auto source = read_source(*policy_path);
   if (!source) {
@@ -154,7 +163,7 @@ int run_bench(const std::vector<std::string>& argv) {
     policy.reset();
     const std::size_t heap_before = detail::heap_in_use();
     const auto start = Clock::now();
-    auto compiled = compile(*source);
+    auto compiled = compile(*source, compile_options);
     const double seconds = seconds_since(start);
     if (!compiled) {
       std::fputs(render_text(*source, compiled.error()).c_str(), stderr);
@@ -165,7 +174,7 @@ int run_bench(const std::vector<std::string>& argv) {
     compile_seconds = run == 0 ? seconds : std::min(compile_seconds, seconds);
     if (compile_seconds > 0.2) break;  // large policies: one or two runs say enough
   }
-  const std::size_t rules = detail::Access::impl(*policy)->checked.rules.size();
+  const std::size_t rules = detail::Access::impl(*policy)->rule_texts.size();
   const std::size_t index_bytes = detail::Access::impl(*policy)->index_bytes();
 
   // The requests, as JSON lines and as resolved requests.
@@ -290,8 +299,10 @@ int run_bench(const std::vector<std::string>& argv) {
   fmt::print(
       "index     {} cells, {:.2f} per (action, requester) pair, {} segments, {} list entries\n",
       impl.cell_segments.size() - 1,
-      static_cast<double>(impl.chains.size()) / static_cast<double>(impl.chain_begin.size() - 1),
-      impl.segment_first.size(), impl.lists.size());
+      impl.pair_cell.empty() ? static_cast<double>(impl.chains.size()) /
+                                   static_cast<double>(impl.chain_begin.size() - 1)
+                             : 1.0,
+      impl.segments.size(), impl.lists.size());
   fmt::print("          rules are copied into requester subtrees of up to {} kinds\n",
              impl.fold_limit);
   kept_sink = sink;  // read, so the work above stays

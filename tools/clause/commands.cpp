@@ -24,6 +24,13 @@ int usage_error(std::string_view command, std::string_view message) {
   return exit_usage;
 }
 
+// The tools read the rules right away (lint, tests, traces): they keep them.
+CompileOptions tool_options() {
+  CompileOptions options;
+  options.keep_rule_tree = true;
+  return options;
+}
+
 }  // namespace
 
 bool wants_help(const std::vector<std::string>& args) {
@@ -38,7 +45,7 @@ std::optional<Policy> load_policy(const std::string& path, bool json_diagnostics
     fmt::print(stderr, "clause: error: {}\n", source.error());
     return std::nullopt;
   }
-  auto policy = compile(*source);
+  auto policy = compile(*source, tool_options());
   if (!policy) {
     const std::string out = json_diagnostics ? render_json(*source, policy.error()) + "\n"
                                              : render_text(*source, policy.error());
@@ -110,7 +117,7 @@ std::string text_decision(const Policy& policy, std::string_view label, std::str
   if (!d.rule.empty()) {
     out += fmt::format("  rule      {}", d.rule);
     if (const detail::PolicyImpl* impl = detail::Access::impl(policy)) {
-      for (const dsl::CheckedRule& r : impl->checked.rules) {
+      for (const dsl::CheckedRule& r : impl->checked().rules) {
         if (r.id != d.rule) continue;
         const LineColumn at = line_column(impl->source.text, r.span.begin);
         out += fmt::format(" at {}:{}:{}", impl->source.name, at.line, at.column);
@@ -151,7 +158,7 @@ int run_check(const std::vector<std::string>& argv) {
     fmt::print(stderr, "clause: error: {}\n", source.error());
     return exit_failed;
   }
-  auto policy = compile(*source);
+  auto policy = compile(*source, tool_options());
   std::vector<Diagnostic> diagnostics;
   if (policy) {
     diagnostics.assign(policy->warnings().begin(), policy->warnings().end());

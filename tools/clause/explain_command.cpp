@@ -139,9 +139,9 @@ int run_explain(const std::vector<std::string>& argv) {
                s.bold("Decision:"), s.effect(Effect::deny), resolved.error().to_string());
     return exit_invalid_input;
   }
-  const Request request = detail::request_names(p.checked, *resolved);
+  const Request request = detail::request_names(p.checked(), *resolved);
   const Decision d = policy.evaluate(*resolved, EvalOptions{.trace = true});
-  const dsl::CheckedPolicy& c = p.checked;
+  const dsl::CheckedPolicy& c = p.checked();
   const auto rule_index = [&](std::string_view id) -> std::int32_t {
     for (std::size_t i = 0; i < c.rules.size(); ++i) {
       if (c.rules[i].id == id) return static_cast<std::int32_t>(i);

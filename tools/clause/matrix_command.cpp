@@ -59,16 +59,16 @@ nlohmann::json matrix_json(const detail::PolicyImpl& p, const detail::Matrix& m)
     actions.push_back({{"action", m.actions[a]}, {"rows", std::move(rows)}});
   }
   nlohmann::json clauses = nlohmann::json::object();
-  for (const auto& c : p.checked.clauses)
+  for (const auto& c : p.checked().clauses)
     clauses[c.id] = c.words;
-  return {{"policy", p.checked.name},      {"version", p.checked.version},
+  return {{"policy", p.checked().name},    {"version", p.checked().version},
           {"complete", m.complete},        {"purposes", m.purposes},
           {"clauses", std::move(clauses)}, {"actions", std::move(actions)}};
 }
 
 std::string markdown(const detail::PolicyImpl& p, const detail::Matrix& m) {
   std::string out =
-      fmt::format("# Decision matrix: {} (version {})\n\n", p.checked.name, p.checked.version);
+      fmt::format("# Decision matrix: {} (version {})\n\n", p.checked().name, p.checked().version);
   out +=
       "Each cell gives the decision and the clause it cites for that data category (row) and "
       "requester kind (column), or, when facts, consents or the purpose change it, what it "

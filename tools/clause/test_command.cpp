@@ -33,9 +33,9 @@ struct Coverage {
     PerPolicy& p = policies[impl->source.name];
     if (p.impl == nullptr) {
       p.impl = impl;
-      p.clause_hits.assign(impl->checked.clauses.size(), 0);
-      p.rule_hits.assign(impl->checked.rules.size(), 0);
-      p.rule_decided.assign(impl->checked.rules.size(), 0);
+      p.clause_hits.assign(impl->checked().clauses.size(), 0);
+      p.rule_hits.assign(impl->checked().rules.size(), 0);
+      p.rule_decided.assign(impl->checked().rules.size(), 0);
     }
     return p;
   }
@@ -44,7 +44,7 @@ struct Coverage {
   // that the request's own names (and their ancestors) cite.
   void record(const Policy& policy, const Request& request, const Decision& d) {
     PerPolicy& p = of(policy);
-    const dsl::CheckedPolicy& c = p.impl->checked;
+    const dsl::CheckedPolicy& c = p.impl->checked();
     std::vector<bool> reached(c.clauses.size(), false);
     const auto cite = [&](std::string_view id) {
       for (std::size_t i = 0; i < c.clauses.size(); ++i) {
@@ -81,7 +81,7 @@ struct Coverage {
   std::string text() const {
     std::string out;
     for (const auto& [name, p] : policies) {
-      const dsl::CheckedPolicy& c = p.impl->checked;
+      const dsl::CheckedPolicy& c = p.impl->checked();
       out += fmt::format("coverage of {}\n  clauses\n", name);
       std::vector<std::string> missed;
       for (std::size_t i = 0; i < c.clauses.size(); ++i) {
@@ -114,7 +114,7 @@ struct Coverage {
     nlohmann::json clauses = nlohmann::json::array();
     nlohmann::json rules = nlohmann::json::array();
     for (const auto& [name, p] : policies) {
-      const dsl::CheckedPolicy& c = p.impl->checked;
+      const dsl::CheckedPolicy& c = p.impl->checked();
       for (std::size_t i = 0; i < c.clauses.size(); ++i) {
         clauses.push_back({{"id", c.clauses[i].id}, {"hits", p.clause_hits[i]}, {"policy", name}});
       }
@@ -142,7 +142,7 @@ std::string describe(Effect effect, std::string_view consent, std::string_view c
 // Where the deciding rule stands, for the failure report.
 std::string rule_location(const Policy& policy, std::string_view rule) {
   const detail::PolicyImpl* impl = detail::Access::impl(policy);
-  for (const dsl::CheckedRule& r : impl->checked.rules) {
+  for (const dsl::CheckedRule& r : impl->checked().rules) {
     if (r.id != rule) continue;
     const LineColumn at = line_column(impl->source.text, r.span.begin);
     return fmt::format("{}:{}:{}", impl->source.name, at.line, at.column);

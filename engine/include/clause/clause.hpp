@@ -166,6 +166,9 @@ struct CompileOptions {
   // finds its rules in one place; past it, rules naming large requester subtrees are kept
   // once and consulted in a short chain. Unset: 6 per rule, plus 65,536.
   std::optional<std::size_t> index_budget;
+  // Keep the checked rules in memory for traces and analyses. Unset, they are dropped
+  // after compiling and read again from the source the first time they are needed.
+  bool keep_rule_tree = false;
 };
 
 /// Parses, checks and compiles a policy. Gives the Policy, or every diagnostic when the
