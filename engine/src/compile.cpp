@@ -368,8 +368,13 @@ class Compiler {
   // cell that each requester below consults, in a chain of at most max_chain cells.
   std::uint32_t choose_fold(const std::vector<std::vector<std::uint32_t>>& names) const {
     const auto requesters = static_cast<std::uint32_t>(c_.requesters.size());
+    // Six copies a rule, and an allowance that lets policies of up to about ten thousand
+    // rules have one cell per pair; past that the allowance fades and memory stays near
+    // 300 bytes a rule (docs/performance.md).
+    const std::uint64_t rules = c_.rules.size();
+    const std::uint64_t allowance = rules * 10 < (1U << 20) ? (1U << 20) - rules * 10 : 0;
     const std::uint64_t budget =
-        options_.index_budget.value_or(6 * std::uint64_t{c_.rules.size()} + 65536);
+        options_.index_budget.value_or(6 * rules + std::max<std::uint64_t>(65536, allowance));
     const auto cost = [&](std::uint32_t fold) {
       std::uint64_t total = 0;
       for (std::size_t i = 0; i < c_.rules.size(); ++i) {

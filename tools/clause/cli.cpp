@@ -369,7 +369,8 @@ options:
   --repetitions N     repetitions of the typed path; default 11
   --threads N         the most threads to measure; default: the machine's cores
   --index-budget N    how many rule copies the index may make (CompileOptions::
-                      index_budget); default 6 per rule plus 65,536
+                      index_budget); default 6 per rule plus 2^20 - 10 per
+                      rule (at least 65,536)
   --json              print one JSON object: typed_ns_per_decision (the median),
                       typed_decisions_per_second, json_decisions_per_second,
                       compile_ms, compiled_bytes, peak_rss_bytes, threads, ...

@@ -164,7 +164,8 @@ struct CompileOptions {
   std::size_t max_condition_depth = 32;  // nesting of `not` and parentheses in one condition
   // How many copies of rules the index may make, so that each (action, requester) pair
   // finds its rules in one place; past it, rules naming large requester subtrees are kept
-  // once and consulted in a short chain. Unset: 6 per rule, plus 65,536.
+  // once and consulted in a short chain. Unset: 6 per rule, plus 2^20 - 10 per rule (at
+  // least 65,536), which gives policies of up to about 10,000 rules one cell per pair.
   std::optional<std::size_t> index_budget;
   // Keep the checked rules in memory for traces and analyses. Unset, they are dropped
   // after compiling and read again from the source the first time they are needed.
