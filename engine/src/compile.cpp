@@ -11,6 +11,7 @@
 
 #include "clause/dsl/parse.hpp"
 #include "policy_impl.hpp"
+#include "sha256.hpp"
 
 namespace clause {
 namespace detail {
@@ -602,6 +603,7 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
     auto impl = std::make_shared<detail::PolicyImpl>();
     impl->serial = detail::next_serial.fetch_add(1, std::memory_order_relaxed);
     impl->source = source;
+    impl->hash = "sha256:" + detail::sha256_hex(source.text);
     impl->checked_ = std::move(*checked.policy);
     impl->limits_ = limits;
     impl->suppressions = std::move(parsed.policy.suppressions);

@@ -219,10 +219,17 @@ ReferenceVerdict verdict_of(const PolicyImpl& p, FastVerdict v) {
 }  // namespace detail
 
 std::string_view Policy::name() const noexcept {
-  return impl_ ? impl_->vocabulary().name : "";
+  // Not `impl_ ? name : ""`: that would make a temporary std::string and view it.
+  if (!impl_) return {};
+  return impl_->vocabulary().name;
 }
 std::string_view Policy::version() const noexcept {
-  return impl_ ? impl_->vocabulary().version : "";
+  if (!impl_) return {};
+  return impl_->vocabulary().version;
+}
+
+std::string_view Policy::content_hash() const noexcept {
+  return impl_ ? std::string_view(impl_->hash) : std::string_view();
 }
 
 std::span<const Diagnostic> Policy::warnings() const noexcept {
@@ -252,6 +259,8 @@ Decision Policy::evaluate(const ResolvedRequest& request,
     return d;
   }
   const PolicyImpl& p = *impl_;
+  d.policy_version = p.vocabulary().version;
+  d.policy_hash = p.hash;
   // A request resolved against another policy carries ids that mean nothing here. Only
   // this policy's resolve and decode give its serial, and they give valid ids with it.
   if (Access::serial(request) != p.serial) {
@@ -292,21 +301,28 @@ Decision Policy::evaluate(const ResolvedRequest& request,
 Decision Policy::evaluate(const Request& request, const EvalOptions& options) const noexcept {
   try {
     auto resolved = resolve(request);
-    if (!resolved) return detail::error_decision(resolved.error().to_string());
+    if (!resolved) return refused(resolved.error().to_string());
     return evaluate(*resolved, options);
   } catch (const std::exception& e) {
-    return detail::error_decision(fmt::format("internal error: {}", e.what()));
+    return refused(fmt::format("internal error: {}", e.what()));
   }
 }
 
 Decision Policy::evaluate_json(std::string_view json, const EvalOptions& options) const noexcept {
   try {
     auto resolved = decode(json);
-    if (!resolved) return detail::error_decision(resolved.error().to_string());
+    if (!resolved) return refused(resolved.error().to_string());
     return evaluate(*resolved, options);
   } catch (const std::exception& e) {
-    return detail::error_decision(fmt::format("internal error: {}", e.what()));
+    return refused(fmt::format("internal error: {}", e.what()));
   }
+}
+
+Decision Policy::refused(std::string message) const noexcept {
+  Decision d = detail::error_decision(std::move(message));
+  d.policy_version = version();
+  d.policy_hash = content_hash();
+  return d;
 }
 
 }  // namespace clause

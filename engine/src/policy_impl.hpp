@@ -148,6 +148,7 @@ using NameMap = std::unordered_map<std::string, std::uint32_t, NameHash, std::eq
 struct PolicyImpl {
   std::uint64_t serial = 0;  // unique per compilation; binds resolved requests to it
   SourceFile source;
+  std::string hash;  // "sha256:<hex>" of source.text
   // The checked policy. Its rules and assertions are dropped after compiling unless
   // CompileOptions::keep_rule_tree is set, and read again from the source the first time
   // checked() is called: traces and analyses need them, decisions do not.

@@ -396,5 +396,24 @@ allow read of info by company when (f0 and f1 and f2 and f3 and f4 and f5 and no
   }
 }
 
+// Writes over the stack below the caller, where a dangling temporary would have lived.
+[[gnu::noinline]] int clobber_stack(int depth) {
+  volatile char buffer[512];
+  for (char& c : const_cast<char(&)[512]>(buffer))
+    c = static_cast<char>('#' + depth);
+  return depth == 0 ? buffer[7] : clobber_stack(depth - 1) + buffer[depth];
+}
+
+TEST_CASE("a policy's name and version are views into the policy, not into temporaries", "[eval]") {
+  const Policy p = policy_with("");
+  const std::string_view name = p.name();
+  const std::string_view version = p.version();
+  const std::string_view hash = p.content_hash();
+  CHECK(clobber_stack(8) != 0);
+  CHECK(name == "t");
+  CHECK(version == "1");
+  CHECK(hash.starts_with("sha256:"));
+}
+
 }  // namespace
 }  // namespace clause::test

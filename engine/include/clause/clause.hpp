@@ -104,11 +104,13 @@ struct TraceStep {
 struct Decision {
   Effect effect = Effect::deny;
   std::string_view clause = "default";
-  std::string_view rule;         // the deciding rule's id; empty when no rule decided
-  std::string_view consent;      // the consent to ask for, when effect is require_consent
-  std::string_view reason;       // one line a person can read
-  std::string error;             // why the request could not be decided; empty when it was
-  std::vector<TraceStep> trace;  // every rule, when EvalOptions::trace was set
+  std::string_view rule;            // the deciding rule's id; empty when no rule decided
+  std::string_view consent;         // the consent to ask for, when effect is require_consent
+  std::string_view reason;          // one line a person can read
+  std::string error;                // why the request could not be decided; empty when it was
+  std::vector<TraceStep> trace;     // every rule, when EvalOptions::trace was set
+  std::string_view policy_version;  // the deciding policy's version, from its header
+  std::string_view policy_hash;     // "sha256:" and the digest of the policy's source text
 };
 
 /// Options of one evaluation.
@@ -126,6 +128,9 @@ class Policy {
   /// Gives the policy's name and version from its header.
   [[nodiscard]] std::string_view name() const noexcept;
   [[nodiscard]] std::string_view version() const noexcept;
+
+  /// Gives "sha256:" and the hex digest of the source text: which text decides, exactly.
+  [[nodiscard]] std::string_view content_hash() const noexcept;
 
   /// Gives the warnings found while compiling (e.g. clauses nothing cites).
   [[nodiscard]] std::span<const Diagnostic> warnings() const noexcept;
@@ -156,6 +161,8 @@ class Policy {
 
  private:
   friend struct detail::Access;
+  // A denial for a request that could not be decided, naming this policy.
+  [[nodiscard]] Decision refused(std::string message) const noexcept;
   std::shared_ptr<const detail::PolicyImpl> impl_;
 };
 

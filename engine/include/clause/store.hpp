@@ -1,0 +1,48 @@
+// Stage: serve. A policy file that can be replaced while requests flow.
+//
+//   auto store = clause::PolicyStore::open("policies/privacy.policy");
+//   clause::Policy policy = store->current();   // a snapshot; use it for as long as needed
+//   auto reloaded = store->reload();            // on errors the old policy stays in force
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "clause/clause.hpp"
+
+namespace clause {
+
+/// Holds the compiled policy of one file and swaps in a new one only when it compiles.
+/// Copies share one store; every member is safe to call from many threads at once.
+class PolicyStore {
+ public:
+  /// Reads and compiles the file; gives its diagnostics when it cannot be used (a file
+  /// that cannot be read gives one diagnostic saying why).
+  [[nodiscard]] static Result<PolicyStore, std::vector<Diagnostic>> open(
+      std::string path, CompileOptions options = {});
+
+  /// Gives the policy in force now. The snapshot stays valid, and decides as it did,
+  /// however many reloads follow; take a new one for each request or batch.
+  [[nodiscard]] Policy current() const;
+
+  /// Reads and compiles the file again. When it compiles, it is swapped in and returned;
+  /// when it does not (or cannot be read), the policy in force stays and the diagnostics
+  /// are returned. Reloads are serialized; readers never wait for a compile.
+  [[nodiscard]] Result<Policy, std::vector<Diagnostic>> reload();
+
+  /// Gives the file the store reads.
+  [[nodiscard]] const std::string& path() const;
+
+  /// Counts the reloads that swapped in a policy, and those that failed.
+  [[nodiscard]] std::uint64_t reloads() const;
+  [[nodiscard]] std::uint64_t failed_reloads() const;
+
+ private:
+  struct State;
+  explicit PolicyStore(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace clause

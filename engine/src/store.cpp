@@ -1,0 +1,85 @@
+// Stage: serve. The store compiles outside any lock, then swaps a shared pointer under a
+// short one, so a reader either sees the old policy or the new one, never a mix.
+#include "clause/store.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <mutex>
+
+namespace clause {
+
+struct PolicyStore::State {
+  std::string path;
+  CompileOptions options;
+  mutable std::mutex current_mutex;  // guards `current` only: held for a copy or a swap
+  Policy current;
+  std::mutex reload_mutex;  // one reload at a time
+  std::atomic<std::uint64_t> reloads{0};
+  std::atomic<std::uint64_t> failed{0};
+};
+
+namespace {
+
+Result<Policy, std::vector<Diagnostic>> load(const std::string& path,
+                                             const CompileOptions& options) {
+  auto source = read_source(path);
+  if (!source) {
+    Diagnostic d;
+    d.code = "E002";
+    d.message = source.error();
+    return Failure{std::vector<Diagnostic>{std::move(d)}};
+  }
+  return compile(*source, options);
+}
+
+}  // namespace
+
+PolicyStore::PolicyStore(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+Result<PolicyStore, std::vector<Diagnostic>> PolicyStore::open(std::string path,
+                                                               CompileOptions options) {
+  auto policy = load(path, options);
+  if (!policy) return Failure{std::move(policy.error())};
+  auto state = std::make_shared<State>();
+  state->path = std::move(path);
+  state->options = options;
+  state->current = std::move(*policy);
+  return PolicyStore(std::move(state));
+}
+
+Policy PolicyStore::current() const {
+  const std::lock_guard lock(state_->current_mutex);
+  return state_->current;
+}
+
+Result<Policy, std::vector<Diagnostic>> PolicyStore::reload() {
+  const std::lock_guard serial(state_->reload_mutex);
+  auto policy = load(state_->path, state_->options);
+  if (!policy) {
+    state_->failed.fetch_add(1, std::memory_order_relaxed);
+    return Failure{std::move(policy.error())};
+  }
+  Policy old;
+  {
+    const std::lock_guard lock(state_->current_mutex);
+    old = std::exchange(state_->current, *policy);
+  }
+  // `old` is released here, outside the lock; readers holding it keep it alive.
+  state_->reloads.fetch_add(1, std::memory_order_relaxed);
+  return std::move(*policy);
+}
+
+const std::string& PolicyStore::path() const {
+  return state_->path;
+}
+
+std::uint64_t PolicyStore::reloads() const {
+  return state_->reloads.load(std::memory_order_relaxed);
+}
+
+std::uint64_t PolicyStore::failed_reloads() const {
+  return state_->failed.load(std::memory_order_relaxed);
+}
+
+}  // namespace clause
