@@ -182,6 +182,10 @@ options:
   --jsonl              read one request per line from FILE or stdin
   --explain            add the trace: every rule, and why it matched or not
   --format json|text   json (default) or text for people, with the clause's words
+  --log FILE           also append each decision, with its request, to FILE as
+                       JSON Lines (the decision log of docs/embedding.md)
+  --log-redact FIELDS  request fields the log writes as "[redacted]", comma-separated
+                       dotted paths such as requester.id,context.*
   --help               show this help
 
 With no request file, or `-`, one request is read from stdin.

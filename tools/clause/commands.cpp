@@ -12,6 +12,7 @@
 #include "clause/clause.hpp"
 #include "clause/json.hpp"
 #include "clause/lint.hpp"
+#include "clause/log.hpp"
 #include "cli.hpp"
 #include "policy_impl.hpp"
 
@@ -191,7 +192,7 @@ int run_eval(const std::vector<std::string>& argv) {
     std::fputs(std::string(help_text("eval")).c_str(), stdout);
     return exit_ok;
   }
-  Args args(argv, {"jsonl", "explain"}, {"policy", "format"});
+  Args args(argv, {"jsonl", "explain"}, {"policy", "format", "log", "log-redact"});
   if (args.error()) return usage_error("eval", *args.error());
   const auto policy_path = args.option("policy");
   if (!policy_path) return usage_error("eval", "--policy FILE is required");
@@ -208,10 +209,47 @@ int run_eval(const std::vector<std::string>& argv) {
   if (!policy) return exit_failed;
   const EvalOptions options{.trace = args.flag("explain")};
 
+  // The decision log: every record waits for room rather than being dropped.
+  std::optional<DecisionLog> log;
+  if (const auto log_path = args.option("log")) {
+    DecisionLogOptions log_options;
+    log_options.path = *log_path;
+    log_options.block_when_full = true;
+    if (const auto fields = args.option("log-redact")) {
+      std::string field;
+      for (const char c : *fields + ",") {
+        if (c != ',') {
+          field += c;
+        } else if (!field.empty()) {
+          log_options.redact.push_back(std::exchange(field, ""));
+        }
+      }
+    }
+    auto opened = DecisionLog::open(std::move(log_options));
+    if (!opened) {
+      fmt::print(stderr, "clause: error: {}\n", opened.error());
+      return exit_failed;
+    }
+    log = std::move(*opened);
+  } else if (args.option("log-redact")) {
+    return usage_error("eval", "--log-redact goes with --log FILE");
+  }
+
+  // Writes what the log holds to disk; false when some of it could not be written.
+  const auto close_log = [&] {
+    if (!log) return true;
+    log->close();
+    if (log->write_errors() == 0) return true;
+    fmt::print(stderr, "clause: error: {} write errors in the decision log `{}`\n",
+               log->write_errors(), *args.option("log"));
+    return false;
+  };
+
   bool all_valid = true;
   std::string out;
   const auto emit = [&](std::string_view label, std::string_view text, Decision d) {
     all_valid = all_valid && d.error.empty();
+    if (log) log->record(text, d);
     if (format == "text") {
       out += text_decision(*policy, label, text, d);
       out += '\n';
@@ -266,6 +304,7 @@ int run_eval(const std::vector<std::string>& argv) {
       fmt::print(stderr, "clause eval: {} of {} request{} not valid and denied\n", invalid, number,
                  number == 1 ? " was" : "s were");
     }
+    if (!close_log()) return exit_failed;
     return invalid > 0 ? exit_invalid_input : exit_ok;
   }
 
@@ -281,6 +320,7 @@ int run_eval(const std::vector<std::string>& argv) {
     emit(input == "-" ? "stdin" : input, *text, policy->evaluate_json(*text, options));
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
+  if (!close_log()) return exit_failed;
   return all_valid ? exit_ok : exit_invalid_input;
 }
 

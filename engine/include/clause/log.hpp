@@ -1,0 +1,59 @@
+// Stage: serve. An audit log of decisions as JSON Lines, written off the hot path.
+//
+//   auto log = clause::DecisionLog::open({.path = "decisions.jsonl"});
+//   log->record(request_json_text, decision);   // queues; never blocks by default
+//   log->close();                               // drains, flushes and fsyncs
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clause/clause.hpp"
+
+namespace clause {
+
+/// How a decision log writes.
+struct DecisionLogOptions {
+  std::string path;                    // the JSON Lines file; appended to
+  std::size_t queue_capacity = 65536;  // records waiting for the writer
+  bool block_when_full = false;        // wait for room instead of dropping (and counting)
+  std::uint64_t rotate_bytes = 0;      // past this size, FILE becomes FILE.1 (0: never)
+  std::size_t keep_rotated = 5;        // FILE.1 ... FILE.N are kept, older ones removed
+  // Request fields written as "[redacted]": dotted paths such as "requester.id",
+  // "data.id", "id" or "context.purpose"; "context.*" redacts every context field.
+  std::vector<std::string> redact;
+};
+
+/// Writes one JSON line per decision: `time` (UTC, RFC 3339 with milliseconds), `request`
+/// (as given, redacted), `decision`, `clause`, `rule`, `consent`, `error`,
+/// `policy_version` and `policy_hash`. A writer thread does the formatting and the I/O;
+/// record() only queues. Copies share one log; every member is thread-safe.
+class DecisionLog {
+ public:
+  /// Opens (or creates) the file and starts the writer; the error says why it could not.
+  [[nodiscard]] static Result<DecisionLog, std::string> open(DecisionLogOptions options);
+
+  /// Queues one decision with the request it answers (JSON text, as received). Gives
+  /// false when the queue was full and the record was dropped (and counted); with
+  /// block_when_full it waits instead. Never throws.
+  bool record(std::string_view request_json, const Decision& decision) noexcept;
+
+  /// Writes everything queued, flushes and fsyncs the file, and stops the writer. Records
+  /// after close() are dropped. Called by the last copy's destructor too.
+  void close() noexcept;
+
+  /// Counts records written to the file, dropped for a full queue, and failed writes.
+  [[nodiscard]] std::uint64_t written() const noexcept;
+  [[nodiscard]] std::uint64_t dropped() const noexcept;
+  [[nodiscard]] std::uint64_t write_errors() const noexcept;
+
+ private:
+  struct State;
+  explicit DecisionLog(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace clause
