@@ -57,15 +57,16 @@ std::string_view line_at(std::string_view text, std::uint32_t offset, std::uint3
 
 // Appends the numbered source line and a caret line under [span.begin, span.end).
 void append_snippet(std::string& out, std::string_view text, Span span, std::size_t gutter) {
+  // A span past the text (the file changed since) is shown at the text's end.
+  const std::uint32_t begin =
+      std::min<std::uint32_t>(span.begin, static_cast<std::uint32_t>(text.size()));
   std::uint32_t line_begin = 0;
-  const std::string_view line = line_at(text, span.begin, &line_begin);
-  const LineColumn lc = line_column(text, span.begin);
-  const std::uint32_t col = span.begin - line_begin;
+  const std::string_view line = line_at(text, begin, &line_begin);
+  const LineColumn lc = line_column(text, begin);
+  const std::uint32_t col = begin - line_begin;
   std::uint32_t width = 1;
-  if (span.end > span.begin) {
-    const std::uint32_t line_end = line_begin + static_cast<std::uint32_t>(line.size());
-    width = std::max<std::uint32_t>(1, std::min(span.end, line_end) - span.begin);
-  }
+  const std::uint32_t line_end = line_begin + static_cast<std::uint32_t>(line.size());
+  if (span.end > begin && line_end > begin) width = std::min(span.end, line_end) - begin;
   // Tabs in the source keep the caret aligned only if the caret line uses them too.
   std::string pad;
   for (std::uint32_t i = 0; i < col && i < line.size(); ++i)

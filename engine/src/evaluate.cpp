@@ -242,6 +242,14 @@ const SourceFile& Policy::source() const noexcept {
   return impl_ ? impl_->source : empty;
 }
 
+std::vector<std::pair<std::string_view, std::string_view>> Policy::clauses() const {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  if (!impl_) return out;
+  for (const dsl::ClauseInfo& c : impl_->vocabulary().clauses)
+    out.emplace_back(c.id, c.words);
+  return out;
+}
+
 std::string_view Policy::clause_words(std::string_view clause_id) const noexcept {
   if (!impl_) return {};
   for (const dsl::ClauseInfo& c : impl_->vocabulary().clauses) {

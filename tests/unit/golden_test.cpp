@@ -125,5 +125,18 @@ TEST_CASE("every golden expectation has its policy", "[golden]") {
   }
 }
 
+TEST_CASE("a diagnostic whose span lies past the text renders in a few lines", "[diagnostic]") {
+  // Diagnostics kept after their file changed (a failed reload) can point past the text.
+  Diagnostic d;
+  d.code = "E101";
+  d.message = "expected `version`";
+  d.span = Span{10, 20};
+  const std::string out = render_text(SourceFile{"gone.policy", ""}, {d});
+  CHECK(out.size() < 200);
+  CHECK_THAT(out, Catch::StartsWith("gone.policy:1:1: error[E101]: expected `version`"));
+  const std::string shorter = render_text(SourceFile{"short.policy", "policy"}, {d});
+  CHECK(shorter.size() < 200);
+}
+
 }  // namespace
 }  // namespace clause::test

@@ -354,6 +354,39 @@ exit status: 0 every case passed, 1 a case failed or a file has errors,
 64 the command line is wrong.
 )";
   }
+  if (command == "serve") {
+    return R"(usage: clause serve --policy FILE [options]
+
+Serves decisions over HTTP/JSON, on 127.0.0.1 unless told otherwise:
+  POST /v1/decide        one request (as `clause eval` reads it) -> its decision
+  POST /v1/decide/batch  a JSON array of requests -> {"decisions": [...]}, in order
+  GET  /v1/policy        name, version, hash, and the clauses with their words
+  POST /v1/reload        read the policy file again (also on SIGHUP); a file with
+                         errors is refused (422) and the policy in force stays
+  GET  /healthz          "ok"
+  GET  /metrics          Prometheus text: decisions by effect and by clause,
+                         errors, reloads, latency histogram
+Every decision carries policy_version and policy_hash. A request that cannot be
+decided is answered 400 with its denial and the error; a body that is not JSON
+(batch) 400; too large a body or batch 413; an unknown route 404. SIGTERM or
+SIGINT stops: requests in flight are answered, then the log is flushed.
+
+options:
+  --policy FILE        the policy to serve (required)
+  --host ADDRESS       the address to listen on; default 127.0.0.1
+  --port N             the port; default 8181; 0 picks a free one (printed)
+  --max-body BYTES     the largest request body; default 1048576
+  --max-batch N        the most requests in one batch; default 10000
+  --threads N          worker threads, each serving one connection at a time;
+                       default 8
+  --log FILE           append every decision to FILE (docs/embedding.md)
+  --log-redact FIELDS  request fields the log redacts, e.g. requester.id,context.*
+  --help               show this help
+
+exit status: 0 stopped by a signal, 1 the policy or the log cannot be opened or
+the port cannot be bound, 64 the command line is wrong.
+)";
+  }
   if (command == "bench") {
     return R"(usage: clause bench --policy FILE [options]
 
@@ -400,6 +433,7 @@ commands:
   diff     every decision that changes between two versions of a policy
   fmt      rewrite policy files in the canonical layout, keeping every comment
   bench    measure decision speed, compile time and memory of a policy
+  serve    an HTTP/JSON decision service, with reload, metrics and a decision log
 
 Run `clause COMMAND --help` for a command's options.
 )";

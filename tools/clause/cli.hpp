@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "clause/clause.hpp"
+#include "clause/log.hpp"
 
 namespace clause::cli {
 
@@ -50,6 +51,7 @@ int run_analyze(const std::vector<std::string>& args);
 int run_diff(const std::vector<std::string>& args);
 int run_fmt(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
+int run_serve(const std::vector<std::string>& args);
 
 /// Gathers files: each FILE as given, and under each FOLDER every file whose extension is
 /// one of `extensions`, sorted. Sets `error` for an input that does not exist.
@@ -63,6 +65,11 @@ bool wants_help(const std::vector<std::string>& args);
 /// Reads and compiles a policy, printing its diagnostics (on stdout as JSON when asked);
 /// empty when it cannot be read or has errors.
 std::optional<clause::Policy> load_policy(const std::string& path, bool json_diagnostics = false);
+
+/// Opens the decision log that `--log FILE` and `--log-redact FIELDS` ask for; empty
+/// without --log. Sets `failed`, after printing why, when the log cannot be opened.
+std::optional<clause::DecisionLog> open_decision_log(const Args& args, bool block_when_full,
+                                                     bool& failed);
 
 /// Writes a request as the JSON that `clause eval` reads.
 nlohmann::json request_json(const clause::Request& request);

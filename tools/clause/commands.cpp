@@ -34,6 +34,32 @@ CompileOptions tool_options() {
 
 }  // namespace
 
+std::optional<DecisionLog> open_decision_log(const Args& args, bool block_when_full, bool& failed) {
+  failed = false;
+  const auto path = args.option("log");
+  if (!path) return std::nullopt;
+  DecisionLogOptions options;
+  options.path = *path;
+  options.block_when_full = block_when_full;
+  if (const auto fields = args.option("log-redact")) {
+    std::string field;
+    for (const char c : *fields + ",") {
+      if (c != ',') {
+        field += c;
+      } else if (!field.empty()) {
+        options.redact.push_back(std::exchange(field, ""));
+      }
+    }
+  }
+  auto log = DecisionLog::open(std::move(options));
+  if (!log) {
+    fmt::print(stderr, "clause: error: {}\n", log.error());
+    failed = true;
+    return std::nullopt;
+  }
+  return std::move(*log);
+}
+
 bool wants_help(const std::vector<std::string>& args) {
   return std::find(args.begin(), args.end(), "--help") != args.end() ||
          std::find(args.begin(), args.end(), "-h") != args.end();
@@ -210,30 +236,12 @@ int run_eval(const std::vector<std::string>& argv) {
   const EvalOptions options{.trace = args.flag("explain")};
 
   // The decision log: every record waits for room rather than being dropped.
-  std::optional<DecisionLog> log;
-  if (const auto log_path = args.option("log")) {
-    DecisionLogOptions log_options;
-    log_options.path = *log_path;
-    log_options.block_when_full = true;
-    if (const auto fields = args.option("log-redact")) {
-      std::string field;
-      for (const char c : *fields + ",") {
-        if (c != ',') {
-          field += c;
-        } else if (!field.empty()) {
-          log_options.redact.push_back(std::exchange(field, ""));
-        }
-      }
-    }
-    auto opened = DecisionLog::open(std::move(log_options));
-    if (!opened) {
-      fmt::print(stderr, "clause: error: {}\n", opened.error());
-      return exit_failed;
-    }
-    log = std::move(*opened);
-  } else if (args.option("log-redact")) {
+  if (args.option("log-redact") && !args.option("log")) {
     return usage_error("eval", "--log-redact goes with --log FILE");
   }
+  bool log_failed = false;
+  std::optional<DecisionLog> log = open_decision_log(args, true, log_failed);
+  if (log_failed) return exit_failed;
 
   // Writes what the log holds to disk; false when some of it could not be written.
   const auto close_log = [&] {

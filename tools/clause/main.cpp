@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
       const std::string topic = args.size() > 1 && args[0] == "help" ? args[1] : "";
       if (!topic.empty() && topic != "check" && topic != "eval" && topic != "test" &&
           topic != "explain" && topic != "verify" && topic != "fmt" && topic != "matrix" &&
-          topic != "analyze" && topic != "diff" && topic != "bench") {
+          topic != "analyze" && topic != "diff" && topic != "bench" && topic != "serve") {
         std::fprintf(stderr, "clause: no help on `%s`; run `clause --help`\n", topic.c_str());
         return clause::cli::exit_usage;
       }
@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     if (command == "diff") return clause::cli::run_diff(args);
     if (command == "fmt") return clause::cli::run_fmt(args);
     if (command == "bench") return clause::cli::run_bench(args);
+    if (command == "serve") return clause::cli::run_serve(args);
     std::fprintf(stderr, "clause: unknown command `%s`; run `clause --help`\n", command.c_str());
     return clause::cli::exit_usage;
   } catch (const std::exception& e) {

@@ -138,6 +138,10 @@ class Policy {
   /// Gives the source the policy was compiled from.
   [[nodiscard]] const SourceFile& source() const noexcept;
 
+  /// Gives every clause as (id, words), in the order the file declares them; `default`
+  /// comes last when the file does not declare it.
+  [[nodiscard]] std::vector<std::pair<std::string_view, std::string_view>> clauses() const;
+
   /// Gives a clause's words, or empty when the policy has no such clause.
   [[nodiscard]] std::string_view clause_words(std::string_view clause_id) const noexcept;
 

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# `clause serve` on a loopback port, talked to with a real client (curl, and clause-load
+# for reloads under load): every route, every refusal, reload by HTTP and by SIGHUP, and a
+# clean stop that leaves every decision in the log.
+set -euo pipefail
+clause="$1"
+load="$2"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+work="$(mktemp -d)"
+server=""
+cleanup() {
+  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then kill -KILL "$server"; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+policy() { # policy VERSION EFFECT
+  printf 'policy "live" version "%s"\nclause "c" "The clause."\ndata info\nrequester company\naction read\n%s read of info by company cites "c"\n' "$1" "$2"
+}
+policy a allow >"$work/a.policy"
+policy b deny >"$work/b.policy"
+cp "$work/a.policy" "$work/live.policy"
+echo '{"data":{"category":"info"},"requester":{"kind":"company","id":"u-1"},"action":"read"}' >"$work/read.json"
+
+"$clause" serve --policy "$work/live.policy" --port 0 --max-body 4096 --max-batch 5 \
+  --log "$work/log.jsonl" --log-redact requester.id >"$work/out" 2>"$work/err" &
+server=$!
+for _ in $(seq 50); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
+port="$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\),.*/\1/p' "$work/out")"
+[ -n "$port" ] || fail "the server did not say where it listens: $(cat "$work/err")"
+url="http://127.0.0.1:$port"
+decisions=0
+
+call() { # call METHOD PATH [DATA-FILE] -> prints "STATUS BODY"
+  local args=(-s -o "$work/body" -w '%{http_code}' -X "$1" "$url$2")
+  if [ $# -gt 2 ]; then args+=(--data-binary "@$3" -H 'Content-Type: application/json'); fi
+  local status
+  status="$(curl "${args[@]}")"
+  echo "$status $(cat "$work/body")"
+}
+expect() { # expect "STATUS BODY" STATUS SUBSTRING
+  [ "${1%% *}" = "$2" ] || fail "expected status $2, got: $1"
+  [[ "$1" == *"$3"* ]] || fail "expected '$3' in: $1"
+}
+
+expect "$(call POST /v1/decide "$work/read.json")" 200 '"decision":"allow","clause":"c"'
+expect "$(call POST /v1/decide "$work/read.json")" 200 '"policy_version":"a","policy_hash":"sha256:'
+decisions=$((decisions + 2))
+echo '{"data":{"category":"secret"},"requester":{"kind":"company"},"action":"read"}' >"$work/bad.json"
+expect "$(call POST /v1/decide "$work/bad.json")" 400 'data.category: unknown data category `secret`'
+decisions=$((decisions + 1))
+echo '{"data":' >"$work/broken.json"
+expect "$(call POST /v1/decide "$work/broken.json")" 400 'invalid JSON'
+decisions=$((decisions + 1))
+printf '[%s,{"action":5},%s]' "$(cat "$work/read.json")" "$(cat "$work/read.json")" >"$work/batch.json"
+status_body="$(call POST /v1/decide/batch "$work/batch.json")"
+expect "$status_body" 200 '{"decisions":[{"decision":"allow"'
+[[ "$status_body" == *'"error":"'* ]] || fail "the bad batch item has no error: $status_body"
+decisions=$((decisions + 3))
+echo '[]' >"$work/empty.json"
+expect "$(call POST /v1/decide/batch "$work/empty.json")" 200 '{"decisions":[]}'
+printf '[%s,,%s]' "$(cat "$work/read.json")" "$(cat "$work/read.json")" >"$work/hole.json"
+expect "$(call POST /v1/decide/batch "$work/hole.json")" 400 'a batch is a JSON array'
+printf '[%s] trailing' "$(cat "$work/read.json")" >"$work/trailing.json"
+expect "$(call POST /v1/decide/batch "$work/trailing.json")" 400 'a batch is a JSON array'
+echo '{"not":"an array"}' >"$work/object.json"
+expect "$(call POST /v1/decide/batch "$work/object.json")" 400 'a batch is a JSON array'
+printf '[%s]' "$(for i in 1 2 3 4 5 6; do printf '%s%s' "$([ $i = 1 ] || echo ,)" "$(cat "$work/read.json")"; done)" >"$work/six.json"
+expect "$(call POST /v1/decide/batch "$work/six.json")" 413 'at most 5 requests'
+head -c 5000 /dev/zero | tr '\0' ' ' >"$work/big.json"
+expect "$(call POST /v1/decide "$work/big.json")" 413 'larger than 4096 bytes'
+expect "$(call GET /nowhere)" 404 'no route GET /nowhere'
+expect "$(call GET /healthz)" 200 'ok'
+expect "$(call GET /v1/policy)" 200 '"clauses":[{"id":"c","words":"The clause."}'
+
+# A file with errors is refused and the policy in force stays; a good one replaces it.
+echo 'policy "live" versio "c"' >"$work/live.policy"
+expect "$(call POST /v1/reload "$work/read.json")" 422 '"reloaded":false'
+expect "$(call POST /v1/decide "$work/read.json")" 200 '"policy_version":"a"'
+cp "$work/b.policy" "$work/live.policy"
+expect "$(call POST /v1/reload "$work/read.json")" 200 '"reloaded":true'
+expect "$(call POST /v1/decide "$work/read.json")" 200 '"decision":"deny","clause":"c"'
+cp "$work/a.policy" "$work/live.policy"
+kill -HUP "$server"
+for _ in $(seq 50); do grep -q "reload to version a" "$work/err" && break; sleep 0.1; done
+expect "$(call POST /v1/decide "$work/read.json")" 200 '"policy_version":"a"'
+decisions=$((decisions + 3))
+
+metrics="$(call GET /metrics)"
+expect "$metrics" 200 'clause_decisions_total{effect="allow"}'
+[[ "$metrics" == *'clause_reloads_total{result="failed"} 1'* ]] || fail "metrics: $metrics"
+[[ "$metrics" == *'clause_http_request_seconds_bucket{le="+Inf"}'* ]] || fail "no histogram"
+
+# A thousand reloads while four clients decide: every answer whole from one version.
+"$load" reload-race --port "$port" --body "$work/read.json" --live "$work/live.policy" \
+  --a "$work/a.policy" --b "$work/b.policy" --expect a=allow --expect b=deny \
+  --reloads 1000 --threads 4 | tee "$work/race"
+raced="$(sed -n 's/.*threads decided \([0-9]*\) requests.*/\1/p' "$work/race")"
+decisions=$((decisions + raced))
+
+# SIGTERM: the server stops cleanly and the log holds every decision, redacted.
+kill -TERM "$server"
+wait "$server" || fail "the server did not exit cleanly: $(cat "$work/err")"
+server=""
+logged="$(wc -l <"$work/log.jsonl")"
+[ "$logged" = "$decisions" ] || fail "the log has $logged lines for $decisions decisions"
+grep -q '"id":"\[redacted\]"' "$work/log.jsonl" || fail "the log did not redact requester.id"
+echo "serve: all checks passed ($decisions decisions logged)"
