@@ -5,9 +5,28 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 
 namespace clause {
+namespace {
+
+// What tells a changed file apart when polling: its modification time and size.
+struct FileStamp {
+  std::filesystem::file_time_type time{};
+  std::uintmax_t size = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp stamp_of(const std::string& path) {
+  std::error_code ec;
+  FileStamp s;
+  s.time = std::filesystem::last_write_time(path, ec);
+  s.size = ec ? 0 : std::filesystem::file_size(path, ec);
+  return s;
+}
+
+}  // namespace
 
 struct PolicyStore::State {
   std::string path;
@@ -16,6 +35,7 @@ struct PolicyStore::State {
   Policy current;
   std::mutex reload_mutex;  // one reload at a time
   std::atomic<std::uint64_t> reloads{0};
+  FileStamp stamp;  // of the file as last read; guarded by reload_mutex
   std::atomic<std::uint64_t> failed{0};
 };
 
@@ -42,6 +62,7 @@ Result<PolicyStore, std::vector<Diagnostic>> PolicyStore::open(std::string path,
   auto policy = load(path, options);
   if (!policy) return Failure{std::move(policy.error())};
   auto state = std::make_shared<State>();
+  state->stamp = stamp_of(path);
   state->path = std::move(path);
   state->options = options;
   state->current = std::move(*policy);
@@ -55,6 +76,7 @@ Policy PolicyStore::current() const {
 
 Result<Policy, std::vector<Diagnostic>> PolicyStore::reload() {
   const std::lock_guard serial(state_->reload_mutex);
+  state_->stamp = stamp_of(state_->path);
   auto policy = load(state_->path, state_->options);
   if (!policy) {
     state_->failed.fetch_add(1, std::memory_order_relaxed);
@@ -68,6 +90,16 @@ Result<Policy, std::vector<Diagnostic>> PolicyStore::reload() {
   // `old` is released here, outside the lock; readers holding it keep it alive.
   state_->reloads.fetch_add(1, std::memory_order_relaxed);
   return std::move(*policy);
+}
+
+bool PolicyStore::reload_if_changed(
+    std::optional<Result<Policy, std::vector<Diagnostic>>>& result) {
+  {
+    const std::lock_guard serial(state_->reload_mutex);
+    if (stamp_of(state_->path) == state_->stamp) return false;
+  }
+  result.emplace(reload());
+  return true;
 }
 
 const std::string& PolicyStore::path() const {

@@ -106,4 +106,17 @@ server=""
 logged="$(wc -l <"$work/log.jsonl")"
 [ "$logged" = "$decisions" ] || fail "the log has $logged lines for $decisions decisions"
 grep -q '"id":"\[redacted\]"' "$work/log.jsonl" || fail "the log did not redact requester.id"
+# --watch: a changed file is picked up without a signal or a call.
+cp "$work/a.policy" "$work/live.policy"
+"$clause" serve --policy "$work/live.policy" --port 0 --watch 100 >"$work/out" 2>"$work/err" &
+server=$!
+for _ in $(seq 50); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
+url="http://127.0.0.1:$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\),.*/\1/p' "$work/out")"
+expect "$(call POST /v1/decide "$work/read.json")" 200 '"policy_version":"a"'
+cp "$work/b.policy" "$work/live.policy"
+for _ in $(seq 50); do grep -q "reload to version b" "$work/err" && break; sleep 0.1; done
+expect "$(call POST /v1/decide "$work/read.json")" 200 '"policy_version":"b"'
+kill -TERM "$server"
+wait "$server" || fail "the watching server did not exit cleanly"
+server=""
 echo "serve: all checks passed ($decisions decisions logged)"

@@ -108,6 +108,29 @@ TEST_CASE("a store reloads a policy that compiles and keeps the old one otherwis
   CHECK(store->current().version() == "2");
 }
 
+TEST_CASE("a store reloads when its file changes, and only then", "[store]") {
+  TempPolicy file("clause-store-watch");
+  write(file.path, version_of("allow", "1"));
+  auto store = PolicyStore::open(file.path.string());
+  REQUIRE(store);
+  std::optional<Result<Policy, std::vector<Diagnostic>>> result;
+  CHECK_FALSE(store->reload_if_changed(result));
+  CHECK_FALSE(result.has_value());
+  write(file.path, version_of("deny", "2"));
+  REQUIRE(store->reload_if_changed(result));
+  REQUIRE(result.has_value());
+  REQUIRE(result->has_value());
+  CHECK(store->current().version() == "2");
+  result.reset();
+  CHECK_FALSE(store->reload_if_changed(result));
+  // A broken file is tried once, then left alone until it changes again.
+  write(file.path, "policy \"live\"\n");
+  REQUIRE(store->reload_if_changed(result));
+  CHECK_FALSE(result->has_value());
+  CHECK_FALSE(store->reload_if_changed(result));
+  CHECK(store->current().version() == "2");
+}
+
 TEST_CASE("a store that cannot read its file says so", "[store]") {
   auto store = PolicyStore::open("/nonexistent/clause.policy");
   REQUIRE_FALSE(store);

@@ -379,6 +379,8 @@ options:
   --max-batch N        the most requests in one batch; default 10000
   --threads N          worker threads, each serving one connection at a time;
                        default 8
+  --watch MS           check the policy file every MS milliseconds and reload it
+                       when its time or size changes; default 0 (only on demand)
   --log FILE           append every decision to FILE (docs/embedding.md)
   --log-redact FIELDS  request fields the log redacts, e.g. requester.id,context.*
   --help               show this help

@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -301,8 +302,9 @@ int run_serve(const std::vector<std::string>& argv) {
     std::fputs(std::string(help_text("serve")).c_str(), stdout);
     return exit_ok;
   }
-  Args args(argv, {},
-            {"policy", "host", "port", "max-body", "max-batch", "threads", "log", "log-redact"});
+  Args args(
+      argv, {},
+      {"policy", "host", "port", "max-body", "max-batch", "threads", "log", "log-redact", "watch"});
   if (args.error()) return usage_error(*args.error());
   if (!args.positional().empty()) return usage_error("takes no positional arguments");
   const auto policy_path = args.option("policy");
@@ -333,6 +335,8 @@ int run_serve(const std::vector<std::string>& argv) {
   if (!number("threads", 8, threads) || threads == 0) {
     return usage_error("--threads takes a positive number");
   }
+  std::size_t watch_ms = 0;
+  if (!number("watch", 0, watch_ms)) return usage_error("--watch takes milliseconds");
   const std::string host = args.option("host").value_or("127.0.0.1");
 
   // Signals go to one thread that waits for them: SIGHUP reloads, SIGTERM and SIGINT stop.
@@ -417,9 +421,34 @@ int run_serve(const std::vector<std::string>& argv) {
       return;
     }
   });
+  // Watching: poll the file's time and size; a change reloads it, as SIGHUP does.
+  std::mutex watch_mutex;
+  std::condition_variable watch_wake;
+  std::thread watcher;
+  if (watch_ms > 0) {
+    watcher = std::thread([&] {
+      std::unique_lock lock(watch_mutex);
+      while (!watch_wake.wait_for(lock, std::chrono::milliseconds(watch_ms),
+                                  [&] { return stopping.load(); })) {
+        std::optional<Result<Policy, std::vector<Diagnostic>>> result;
+        if (service.store.reload_if_changed(result)) {
+          fmt::print(stderr, "clause serve: the file changed; reload {}\n",
+                     *result ? fmt::format("to version {}", (*result)->version())
+                             : std::string("failed; the policy in force stays"));
+        }
+      }
+    });
+  }
   const bool listened = server.listen_after_bind();
   if (!stopping) kill(getpid(), SIGTERM);  // the server stopped on its own: end the waiter
   signal_thread.join();
+  if (watcher.joinable()) {
+    {
+      const std::lock_guard lock(watch_mutex);  // so the wake-up cannot be missed
+    }
+    watch_wake.notify_all();
+    watcher.join();
+  }
   if (service.log) service.log->close();
   fmt::print(stderr, "clause serve: stopped\n");
   return listened || stopping ? exit_ok : exit_failed;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ class PolicyStore {
   /// when it does not (or cannot be read), the policy in force stays and the diagnostics
   /// are returned. Reloads are serialized; readers never wait for a compile.
   [[nodiscard]] Result<Policy, std::vector<Diagnostic>> reload();
+
+  /// Reloads when the file's modification time or size differs from the last one read
+  /// (for watching a file by polling); gives whether it tried, and sets `result` then.
+  bool reload_if_changed(std::optional<Result<Policy, std::vector<Diagnostic>>>& result);
 
   /// Gives the file the store reads.
   [[nodiscard]] const std::string& path() const;

@@ -1,0 +1,1 @@
+serve --policy tests/cli/broken.policy --port 0

@@ -1,0 +1,1 @@
+serve --port 8181
