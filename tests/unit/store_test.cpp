@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include "clause/log.hpp"
 #include "clause/store.hpp"
 #include "sha256.hpp"
 #include "support.hpp"
@@ -174,6 +175,58 @@ TEST_CASE("decisions under concurrent reloads come whole from one version", "[st
   CHECK(mixed == 0);
   CHECK(decisions > 0);
   CHECK(store->reloads() == 200);
+}
+
+TEST_CASE("eight threads decide and log while the policy is reloaded", "[store][log][threads]") {
+  TempPolicy file("clause-store-log-race");
+  const std::string allow = version_of("allow", "a");
+  const std::string deny = version_of("deny", "d");
+  write(file.path, allow);
+  auto store = PolicyStore::open(file.path.string());
+  REQUIRE(store);
+  DecisionLogOptions log_options;
+  log_options.path = file.path.string() + ".log";
+  log_options.block_when_full = true;
+  log_options.queue_capacity = 256;
+  auto log = DecisionLog::open(log_options);
+  REQUIRE(log);
+  const std::string request =
+      R"({"data":{"category":"info"},"requester":{"kind":"company"},"action":"read"})";
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> decisions{0};
+  std::atomic<std::uint64_t> mixed{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 8; ++t) {
+    readers.emplace_back([&] {
+      while (!done.load()) {
+        // The decision's texts live in the policy: hold the snapshot while using them.
+        const Policy snapshot = store->current();
+        const Decision d = snapshot.evaluate_json(request);
+        const bool whole = (d.policy_version == "a" && d.effect == Effect::allow) ||
+                           (d.policy_version == "d" && d.effect == Effect::deny);
+        if (!whole) ++mixed;
+        if (!log->record(request, d)) ++mixed;
+        ++decisions;
+      }
+    });
+  }
+  for (int i = 0; i < 300; ++i) {
+    write(file.path, i % 2 == 0 ? deny : allow);
+    REQUIRE(store->reload());
+  }
+  done = true;
+  for (auto& t : readers)
+    t.join();
+  log->close();
+  CHECK(mixed == 0);
+  CHECK(log->written() == decisions);
+  CHECK(log->dropped() == 0);
+  std::ifstream in(log_options.path);
+  std::size_t lines = 0;
+  for (std::string line; std::getline(in, line);)
+    ++lines;
+  CHECK(lines == decisions);
+  std::filesystem::remove(log_options.path);
 }
 
 }  // namespace
