@@ -199,20 +199,15 @@ FastVerdict fast_verdict(const PolicyImpl& p, const ResolvedRequest& q) noexcept
 }
 
 ReferenceVerdict verdict_of(const PolicyImpl& p, FastVerdict v) {
+  // The decision texts already say what each rule gives: no need for the rule tree.
   ReferenceVerdict out;
-  out.clause = p.checked().default_clause;
+  out.clause = p.vocabulary().default_clause;
   if (v.rule < 0) return out;
-  const auto index = static_cast<std::size_t>(v.rule);
-  const dsl::CheckedRule& rule = p.checked().rules[index];
+  const detail::RuleText& t = p.rule_texts[static_cast<std::size_t>(v.rule)];
   out.rule = v.rule;
-  out.effect = v.granted ? Effect::allow : effect_of(rule.effect);
-  out.clause = rule.clause;
-  if (v.granted && rule.consent >= 0) {
-    const std::int32_t consent_clause =
-        p.checked().consents[static_cast<std::size_t>(rule.consent)].clause;
-    if (consent_clause >= 0) out.clause = static_cast<std::uint32_t>(consent_clause);
-  }
-  out.consent = out.effect == Effect::require_consent ? rule.consent : -1;
+  out.effect = v.granted ? Effect::allow : t.effect;
+  out.clause = v.granted ? t.met_clause : t.clause;
+  out.consent = v.granted ? -1 : t.consent;
   return out;
 }
 
