@@ -14,8 +14,10 @@ namespace clause::test {
 
 /// Writes a valid random policy of `rules` rules over a small vocabulary: data d0..,
 /// requesters r0.. (random trees), actions a0..a3, purposes p0..p2, facts f0..f3 and
-/// consents k0 (citing clause "m") and k1.
-inline std::string random_policy(std::mt19937_64& rng, int rules) {
+/// consents k0 (citing clause "m") and k1. Any generator of 64-bit values will do; the fuzz
+/// targets pass one that reads the fuzzer's bytes.
+template <typename Rng = std::mt19937_64>
+std::string random_policy(Rng& rng, int rules) {
   const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
   std::string text = "policy \"r\" version \"1\"\nclause \"c\" \"words\"\n";
   text += "clause \"m\" \"met\"\n";

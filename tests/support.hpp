@@ -2,6 +2,7 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,6 +22,46 @@ inline std::string read_file(const std::filesystem::path& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return std::move(s).str();
+}
+
+/// Whether golden files are to be rewritten rather than compared: CLAUSE_UPDATE_GOLDEN=1.
+inline bool updating_golden() {
+  const char* v = std::getenv("CLAUSE_UPDATE_GOLDEN");
+  return v != nullptr && std::string(v) == "1";
+}
+
+/// Writes a file byte for byte, replacing it.
+inline void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  REQUIRE(out.good());
+  out << text;
+  REQUIRE(out.good());
+}
+
+/// Compares `actual` with the golden file beside `input` (its `.expected`), or rewrites that
+/// file when updating_golden().
+inline void check_golden(const std::filesystem::path& input, const std::string& actual) {
+  std::filesystem::path expected = input;
+  expected.replace_extension(".expected");
+  if (updating_golden()) {
+    write_file(expected, actual);
+  } else if (!std::filesystem::exists(expected)) {
+    FAIL_CHECK("no " << expected.filename().string() << ": run with CLAUSE_UPDATE_GOLDEN=1");
+  } else {
+    CHECK(actual == read_file(expected));
+  }
+}
+
+/// Checks that every `.expected` file in `folder` still has its input, named with `extension`.
+inline void check_no_stale_golden(const std::filesystem::path& folder,
+                                  const std::string& extension) {
+  for (const auto& e : std::filesystem::directory_iterator(folder)) {
+    if (e.path().extension() != ".expected") continue;
+    std::filesystem::path input = e.path();
+    input.replace_extension(extension);
+    INFO("stale expectation " << e.path().filename().string());
+    CHECK(std::filesystem::exists(input));
+  }
 }
 
 /// Compiles a policy that must be valid; fails the test with its diagnostics otherwise.

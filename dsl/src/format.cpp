@@ -364,7 +364,8 @@ void check_coverage(const SourceFile& file, const std::vector<Span>& items,
   const std::string_view text = file.text;
   std::size_t next_comment = 0;
   std::size_t item = 0;
-  std::size_t i = 0;
+  // The parser passes over a byte order mark; the layout drops it.
+  std::size_t i = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
   while (i < text.size()) {
     while (item < items.size() && items[item].end <= i)
       ++item;

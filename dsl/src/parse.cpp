@@ -21,6 +21,9 @@ namespace pegtl = tao::pegtl;
 
 bool is_word_char(char c);
 
+// How a name past ParseLimits::max_name_length is reported (E102).
+constexpr std::string_view name_too_long = "name is";
+
 // What the actions build while one statement is parsed. A statement that fails leaves no
 // trace: its state is thrown away and the next statement starts afresh.
 struct State {
@@ -102,7 +105,8 @@ struct keyword : sor<kw_policy, kw_version, kw_clause, kw_data, kw_requester, kw
 };
 
 // A name: letters, digits and `_`, not starting with a digit, not a reserved word.
-struct name : seq<not_at<keyword>, identifier> {};
+struct bounded_identifier : identifier {};
+struct name : seq<not_at<keyword>, bounded_identifier> {};
 // A name that goes into the current list of names.
 struct list_name : name {};
 // Names separated by commas.
@@ -655,6 +659,26 @@ struct action<g::unary> : pegtl::maybe_nothing {
   }
 };
 
+// Names are bounded in length, so a runaway name is reported as what it is.
+template <>
+struct action<g::bounded_identifier> : pegtl::maybe_nothing {
+  template <typename Rule, pegtl::apply_mode A, pegtl::rewind_mode M,
+            template <typename...> class Action, template <typename...> class Control,
+            typename Input>
+  [[nodiscard]] static bool match(Input& in, State& st) {
+    const auto start = in.position();
+    const char* const begin = in.current();
+    if (!pegtl::match<Rule, A, M, Action, Control>(in, st)) return false;
+    const auto length = static_cast<std::size_t>(in.current() - begin);
+    if (length > st.limits->max_name_length) {
+      throw pegtl::parse_error(fmt::format("{} {} characters long; the limit is {}", name_too_long,
+                                           length, st.limits->max_name_length),
+                               start);
+    }
+    return true;
+  }
+};
+
 template <>
 struct action<g::when_part> {
   template <typename Input>
@@ -935,6 +959,10 @@ std::string describe_found(std::string_view text, std::size_t at) {
   };
   if (text[at] == '\n' || text[at] == '\r') return "end of line";
   if (static_cast<unsigned char>(text[at]) >= 0x80) return "a character that is not ASCII";
+  if (static_cast<unsigned char>(text[at]) < 0x20 || text[at] == 0x7f) {
+    return fmt::format("a control character (byte {:#04x})",
+                       static_cast<unsigned>(static_cast<unsigned char>(text[at])));
+  }
   std::size_t end = at;
   if (is_word(text[at])) {
     while (end < text.size() && is_word(text[end]))
@@ -1146,9 +1174,10 @@ std::vector<Diagnostic> parse_statements(std::string_view text, const State& bla
                                          std::span<const std::string_view> starts, bool labels) {
   std::vector<Diagnostic> diagnostics;
   State st = blank;
-  std::size_t pos = 0;
+  // A byte order mark is how some editors mark UTF-8; it is not part of the text.
+  std::size_t pos = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
   {
-    pegtl::memory_input in(text.data(), text.data() + text.size(), "");
+    pegtl::memory_input in(text.data() + pos, text.data() + text.size(), "");
     (void)pegtl::parse<g::sep, action, g::control>(in, st);
     pos = static_cast<std::size_t>(in.current() - text.data());
   }
@@ -1171,6 +1200,21 @@ std::vector<Diagnostic> parse_statements(std::string_view text, const State& bla
     if (!error_at) continue;
 
     std::size_t at = *error_at;
+    if (message.starts_with(name_too_long)) {
+      // Not a grammar mistake: the name itself is at fault, so the caret stays on it.
+      Diagnostic d;
+      d.code = "E102";
+      d.message = message;
+      d.span = Span{static_cast<std::uint32_t>(at),
+                    static_cast<std::uint32_t>(at + token_at(text, at).size())};
+      d.help = "use a shorter name, or raise the limit (`--max-name-length`)";
+      diagnostics.push_back(std::move(d));
+      if (diagnostics.size() >= blank.limits->max_errors) break;
+      const std::size_t resume = next_statement(text, pos, starts, labels);
+      skipped.push_back(Span{static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(resume)});
+      pos = resume;
+      continue;
+    }
     const bool not_a_statement_here = at == pos && message == not_a_statement;
     // Leftover text on the line of a complete statement is not a new statement.
     const bool after_statement = not_a_statement_here && has_code_before_on_line(text, at);
@@ -1179,7 +1223,8 @@ std::vector<Diagnostic> parse_statements(std::string_view text, const State& bla
     Diagnostic d;
     d.code = "E101";
     const std::string found = at == *error_at ? describe_found(text, at) : "end of line";
-    d.message = after_statement ? fmt::format("unexpected {} after the end of a statement", found)
+    d.message = after_statement ? fmt::format("unexpected {} after the end of a statement",
+                                              found.starts_with("a ") ? found.substr(2) : found)
                                 : fmt::format("{}, found {}", message, found);
     d.span = Span{static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(at)};
     if (at == *error_at && at < text.size() && text[at] != '\n') {
@@ -1201,6 +1246,48 @@ std::vector<Diagnostic> parse_statements(std::string_view text, const State& bla
 
 }  // namespace
 
+// Text that is not UTF-8 would reach clause words, reasons and JSON output: refused (E103),
+// one error per run of bad bytes.
+void check_utf8(std::string_view text, std::size_t max_errors, std::vector<Diagnostic>& out) {
+  std::vector<Diagnostic> bad;
+  std::size_t found = 0;
+  for (std::size_t at = 0; at < text.size() && found < max_errors;) {
+    if (static_cast<unsigned char>(text[at]) < 0x80) {
+      ++at;
+      continue;
+    }
+    const std::size_t length = utf8_sequence_length(text, at);
+    if (length > 0) {
+      at += length;
+      continue;
+    }
+    std::size_t end = at + 1;
+    while (end < text.size() && static_cast<unsigned char>(text[end]) >= 0x80 &&
+           utf8_sequence_length(text, end) == 0)
+      ++end;
+    Diagnostic d;
+    d.code = "E103";
+    d.message = fmt::format("the text is not valid UTF-8: byte {:#04x}{}",
+                            static_cast<unsigned>(static_cast<unsigned char>(text[at])),
+                            end - at > 1 ? fmt::format(" and {} more", end - at - 1) : "");
+    d.span = Span{static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(end)};
+    d.help = "save the file as UTF-8";
+    bad.push_back(std::move(d));
+    ++found;
+    at = end;
+  }
+  if (bad.empty()) return;
+  // The parser stumbles on the same bytes; the encoding is the mistake to report.
+  std::erase_if(out, [&](const Diagnostic& d) {
+    return std::any_of(bad.begin(), bad.end(), [&](const Diagnostic& b) {
+      return d.span.begin >= b.span.begin && d.span.begin < b.span.end;
+    });
+  });
+  out.insert(out.end(), bad.begin(), bad.end());
+  sort_by_position(out);
+  if (out.size() > max_errors) out.resize(max_errors);
+}
+
 ParseResult parse(const SourceFile& file, const ParseLimits& limits) {
   ParseResult result;
   State blank;
@@ -1213,6 +1300,7 @@ ParseResult parse(const SourceFile& file, const ParseLimits& limits) {
       "expected a declaration (policy, clause, data, requester, action, purpose, fact, "
       "consent) or a rule (allow, deny, require consent, exclude, otherwise)",
       policy_starts, true);
+  check_utf8(file.text, limits.max_errors, result.diagnostics);
   return result;
 }
 
@@ -1227,6 +1315,7 @@ TestParseResult parse_tests(const SourceFile& file, const ParseLimits& limits) {
   result.diagnostics = parse_statements<g::test_statement_then_sep>(
       file.text, blank, skipped, "expected `tests for \"POLICY\"` or a `case \"NAME\"`",
       test_starts, false);
+  check_utf8(file.text, limits.max_errors, result.diagnostics);
   return result;
 }
 

@@ -589,9 +589,33 @@ class Compiler {
 Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
                                                 const CompileOptions& options) noexcept {
   try {
+    const Limits& bounds = options.limits;
+    if (source.text.size() > bounds.max_policy_bytes) {
+      return Failure{
+          std::vector<Diagnostic>{{Severity::error,
+                                   "E003",
+                                   fmt::format("the policy is {} bytes long; the limit is {}",
+                                               source.text.size(), bounds.max_policy_bytes),
+                                   Span{},
+                                   {},
+                                   "split the policy, or raise the limit (`--max-policy-bytes`)"}}};
+    }
     dsl::ParseLimits limits;
-    limits.max_condition_depth = options.max_condition_depth;
+    limits.max_condition_depth = bounds.max_condition_depth;
+    limits.max_name_length = bounds.max_name_length;
     dsl::ParseResult parsed = dsl::parse(source, limits);
+    if (parsed.policy.rules.size() > bounds.max_rules) {
+      // Checked before the checker and the index see them, which cost time per rule.
+      const Span at = parsed.policy.rules[bounds.max_rules].span;
+      return Failure{
+          std::vector<Diagnostic>{{Severity::error,
+                                   "E291",
+                                   fmt::format("the policy has {} rules; the limit is {}",
+                                               parsed.policy.rules.size(), bounds.max_rules),
+                                   Span{at.begin, at.begin},
+                                   {},
+                                   "split the policy, or raise the limit (`--max-rules`)"}}};
+    }
     dsl::CheckResult checked = dsl::check(parsed.policy);
     dsl::drop_cascades(source.text, parsed.skipped, checked.diagnostics);
     ast::apply_suppressions(parsed.policy.suppressions, checked.diagnostics);
@@ -606,6 +630,7 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
     impl->hash = "sha256:" + detail::sha256_hex(source.text);
     impl->checked_ = std::move(*checked.policy);
     impl->limits_ = limits;
+    impl->bounds = bounds;
     impl->suppressions = std::move(parsed.policy.suppressions);
     std::vector<Diagnostic> errors = detail::Compiler(*impl, options).run();
     if (!errors.empty()) return Failure{std::move(errors)};
@@ -631,17 +656,34 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
   }
 }
 
-Result<SourceFile, std::string> read_source(const std::string& path) {
+Result<SourceFile, std::string> read_source(const std::string& path, std::size_t max_bytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     return Failure{fmt::format("`{}` is a folder, not a policy file", path)};
   }
+  const auto too_long = [&](std::string size) -> Result<SourceFile, std::string> {
+    return Failure{fmt::format(
+        "`{}` is {} bytes long; the limit for a policy file is {} (`--max-policy-bytes`)", path,
+        size, max_bytes)};
+  };
+  if (std::filesystem::is_regular_file(path, ec)) {
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec && size > max_bytes) return too_long(std::to_string(size));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Failure{fmt::format("cannot open `{}`", path)};
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Read at most one byte past the limit, so that not even an endless stream (a FIFO,
+  // /dev/zero) or a file that grows while read is taken into memory.
+  std::string text;
+  char chunk[1 << 16];
+  while (in && text.size() <= max_bytes) {
+    in.read(chunk, static_cast<std::streamsize>(
+                       std::min<std::size_t>(sizeof chunk, max_bytes + 1 - text.size())));
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+  }
   if (in.bad()) return Failure{fmt::format("cannot read `{}`", path)};
-  return SourceFile{path, std::move(text).str()};
+  if (text.size() > max_bytes) return too_long(fmt::format("more than {}", max_bytes));
+  return SourceFile{path, std::move(text)};
 }
 
 }  // namespace clause

@@ -156,6 +156,7 @@ struct PolicyImpl {
   mutable std::once_flag rules_once_;
   bool rules_dropped_ = false;
   dsl::ParseLimits limits_;
+  Limits bounds;  // as compiled; decode keeps to its request limits
 
   /// The whole checked policy, rules included (read again from the source if dropped).
   const dsl::CheckedPolicy& checked() const;

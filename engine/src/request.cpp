@@ -11,9 +11,52 @@
 
 namespace clause {
 
+namespace {
+
+// Shows text from a request in a one-line error: control characters and bytes that are not
+// UTF-8 are escaped, so that the error stays one line of valid UTF-8 wherever it is
+// printed or logged; past `limit` bytes it is cut, at a character's start, with "...".
+std::string printable(std::string_view s, std::size_t limit = std::string_view::npos) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    if (i >= limit) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = utf8_sequence_length(s, i);
+    if (n == 0) {
+      out += fmt::format("\\x{:02X}", c);
+      ++i;
+    } else if (c == '\n') {
+      out += "\\n";
+      ++i;
+    } else if (c == '\t') {
+      out += "\\t";
+      ++i;
+    } else if (c == '\r') {
+      out += "\\r";
+      ++i;
+    } else if (c < 0x20 || c == 0x7F) {
+      out += fmt::format("\\u{:04X}", c);
+      ++i;
+    } else {
+      out += s.substr(i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+// How much of a name, and of a wrong value, an error quotes.
+constexpr std::size_t quoted_name_bytes = 64;
+constexpr std::size_t quoted_value_bytes = 40;
+
+}  // namespace
+
 std::string RequestError::to_string() const {
   std::string out;
-  if (!field.empty()) out += field + ": ";
+  if (!field.empty()) out += printable(field, 2 * quoted_name_bytes) + ": ";
   out += message;
   if (position) out += fmt::format(" (at {}:{})", position->line, position->column);
   return out;
@@ -30,7 +73,7 @@ RequestError unknown_name(std::string field, std::string_view kind, const std::s
   names.reserve(terms.size());
   for (const dsl::Term& t : terms)
     names.push_back(t.name);
-  std::string message = fmt::format("unknown {} `{}`", kind, name);
+  std::string message = fmt::format("unknown {} `{}`", kind, printable(name, quoted_name_bytes));
   const std::string guess = dsl::closest_name(name, names);
   if (!guess.empty()) message += fmt::format("; did you mean `{}`?", guess);
   return RequestError{std::move(field), name, std::move(message), std::nullopt};
@@ -254,8 +297,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
       detail::set_bit(Access::atoms(request_), p_.layout.consent(*id));
       return true;
     }
-    return wrong_type(
-        fmt::format("the string \"{}\"", value.size() > 40 ? value.substr(0, 40) + "..." : value));
+    return wrong_type(fmt::format("the string \"{}\"", printable(value, quoted_value_bytes)));
   }
 
   bool start_object(std::size_t /*elements*/) override {
@@ -266,6 +308,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
       frames_.push_back({false, "", 0, {}});
       return true;
     }
+    if (too_deep(at)) return false;
     const std::string field = path();
     if (field == "data" || field == "requester" || field == "context" ||
         (field == "context.facts" && facts_container())) {
@@ -291,7 +334,9 @@ class RequestReader final : public nlohmann::json_sax<json> {
                        !(name == "facts" && facts_container())) ||
                       in_facts(false);
     if (!fact && std::find(known.begin(), known.end(), field) == known.end()) {
-      return fail(field, name, fmt::format("unknown field `{}`; {}", name, expected_fields()),
+      return fail(field, name,
+                  fmt::format("unknown field `{}`; {}", printable(name, quoted_name_bytes),
+                              expected_fields()),
                   key_start());
     }
     const bool context_field = !in_facts(false) && (name == "purpose" || name == "consent" ||
@@ -306,6 +351,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
     return true;
   }
   bool start_array(std::size_t /*elements*/) override {
+    if (too_deep(offset() - 1)) return false;
     if (path() == "context.consent" || (path() == "context.facts" && facts_container())) {
       frames_.push_back({true, "", 0, {}});
       return true;
@@ -316,8 +362,15 @@ class RequestReader final : public nlohmann::json_sax<json> {
     frames_.pop_back();
     return true;
   }
-  bool parse_error(std::size_t position, const std::string& /*last_token*/,
+  bool parse_error(std::size_t position, const std::string& last_token,
                    const nlohmann::detail::exception& ex) override {
+    // A number past the range of a double is valid JSON text, but cannot be read: say which
+    // field holds it, and where it starts, as for any other wrong value.
+    if (ex.id == 406) {
+      return fail(path(), last_token,
+                  fmt::format("the number {} is out of range", printable(last_token, 40)),
+                  value_start());
+    }
     std::string message = ex.what();
     // Keep nlohmann's explanation, without its exception id and its own position.
     const std::size_t colon = message.find(": ");
@@ -326,7 +379,13 @@ class RequestReader final : public nlohmann::json_sax<json> {
     }
     if (message.starts_with("syntax error while ")) message = message.substr(19);
     std::uint32_t at = static_cast<std::uint32_t>(position > 0 ? position - 1 : 0);
-    fail("", "", fmt::format("invalid JSON: {}", message), at);
+    // nlohmann's reader takes a NUL byte for the end of the text; there is more after it.
+    const std::size_t end_of_input = message.find("unexpected end of input");
+    if (at < text_.size() && text_[at] == '\0' && end_of_input != std::string::npos) {
+      message.replace(end_of_input, 23, "unexpected NUL byte");
+    }
+    // `last read` quotes raw bytes, which may not be UTF-8.
+    fail("", "", fmt::format("invalid JSON: {}", printable(message)), at);
     return false;
   }
 
@@ -339,6 +398,14 @@ class RequestReader final : public nlohmann::json_sax<json> {
   };
 
   std::uint32_t offset() const { return static_cast<std::uint32_t>(reached_ - text_.data()); }
+
+  // Refuses an object or array one level past Limits::max_json_depth.
+  bool too_deep(std::uint32_t at) {
+    const std::size_t limit = p_.bounds.max_json_depth;
+    if (frames_.size() < limit) return false;
+    fail(path(), "", fmt::format("JSON nested more than {} levels deep", limit), at);
+    return true;
+  }
 
   // Where the value just read starts: back over any lookahead, then over the token.
   std::uint32_t value_start() const {
@@ -641,12 +708,24 @@ class FastReader {
   ResolvedRequest r_;
 };
 
+// Refuses a request past Limits::max_request_bytes, before anything reads it. Positions
+// are 32-bit offsets, so no limit reaches past 4 GiB.
+std::optional<RequestError> too_long(const Limits& bounds, std::string_view json_text) {
+  const std::size_t max_bytes =
+      std::min<std::size_t>(bounds.max_request_bytes, std::numeric_limits<std::uint32_t>::max());
+  if (json_text.size() <= max_bytes) return std::nullopt;
+  return RequestError{"", "",
+                      fmt::format("the request is longer than the limit of {} bytes", max_bytes),
+                      line_column(json_text, static_cast<std::uint32_t>(max_bytes))};
+}
+
 }  // namespace
 
 namespace detail {
 
 Result<ResolvedRequest, RequestError> decode_with_positions(const PolicyImpl& p,
                                                             std::string_view json_text) {
+  if (auto error = too_long(p.bounds, json_text)) return Failure{std::move(*error)};
   if (json_text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Failure{RequestError{"", "", "the request is empty", LineColumn{1, 1}}};
   }
@@ -659,6 +738,14 @@ Result<ResolvedRequest, RequestError> decode_with_positions(const PolicyImpl& p,
   if (!ok && !reader.error()) {
     return Failure{RequestError{"", "", "invalid JSON", std::nullopt}};
   }
+  // nlohmann's reader stops at a NUL byte as at the end of the text: refuse what follows
+  // the request, as for any other trailing text.
+  const char* const stop = *reader.reached();
+  if (ok && stop > begin && stop[-1] == '\0') {
+    return Failure{
+        RequestError{"", "", "invalid JSON: unexpected NUL byte; expected end of input",
+                     line_column(json_text, static_cast<std::uint32_t>(stop - 1 - begin))}};
+  }
   reader.finish();
   if (reader.error()) return Failure{std::move(*reader.error())};
   return std::move(reader.request());
@@ -668,7 +755,12 @@ Result<ResolvedRequest, RequestError> decode_with_positions(const PolicyImpl& p,
 
 Result<ResolvedRequest, RequestError> Policy::decode(std::string_view json_text) const {
   if (!impl_) return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
-  if (auto fast = FastReader(*impl_, json_text).read()) return std::move(*fast);
+  const Limits& bounds = impl_->bounds;
+  if (auto error = too_long(bounds, json_text)) return Failure{std::move(*error)};
+  // The quick reader knows the request's shape, three levels deep, and no limit on it.
+  if (bounds.max_json_depth >= 3) {
+    if (auto fast = FastReader(*impl_, json_text).read()) return std::move(*fast);
+  }
   return detail::decode_with_positions(*impl_, json_text);
 }
 

@@ -43,7 +43,7 @@ namespace {
 
 Result<Policy, std::vector<Diagnostic>> load(const std::string& path,
                                              const CompileOptions& options) {
-  auto source = read_source(path);
+  auto source = read_source(path, options.limits.max_policy_bytes);
   if (!source) {
     Diagnostic d;
     d.code = "E002";

@@ -471,8 +471,8 @@ struct RandomPolicy {
                                        "#hash",
                                        "",
                                        " ",
-                                       "very-long-word-that-does-not-fit-anywhere-"
-                                       "on-one-single-line-of-ninety-two-columns-at-all-really"};
+                                       ("very-long-word-that-does-not-fit-anywhere-"
+                                        "on-one-single-line-of-ninety-two-columns-at-all-really")};
     std::string out;
     const int n = 1 + pick(30);
     for (int i = 0; i < n; ++i)
@@ -651,10 +651,11 @@ struct RandomPolicy {
   }
 };
 
-TEST_CASE("fmt: random policies keep their tree, comments and decisions", "[format]") {
+// One of the properties that `clause_tests "[property]"` runs (tests/unit/property_test.cpp).
+TEST_CASE("fmt: random policies keep their tree, comments and decisions", "[format][property]") {
   std::mt19937_64 rng(2026);
   RandomPolicy gen(rng);
-  for (int round = 0; round < 150; ++round) {
+  for (int round = 0; round < 300; ++round) {
     const std::string text = gen.text();
     INFO("round " << round);
     const std::string once = check_layout(text);

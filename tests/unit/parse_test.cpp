@@ -182,4 +182,33 @@ TEST_CASE("bytes that are not a policy give errors, never a crash", "[parse][lim
 }
 
 }  // namespace
+TEST_CASE("text that is not UTF-8 is refused where it stands; a byte order mark is skipped",
+          "[parse][limits]") {
+  const std::string head = "policy \"p\" version \"1\"\nclause \"c\" \"";
+  const std::string tail = "\"\n";
+  const std::vector<std::string> bad = {
+      "\xff",             // never in UTF-8
+      "\x80",             // a continuation byte alone
+      "\xc3",             // a sequence cut short
+      "\xc0\xaf",         // an overlong `/`
+      "\xe0\x80\xaf",     // an overlong `/` in three bytes
+      "\xed\xa0\x80",     // a surrogate, U+D800
+      "\xf4\x90\x80\x80"  // past U+10FFFF
+  };
+  for (const std::string& bytes : bad) {
+    const std::string text = head + "ab" + bytes + "cd" + tail;
+    INFO(text);
+    const auto r = parse_text(text);
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(r.diagnostics[0].code == "E103");
+    CHECK(r.diagnostics[0].span.begin == head.size() + 2);
+    CHECK(r.diagnostics[0].span.end == head.size() + 2 + bytes.size());
+  }
+  // Well-formed UTF-8 in strings is words like any other.
+  for (const std::string good : {"caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\x92", "\xef\xbf\xbd"})
+    CHECK(parse_text(head + good + tail).diagnostics.empty());
+  CHECK(parse_text("\xef\xbb\xbf" + head + "w" + tail).diagnostics.empty());
+  CHECK_FALSE(parse_text(head + "w" + tail + "\xef\xbb\xbf").diagnostics.empty());
+}
+
 }  // namespace clause::test

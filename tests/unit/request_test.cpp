@@ -116,7 +116,9 @@ TEST_CASE("hostile JSON is refused without a crash", "[request][limits]") {
     deep_object += R"({"category":)";
   CHECK_FALSE(p.evaluate_json(deep_object).error.empty());
   const std::string huge = R"({"data":{"category":")" + std::string(10'000'000, 'x') + R"("}})";
-  CHECK_THAT(p.evaluate_json(huge).error, Catch::Contains("unknown data category"));
+  CHECK_THAT(p.evaluate_json(huge).error, Catch::Contains("longer than the limit"));
+  const std::string long_name = R"({"data":{"category":")" + std::string(1'000'000, 'x') + R"("}})";
+  CHECK_THAT(p.evaluate_json(long_name).error, Catch::Contains("unknown data category"));
   CHECK_FALSE(p.evaluate_json("{\"data\":{\"category\":\"\xff\xfe\"}}").error.empty());
   std::mt19937 rng(3);
   for (int i = 0; i < 5000; ++i) {

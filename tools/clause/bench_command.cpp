@@ -116,18 +116,12 @@ int run_bench(const std::vector<std::string>& argv) {
   if (!args.positional().empty()) return usage_error("takes no positional arguments");
   const auto policy_path = args.option("policy");
   if (!policy_path) return usage_error("--policy FILE is required");
+  // A positive number given to `--name`, or `fallback`; false when it is not one.
   const auto count_option = [&](std::string_view name, std::size_t fallback,
                                 std::size_t& value) -> bool {
-    const auto text = args.option(name);
-    value = fallback;
-    if (!text) return true;
-    std::size_t used = 0;
-    try {
-      value = std::stoull(*text, &used);
-    } catch (const std::exception&) {
-      return false;
-    }
-    return used == text->size() && value > 0;
+    const auto given = args.count(name, fallback);
+    value = given.value_or(0);
+    return value > 0;
   };
   std::size_t iterations = 0;
   std::size_t repetitions = 0;
@@ -142,15 +136,14 @@ int run_bench(const std::vector<std::string>& argv) {
     return usage_error("--threads takes a positive number");
   }
   CompileOptions compile_options;
-  if (const auto budget = args.option("index-budget")) {
-    std::size_t value = 0;
-    if (!count_option("index-budget", 1, value) && *budget != "0") {
-      return usage_error("--index-budget takes a number");
-    }
-    compile_options.index_budget = *budget == "0" ? 0 : value;
+  compile_options.limits = tool_limits();
+  if (args.option("index-budget")) {
+    const auto budget = args.count("index-budget", 0);
+    if (!budget) return usage_error("--index-budget takes a number");
+    compile_options.index_budget = *budget;
   }
 
-  auto source = read_source(*policy_path);
+  auto source = read_source(*policy_path, tool_limits().max_policy_bytes);
   if (!source) {
     fmt::print(stderr, "clause: error: {}\n", source.error());
     return exit_failed;

@@ -2,6 +2,7 @@
 #include "cli.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 
 namespace clause::cli {
@@ -56,6 +57,75 @@ std::optional<std::string> Args::option(std::string_view name) const {
     if (g.first == name) value = g.second;  // the last one given wins
   }
   return value;
+}
+
+std::optional<std::size_t> Args::count(std::string_view name, std::size_t fallback) const {
+  const auto text = option(name);
+  if (!text) return fallback;
+  std::size_t value = 0;
+  const char* const end = text->data() + text->size();
+  const auto [stop, ec] = std::from_chars(text->data(), end, value);
+  if (ec != std::errc{} || stop != end || text->empty()) return std::nullopt;
+  return value;
+}
+
+clause::Limits& tool_limits() {
+  static clause::Limits limits;
+  return limits;
+}
+
+std::optional<std::string> take_limit_options(std::vector<std::string>& args) {
+  const std::pair<std::string_view, std::size_t clause::Limits::*> fields[] = {
+      {"max-policy-bytes", &clause::Limits::max_policy_bytes},
+      {"max-name-length", &clause::Limits::max_name_length},
+      {"max-condition-depth", &clause::Limits::max_condition_depth},
+      {"max-rules", &clause::Limits::max_rules},
+      {"max-request-bytes", &clause::Limits::max_request_bytes},
+      {"max-json-depth", &clause::Limits::max_json_depth}};
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    bool taken = false;
+    for (const auto& [name, field] : fields) {
+      const std::string flag = "--" + std::string(name);
+      std::string value;
+      if (a == flag) {
+        if (i + 1 == args.size()) return flag + " needs a value";
+        value = args[++i];
+      } else if (a.starts_with(flag + "=")) {
+        value = a.substr(flag.size() + 1);
+      } else {
+        continue;
+      }
+      const Args one({flag, value}, {}, {std::string(name)});
+      const auto number = one.count(name, 0);
+      if (!number || *number == 0) return flag + " takes a positive number";
+      tool_limits().*field = *number;
+      taken = true;
+      break;
+    }
+    if (!taken) rest.push_back(a);
+  }
+  args = std::move(rest);
+  return std::nullopt;
+}
+
+clause::CompileOptions tool_options() {
+  clause::CompileOptions options;
+  options.limits = tool_limits();
+  options.keep_rule_tree = true;
+  return options;
+}
+
+clause::dsl::ParseLimits tool_parse_limits() {
+  clause::dsl::ParseLimits limits;
+  limits.max_condition_depth = tool_limits().max_condition_depth;
+  limits.max_name_length = tool_limits().max_name_length;
+  return limits;
 }
 
 std::vector<std::string> gather_files(const std::vector<std::string>& inputs,
@@ -436,6 +506,14 @@ commands:
   fmt      rewrite policy files in the canonical layout, keeping every comment
   bench    measure decision speed, compile time and memory of a policy
   serve    an HTTP/JSON decision service, with reload, metrics and a decision log
+
+limits, taken by every command (docs/reliability.md):
+  --max-policy-bytes N     a policy file's size; default 67108864 (64 MiB)
+  --max-name-length N      characters in one name; default 128
+  --max-condition-depth N  nesting of `not` and parentheses; default 32
+  --max-rules N            rules in one policy; default 500000
+  --max-request-bytes N    one JSON request; default 1048576 (1 MiB)
+  --max-json-depth N       nesting of a request's objects and arrays; default 8
 
 Run `clause COMMAND --help` for a command's options.
 )";

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "clause/clause.hpp"
+#include "clause/dsl/parse.hpp"
 #include "clause/log.hpp"
 
 namespace clause::cli {
@@ -32,6 +33,9 @@ class Args {
   [[nodiscard]] const std::optional<std::string>& error() const { return error_; }
   [[nodiscard]] bool flag(std::string_view name) const;
   [[nodiscard]] std::optional<std::string> option(std::string_view name) const;
+  /// Reads the whole number given to `--name`: `fallback` when not given, empty when the
+  /// value is not a whole number.
+  [[nodiscard]] std::optional<std::size_t> count(std::string_view name, std::size_t fallback) const;
   [[nodiscard]] const std::vector<std::string>& positional() const { return positional_; }
 
  private:
@@ -39,6 +43,22 @@ class Args {
   std::vector<std::string> positional_;
   std::optional<std::string> error_;
 };
+
+/// The limits every command keeps to: the defaults, or what `--max-...` options set.
+clause::Limits& tool_limits();
+
+/// Takes the limit options (`--max-policy-bytes N`, `--max-name-length N`,
+/// `--max-condition-depth N`, `--max-rules N`, `--max-request-bytes N`,
+/// `--max-json-depth N`) out of a command's arguments into tool_limits(); gives an error
+/// for a value that is not a positive number.
+std::optional<std::string> take_limit_options(std::vector<std::string>& args);
+
+/// The compile options of the tools: tool_limits(), with the rules kept in memory (the
+/// tools read them right away, for lint, tests and traces).
+clause::CompileOptions tool_options();
+
+/// The parser's share of tool_limits(), for commands that parse without compiling.
+clause::dsl::ParseLimits tool_parse_limits();
 
 /// Runs one command; each returns its exit code.
 int run_check(const std::vector<std::string>& args);

@@ -25,13 +25,6 @@ int usage_error(std::string_view command, std::string_view message) {
   return exit_usage;
 }
 
-// The tools read the rules right away (lint, tests, traces): they keep them.
-CompileOptions tool_options() {
-  CompileOptions options;
-  options.keep_rule_tree = true;
-  return options;
-}
-
 }  // namespace
 
 std::optional<DecisionLog> open_decision_log(const Args& args, bool block_when_full, bool& failed) {
@@ -67,7 +60,7 @@ bool wants_help(const std::vector<std::string>& args) {
 
 // Reads a policy and compiles it, printing diagnostics; empty when it has errors.
 std::optional<Policy> load_policy(const std::string& path, bool json_diagnostics) {
-  auto source = read_source(path);
+  auto source = read_source(path, tool_limits().max_policy_bytes);
   if (!source) {
     fmt::print(stderr, "clause: error: {}\n", source.error());
     return std::nullopt;
@@ -88,19 +81,41 @@ std::optional<Policy> load_policy(const std::string& path, bool json_diagnostics
   return std::move(*policy);
 }
 
-std::optional<std::string> read_request_text(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream s;
-    s << std::cin.rdbuf();
-    return std::move(s).str();
+namespace {
+
+// Reads at most `cap` bytes: past the request limit the decoder refuses the text anyway,
+// and what follows must not fill the memory.
+std::string read_capped(std::istream& in, std::size_t cap) {
+  std::string text;
+  char chunk[1 << 16];
+  while (in && text.size() < cap) {
+    in.read(chunk, static_cast<std::streamsize>(std::min(sizeof chunk, cap - text.size())));
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
   }
+  return text;
+}
+
+// Reads one line of at most `cap` bytes, skipping the rest of a longer one.
+bool read_line_capped(std::istream& in, std::string& line, std::size_t cap) {
+  line.clear();
+  if (!in || in.peek() == std::char_traits<char>::eof()) return false;
+  for (int c = in.get(); c != std::char_traits<char>::eof() && c != '\n'; c = in.get()) {
+    if (line.size() < cap) line.push_back(static_cast<char>(c));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> read_request_text(const std::string& path) {
+  // One byte past the limit is enough for the decoder to refuse the request.
+  const std::size_t cap = tool_limits().max_request_bytes + 1;
+  if (path == "-") return read_capped(std::cin, cap);
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return std::move(s).str();
+  return read_capped(in, cap);
 }
 
 namespace {
@@ -180,7 +195,7 @@ int run_check(const std::vector<std::string>& argv) {
     return usage_error("check", "--format takes `text` or `json`");
   }
   const std::string& path = args.positional()[0];
-  auto source = read_source(path);
+  auto source = read_source(path, tool_limits().max_policy_bytes);
   if (!source) {
     fmt::print(stderr, "clause: error: {}\n", source.error());
     return exit_failed;
@@ -285,7 +300,7 @@ int run_eval(const std::vector<std::string>& argv) {
     std::string line;
     std::size_t number = 0;
     std::size_t invalid = 0;
-    while (std::getline(*in, line)) {
+    while (read_line_capped(*in, line, tool_limits().max_request_bytes + 1)) {
       ++number;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       Decision d;

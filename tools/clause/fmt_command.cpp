@@ -66,10 +66,12 @@ Formatted format_with(const SourceFile& source, Parse parse, Format format) {
 Formatted format_source(const SourceFile& source, bool tests) {
   if (tests) {
     return format_with<ast::TestFile>(
-        source, [](const SourceFile& s) { return dsl::parse_tests(s); }, dsl::format_tests);
+        source, [](const SourceFile& s) { return dsl::parse_tests(s, tool_parse_limits()); },
+        dsl::format_tests);
   }
   return format_with<ast::Policy>(
-      source, [](const SourceFile& s) { return dsl::parse(s); }, dsl::format_policy);
+      source, [](const SourceFile& s) { return dsl::parse(s, tool_parse_limits()); },
+      dsl::format_policy);
 }
 
 bool write_file(const std::string& path, const std::string& text) {
@@ -126,7 +128,7 @@ int run_fmt(const std::vector<std::string>& argv) {
   }
   bool failed = false;
   for (const std::string& path : files) {
-    auto source = read_source(path);
+    auto source = read_source(path, tool_limits().max_policy_bytes);
     if (!source) {
       fmt::print(stderr, "clause fmt: {}\n", source.error());
       failed = true;

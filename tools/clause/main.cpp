@@ -26,6 +26,11 @@ int main(int argc, char** argv) {
     }
     const std::string command = args[0];
     args.erase(args.begin());
+    if (const auto error = clause::cli::take_limit_options(args)) {
+      std::fprintf(stderr, "clause %s: %s\nrun `clause --help` for usage\n", command.c_str(),
+                   error->c_str());
+      return clause::cli::exit_usage;
+    }
     if (command == "check") return clause::cli::run_check(args);
     if (command == "eval") return clause::cli::run_eval(args);
     if (command == "test") return clause::cli::run_test(args);

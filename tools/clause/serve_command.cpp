@@ -258,7 +258,7 @@ struct Service {
     auto reloaded = store.reload();
     if (!reloaded) {
       // The file as it is now, for the source lines; it may have changed again since.
-      auto source = read_source(store.path());
+      auto source = read_source(store.path(), tool_limits().max_policy_bytes);
       const SourceFile file = source ? *source : SourceFile{store.path(), ""};
       nlohmann::json errors = nlohmann::json::array();
       for (const Diagnostic& d : reloaded.error())
@@ -310,16 +310,9 @@ int run_serve(const std::vector<std::string>& argv) {
   const auto policy_path = args.option("policy");
   if (!policy_path) return usage_error("--policy FILE is required");
   const auto number = [&](std::string_view name, std::size_t fallback, std::size_t& out) {
-    out = fallback;
-    const auto text = args.option(name);
-    if (!text) return true;
-    try {
-      std::size_t used = 0;
-      out = std::stoull(*text, &used);
-      return used == text->size();
-    } catch (const std::exception&) {
-      return false;
-    }
+    const auto given = args.count(name, fallback);
+    out = given.value_or(0);
+    return given.has_value();
   };
   std::size_t port = 0;
   std::size_t max_body = 0;
@@ -329,7 +322,7 @@ int run_serve(const std::vector<std::string>& argv) {
   if (!number("max-body", 1 << 20, max_body) || max_body == 0) {
     return usage_error("--max-body takes a positive number of bytes");
   }
-  if (!number("max-batch", 10000, max_batch) || max_batch == 0) {
+  if (!number("max-batch", tool_limits().max_batch, max_batch) || max_batch == 0) {
     return usage_error("--max-batch takes a positive number");
   }
   if (!number("threads", 8, threads) || threads == 0) {
@@ -349,9 +342,11 @@ int run_serve(const std::vector<std::string>& argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   CompileOptions compile_options;
+  compile_options.limits = tool_limits();
+  compile_options.limits.max_batch = max_batch;
   auto store = PolicyStore::open(*policy_path, compile_options);
   if (!store) {
-    auto source = read_source(*policy_path);
+    auto source = read_source(*policy_path, tool_limits().max_policy_bytes);
     std::fputs(render_text(source ? *source : SourceFile{*policy_path, ""}, store.error()).c_str(),
                stderr);
     return exit_failed;

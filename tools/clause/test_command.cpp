@@ -184,13 +184,13 @@ int run_test(const std::vector<std::string>& argv) {
   std::size_t failed = 0;
   bool broken = false;
   for (const std::string& path : files) {
-    auto source = read_source(path);
+    auto source = read_source(path, tool_limits().max_policy_bytes);
     if (!source) {
       fmt::print(stderr, "clause test: {}\n", source.error());
       broken = true;
       continue;
     }
-    const dsl::TestParseResult parsed = dsl::parse_tests(*source);
+    const dsl::TestParseResult parsed = dsl::parse_tests(*source, tool_parse_limits());
     if (!parsed.diagnostics.empty()) {
       std::fputs(render_text(*source, parsed.diagnostics).c_str(), stderr);
       broken = true;
@@ -212,12 +212,12 @@ int run_test(const std::vector<std::string>& argv) {
                                         .generic_string();
     auto [slot, fresh] = compiled.emplace(policy_path, std::nullopt);
     if (fresh) {
-      auto policy_source = read_source(policy_path);
+      auto policy_source = read_source(policy_path, tool_limits().max_policy_bytes);
       if (!policy_source) {
         std::vector<Diagnostic> d{
             {Severity::error, "E402", policy_source.error(), parsed.tests.policy->span, {}, ""}};
         std::fputs(render_text(*source, d).c_str(), stderr);
-      } else if (auto policy = compile(*policy_source)) {
+      } else if (auto policy = compile(*policy_source, tool_options())) {
         slot->second = std::move(*policy);
       } else {
         std::fputs(render_text(*policy_source, policy.error()).c_str(), stderr);

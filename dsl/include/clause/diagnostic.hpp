@@ -30,6 +30,11 @@ struct LineColumn {
 /// Finds the line and column of a byte offset in a text.
 LineColumn line_column(std::string_view text, std::uint32_t offset);
 
+/// Gives the length of the well-formed UTF-8 sequence at `at` (1 for ASCII), or 0 when
+/// the bytes there are not one: a stray continuation byte, a cut sequence, an overlong
+/// form, a surrogate, or a code point past U+10FFFF (RFC 3629).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t at);
+
 enum class Severity : std::uint8_t { error, warning };
 
 /// Points at a related place, rendered as a `note:` under the main message.

@@ -170,9 +170,23 @@ class Policy {
   std::shared_ptr<const detail::PolicyImpl> impl_;
 };
 
+/// Bounds on what the engine takes in, so that hostile or mistaken input gets a clean
+/// error, in bounded memory and stack, instead of a crash or a stall. docs/reliability.md
+/// lists each with its command-line flag.
+struct Limits {
+  std::size_t max_policy_bytes = std::size_t{64} << 20;  // a policy file's size
+  std::size_t max_name_length = 128;     // one name (identifier) in a policy or test file
+  std::size_t max_condition_depth = 32;  // nesting of `not` and parentheses in one condition
+  std::size_t max_rules = 500'000;       // rules in one policy
+  std::size_t max_request_bytes = std::size_t{1} << 20;  // one JSON request
+  std::size_t max_json_depth = 8;  // nesting of objects and arrays in one request
+  std::size_t max_batch = 10'000;  // requests in one batch (`clause serve`)
+};
+
 /// Options of compilation.
 struct CompileOptions {
-  std::size_t max_condition_depth = 32;  // nesting of `not` and parentheses in one condition
+  // The bounds on the policy text, kept by the compiled policy for the requests it decodes.
+  Limits limits;
   // How many copies of rules the index may make, so that each (action, requester) pair
   // finds its rules in one place; past it, rules naming large requester subtrees are kept
   // once and consulted in a short chain. Unset: 6 per rule, plus 2^20 - 10 per rule (at
@@ -188,7 +202,9 @@ struct CompileOptions {
 [[nodiscard]] Result<Policy, std::vector<Diagnostic>> compile(
     const SourceFile& source, const CompileOptions& options = {}) noexcept;
 
-/// Reads a whole file; the error says why it could not be read.
-[[nodiscard]] Result<SourceFile, std::string> read_source(const std::string& path);
+/// Reads a whole file; the error says why it could not be read. A file larger than
+/// `max_bytes` is refused before it is read.
+[[nodiscard]] Result<SourceFile, std::string> read_source(
+    const std::string& path, std::size_t max_bytes = Limits{}.max_policy_bytes);
 
 }  // namespace clause

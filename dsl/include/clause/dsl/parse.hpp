@@ -11,6 +11,7 @@ namespace clause::dsl {
 /// Bounds the parser keeps to, so that hostile input gives an error instead of a crash.
 struct ParseLimits {
   std::size_t max_condition_depth = 32;  // nested `not` and parentheses
+  std::size_t max_name_length = 128;     // characters in one name
   std::size_t max_errors = 50;           // parse errors reported before giving up
 };
 

@@ -1,0 +1,1 @@
+check --max-name-length zero policies/privacy.policy

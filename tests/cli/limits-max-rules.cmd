@@ -1,0 +1,1 @@
+check --max-rules 28 policies/privacy.policy

@@ -1,0 +1,1 @@
+check --max-name-length 16 tests/cli/long-name.policy
