@@ -95,6 +95,7 @@ class Linter {
     duplicates();
     never_true();
     shadowed();
+    consent_restricts();
     if (options_.honour_ignore) ast::apply_suppressions(impl_.suppressions, out_);
     sort_by_position(out_);
     return std::move(out_);
@@ -203,6 +204,47 @@ class Linter {
         d.help = "the rule never matches; fix the condition or remove the rule";
         never_.insert(i);
       }
+    }
+  }
+
+  // Granting a consent should only ever allow more. A condition that reads a consent
+  // negatively, or a rule other than a permission that reads one at all, breaks that: then
+  // a person who consents can get deny or require-consent where they had allow.
+  void consent_restricts() {
+    for (const CheckedRule& r : p_.rules) {
+      if (!r.condition) continue;
+      const bool permits = r.effect == ast::Effect::allow;
+      const CheckedCond* found = nullptr;
+      bool negated = false;
+      const auto walk = [&](const auto& self, const CheckedCond& c, bool positive) -> void {
+        if (found != nullptr) return;
+        if (c.kind == ast::CondKind::consent && (!positive || !permits)) {
+          found = &c;
+          negated = !positive;
+          return;
+        }
+        for (const CheckedCond& child : c.children)
+          self(self, child, c.kind == ast::CondKind::negation ? !positive : positive);
+      };
+      walk(walk, *r.condition, true);
+      if (found == nullptr) continue;
+      const std::string& consent = p_.consents[found->ids.at(0)].name;
+      const std::string_view effect = r.effect == ast::Effect::deny ? "denies"
+                                      : r.effect == ast::Effect::require_consent
+                                          ? "asks for consent"
+                                          : "allows";
+      Diagnostic& d = warn(
+          "W006", found->span,
+          negated ? fmt::format("rule {} {} only while consent `{}` is not granted: granting "
+                                "it can take an allow away",
+                                r.id, effect, consent)
+                  : fmt::format("rule {} {} when consent `{}` is granted: granting it can take "
+                                "an allow away",
+                                r.id, effect, consent));
+      d.help = fmt::format(
+          "ask for consent with `require consent {} for ...`, or write `@ignore W006` before "
+          "the rule if a granted consent is meant to restrict",
+          consent);
     }
   }
 

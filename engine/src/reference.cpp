@@ -214,6 +214,27 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
   if (trace != nullptr) {
     trace->clear();
     trace->reserve(n);
+    // Rules come in file order: one pass along the text finds every rule's line, where
+    // asking line_column for each would cost the whole text per rule.
+    const std::string_view text = policy.source.text;
+    std::uint32_t scanned = 0;
+    LineColumn at_scanned;
+    const auto position = [&](std::uint32_t offset) {
+      offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(text.size()));
+      if (offset < scanned) {
+        scanned = 0;
+        at_scanned = LineColumn{};
+      }
+      for (; scanned < offset; ++scanned) {
+        if (text[scanned] == '\n') {
+          ++at_scanned.line;
+          at_scanned.column = 1;
+        } else {
+          ++at_scanned.column;
+        }
+      }
+      return at_scanned;
+    };
     for (std::size_t i = 0; i < n; ++i) {
       const dsl::CheckedRule& r = p.rules[i];
       TraceStep step;
@@ -221,7 +242,7 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
       step.clause = p.clauses[r.clause].id;
       step.tier = static_cast<Tier>(r.tier);
       step.outcome = outcome[i];
-      step.position = line_column(policy.source.text, r.span.begin);
+      step.position = position(r.span.begin);
       if (outcome[i] == Outcome::condition_false) {
         step.detail = why_false(p, *r.condition, q);
       } else if (outcome[i] == Outcome::outranked && matches[i] && r.tier == dsl::Tier::consent &&

@@ -248,6 +248,67 @@ deny write when active and not active cites "3"
   CHECK(codes_of(found) == std::vector<std::string>{"W003", "W005"});
 }
 
+TEST_CASE("conditions by which granting a consent can take an allow away are found", "[lint]") {
+  const auto found = lint_text(R"(allow read of info when consent ok cites "1"
+allow write of info when not (active and not consent ok) cites "2"
+allow read of contact when not consent ok cites "2"
+deny write of secret when active or consent ok cites "3"
+otherwise require consent ok for read when consent ok cites "3"
+@ignore W006
+deny write of contact by partner when consent ok cites "3"
+)");
+  std::vector<std::string> messages;
+  for (const Diagnostic& d : found) {
+    if (d.code == "W006") messages.push_back(d.message);
+  }
+  CHECK(messages ==
+        std::vector<std::string>{
+            "rule 2/2 allows only while consent `ok` is not granted: granting it can take an "
+            "allow away",
+            "rule 3/1 denies when consent `ok` is granted: granting it can take an allow away",
+            "rule 3/2 asks for consent when consent `ok` is granted: granting it can take an "
+            "allow away"});
+}
+
+// Without W006, consent only ever allows more: granting one more never turns an allow into
+// deny or require-consent, which brute force over every request shows.
+TEST_CASE("without W006, granting a consent never takes an allow away", "[lint][exact]") {
+  std::mt19937_64 rng(606);
+  int clean = 0;
+  for (int round = 0; round < 300; ++round) {
+    const std::string text = random_policy(rng, 2 + static_cast<int>(rng() % 10));
+    const Policy p = must_compile(text);
+    const auto findings = lint(p);
+    if (std::any_of(findings.begin(), findings.end(),
+                    [](const Diagnostic& d) { return d.code == "W006"; })) {
+      continue;
+    }
+    ++clean;
+    const dsl::CheckedPolicy& c = detail::Access::impl(p)->checked();
+    INFO(text);
+    for (const auto& data : c.data) {
+      for (const auto& requester : c.requesters) {
+        for (const auto& action : c.actions) {
+          for (int bits = 0; bits < 64; ++bits) {
+            const int purpose = static_cast<int>(rng() % 4) - 1;
+            const Effect before =
+                p.evaluate(small_request(data.name, requester.name, action.name, purpose, bits))
+                    .effect;
+            if (before != Effect::allow) continue;
+            for (const int consent : {16, 32}) {
+              const Effect after = p.evaluate(small_request(data.name, requester.name, action.name,
+                                                            purpose, bits | consent))
+                                       .effect;
+              CHECK(after == Effect::allow);
+            }
+          }
+        }
+      }
+    }
+  }
+  CHECK(clean >= 50);
+}
+
 TEST_CASE("names no rule uses are reported; @ignore silences one statement", "[lint]") {
   const Policy p = must_compile(R"(policy "p" version "1"
 clause "1" "one"

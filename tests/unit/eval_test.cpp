@@ -214,6 +214,26 @@ allow write cites "yes"
   CHECK(d.trace[2].outcome == Outcome::decided);
   CHECK(d.trace[3].outcome == Outcome::action_mismatch);
   CHECK(d.trace[2].position.line == 23);
+  CHECK(d.trace[0].position.line == 21);
+  CHECK(d.trace[3].position.line == 24);
+  CHECK(d.trace[3].position.column == 1);
+  // Every step of the privacy policy's trace points at its rule's first character.
+  const Policy& privacy = privacy_policy();
+  const std::string& text = privacy.source().text;
+  const Decision traced =
+      privacy.evaluate(Request{"contact_info", "counterparty", "", "access", {}, {}, {}},
+                       EvalOptions{.trace = true});
+  REQUIRE(traced.trace.size() == 29);
+  for (const TraceStep& step : traced.trace) {
+    std::size_t at = 0;
+    for (std::uint32_t line = 1; line < step.position.line; ++line)
+      at = text.find('\n', at) + 1;
+    const std::string_view rest = std::string_view(text).substr(at + step.position.column - 1);
+    INFO(step.rule << " at " << step.position.line << ":" << step.position.column);
+    CHECK((rest.starts_with("allow") || rest.starts_with("deny") || rest.starts_with("require") ||
+           rest.starts_with("exclude") || rest.starts_with("otherwise") ||
+           rest.find(':') < rest.find(' ')));
+  }
   const std::string json = to_json(d);
   CHECK_THAT(json, Catch::Contains("\"trace\":[{\"rule\":\"no/1\""));
   // Without trace, nothing is recorded.
@@ -320,7 +340,9 @@ Policy compile_with_budget(const std::string& text, std::optional<std::size_t> b
   return std::move(*compiled);
 }
 
-TEST_CASE("the index agrees with the reference evaluator on random policies", "[eval][index]") {
+// One of the properties that `clause_tests "[property]"` runs (tests/unit/property_test.cpp).
+TEST_CASE("the index agrees with the reference evaluator on random policies",
+          "[eval][index][property]") {
   std::mt19937_64 rng(42);
   for (int round = 0; round < 300; ++round) {
     const std::string text = random_policy(rng, 1 + static_cast<int>(rng() % 40));

@@ -22,8 +22,9 @@ struct LintOptions {
 };
 
 /// Finds W002 (a name no rule names), W003 (a rule that repeats another), W004 (a rule
-/// that rules of higher precedence always outrank) and W005 (a condition that can never
-/// be true), honouring `@ignore` annotations. Never throws.
+/// that rules of higher precedence always outrank), W005 (a condition that can never
+/// be true) and W006 (a condition by which granting a consent can take an allow away),
+/// honouring `@ignore` annotations. Never throws.
 std::vector<Diagnostic> lint(const Policy& policy, const LintOptions& options = {}) noexcept;
 
 }  // namespace clause
