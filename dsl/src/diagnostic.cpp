@@ -90,13 +90,34 @@ void append_snippet(std::string& out, std::string_view text, Span span, std::siz
   std::uint32_t width = 1;
   const std::uint32_t line_end = line_begin + static_cast<std::uint32_t>(line.size());
   if (span.end > begin && line_end > begin) width = std::min(span.end, line_end) - begin;
+  // A very long line (generated text, a minified file) is shown as a window around the
+  // caret, cut at character boundaries, with `...` where text is left out.
+  constexpr std::uint32_t shown = 200;
+  constexpr std::uint32_t before = 100;
+  std::uint32_t from = 0;
+  auto to = static_cast<std::uint32_t>(line.size());
+  if (line.size() > shown) {
+    const auto continuation = [&](std::uint32_t i) {
+      return i < line.size() && (static_cast<unsigned char>(line[i]) & 0xC0) == 0x80;
+    };
+    from = std::min(col, to) > before ? std::min(col, to) - before : 0;
+    while (from > 0 && continuation(from))
+      --from;
+    to = std::min(to, from + shown);
+    while (to > from && continuation(to))
+      --to;
+    width = std::max<std::uint32_t>(1, std::min(width, to > col ? to - col : 1));
+  }
+  const std::string_view head = from > 0 ? "..." : "";
+  const std::string_view tail = to < line.size() ? "..." : "";
   // Tabs in the source keep the caret aligned only if the caret line uses them too.
-  std::string pad;
-  for (std::uint32_t i = 0; i < col && i < line.size(); ++i)
+  std::string pad(head.size(), ' ');
+  for (std::uint32_t i = from; i < col && i < to; ++i)
     pad += line[i] == '\t' ? '\t' : ' ';
-  for (std::uint32_t i = static_cast<std::uint32_t>(line.size()); i < col; ++i)
+  for (std::uint32_t i = std::max(from, to); i < col; ++i)
     pad += ' ';
-  out += fmt::format("{:>{}} | {}\n", lc.line, gutter, line);
+  out +=
+      fmt::format("{:>{}} | {}{}{}\n", lc.line, gutter, head, line.substr(from, to - from), tail);
   out += fmt::format("{:>{}} | {}{}\n", "", gutter, pad, std::string(width, '^'));
 }
 

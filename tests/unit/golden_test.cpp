@@ -90,6 +90,37 @@ TEST_CASE("every golden expectation has its policy", "[golden]") {
   check_no_stale_golden(source_dir() / golden_dir, ".policy");
 }
 
+TEST_CASE("a diagnostic on a very long line shows a window around the caret", "[diagnostic]") {
+  // 300 two-byte characters, then the mistake, then 300 more: a window of at most 200
+  // bytes, cut between characters, with `...` on each side.
+  std::string line;
+  for (int i = 0; i < 300; ++i)
+    line += "\xc3\xa9";
+  const std::size_t at = line.size();
+  line += "MISTAKE";
+  for (int i = 0; i < 300; ++i)
+    line += "\xc3\xa9";
+  Diagnostic d;
+  d.code = "E101";
+  d.message = "m";
+  d.span = Span{static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(at + 7)};
+  const std::string rendered = render_text(SourceFile{"long", line}, {d});
+  const std::size_t first = rendered.find('\n') + 1;
+  const std::size_t second = rendered.find('\n', first) + 1;
+  const std::string source_line = rendered.substr(first, second - first - 1);
+  const std::string caret_line = rendered.substr(second, rendered.find('\n', second) - second);
+  CHECK(source_line.starts_with("1 | ..."));
+  CHECK(source_line.ends_with("..."));
+  CHECK(source_line.size() <= 4 + 3 + 200 + 3);
+  CHECK(source_line.find("\xc3\xa9MISTAKE\xc3\xa9") != std::string::npos);
+  // Every character shown is whole.
+  CHECK(source_line[7] == '\xc3');
+  CHECK(source_line[source_line.size() - 4] == '\xa9');
+  // The caret stands under MISTAKE: as many blanks as bytes before it on the shown line.
+  CHECK(caret_line.find('^') == source_line.find("MISTAKE"));
+  CHECK(caret_line.ends_with("^^^^^^^"));
+}
+
 TEST_CASE("a diagnostic whose span lies past the text renders in a few lines", "[diagnostic]") {
   // Diagnostics kept after their file changed (a failed reload) can point past the text.
   Diagnostic d;
