@@ -1079,7 +1079,13 @@ void add_parse_help(std::string_view text, std::size_t at, bool after_statement,
     } else if (c == '-') {
       d.help = "names cannot contain `-`; use `_`, as in `contact_info`";
     } else if (token == "under") {
-      d.help = "`under PARENT` comes before `cites`";
+      // Only data categories and requester kinds have parents.
+      std::size_t line = text.rfind('\n', at == 0 ? 0 : at - 1);
+      line = line == std::string_view::npos ? 0 : line + 1;
+      const std::string_view statement = text.substr(line).substr(0, 10);
+      d.help = statement.starts_with("data ") || statement.starts_with("requester ")
+                   ? "`under PARENT` comes before `cites`"
+                   : "only `data` and `requester` declarations have a parent (`under PARENT`)";
     } else if (token == "cites") {
       d.help = "only `data`, `requester` and `consent` declarations, and rules, cite a clause";
     } else if (token == "when") {

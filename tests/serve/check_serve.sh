@@ -66,9 +66,17 @@ printf '[%s] trailing' "$(cat "$work/read.json")" >"$work/trailing.json"
 expect "$(call POST /v1/decide/batch "$work/trailing.json")" 400 'a batch is a JSON array'
 echo '{"not":"an array"}' >"$work/object.json"
 expect "$(call POST /v1/decide/batch "$work/object.json")" 400 'a batch is a JSON array'
+# The limits, at their edge and one past it: 5 requests in a batch, 4096 bytes in a body.
+printf '[%s]' "$(for i in 1 2 3 4 5; do printf '%s%s' "$([ $i = 1 ] || echo ,)" "$(cat "$work/read.json")"; done)" >"$work/five.json"
+expect "$(call POST /v1/decide/batch "$work/five.json")" 200 '"decision":"allow"'
+decisions=$((decisions + 5))
 printf '[%s]' "$(for i in 1 2 3 4 5 6; do printf '%s%s' "$([ $i = 1 ] || echo ,)" "$(cat "$work/read.json")"; done)" >"$work/six.json"
 expect "$(call POST /v1/decide/batch "$work/six.json")" 413 'at most 5 requests'
-head -c 5000 /dev/zero | tr '\0' ' ' >"$work/big.json"
+{ tr -d '\n' <"$work/read.json"; head -c $((4096 - $(tr -d '\n' <"$work/read.json" | wc -c))) /dev/zero | tr '\0' ' '; } >"$work/edge.json"
+[ "$(wc -c <"$work/edge.json")" = 4096 ] || fail "edge.json is not 4096 bytes"
+expect "$(call POST /v1/decide "$work/edge.json")" 200 '"decision":"allow"'
+decisions=$((decisions + 1))
+head -c 4097 /dev/zero | tr '\0' ' ' >"$work/big.json"
 expect "$(call POST /v1/decide "$work/big.json")" 413 'larger than 4096 bytes'
 expect "$(call GET /nowhere)" 404 'no route GET /nowhere'
 expect "$(call GET /healthz)" 200 'ok'
