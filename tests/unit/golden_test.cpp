@@ -32,15 +32,24 @@ std::vector<Diagnostic> diagnostics_of(const SourceFile& file) {
   return {warnings.begin(), warnings.end()};
 }
 
-// Lines of the form `  | ^^^`, the caret under a span.
+// Whether a line is `  | ^^^`, a caret under a span. Matched by hand: std::regex recurses
+// once per character and overflows the stack on a long line.
+bool is_caret_line(std::string_view line) {
+  const std::size_t bar = line.find_first_not_of(' ');
+  if (bar == std::string_view::npos || !line.substr(bar).starts_with("| ")) return false;
+  const std::string_view rest = line.substr(bar + 2);
+  const std::size_t caret = rest.find_first_not_of(" \t");
+  return caret != std::string_view::npos &&
+         rest.find_first_not_of('^', caret) == std::string_view::npos;
+}
+
 std::size_t caret_lines(const std::string& rendered) {
-  static const std::regex caret(R"(^ *\| [ \t]*\^+$)");
   std::size_t n = 0;
   std::size_t begin = 0;
   while (begin < rendered.size()) {
     std::size_t end = rendered.find('\n', begin);
     if (end == std::string::npos) end = rendered.size();
-    if (std::regex_match(rendered.substr(begin, end - begin), caret)) ++n;
+    if (is_caret_line(std::string_view(rendered).substr(begin, end - begin))) ++n;
     begin = end + 1;
   }
   return n;
