@@ -216,8 +216,9 @@ mistake and, where a fix can be guessed, a `help:` line.
 
 Besides errors it warns, exactly, about: clauses nothing cites (W001), names no
 rule uses (W002), rules that repeat another (W003), rules that can never decide
-because rules of higher precedence decide every request they match (W004), and
-conditions that can never be true (W005). `@ignore W004` written before a
+because rules of higher precedence decide every request they match (W004),
+conditions that can never be true (W005), and conditions by which granting a
+consent can take an allow away (W006). `@ignore W004` written before a
 statement silences that warning for it.
 
 options:
@@ -424,6 +425,30 @@ exit status: 0 every case passed, 1 a case failed or a file has errors,
 64 the command line is wrong.
 )";
   }
+  if (command == "man") {
+    return R"(usage: clause man
+
+Writes the manual page clause(1), in roff, on stdout. It is made from the help texts
+that `--help` prints, so it says what they say. Read it with
+`clause man | man -l -`, or install it: `cmake --install` puts it in
+share/man/man1/clause.1.
+
+options:
+  --help   show this help
+)";
+  }
+  if (command == "completion") {
+    return R"(usage: clause completion bash|zsh
+
+Writes the completion script for bash or zsh on stdout, made from the help texts:
+commands, their options, the values an option takes (files, or one of a list).
+Load it for one session with `source <(clause completion bash)`; `cmake --install`
+puts both in their places under share/ (bash-completion, zsh site-functions).
+
+options:
+  --help   show this help
+)";
+  }
   if (command == "serve") {
     return R"(usage: clause serve --policy FILE [options]
 
@@ -459,6 +484,31 @@ exit status: 0 stopped by a signal, 1 the policy or the log cannot be opened or
 the port cannot be bound, 64 the command line is wrong.
 )";
   }
+  if (command == "lsp") {
+    return R"(usage: clause lsp [--stdio]
+
+A language server for editors: the Language Server Protocol (JSON-RPC 2.0 with
+Content-Length framing) on stdin and stdout. Log lines go to stderr. It serves
+policy files (`*.policy`, language id clause-policy) and test files (`*.test`,
+language id clause-test):
+  - diagnostics as you type: the errors and warnings of `clause check`
+    (`@ignore` honoured), or the syntax errors of a test file;
+  - hover on a name (its declaration and cited clause), a clause id (its
+    words) or a rule (its id and tier);
+  - go to the declaration of a name, or to the `clause` a rule cites;
+  - completion of the names that fit where the cursor is, and of clause ids;
+  - formatting in the layout of `clause fmt` (none while there are syntax
+    errors).
+The limit options (`clause --help`) apply to every document.
+
+options:
+  --stdio   talk over stdin and stdout (the default and only transport)
+  --help    show this help
+
+exit status: 0 after `shutdown` then `exit`, 1 when the input ends or `exit`
+comes without `shutdown`, 64 the command line is wrong.
+)";
+  }
   if (command == "bench") {
     return R"(usage: clause bench --policy FILE [options]
 
@@ -472,6 +522,7 @@ memory of the process. docs/performance.md has the results on a reference
 machine.
 
 options:
+  --policy FILE       the policy to measure (required)
   --jsonl FILE        the requests to run, one JSON object a line; without it,
                       4096 requests are generated over the policy's names
   --iterations N      decisions per repetition of the typed path; default 2000000
@@ -495,17 +546,20 @@ A policy-rules engine: policy files written as rules that cite the clauses of a
 privacy policy, decided as allow, deny or require-consent.
 
 commands:
-  check    parse and check a policy file; print its errors and warnings
-  eval     decide requests against a policy and print each decision
-  test     run policy test files, with coverage of clauses and rules
-  explain  explain one decision for a person: clause, rules, near misses
-  verify   prove the policy's assertions over every request
-  matrix   the decision matrix per action, as Markdown, JSON or an HTML page
-  analyze  conflicts, rules that never decide, default regions, wide permissions
-  diff     every decision that changes between two versions of a policy
-  fmt      rewrite policy files in the canonical layout, keeping every comment
-  bench    measure decision speed, compile time and memory of a policy
-  serve    an HTTP/JSON decision service, with reload, metrics and a decision log
+  check       parse and check a policy file; print its errors and warnings
+  eval        decide requests against a policy and print each decision
+  test        run policy test files, with coverage of clauses and rules
+  explain     explain one decision for a person: clause, rules, near misses
+  verify      prove the policy's assertions over every request
+  matrix      the decision matrix per action, as Markdown, JSON or an HTML page
+  analyze     conflicts, rules that never decide, default regions, wide permissions
+  diff        every decision that changes between two versions of a policy
+  fmt         rewrite policy files in the canonical layout, keeping every comment
+  bench       measure decision speed, compile time and memory of a policy
+  serve       an HTTP/JSON decision service, with reload, metrics and a decision log
+  lsp         a language server for editors (LSP over stdio)
+  man         the manual page clause(1), in roff, made from these help texts
+  completion  shell completion for bash or zsh, made from these help texts
 
 limits, taken by every command (docs/reliability.md):
   --max-policy-bytes N     a policy file's size; default 67108864 (64 MiB)

@@ -16,6 +16,12 @@
 
 namespace clause::cli {
 
+/// The version `clause --version` prints, the project's.
+inline constexpr std::string_view version = CLAUSE_VERSION;
+
+/// Tells whether `name` is a command of the general help.
+bool is_command(std::string_view name);
+
 /// Exit codes shared by every command.
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failed = 1;         // the policy has errors, or a check failed
@@ -72,6 +78,9 @@ int run_diff(const std::vector<std::string>& args);
 int run_fmt(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_serve(const std::vector<std::string>& args);
+int run_lsp(const std::vector<std::string>& args);
+int run_man(const std::vector<std::string>& args);
+int run_completion(const std::vector<std::string>& args);
 
 /// Gathers files: each FILE as given, and under each FOLDER every file whose extension is
 /// one of `extensions`, sorted. Sets `error` for an input that does not exist.

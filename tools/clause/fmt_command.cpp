@@ -9,8 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "canonical.hpp"
 #include "clause/clause.hpp"
-#include "clause/dsl/format.hpp"
 #include "clause/dsl/parse.hpp"
 #include "cli.hpp"
 
@@ -19,59 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// What formatting one file gave: the new text, or the reason there is none.
-struct Formatted {
-  std::optional<std::string> text;
-  std::string diagnostics;  // rendered syntax errors
-  std::string error;        // anything else
-};
-
-const ast::Policy& tree_of(const dsl::ParseResult& r) {
-  return r.policy;
-}
-const ast::TestFile& tree_of(const dsl::TestParseResult& r) {
-  return r.tests;
-}
-
-// Formats a parsed file, then parses the result again: a layout that would change the tree
-// or lose a comment is refused rather than written.
-template <typename Tree, typename Parse, typename Format>
-Formatted format_with(const SourceFile& source, Parse parse, Format format) {
-  Formatted out;
-  const auto parsed = parse(source);
-  if (!parsed.diagnostics.empty()) {
-    out.diagnostics = render_text(source, parsed.diagnostics);
-    return out;
-  }
-  const Tree& tree = tree_of(parsed);
-  std::string text;
-  try {
-    text = format(source, tree);
-  } catch (const std::invalid_argument& e) {
-    out.error = e.what();
-    return out;
-  }
-  const auto again = parse(SourceFile{source.name, text});
-  if (!again.diagnostics.empty() || !dsl::same_tree(tree, tree_of(again)) ||
-      !dsl::same_comments(tree.comments, tree_of(again).comments)) {
-    out.error = fmt::format(
-        "internal error: the new layout of `{}` would not say the same; it is left as it is",
-        source.name);
-    return out;
-  }
-  out.text = std::move(text);
-  return out;
-}
-
-Formatted format_source(const SourceFile& source, bool tests) {
-  if (tests) {
-    return format_with<ast::TestFile>(
-        source, [](const SourceFile& s) { return dsl::parse_tests(s, tool_parse_limits()); },
-        dsl::format_tests);
-  }
-  return format_with<ast::Policy>(
-      source, [](const SourceFile& s) { return dsl::parse(s, tool_parse_limits()); },
-      dsl::format_policy);
+// The layout that the language server's formatting gives too (tools/lsp/canonical.hpp).
+tools::Formatted format_source(const SourceFile& source, bool tests) {
+  return tools::format_source(source, tests, tool_parse_limits());
 }
 
 bool write_file(const std::string& path, const std::string& text) {
@@ -104,7 +54,7 @@ int run_fmt(const std::vector<std::string>& argv) {
     std::ostringstream s;
     s << std::cin.rdbuf();
     const SourceFile source{"stdin", std::move(s).str()};
-    const Formatted f = format_source(source, false);
+    const tools::Formatted f = format_source(source, false);
     if (!f.text) {
       std::fputs(f.diagnostics.c_str(), stderr);
       if (!f.error.empty()) fmt::print(stderr, "clause fmt: {}\n", f.error);
@@ -134,7 +84,7 @@ int run_fmt(const std::vector<std::string>& argv) {
       failed = true;
       continue;
     }
-    const Formatted f = format_source(*source, fs::path(path).extension() == ".test");
+    const tools::Formatted f = format_source(*source, fs::path(path).extension() == ".test");
     if (!f.text) {
       std::fputs(f.diagnostics.c_str(), stderr);
       if (!f.error.empty()) fmt::print(stderr, "clause fmt: {}\n", f.error);

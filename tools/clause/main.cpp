@@ -11,9 +11,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
       const std::string topic = args.size() > 1 && args[0] == "help" ? args[1] : "";
-      if (!topic.empty() && topic != "check" && topic != "eval" && topic != "test" &&
-          topic != "explain" && topic != "verify" && topic != "fmt" && topic != "matrix" &&
-          topic != "analyze" && topic != "diff" && topic != "bench" && topic != "serve") {
+      if (!topic.empty() && !clause::cli::is_command(topic)) {
         std::fprintf(stderr, "clause: no help on `%s`; run `clause --help`\n", topic.c_str());
         return clause::cli::exit_usage;
       }
@@ -21,7 +19,7 @@ int main(int argc, char** argv) {
       return args.empty() ? clause::cli::exit_usage : clause::cli::exit_ok;
     }
     if (args[0] == "--version") {
-      std::puts("clause 0.1.0");
+      std::printf("clause %s\n", std::string(clause::cli::version).c_str());
       return clause::cli::exit_ok;
     }
     const std::string command = args[0];
@@ -42,6 +40,9 @@ int main(int argc, char** argv) {
     if (command == "fmt") return clause::cli::run_fmt(args);
     if (command == "bench") return clause::cli::run_bench(args);
     if (command == "serve") return clause::cli::run_serve(args);
+    if (command == "lsp") return clause::cli::run_lsp(args);
+    if (command == "man") return clause::cli::run_man(args);
+    if (command == "completion") return clause::cli::run_completion(args);
     std::fprintf(stderr, "clause: unknown command `%s`; run `clause --help`\n", command.c_str());
     return clause::cli::exit_usage;
   } catch (const std::exception& e) {

@@ -1,0 +1,33 @@
+// The command `lsp`: a language server for editors, over stdin and stdout.
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "cli.hpp"
+#include "server.hpp"
+
+namespace clause::cli {
+
+int run_lsp(const std::vector<std::string>& argv) {
+  if (wants_help(argv)) {
+    std::fputs(std::string(help_text("lsp")).c_str(), stdout);
+    return exit_ok;
+  }
+  // Editors' clients often pass `--stdio`; it is the only transport there is.
+  Args args(argv, {"stdio"}, {});
+  const auto usage = [](std::string_view message) {
+    fmt::print(stderr, "clause lsp: {}\nrun `clause lsp --help` for usage\n", message);
+    return exit_usage;
+  };
+  if (args.error()) return usage(*args.error());
+  if (!args.positional().empty()) return usage("takes no file; the editor sends the documents");
+  // A client that goes away must end the loop with an error, not kill it with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::ios::sync_with_stdio(false);
+  const lsp::AnalyzeOptions options{tool_options(), tool_parse_limits()};
+  return lsp::serve(std::cin, std::cout, std::cerr, options, std::string(version));
+}
+
+}  // namespace clause::cli

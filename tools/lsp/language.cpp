@@ -1,0 +1,582 @@
+#include "language.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "canonical.hpp"
+#include "clause/dsl/check.hpp"
+#include "clause/lint.hpp"
+
+namespace clause::lsp {
+namespace {
+
+using ast::DeclKind;
+
+constexpr std::array<DeclKind, decl_kinds> all_kinds = {DeclKind::data,   DeclKind::requester,
+                                                        DeclKind::action, DeclKind::purpose,
+                                                        DeclKind::fact,   DeclKind::consent};
+
+constexpr std::array<std::string_view, 31> policy_keywords = {
+    "policy",  "version", "clause",  "data",   "requester", "action",  "purpose", "fact",
+    "consent", "under",   "cites",   "allow",  "deny",      "require", "exclude", "otherwise",
+    "for",     "of",      "by",      "when",   "and",       "or",      "not",     "is",
+    "in",      "any",     "default", "assert", "always",    "never",   "unless"};
+
+constexpr std::array<std::string_view, 14> test_keywords = {
+    "tests", "for",     "case",   "data",  "requester", "action",  "purpose",
+    "facts", "consent", "expect", "allow", "deny",      "require", "cites"};
+
+bool contains(std::uint32_t offset, Span span) {
+  return span.begin <= offset && offset <= span.end;
+}
+
+void add_unique(std::vector<std::string>& list, const std::string& item) {
+  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
+// The words of the built-in `default` clause, as the checker gives them to a policy that
+// does not declare it.
+const std::string& builtin_default_words() {
+  static const std::string words = [] {
+    const SourceFile file{"default.policy", "policy \"P\" version \"1\"\n"};
+    const auto checked = dsl::check(dsl::parse(file).policy);
+    if (checked.policy) {
+      for (const dsl::ClauseInfo& c : checked.policy->clauses) {
+        if (c.id == dsl::default_clause_id) return c.words;
+      }
+    }
+    return std::string();
+  }();
+  return words;
+}
+
+// Collects every name and clause id of a policy tree, with the kind each place takes.
+class ReferenceCollector {
+ public:
+  explicit ReferenceCollector(std::vector<Reference>& out) : out_(out) {}
+
+  void policy(const ast::Policy& p) {
+    for (const ast::ClauseDecl& c : p.clauses)
+      clause(c.id, true);
+    for (const ast::Decl& d : p.decls) {
+      name(d.name, d.kind, true);
+      if (d.parent) name(*d.parent, d.kind, false);
+      if (d.cites) clause(*d.cites, false);
+    }
+    for (const ast::Rule& r : p.rules)
+      rule(r, true);
+    for (const ast::Assertion& a : p.assertions) {
+      rule(a.body, false);
+      if (a.unless) condition(*a.unless);
+    }
+  }
+
+ private:
+  void name(const ast::Name& n, DeclKind kind, bool declaration) {
+    out_.push_back(Reference{n.span, n.text, false, kind, declaration});
+  }
+  void clause(const ast::Text& t, bool declaration) {
+    out_.push_back(Reference{t.span, t.value, true, DeclKind::data, declaration});
+  }
+  void names(const ast::NameSet& set, DeclKind kind) {
+    for (const ast::Name& n : set.names)
+      name(n, kind, false);
+  }
+  void rule(const ast::Rule& r, bool cites) {
+    if (r.consent) name(*r.consent, DeclKind::consent, false);
+    names(r.actions, DeclKind::action);
+    names(r.data, DeclKind::data);
+    names(r.requesters, DeclKind::requester);
+    if (r.condition) condition(*r.condition);
+    if (cites) clause(r.cites, false);
+  }
+  void condition(const ast::Cond& c) {
+    for (const ast::Name& n : c.names)
+      name(n, leaf_kind(c.kind), false);
+    for (const ast::Cond& child : c.children)
+      condition(child);
+  }
+  static DeclKind leaf_kind(ast::CondKind kind) {
+    switch (kind) {
+      case ast::CondKind::purpose_is:
+      case ast::CondKind::purpose_in:
+        return DeclKind::purpose;
+      case ast::CondKind::consent:
+        return DeclKind::consent;
+      default:
+        return DeclKind::fact;
+    }
+  }
+
+  std::vector<Reference>& out_;
+};
+
+// The ids the checker gives rules: the rule's name, or "<clause>/<n>" for the n-th rule
+// citing a clause that exists.
+std::vector<std::string> rule_ids(const ast::Policy& p) {
+  std::map<std::string, std::uint32_t> per_clause;
+  for (const ast::ClauseDecl& c : p.clauses)
+    per_clause.emplace(c.id.value, 0);
+  per_clause.emplace(std::string(dsl::default_clause_id), 0);
+  std::vector<std::string> ids;
+  for (const ast::Rule& r : p.rules) {
+    const auto it = per_clause.find(r.cites.value);
+    const std::uint32_t n = it == per_clause.end() ? 0 : ++it->second;
+    if (r.name) {
+      ids.push_back(r.name->text);
+    } else {
+      ids.push_back(n == 0 ? std::string() : fmt::format("{}/{}", r.cites.value, n));
+    }
+  }
+  return ids;
+}
+
+// ---- completion ----
+
+// One token of the text before the cursor.
+struct Token {
+  std::string_view text;
+  bool string = false;
+};
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// Where a string that starts at `at` ends (past its closing quote), or npos when it runs
+// to the end of the line or of `text`.
+std::size_t string_end(std::string_view text, std::size_t at) {
+  for (std::size_t i = at + 1; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+    } else if (text[i] == '"') {
+      return i + 1;
+    } else if (text[i] == '\n' || text[i] == '\r') {
+      return std::string_view::npos;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Where the cursor stands, lexically.
+enum class Place : std::uint8_t { code, string, comment };
+
+// Splits `text` into tokens, dropping blanks and comments; tells whether its end lies inside
+// a string or a comment. A string left open at a line break ends there, as for the parser.
+std::vector<Token> tokenize(std::string_view text, Place& place) {
+  std::vector<Token> tokens;
+  place = Place::code;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '#') {
+      const std::size_t eol = text.find('\n', i);
+      if (eol == std::string_view::npos) {
+        place = Place::comment;
+        return tokens;
+      }
+      i = eol + 1;
+    } else if (c == '"') {
+      const std::size_t end = string_end(text, i);
+      if (end == std::string_view::npos) {
+        const std::size_t eol = text.find_first_of("\r\n", i);
+        if (eol == std::string_view::npos) {
+          place = Place::string;
+          return tokens;
+        }
+        tokens.push_back({text.substr(i, eol - i), true});
+        i = eol;
+        continue;
+      }
+      tokens.push_back({text.substr(i, end - i), true});
+      i = end;
+    } else if (is_name_char(c) || c == '@') {
+      std::size_t j = i + 1;
+      while (j < text.size() && is_name_char(text[j]))
+        ++j;
+      tokens.push_back({text.substr(i, j - i), false});
+      i = j;
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      ++i;
+    } else {
+      tokens.push_back({text.substr(i, 1), false});
+      ++i;
+    }
+  }
+  return tokens;
+}
+
+// What may be written at the cursor.
+struct Expectation {
+  std::vector<DeclKind> kinds;  // names of these kinds
+  bool clauses = false;         // clause ids
+  bool quote_clauses = false;   // ... inserted with their quotes
+  bool keywords = false;        // every keyword
+  std::vector<std::string_view> some_keywords;
+};
+
+bool is(const std::vector<Token>& t, std::ptrdiff_t i, std::string_view word) {
+  return i >= 0 && static_cast<std::size_t>(i) < t.size() && !t[i].string && t[i].text == word;
+}
+
+bool is_name(const std::vector<Token>& t, std::ptrdiff_t i) {
+  return i >= 0 && !t[i].string && !t[i].text.empty() && is_name_char(t[i].text[0]);
+}
+
+Expectation everything() {
+  Expectation e;
+  e.kinds.assign(all_kinds.begin(), all_kinds.end());
+  e.keywords = true;
+  return e;
+}
+
+Expectation names_of(DeclKind kind) {
+  Expectation e;
+  e.kinds = {kind};
+  return e;
+}
+
+Expectation condition_start() {
+  Expectation e = names_of(DeclKind::fact);
+  e.some_keywords = {"not", "purpose", "consent"};
+  return e;
+}
+
+// What a policy takes after the token at `i` (lists already stepped over).
+Expectation policy_expectation(const std::vector<Token>& t, std::ptrdiff_t i) {
+  if (i < 0) return everything();
+  const auto at = [&](std::ptrdiff_t k, std::string_view w) { return is(t, k, w); };
+  if (at(i, "of") || at(i, "exclude")) return names_of(DeclKind::data);
+  if (at(i, "by")) return names_of(DeclKind::requester);
+  if (at(i, "under")) {
+    if (at(i - 2, "requester")) return names_of(DeclKind::requester);
+    return names_of(DeclKind::data);
+  }
+  if (at(i, "when") || at(i, "and") || at(i, "or") || at(i, "not") || at(i, "unless")) {
+    return condition_start();
+  }
+  if (at(i, "(")) {
+    if (at(i - 1, "in") && at(i - 2, "purpose")) return names_of(DeclKind::purpose);
+    return condition_start();
+  }
+  if (at(i, "is") && at(i - 1, "purpose")) return names_of(DeclKind::purpose);
+  if (at(i, "consent")) {
+    // After `require` or inside a condition it names a consent; at a statement's start it
+    // declares a new one, which nothing can propose.
+    if (at(i - 1, "require") || at(i - 1, "when") || at(i - 1, "and") || at(i - 1, "or") ||
+        at(i - 1, "not") || at(i - 1, "(") || at(i - 1, "unless")) {
+      return names_of(DeclKind::consent);
+    }
+    return {};
+  }
+  if (at(i, "allow") || at(i, "deny") || at(i, "for")) {
+    Expectation e = names_of(DeclKind::action);
+    e.some_keywords = {"any", "of", "by", "when", "cites"};
+    return e;
+  }
+  if (at(i, "cites")) {
+    Expectation e;
+    e.clauses = true;
+    e.quote_clauses = true;
+    return e;
+  }
+  if (at(i, "data") || at(i, "requester") || at(i, "action") || at(i, "purpose") || at(i, "fact") ||
+      at(i, "clause") || at(i, "policy") || at(i, "version")) {
+    return {};  // a new name or a string follows
+  }
+  return everything();
+}
+
+// What a test file takes after the token at `i`.
+Expectation test_expectation(const std::vector<Token>& t, std::ptrdiff_t i) {
+  Expectation e;
+  if (i < 0) {
+    e.keywords = true;
+    return e;
+  }
+  const auto at = [&](std::string_view w) { return is(t, i, w); };
+  if (at("data")) return names_of(DeclKind::data);
+  if (at("requester")) return names_of(DeclKind::requester);
+  if (at("action")) return names_of(DeclKind::action);
+  if (at("purpose")) return names_of(DeclKind::purpose);
+  if (at("facts")) return names_of(DeclKind::fact);
+  if (at("consent")) return names_of(DeclKind::consent);
+  if (at("cites")) {
+    e.clauses = true;
+    e.quote_clauses = true;
+    return e;
+  }
+  if (at("for") || at("case")) return e;  // a string follows
+  e.keywords = true;
+  return e;
+}
+
+// Steps back over `NAME ,` pairs, so that `of a, b, |` reads as `of |`.
+std::ptrdiff_t skip_list(const std::vector<Token>& t, std::ptrdiff_t i) {
+  while (i >= 1 && is(t, i, ",") && is_name(t, i - 1))
+    i -= 2;
+  return i;
+}
+
+std::string_view completion_noun(DeclKind kind) {
+  return dsl::kind_noun(kind);
+}
+
+void add_proposals(const Expectation& e, const Vocabulary& v, bool tests,
+                   std::vector<Completion>& out) {
+  for (const DeclKind kind : e.kinds) {
+    for (const std::string& name : v.names[static_cast<std::size_t>(kind)]) {
+      out.push_back(Completion{name, std::string(completion_noun(kind)), "", CompletionKind::name,
+                               kind, std::nullopt});
+    }
+  }
+  if (e.clauses) {
+    for (const std::string& id : v.clauses) {
+      out.push_back(Completion{id, "clause", e.quote_clauses ? "\"" + id + "\"" : "",
+                               CompletionKind::clause, DeclKind::data, std::nullopt});
+    }
+  }
+  const auto keyword = [&](std::string_view k) {
+    out.push_back(Completion{std::string(k), "keyword", "", CompletionKind::keyword, DeclKind::data,
+                             std::nullopt});
+  };
+  if (e.keywords) {
+    if (tests) {
+      std::for_each(test_keywords.begin(), test_keywords.end(), keyword);
+    } else {
+      std::for_each(policy_keywords.begin(), policy_keywords.end(), keyword);
+    }
+  }
+  std::for_each(e.some_keywords.begin(), e.some_keywords.end(), keyword);
+}
+
+}  // namespace
+
+DocumentKind kind_of(std::string_view uri, std::string_view language_id) {
+  if (language_id == "clause-test") return DocumentKind::tests;
+  if (language_id == "clause-policy") return DocumentKind::policy;
+  return uri.ends_with(".test") ? DocumentKind::tests : DocumentKind::policy;
+}
+
+std::string_view tier_name(const ast::Rule& rule) {
+  if (rule.fallback) return to_string(Tier::fallback);
+  switch (rule.effect) {
+    case ast::Effect::exclude:
+      return to_string(Tier::exclusion);
+    case ast::Effect::deny:
+      return to_string(Tier::prohibition);
+    case ast::Effect::allow:
+      return to_string(Tier::permission);
+    case ast::Effect::require_consent:
+      return to_string(Tier::consent);
+  }
+  return to_string(Tier::prohibition);
+}
+
+void Vocabulary::merge(const Vocabulary& other) {
+  for (std::size_t k = 0; k < decl_kinds; ++k) {
+    for (const std::string& name : other.names[k])
+      add_unique(names[k], name);
+  }
+  for (const std::string& id : other.clauses)
+    add_unique(clauses, id);
+}
+
+Vocabulary vocabulary_of(const ast::Policy& policy) {
+  Vocabulary v;
+  for (const ast::Decl& d : policy.decls) {
+    add_unique(v.names[static_cast<std::size_t>(d.kind)], d.name.text);
+  }
+  for (const ast::ClauseDecl& c : policy.clauses)
+    add_unique(v.clauses, c.id.value);
+  add_unique(v.clauses, std::string(dsl::default_clause_id));
+  return v;
+}
+
+Document::Document(DocumentKind kind, SourceFile source, const AnalyzeOptions& options,
+                   const Document* previous)
+    : kind_(kind), source_(std::move(source)), lines_(source_.text), parse_limits_(options.parse) {
+  if (previous != nullptr && previous->kind_ == kind) {
+    good_vocabulary_ = previous->good_vocabulary_;
+  }
+  if (kind_ == DocumentKind::tests) {
+    analyse_tests(options);
+  } else {
+    analyse_policy(options);
+  }
+}
+
+void Document::analyse_policy(const AnalyzeOptions& options) {
+  // The same diagnostics as `clause check`: the compiler's, then the linter's.
+  auto policy = compile(source_, options.compile);
+  if (policy) {
+    diagnostics_.assign(policy->warnings().begin(), policy->warnings().end());
+    const std::vector<Diagnostic> findings = lint(*policy);
+    diagnostics_.insert(diagnostics_.end(), findings.begin(), findings.end());
+    sort_by_position(diagnostics_);
+  } else {
+    diagnostics_ = std::move(policy.error());
+  }
+  // A text past the size limit is not parsed again: the compiler refused it (E003).
+  if (source_.text.size() > options.compile.limits.max_policy_bytes) return;
+  dsl::ParseResult parsed = dsl::parse(source_, options.parse);
+  syntax_ok_ = parsed.diagnostics.empty();
+  tree_ = std::move(parsed.policy);
+  ReferenceCollector(references_).policy(tree_);
+  rule_ids_ = rule_ids(tree_);
+  vocabulary_ = vocabulary_of(tree_);
+  if (syntax_ok_) good_vocabulary_ = vocabulary_;
+  vocabulary_.merge(good_vocabulary_);
+}
+
+void Document::analyse_tests(const AnalyzeOptions& options) {
+  if (source_.text.size() > options.compile.limits.max_policy_bytes) {
+    diagnostics_.push_back(
+        Diagnostic{Severity::error,
+                   "E003",
+                   fmt::format("the file is {} bytes long; the limit is {}", source_.text.size(),
+                               options.compile.limits.max_policy_bytes),
+                   Span{},
+                   {},
+                   "split the file, or raise the limit (`--max-policy-bytes`)"});
+    return;
+  }
+  dsl::TestParseResult parsed = dsl::parse_tests(source_, options.parse);
+  diagnostics_ = std::move(parsed.diagnostics);
+  sort_by_position(diagnostics_);
+  syntax_ok_ = diagnostics_.empty();
+  if (parsed.tests.policy) tested_policy_ = parsed.tests.policy->value;
+}
+
+const Reference* Document::reference_at(std::uint32_t offset) const {
+  const Reference* best = nullptr;
+  for (const Reference& r : references_) {
+    if (!contains(offset, r.span) || r.span.end == r.span.begin) continue;
+    // Where two touch (`a,b`), the one that starts at the cursor wins.
+    if (best == nullptr || r.span.begin > best->span.begin) best = &r;
+  }
+  return best;
+}
+
+const ast::Decl* Document::declaration_of(DeclKind kind, std::string_view name) const {
+  for (const ast::Decl& d : tree_.decls) {
+    if (d.kind == kind && d.name.text == name) return &d;
+  }
+  return nullptr;
+}
+
+const ast::ClauseDecl* Document::clause_of(std::string_view id) const {
+  for (const ast::ClauseDecl& c : tree_.clauses) {
+    if (c.id.value == id) return &c;
+  }
+  return nullptr;
+}
+
+std::string Document::clause_words(std::string_view id) const {
+  if (const ast::ClauseDecl* c = clause_of(id)) return c->words.value;
+  if (id == dsl::default_clause_id) return builtin_default_words();
+  return {};
+}
+
+std::string Document::describe_clause(std::string_view id) const {
+  if (clause_of(id) == nullptr && id != dsl::default_clause_id) {
+    return fmt::format("clause `{}` is not declared", id);
+  }
+  std::string out = fmt::format("```clause-policy\nclause \"{}\"\n```", id);
+  const std::string words = clause_words(id);
+  if (!words.empty()) out += "\n" + words;
+  if (clause_of(id) == nullptr) out += "\n\n(the built-in fail-closed clause)";
+  return out;
+}
+
+std::string Document::describe_name(const Reference& r) const {
+  const ast::Decl* d = declaration_of(r.kind, r.text);
+  if (d == nullptr) return fmt::format("no {} `{}` is declared", dsl::kind_noun(r.kind), r.text);
+  std::string line = fmt::format("{} {}", dsl::kind_keyword(d->kind), d->name.text);
+  if (d->parent) line += " under " + d->parent->text;
+  if (d->cites) line += fmt::format(" cites \"{}\"", d->cites->value);
+  std::string out = fmt::format("```clause-policy\n{}\n```\n{}", line, dsl::kind_noun(d->kind));
+  if (d->cites) {
+    const std::string words = clause_words(d->cites->value);
+    if (!words.empty()) out += fmt::format("\n\nclause `{}`: {}", d->cites->value, words);
+  }
+  return out;
+}
+
+std::optional<Hover> Document::describe_rule(std::uint32_t offset) const {
+  for (std::size_t i = 0; i < tree_.rules.size(); ++i) {
+    const ast::Rule& r = tree_.rules[i];
+    if (!contains(offset, r.span)) continue;
+    const std::string& id = rule_ids_[i];
+    std::string out = id.empty() ? std::string("rule (its clause is not declared)")
+                                 : fmt::format("rule `{}`", id);
+    out += fmt::format("\n\ntier: {}; cites clause `{}`", tier_name(r), r.cites.value);
+    return Hover{std::move(out), r.span};
+  }
+  return std::nullopt;
+}
+
+std::optional<Hover> Document::hover(std::uint32_t offset) const {
+  if (kind_ != DocumentKind::policy) return std::nullopt;
+  if (const Reference* r = reference_at(offset)) {
+    return Hover{r->clause ? describe_clause(r->text) : describe_name(*r), r->span};
+  }
+  return describe_rule(offset);
+}
+
+std::optional<Span> Document::definition(std::uint32_t offset) const {
+  if (kind_ != DocumentKind::policy) return std::nullopt;
+  const Reference* r = reference_at(offset);
+  if (r == nullptr) return std::nullopt;
+  if (r->clause) {
+    const ast::ClauseDecl* c = clause_of(r->text);
+    if (c == nullptr) return std::nullopt;
+    return c->span;
+  }
+  const ast::Decl* d = declaration_of(r->kind, r->text);
+  if (d == nullptr) return std::nullopt;
+  return d->name.span;
+}
+
+std::vector<Completion> Document::completion(std::uint32_t offset, const Vocabulary* policy) const {
+  const std::string_view text = source_.text;
+  offset = std::min<std::uint32_t>(offset, static_cast<std::uint32_t>(text.size()));
+  std::uint32_t word = offset;  // where the word being typed starts
+  while (word > 0 && is_name_char(text[word - 1]))
+    --word;
+  Place place = Place::code;
+  const std::vector<Token> tokens = tokenize(text.substr(0, word), place);
+  if (place == Place::comment) return {};
+  const bool tests = kind_ == DocumentKind::tests;
+  const std::ptrdiff_t last = static_cast<std::ptrdiff_t>(tokens.size()) - 1;
+  Expectation e;
+  std::optional<Span> replace;
+  if (place == Place::string) {
+    // Inside `cites "`: the clause ids, without their quotes, replacing what is typed.
+    e.clauses = is(tokens, last, "cites");
+    const std::size_t quote = text.rfind('"', offset == 0 ? 0 : offset - 1);
+    if (quote != std::string_view::npos) {
+      replace = Span{static_cast<std::uint32_t>(quote + 1), offset};
+    }
+  } else {
+    const std::ptrdiff_t i = skip_list(tokens, last);
+    e = tests ? test_expectation(tokens, i) : policy_expectation(tokens, i);
+  }
+  const Vocabulary empty;
+  const Vocabulary& names = tests ? (policy != nullptr ? *policy : empty) : vocabulary_;
+  std::vector<Completion> out;
+  add_proposals(e, names, tests, out);
+  for (Completion& c : out)
+    c.replace = replace;
+  return out;
+}
+
+std::optional<std::string> Document::formatted() const {
+  if (!syntax_ok_) return std::nullopt;
+  tools::Formatted f = tools::format_source(source_, kind_ == DocumentKind::tests, parse_limits_);
+  return std::move(f.text);
+}
+
+}  // namespace clause::lsp
