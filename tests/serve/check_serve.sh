@@ -13,7 +13,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=tests/serve/http.sh
+source "$(dirname "$0")/http.sh"
 
 policy() { # policy VERSION EFFECT
   printf 'policy "live" version "%s"\nclause "c" "The clause."\ndata info\nrequester company\naction read\n%s read of info by company cites "c"\n' "$1" "$2"
@@ -32,17 +33,6 @@ port="$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\),.*/\1/p' "$work/out")"
 url="http://127.0.0.1:$port"
 decisions=0
 
-call() { # call METHOD PATH [DATA-FILE] -> prints "STATUS BODY"
-  local args=(-s -o "$work/body" -w '%{http_code}' -X "$1" "$url$2")
-  if [ $# -gt 2 ]; then args+=(--data-binary "@$3" -H 'Content-Type: application/json'); fi
-  local status
-  status="$(curl "${args[@]}")"
-  echo "$status $(cat "$work/body")"
-}
-expect() { # expect "STATUS BODY" STATUS SUBSTRING
-  [ "${1%% *}" = "$2" ] || fail "expected status $2, got: $1"
-  [[ "$1" == *"$3"* ]] || fail "expected '$3' in: $1"
-}
 
 expect "$(call POST /v1/decide "$work/read.json")" 200 '"decision":"allow","clause":"c"'
 expect "$(call POST /v1/decide "$work/read.json")" 200 '"policy_version":"a","policy_hash":"sha256:'

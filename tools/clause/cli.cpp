@@ -466,6 +466,17 @@ decided is answered 400 with its denial and the error; a body that is not JSON
 (batch) 400; too large a body or batch 413; an unknown route 404. SIGTERM or
 SIGINT stops: requests in flight are answered, then the log is flushed.
 
+With --playground, also a page to try policies in a browser (docs/cli.md):
+  GET  /                       the page; its files under /playground/
+  GET  /v1/playground/source   the served policy's file name and text
+  POST /v1/playground/compile  {"policy": TEXT} -> ok, diagnostics (as
+                               `clause check --format json`), vocabulary, clauses
+  POST /v1/playground/decide   {"policy": TEXT, "request": {...}} -> decision,
+                               trace, clause, rule, and the matrix of the action
+These compile the text they are sent, with the limit options, and never change
+the served policy. A policy with errors is answered 200 with its diagnostics; a
+body that is not such an object 400, an invalid request 400 with its denial.
+
 options:
   --policy FILE        the policy to serve (required)
   --host ADDRESS       the address to listen on; default 127.0.0.1
@@ -478,6 +489,7 @@ options:
                        when its time or size changes; default 0 (only on demand)
   --log FILE           append every decision to FILE (docs/embedding.md)
   --log-redact FIELDS  request fields the log redacts, e.g. requester.id,context.*
+  --playground         serve the playground page and its endpoints (above)
   --help               show this help
 
 exit status: 0 stopped by a signal, 1 the policy or the log cannot be opened or

@@ -20,6 +20,7 @@
 #include "clause/log.hpp"
 #include "clause/store.hpp"
 #include "cli.hpp"
+#include "playground.hpp"
 
 namespace clause::cli {
 namespace {
@@ -303,7 +304,7 @@ int run_serve(const std::vector<std::string>& argv) {
     return exit_ok;
   }
   Args args(
-      argv, {},
+      argv, {"playground"},
       {"policy", "host", "port", "max-body", "max-batch", "threads", "log", "log-redact", "watch"});
   if (args.error()) return usage_error(*args.error());
   if (!args.positional().empty()) return usage_error("takes no positional arguments");
@@ -370,6 +371,8 @@ int run_serve(const std::vector<std::string>& argv) {
   server.Get("/v1/policy", guarded([&](const auto&, auto& res) { service.policy_info(res); }));
   server.Post("/v1/reload", guarded([&](const auto&, auto& res) { service.reload(res); }));
   server.Get("/healthz", [](const auto&, auto& res) { res.set_content("ok\n", "text/plain"); });
+  // Only on request: the page compiles whatever text it is sent.
+  if (args.flag("playground")) add_playground_routes(server, service.store);
   server.Get("/metrics", guarded([&](const auto&, auto& res) {
                res.set_content(service.metrics.text(service.store, service.log),
                                "text/plain; version=0.0.4");
@@ -397,6 +400,8 @@ int run_serve(const std::vector<std::string>& argv) {
   }
   fmt::print("clause serve: listening on {}:{}, policy {} version {}\n", host, bound, *policy_path,
              service.store.current().version());
+  if (args.flag("playground"))
+    fmt::print("clause serve: playground at http://{}:{}/\n", host, bound);
   std::fflush(stdout);
 
   std::atomic<bool> stopping{false};

@@ -1,0 +1,270 @@
+// `clause serve --playground` in headless Chromium, driven over the DevTools protocol on
+// a pipe (fd 3 and 4, NUL-delimited JSON): load the page, decide, change the request,
+// break the policy, and check the page reports without a console error. The screenshot
+// it takes is checked to be a PNG of the window's size with more than one colour.
+//
+//   node playground_browser.js CLAUSE POLICY SCREENSHOT.png
+'use strict';
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const zlib = require('zlib');
+
+const [clause, policy, screenshot] = process.argv.slice(2);
+const WIDTH = 1280;
+const HEIGHT = 900;
+const children = [];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'clause-chromium-'));
+
+function fail(message) {
+  console.error(`FAIL: ${message}`);
+  cleanup().then(() => process.exit(1));
+}
+// Stops the server and the browser (each in a process group of its own, so that the
+// browser's helpers go too), waiting for them, then removes the profile.
+async function cleanup() {
+  for (const child of children) {
+    child.removeAllListeners('exit');
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      await exited;
+    }
+  }
+  await sleep(100);
+  try {
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+  } catch (e) {
+    console.error(`note: ${profile} not removed: ${e.message}`);
+  }
+}
+const timer = setTimeout(() => fail('timed out after 90 s'), 90000);
+
+function startServer() {
+  const server = spawn(clause, ['serve', '--policy', policy, '--port', '0', '--playground'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  children.push(server);
+  return new Promise((resolve) => {
+    let out = '';
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = /playground at (http:\/\/[^\s]+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', (code) => fail(`clause serve exited (${code}): ${out}`));
+  });
+}
+
+// A DevTools protocol client on the browser's pipe.
+function startBrowser() {
+  const browser = spawn('chromium', [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--hide-scrollbars', `--window-size=${WIDTH},${HEIGHT}`, `--user-data-dir=${profile}`,
+    '--remote-debugging-pipe', 'about:blank',
+  ], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], detached: true });
+  children.push(browser);
+  browser.on('error', (e) => fail(`cannot run chromium (tools/run test installs it): ${e.message}`));
+  let stderr = '';
+  browser.stderr.on('data', (chunk) => { stderr += chunk; });
+  browser.on('exit', (code) => fail(`chromium exited (${code}): ${stderr.slice(-2000)}`));
+  const pending = new Map();
+  const listeners = [];
+  let nextId = 1;
+  let buffer = '';
+  browser.stdio[4].on('data', (chunk) => {
+    buffer += chunk.toString('utf8');
+    let end;
+    while ((end = buffer.indexOf('\0')) >= 0) {
+      const message = JSON.parse(buffer.slice(0, end));
+      buffer = buffer.slice(end + 1);
+      if (message.id && pending.has(message.id)) {
+        const { resolve, reject, method } = pending.get(message.id);
+        pending.delete(message.id);
+        if (message.error) reject(new Error(`${method}: ${message.error.message}`));
+        else resolve(message.result);
+      } else if (message.method) {
+        for (const listen of listeners) listen(message);
+      }
+    }
+  });
+  const send = (method, params = {}, sessionId) => new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject, method });
+    browser.stdio[3].write(JSON.stringify({ id, method, params, sessionId }) + '\0');
+  });
+  return { send, on: (f) => listeners.push(f) };
+}
+
+
+// The PNG's size and how many colours it has (8-bit RGB or RGBA, not interlaced).
+function inspectPng(png) {
+  const signature = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
+  if (!png.subarray(0, 8).equals(signature)) throw new Error('not a PNG signature');
+  let pos = 8;
+  let width = 0, height = 0, channels = 0;
+  const idat = [];
+  while (pos < png.length) {
+    const length = png.readUInt32BE(pos);
+    const type = png.toString('ascii', pos + 4, pos + 8);
+    const data = png.subarray(pos + 8, pos + 8 + length);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      if (data[8] !== 8 || data[12] !== 0) throw new Error('not 8-bit, non-interlaced');
+      channels = { 2: 3, 6: 4 }[data[9]];
+      if (!channels) throw new Error(`colour type ${data[9]} not read here`);
+    } else if (type === 'IDAT') {
+      idat.push(data);
+    }
+    pos += 12 + length;
+  }
+  const raw = zlib.inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const prev = Buffer.alloc(stride);
+  const row = Buffer.alloc(stride);
+  const colours = new Set();
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? row[x - channels] : 0;
+      const b = prev[x];
+      const c = x >= channels ? prev[x - channels] : 0;
+      let v = line[x];
+      if (filter === 1) v += a;
+      else if (filter === 2) v += b;
+      else if (filter === 3) v += (a + b) >> 1;
+      else if (filter === 4) {
+        const p = a + b - c;
+        const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      }
+      row[x] = v & 0xff;
+    }
+    for (let x = 0; x < stride && colours.size < 1000; x += channels) {
+      colours.add(row.readUIntBE(x, 3));
+    }
+    row.copy(prev);
+  }
+  return { width, height, colours: colours.size };
+}
+
+// Fails the check in progress; main's catch reports it.
+function bad(message) {
+  throw new Error(message);
+}
+
+async function main() {
+  const url = await startServer();
+  const cdp = startBrowser();
+  const problems = [];
+  cdp.on((m) => {
+    if (m.method === 'Runtime.exceptionThrown') {
+      problems.push(`exception: ${m.params.exceptionDetails.text} ${JSON.stringify(m.params.exceptionDetails.exception || {})}`);
+    } else if (m.method === 'Runtime.consoleAPICalled' && ['error', 'assert'].includes(m.params.type)) {
+      problems.push(`console.${m.params.type}: ${m.params.args.map((a) => a.value ?? a.description).join(' ')}`);
+    } else if (m.method === 'Log.entryAdded' && m.params.entry.level === 'error') {
+      problems.push(`log: ${m.params.entry.text} ${m.params.entry.url || ''}`);
+    }
+  });
+  const { targetId } = await cdp.send('Target.createTarget', { url: 'about:blank' });
+  const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: true });
+  const send = (method, params) => cdp.send(method, params, sessionId);
+  await send('Runtime.enable');
+  await send('Log.enable');
+  await send('Page.enable');
+  await send('Emulation.setDeviceMetricsOverride', { width: WIDTH, height: HEIGHT, deviceScaleFactor: 1, mobile: false });
+  await send('Page.navigate', { url });
+
+  const evaluate = async (expression) => {
+    const r = await send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
+    if (r.exceptionDetails) throw new Error(`${expression}: ${r.exceptionDetails.text}`);
+    return r.result.value;
+  };
+  const waitFor = async (what, expression, ms = 15000) => {
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) {
+      // While the page loads, the expression may throw: try again.
+      const value = await evaluate(expression).catch(() => false);
+      if (value) return value;
+    }
+    throw new Error(`timed out waiting for ${what}; problems: ${problems.join('; ')}`);
+  };
+  const decided = () => evaluate('document.body.dataset.decided || ""');
+
+  await waitFor('the vocabulary', `document.body.dataset.state === 'ready' && !!document.body.dataset.decided &&
+    [...document.getElementById('action').options].some((o) => o.value === 'access')`);
+  // The request: a counterparty accesses contact information during a transaction.
+  let before = await decided();
+  await evaluate(`(() => {
+    const set = (id, v) => { document.getElementById(id).value = v; };
+    set('data', 'contact_info'); set('requester', 'counterparty'); set('action', 'access'); set('purpose', '');
+    for (const box of document.querySelectorAll('input[type=checkbox]')) box.checked = box.value === 'in_transaction';
+    document.getElementById('action').dispatchEvent(new Event('change', { bubbles: true }));
+  })()`);
+  await waitFor('a decision', `(document.body.dataset.decided || '') !== ${JSON.stringify(before)}`);
+  const first = await evaluate(`(() => {
+    const d = document.getElementById('decision');
+    return { effect: d.dataset.effect, clause: d.dataset.clause, rule: d.dataset.rule, text: d.textContent,
+      clauseLines: document.querySelectorAll('#highlight .line.cited-clause').length,
+      ruleLines: document.querySelectorAll('#highlight .line.cited-rule').length,
+      clauseText: [...document.querySelectorAll('#highlight .line.cited-clause')].map((l) => l.textContent).join('\\n'),
+      decidedSteps: document.querySelectorAll('#trace li.decided').length,
+      steps: document.querySelectorAll('#trace li').length,
+      cells: document.querySelectorAll('#matrix td').length,
+      current: (document.querySelector('#matrix td.current') || {}).textContent };
+  })()`);
+  if (first.effect !== 'allow' || first.clause !== '6.b') bad(`expected allow citing 6.b, got ${JSON.stringify(first)}`);
+  if (!first.text.includes('6.b/1')) bad(`the decision does not name its rule: ${first.text}`);
+  if (!first.clauseText.includes('clause "6.b"')) bad(`the clause marked is not 6.b: ${first.clauseText}`);
+  if (first.ruleLines < 1) bad('the deciding rule is not marked in the editor');
+  if (first.decidedSteps !== 1 || first.steps < 10) bad(`the explanation is wrong: ${JSON.stringify(first)}`);
+  if (first.cells < 100 || !first.current.includes('6.b')) bad(`the matrix is wrong: ${JSON.stringify(first)}`);
+
+  // The screenshot, with the decision on screen.
+  const shot = Buffer.from((await send('Page.captureScreenshot', { format: 'png' })).data, 'base64');
+  fs.writeFileSync(screenshot, shot);
+  const png = inspectPng(shot);
+  if (png.width !== WIDTH || png.height !== HEIGHT) bad(`the screenshot is ${png.width}x${png.height}`);
+  if (png.colours < 16) bad(`the screenshot looks blank: ${png.colours} colours`);
+
+  // Untick the fact: the decision changes.
+  before = await decided();
+  await evaluate(`(() => {
+    const box = document.querySelector('input[name=fact][value=in_transaction]');
+    box.checked = false;
+    box.dispatchEvent(new Event('change', { bubbles: true }));
+  })()`);
+  await waitFor('the new decision', `(document.body.dataset.decided || '') !== ${JSON.stringify(before)}`);
+  const second = await evaluate(`({ effect: document.getElementById('decision').dataset.effect,
+    clause: document.getElementById('decision').dataset.clause })`);
+  if (second.effect === 'allow' && second.clause === '6.b') bad('the decision did not change without the fact');
+
+  // Break the policy: a diagnostic appears inline, with its help.
+  await evaluate(`(() => {
+    const ta = document.getElementById('source');
+    ta.value = ta.value.replace('data contact_info ', 'data contact_inf0 ');
+    ta.dispatchEvent(new Event('input', { bubbles: true }));
+  })()`);
+  await waitFor('a diagnostic', `document.body.dataset.state === 'errors' &&
+    document.querySelectorAll('#diagnostics li.error').length > 0 &&
+    document.querySelectorAll('#highlight .line.diag-error').length > 0`);
+  const diagnostic = await evaluate(`document.querySelector('#diagnostics li.error').textContent`);
+  if (!/error\[E\d+\]/.test(diagnostic) || !diagnostic.includes('help:')) bad(`the diagnostic lacks its code or help: ${diagnostic}`);
+
+  await sleep(200); // late console messages
+  if (problems.length) bad(`the page reported problems:\n${problems.join('\n')}`);
+  console.log(`serve.playground-browser: ok (screenshot ${screenshot}, ${png.colours}+ colours)`);
+  clearTimeout(timer);
+  await cleanup();
+}
+
+main().catch((e) => fail(e.message));

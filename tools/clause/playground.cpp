@@ -1,0 +1,267 @@
+// The playground's routes. Every answer is JSON except the page and its assets; posted
+// policies are compiled with the tools' limits and thrown away after the answer.
+#include "playground.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clause/json.hpp"
+#include "clause/lint.hpp"
+#include "cli.hpp"
+#include "matrix.hpp"
+#include "playground_assets.hpp"
+#include "policy_impl.hpp"
+
+namespace clause::cli {
+namespace {
+
+using nlohmann::json;
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump() + "\n", "application/json");
+}
+
+void send_error(httplib::Response& res, int status, std::string_view message) {
+  send_json(res, status, json{{"error", std::string(message)}});
+}
+
+std::string_view content_type(std::string_view name) {
+  if (name.ends_with(".html")) return "text/html; charset=utf-8";
+  if (name.ends_with(".css")) return "text/css; charset=utf-8";
+  if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
+  return "application/json";
+}
+
+const playground::Asset* find_asset(std::string_view name) {
+  for (const auto& asset : playground::assets) {
+    if (asset.name == name) return &asset;
+  }
+  return nullptr;
+}
+
+void send_asset(httplib::Response& res, const playground::Asset& asset) {
+  res.set_content(reinterpret_cast<const char*>(asset.data), asset.size,
+                  std::string(content_type(asset.name)));
+  res.set_header("Cache-Control", "no-cache");
+}
+
+// The 1-based first and last lines of a span.
+json lines(std::string_view text, Span span) {
+  const std::uint32_t last = span.end > span.begin ? span.end - 1 : span.begin;
+  return json::array({line_column(text, span.begin).line, line_column(text, last).line});
+}
+
+// A posted policy, compiled; `diagnostics` as `clause check` gives them (warnings and
+// lint findings too when it compiles).
+struct Compiled {
+  SourceFile source;
+  std::optional<Policy> policy;
+  json diagnostics = json::array();
+};
+
+Compiled compile_posted(std::string text) {
+  Compiled out{SourceFile{"playground.policy", std::move(text)}, std::nullopt, json::array()};
+  auto compiled = compile(out.source, tool_options());
+  std::vector<Diagnostic> diagnostics;
+  if (compiled) {
+    diagnostics.assign(compiled->warnings().begin(), compiled->warnings().end());
+    const std::vector<Diagnostic> findings = lint(*compiled);
+    diagnostics.insert(diagnostics.end(), findings.begin(), findings.end());
+    sort_by_position(diagnostics);
+    out.policy = std::move(*compiled);
+  } else {
+    diagnostics = compiled.error();
+  }
+  // The JSON of `clause check --format json`, each with its text rendering as well.
+  out.diagnostics = json::parse(render_json(out.source, diagnostics));
+  for (std::size_t i = 0; i < diagnostics.size() && i < out.diagnostics.size(); ++i) {
+    out.diagnostics[i]["text"] = render_text(out.source, {diagnostics[i]});
+  }
+  return out;
+}
+
+json names(const std::vector<dsl::Term>& terms) {
+  json out = json::array();
+  for (const auto& t : terms)
+    out.push_back(t.name);
+  return out;
+}
+
+json vocabulary(const dsl::CheckedPolicy& c) {
+  return {{"data", names(c.data)},       {"requesters", names(c.requesters)},
+          {"actions", names(c.actions)}, {"purposes", names(c.purposes)},
+          {"facts", names(c.facts)},     {"consents", names(c.consents)}};
+}
+
+json clauses(const dsl::CheckedPolicy& c, std::string_view text) {
+  json out = json::array();
+  for (const auto& clause : c.clauses) {
+    json item = {{"id", clause.id}, {"words", clause.words}};
+    if (clause.declared) item["lines"] = lines(text, clause.span);
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+// A rule's source on one line, blanks folded, as `clause explain` shows it.
+std::string rule_text(std::string_view text, Span span) {
+  std::string folded;
+  for (char ch : text.substr(span.begin, span.end - span.begin)) {
+    if (ch == '\n' || ch == '\t') ch = ' ';
+    if (ch == ' ' && !folded.empty() && folded.back() == ' ') continue;
+    folded += ch;
+  }
+  return folded;
+}
+
+// The matrix of one action, as `clause matrix` gives it: per data category (row) and
+// requester kind (column), every decision the cell can take.
+json action_matrix(const detail::PolicyImpl& impl, std::string_view action) {
+  const detail::Matrix m = detail::decision_matrix(impl);
+  const auto at = std::find(m.actions.begin(), m.actions.end(), action);
+  if (at == m.actions.end()) return nullptr;
+  const auto a = static_cast<std::size_t>(at - m.actions.begin());
+  json rows = json::array();
+  for (std::size_t d = 0; d < m.data.size(); ++d) {
+    json cells = json::array();
+    for (std::size_t r = 0; r < m.requesters.size(); ++r) {
+      const detail::MatrixCell& cell = m.at(a, d, r);
+      json outcomes = json::array();
+      for (const auto& o : cell.outcomes) {
+        json item = {
+            {"decision", to_string(o.effect)}, {"clause", o.clause}, {"purposes", o.purposes}};
+        if (!o.consent.empty()) item["consent"] = o.consent;
+        if (!o.when.empty()) item["when"] = o.when;
+        outcomes.push_back(std::move(item));
+      }
+      cells.push_back({{"outcomes", std::move(outcomes)}, {"depends_on", cell.depends_on}});
+    }
+    rows.push_back({{"data", m.data[d]}, {"cells", std::move(cells)}});
+  }
+  return {{"action", std::string(action)},
+          {"requesters", m.requesters},
+          {"complete", m.complete},
+          {"rows", std::move(rows)}};
+}
+
+// Reads the body as a JSON object with a string `policy`; answers 400 itself otherwise.
+std::optional<json> read_body(const httplib::Request& req, httplib::Response& res) {
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    send_error(res, 400, "the body is not a JSON object");
+    return std::nullopt;
+  }
+  const auto policy = body.find("policy");
+  if (policy == body.end() || !policy->is_string()) {
+    send_error(res, 400, "`policy` must be the policy's text, a string");
+    return std::nullopt;
+  }
+  if (policy->get_ref<const std::string&>().size() > tool_limits().max_policy_bytes) {
+    send_error(res, 413,
+               fmt::format("the policy is larger than {} bytes", tool_limits().max_policy_bytes));
+    return std::nullopt;
+  }
+  return body;
+}
+
+void compile_route(const httplib::Request& req, httplib::Response& res) {
+  auto body = read_body(req, res);
+  if (!body) return;
+  const Compiled c = compile_posted((*body)["policy"].get<std::string>());
+  json out = {{"ok", c.policy.has_value()}, {"diagnostics", c.diagnostics}};
+  if (c.policy) {
+    const dsl::CheckedPolicy& checked = detail::Access::impl(*c.policy)->checked();
+    out["name"] = checked.name;
+    out["version"] = checked.version;
+    out["vocabulary"] = vocabulary(checked);
+    out["clauses"] = clauses(checked, c.source.text);
+  }
+  send_json(res, 200, out);
+}
+
+void decide_route(const httplib::Request& req, httplib::Response& res) {
+  auto body = read_body(req, res);
+  if (!body) return;
+  const auto request = body->find("request");
+  if (request == body->end() || !request->is_object()) {
+    return send_error(res, 400, "`request` must be a request object, as `clause eval` reads");
+  }
+  const Compiled c = compile_posted((*body)["policy"].get<std::string>());
+  if (!c.policy) return send_json(res, 200, json{{"ok", false}, {"diagnostics", c.diagnostics}});
+  const Policy& policy = *c.policy;
+  const detail::PolicyImpl& impl = *detail::Access::impl(policy);
+  const dsl::CheckedPolicy& checked = impl.checked();
+  const std::string_view text = c.source.text;
+
+  const Decision d = policy.evaluate_json(request->dump(), EvalOptions{.trace = true});
+  std::string decision_text;
+  append_json(decision_text, d);
+  json decision = json::parse(decision_text);
+  decision.erase("trace");  // given below, with the rules' places and texts
+  if (!d.error.empty()) {
+    // Fails closed: the denial is shown, but the request was the caller's mistake.
+    return send_json(res, 400, json{{"error", d.error}, {"decision", std::move(decision)}});
+  }
+  json out = {{"ok", true}, {"diagnostics", c.diagnostics}, {"decision", decision}};
+  for (const auto& clause : checked.clauses) {
+    if (clause.id != d.clause) continue;
+    out["clause"] = {{"id", clause.id}, {"words", clause.words}};
+    if (clause.declared) out["clause"]["lines"] = lines(text, clause.span);
+  }
+  json trace = json::array();
+  for (std::size_t i = 0; i < d.trace.size() && i < checked.rules.size(); ++i) {
+    const TraceStep& step = d.trace[i];
+    const Span span = checked.rules[i].span;
+    json item = {{"rule", std::string(step.rule)}, {"clause", std::string(step.clause)},
+                 {"tier", to_string(step.tier)},   {"outcome", to_string(step.outcome)},
+                 {"detail", step.detail},          {"lines", lines(text, span)},
+                 {"text", rule_text(text, span)}};
+    if (step.outcome == Outcome::decided) out["rule"] = item;
+    trace.push_back(std::move(item));
+  }
+  out["trace"] = std::move(trace);
+  out["matrix"] = action_matrix(impl, request->value("action", std::string()));
+  send_json(res, 200, out);
+}
+
+// Any failure inside becomes a JSON 500, never an exception into the library.
+template <typename F>
+httplib::Server::Handler guarded(F f) {
+  return [f](const httplib::Request& req, httplib::Response& res) {
+    try {
+      f(req, res);
+    } catch (const std::exception& e) {
+      send_error(res, 500, fmt::format("internal error: {}", e.what()));
+    }
+  };
+}
+
+}  // namespace
+
+void add_playground_routes(httplib::Server& server, const PolicyStore& store) {
+  server.Get("/", guarded([](const auto&, auto& res) {
+               if (const auto* page = find_asset("index.html")) send_asset(res, *page);
+             }));
+  server.Get(R"(/playground/([A-Za-z0-9._-]+))", guarded([](const auto& req, auto& res) {
+               const auto* asset = find_asset(req.matches[1].str());
+               if (asset == nullptr || asset->name == "index.html") {
+                 return send_error(res, 404, fmt::format("no asset {}", req.path));
+               }
+               send_asset(res, *asset);
+             }));
+  server.Get(
+      "/v1/playground/source", guarded([&store](const auto&, auto& res) {
+        const Policy policy = store.current();
+        send_json(res, 200, json{{"name", policy.source().name}, {"text", policy.source().text}});
+      }));
+  server.Post("/v1/playground/compile", guarded(compile_route));
+  server.Post("/v1/playground/decide", guarded(decide_route));
+}
+
+}  // namespace clause::cli

@@ -1,0 +1,341 @@
+// The playground: edit a policy, build a request from its names, and see the decision,
+// why, and the decision matrix. Every answer comes from the server, which compiles the
+// text as it stands; nothing here decides anything.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  grammar: null,
+  vocabulary: null, // from the last text that compiled
+  diagnostics: [],
+  marks: { clause: null, rule: null }, // [first, last] lines of the cited clause and rule
+  compileSeq: 0,
+  decideSeq: 0,
+};
+
+async function post(path, body) {
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const data = await res.json().catch(() => ({ error: `answer ${res.status} is not JSON` }));
+  return { status: res.status, data };
+}
+
+function setStatus(text) {
+  $('status').textContent = text;
+}
+
+// --- the editor ---------------------------------------------------------------------
+
+function lineClasses() {
+  const classes = new Map();
+  const add = (range, cls) => {
+    if (!range) return;
+    for (let l = range[0]; l <= range[1]; l++) classes.set(l, (classes.get(l) || []).concat(cls));
+  };
+  add(state.marks.clause, 'cited-clause');
+  add(state.marks.rule, 'cited-rule');
+  for (const d of state.diagnostics) {
+    add([d.span.begin.line, d.span.end.line], d.severity === 'error' ? 'diag-error' : 'diag-warning');
+  }
+  return classes;
+}
+
+function renderEditor() {
+  const text = $('source').value;
+  const lines = state.grammar ? ClauseHighlight.toHtml(state.grammar, text).split('\n') : text.split('\n').map(escapeHtml);
+  const classes = lineClasses();
+  const titles = new Map();
+  for (const d of state.diagnostics) {
+    const l = d.span.begin.line;
+    titles.set(l, (titles.has(l) ? titles.get(l) + '\n' : '') + `${d.severity}[${d.code}]: ${d.message}`);
+  }
+  $('highlight').innerHTML = lines.map((html, i) => {
+    const cls = ['line'].concat(classes.get(i + 1) || []).join(' ');
+    const title = titles.has(i + 1) ? ` title="${escapeHtml(titles.get(i + 1))}"` : '';
+    return `<span class="${cls}" data-line="${i + 1}"${title}>${html || ' '}</span>`;
+  }).join('');
+  syncScroll();
+}
+
+function escapeHtml(s) {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+}
+
+function syncScroll() {
+  $('highlight').scrollTop = $('source').scrollTop;
+  $('highlight').scrollLeft = $('source').scrollLeft;
+}
+
+function goToLine(line) {
+  const ta = $('source');
+  const lines = ta.value.split('\n');
+  let offset = 0;
+  for (let i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
+  ta.focus();
+  ta.setSelectionRange(offset, offset);
+  ta.scrollTop = Math.max(0, (line - 5) * 19);
+  syncScroll();
+}
+
+// --- diagnostics --------------------------------------------------------------------
+
+function renderDiagnostics() {
+  const list = $('diagnostics');
+  list.replaceChildren();
+  if (state.diagnostics.length === 0) {
+    const li = document.createElement('li');
+    li.className = 'none';
+    li.textContent = 'No errors, no warnings.';
+    list.appendChild(li);
+    return;
+  }
+  for (const d of state.diagnostics) {
+    const li = document.createElement('li');
+    li.className = d.severity;
+    const head = document.createElement('div');
+    head.textContent = `${d.span.begin.line}:${d.span.begin.column}: ${d.severity}[${d.code}]: ${d.message}`;
+    li.appendChild(head);
+    const pre = document.createElement('pre');
+    pre.textContent = d.text; // as `clause check` prints it: the line, a caret, notes, help
+    li.appendChild(pre);
+    li.onclick = () => goToLine(d.span.begin.line);
+    list.appendChild(li);
+  }
+}
+
+// --- the request form ---------------------------------------------------------------
+
+function fillSelect(select, names, extra) {
+  const keep = select.value;
+  select.replaceChildren();
+  if (extra) select.add(new Option(extra, ''));
+  for (const n of names) select.add(new Option(n, n));
+  if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+}
+
+function fillChecks(box, names, kind) {
+  const keep = new Set([...box.querySelectorAll('input:checked')].map((i) => i.value));
+  box.replaceChildren();
+  for (const n of names) {
+    const label = document.createElement('label');
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.name = kind;
+    input.value = n;
+    input.checked = keep.has(n);
+    label.append(input, n);
+    box.appendChild(label);
+  }
+  if (names.length === 0) box.textContent = 'none declared';
+}
+
+function fillForm(v) {
+  fillSelect($('data'), v.data);
+  fillSelect($('requester'), v.requesters);
+  fillSelect($('action'), v.actions);
+  fillSelect($('purpose'), v.purposes, '(no purpose)');
+  fillChecks($('facts'), v.facts, 'fact');
+  fillChecks($('consents'), v.consents, 'consent');
+}
+
+function currentRequest() {
+  const checked = (kind) => [...document.querySelectorAll(`input[name=${kind}]:checked`)].map((i) => i.value);
+  const request = {
+    data: { category: $('data').value },
+    requester: { kind: $('requester').value },
+    action: $('action').value,
+    context: { facts: checked('fact'), consent: checked('consent') },
+  };
+  if ($('purpose').value) request.context.purpose = $('purpose').value;
+  return request;
+}
+
+// --- compiling and deciding ---------------------------------------------------------
+
+async function compileNow() {
+  const seq = ++state.compileSeq;
+  setStatus('compiling…');
+  const { status, data } = await post('/v1/playground/compile', { policy: $('source').value });
+  if (seq !== state.compileSeq) return; // a newer edit is on its way
+  if (status !== 200) {
+    state.diagnostics = [];
+    setStatus(`refused: ${data.error}`);
+    renderEditor();
+    return;
+  }
+  state.diagnostics = data.diagnostics;
+  renderDiagnostics();
+  if (data.ok) {
+    state.vocabulary = data.vocabulary;
+    fillForm(data.vocabulary);
+    document.body.dataset.state = 'ready';
+    setStatus(`${data.name} version ${data.version}`);
+    await decideNow();
+  } else {
+    const errors = data.diagnostics.filter((d) => d.severity === 'error').length;
+    document.body.dataset.state = 'errors';
+    setStatus(`${errors} error${errors === 1 ? '' : 's'}; the request form keeps the last good names`);
+    state.marks = { clause: null, rule: null };
+    setStale(true); // the decision shown is the last good text's
+    renderEditor();
+  }
+}
+
+function setStale(stale) {
+  for (const id of ['decision', 'trace', 'matrix']) $(id).classList.toggle('stale', stale);
+}
+
+// Scrolls the editor so that a line range shows, when it does not already.
+function reveal(range) {
+  if (!range) return;
+  const ta = $('source');
+  const top = (range[0] - 3) * 19;
+  if (top < ta.scrollTop || range[1] * 19 > ta.scrollTop + ta.clientHeight) ta.scrollTop = Math.max(0, top);
+  syncScroll();
+}
+
+async function decideNow(show = false) {
+  if (!state.vocabulary) return;
+  const seq = ++state.decideSeq;
+  const { status, data } = await post('/v1/playground/decide', {
+    policy: $('source').value,
+    request: currentRequest(),
+  });
+  if (seq !== state.decideSeq) return;
+  if (status === 200 && data.ok === false) {
+    // The text changed into one with errors since it last compiled.
+    state.diagnostics = data.diagnostics;
+    renderDiagnostics();
+    renderEditor();
+    return;
+  }
+  renderDecision(status, data);
+  if (show) reveal(state.marks.clause);
+  document.body.dataset.decided = String(seq);
+}
+
+function renderDecision(status, data) {
+  setStale(false);
+  const box = $('decision');
+  box.replaceChildren();
+  const d = data.decision;
+  if (!d) {
+    box.textContent = `Refused (${status}): ${data.error}`;
+    box.dataset.effect = '';
+    return;
+  }
+  box.dataset.effect = d.decision;
+  box.dataset.clause = d.clause;
+  box.dataset.rule = d.rule || '';
+  const line = document.createElement('div');
+  const effect = document.createElement('span');
+  effect.className = `effect ${d.decision}`;
+  effect.textContent = d.decision;
+  line.append(effect, ` citing clause ${d.clause}`);
+  if (d.rule) line.append(`, by rule ${d.rule}`);
+  if (d.consent) line.append(`; ask for consent ${d.consent}`);
+  box.appendChild(line);
+  const reason = document.createElement('div');
+  reason.textContent = d.error ? `The request is not valid: ${d.error}` : d.reason;
+  box.appendChild(reason);
+  if (data.clause) {
+    const words = document.createElement('blockquote');
+    words.textContent = data.clause.words;
+    box.appendChild(words);
+  }
+  state.marks = { clause: data.clause && data.clause.lines, rule: data.rule && data.rule.lines };
+  renderEditor();
+  renderTrace(data.trace || []);
+  renderMatrix(data.matrix);
+}
+
+const OUTCOME_WORDS = {
+  decided: 'decided',
+  outranked: 'matched, but a rule of higher precedence decided',
+  'consent granted': 'matched; its consent is granted',
+};
+
+function renderTrace(trace) {
+  const list = $('trace');
+  list.replaceChildren();
+  for (const step of trace) {
+    const li = document.createElement('li');
+    const matched = step.outcome in OUTCOME_WORDS;
+    li.className = step.outcome === 'decided' ? 'decided' : matched ? 'matched' : 'miss';
+    const code = document.createElement('code');
+    code.textContent = step.text;
+    const why = OUTCOME_WORDS[step.outcome] || step.outcome;
+    li.append(`${step.rule} (${step.tier}, line ${step.lines[0]}): ${why}${step.detail ? ` — ${step.detail}` : ''} `, code);
+    li.onclick = () => goToLine(step.lines[0]);
+    list.appendChild(li);
+  }
+}
+
+function renderMatrix(m) {
+  const table = $('matrix');
+  table.replaceChildren();
+  $('matrix-action').textContent = m ? m.action : '';
+  if (!m) return;
+  const request = currentRequest();
+  const head = table.insertRow();
+  const corner = document.createElement('th');
+  corner.textContent = 'data \u2193 / requester \u2192';
+  head.appendChild(corner);
+  for (const r of m.requesters) {
+    const th = document.createElement('th');
+    th.textContent = r;
+    head.appendChild(th);
+  }
+  for (const row of m.rows) {
+    const tr = table.insertRow();
+    const th = document.createElement('th');
+    th.textContent = row.data;
+    tr.appendChild(th);
+    row.cells.forEach((cell, i) => {
+      const td = tr.insertCell();
+      const kinds = new Set(cell.outcomes.map((o) => o.decision));
+      td.className = kinds.size === 1 ? [...kinds][0] : 'mixed';
+      if (row.data === request.data.category && m.requesters[i] === request.requester.kind) td.classList.add('current');
+      const label = (o) => `${o.decision === 'require-consent' ? `consent ${o.consent}` : o.decision} ${o.clause}`;
+      td.textContent = (cell.outcomes.length > 1 ? `depends on ${cell.depends_on.join(', ')}: ` : '') +
+        cell.outcomes.map(label).join(' / ');
+    });
+  }
+}
+
+// --- wiring -------------------------------------------------------------------------
+
+function debounce(f, ms) {
+  let timer = null;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(f, ms);
+  };
+}
+
+async function main() {
+  const grammar = await fetch('/playground/clause-policy.tmLanguage.json').then((r) => r.json());
+  state.grammar = ClauseHighlight.compile(grammar);
+  const styles = document.createElement('style');
+  styles.textContent = ClauseHighlight.css();
+  document.head.appendChild(styles);
+  const source = await fetch('/v1/playground/source').then((r) => r.json());
+  $('source').value = source.text;
+  renderEditor();
+  const recompile = debounce(compileNow, 300);
+  $('source').addEventListener('input', () => {
+    renderEditor();
+    recompile();
+  });
+  $('source').addEventListener('scroll', syncScroll);
+  $('request').addEventListener('change', () => decideNow(true));
+  await compileNow();
+}
+
+main().catch((e) => {
+  setStatus(`failed: ${e.message}`);
+  console.error(e);
+});
