@@ -26,8 +26,32 @@ The convention (docs/README of the convention: the top of tests/docs/run_example
   first, or mark the block.
 
 Bytes that are not UTF-8 are compared as `\\xNN`.
+
+The other code blocks are checked too, so that no example rots:
+
+- ```json: it must parse as JSON, or as JSON Lines (one object a line) when marked
+  `<!-- jsonl -->` or when every line is an object. `...` standing for elided items
+  (`[{...}, ...]`) is dropped before parsing. An object with `data`, `requester` and
+  `action` is a request: `clause eval --policy FILE -` must decide it without an error,
+  where FILE is `policies/privacy.policy` or what `<!-- request for: FILE -->` names (a
+  file of the doc, or a path in the repository). `<!-- invalid request -->` says the
+  request must instead be denied with an error.
+- ```cpp: with `int main` the block is compiled and linked against the build tree's
+  libraries; `<!-- run -->` also runs it, and a block marked `<!-- output -->` after it is
+  what it must print. Without `main` it is a fragment, compiled with `-fsyntax-only` in
+  the body of a function, after the public headers (`#include` lines of the fragment go
+  before the function); `<!-- cpp: namespace -->` puts it at namespace scope instead.
+  `<!-- cpp context: DECLARATIONS -->` gives a fragment the names it uses but does not
+  declare (`std::string request_text;`); it goes just before the fragment.
+- Policy text (```policy, or a plain block whose first line starts with `policy "`) must
+  pass `clause check`, unless it is a file a session of the doc uses (the session checks
+  it), or is marked `<!-- broken -->`, in which case `clause check` must fail.
+- Markers may be stacked on the lines just before a block, e.g. a `file:` marker and a
+  `request for:` marker.
 """
 import difflib
+import glob
+import json
 import os
 import re
 import shutil
@@ -47,14 +71,28 @@ def decode(data):
     return data.decode("utf-8", errors="backslashreplace")
 
 
+MARKS = {
+    "jsonl": re.compile(r"^<!--\s*jsonl\s*-->\s*$"),
+    "request_for": re.compile(r"^<!--\s*request for:\s*(\S+)\s*-->\s*$"),
+    "invalid_request": re.compile(r"^<!--\s*invalid request\s*-->\s*$"),
+    "broken": re.compile(r"^<!--\s*broken\s*-->\s*$"),
+    "run": re.compile(r"^<!--\s*run\s*-->\s*$"),
+    "output": re.compile(r"^<!--\s*output\s*-->\s*$"),
+    "namespace": re.compile(r"^<!--\s*cpp:\s*namespace\s*-->\s*$"),
+    "context": re.compile(r"^<!--\s*cpp context:\s*(.+?)\s*-->\s*$"),
+}
+
+
 def parse(path):
     """Yields (kind, line, data) items: ('file', n, (name, append, text)),
-    ('session', n, lines), ('skip', n, reason), ('bad', n, message)."""
+    ('session', n, lines), ('skip', n, reason), ('bad', n, message), ('from', n, doc),
+    ('block', n, (language, lines, marks, file name or None)) for the other blocks."""
     with open(path, encoding="utf-8") as f:
         lines = f.read().split("\n")
     items = []
     pending_file = None
     pending_skip = None
+    marks = {}
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -73,30 +111,45 @@ def parse(path):
             pending_skip = m.group(1)
             i += 1
             continue
+        found = False
+        for key, pattern in MARKS.items():
+            m = pattern.match(line)
+            if m:
+                marks[key] = m.group(1) if m.groups() else True
+                found = True
+        if found:
+            i += 1
+            continue
         if line.startswith("```"):
             fence = re.match(r"^`+", line).group(0)
+            language = line[len(fence):].strip()
             start = i + 1
             j = start
             while j < len(lines) and not lines[j].startswith(fence):
                 j += 1
             body = lines[start:j]
-            if pending_file:
+            if pending_skip:
+                items.append(("skip", start, pending_skip))
+            elif pending_file:
                 name, append = pending_file
                 items.append(("file", start, (name, append, "\n".join(body) + "\n")))
-            elif pending_skip:
-                items.append(("skip", start, pending_skip))
+                items.append(("block", start, (language, body, marks, name)))
             elif body and body[0].startswith("$ "):
                 items.append(("session", start, body))
             elif any(b.startswith("$ ") for b in body):
                 items.append(("bad", start, "a block with `$ ` lines that do not come first"))
+            else:
+                items.append(("block", start, (language, body, marks, None)))
             pending_file = None
             pending_skip = None
+            marks = {}
             i = j + 1
             continue
-        if line.strip() and (pending_file or pending_skip):
+        if line.strip() and (pending_file or pending_skip or marks):
             items.append(("bad", i + 1, "a marker not followed by a fenced block"))
             pending_file = None
             pending_skip = None
+            marks = {}
         i += 1
     return items
 
@@ -214,10 +267,186 @@ class Session:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+HEADERS = ("clause/clause.hpp", "clause/json.hpp", "clause/store.hpp", "clause/log.hpp",
+           "clause/lint.hpp", "clause/verify.hpp")
+STD_HEADERS = ("iostream", "optional", "string", "string_view", "utility", "vector")
+REQUEST_KEYS = ("data", "requester", "action")
+
+
+def is_policy_block(language, body):
+    return language == "policy" or (language == "" and bool(body) and body[0].startswith('policy "'))
+
+
+def parse_json(body, marks):
+    """The JSON values of a block: one, or one a line for JSON Lines."""
+    text = "\n".join(body)
+    # `...` for elided items: `[a, ...]`, `{..., "b": 1}`.
+    text = re.sub(r",\s*\.\.\.(?=\s*[\]}])", "", text)
+    text = re.sub(r"(?<=[\[{])\s*\.\.\.\s*,", "", text)
+    lines = [b for b in text.split("\n") if b.strip()]
+    if not marks.get("jsonl"):
+        try:
+            return [json.loads(text)]
+        except ValueError as e:
+            whole_error = e
+        # JSON Lines when every line is an object.
+        try:
+            values = [json.loads(b) for b in lines]
+        except ValueError:
+            raise whole_error
+        if values and all(isinstance(v, dict) for v in values):
+            return values
+        raise whole_error
+    return [json.loads(b) for b in lines]
+
+
+class Checker:
+    """Checks the blocks that are not sessions: json, cpp and policy text."""
+
+    def __init__(self, root, clause, build, env):
+        self.root = root
+        self.clause = clause
+        self.build = build
+        self.env = env
+        self.cxx = "c++"
+        self.libs = None
+
+    def libraries(self):
+        if self.libs is None:
+            found = []
+            for name in ("libclause_engine.a", "libclause_dsl.a"):
+                paths = sorted(glob.glob(os.path.join(self.build, "**", name), recursive=True))
+                if not paths:
+                    raise RuntimeError(f"no {name} under {self.build}")
+                found.append(paths[0])
+            self.libs = found + ["-lfmt", "-pthread"]
+        return self.libs
+
+    def in_dir(self, files, argv, stdin=None):
+        session = Session(self.root, self.clause, files, self.env)
+        try:
+            p = subprocess.run(argv, cwd=session.dir, env=self.env, input=stdin,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+            return p.returncode, decode(p.stdout)
+        finally:
+            session.close()
+
+    def request(self, value, marks, files):
+        """None when the request is decided as the marks say, else what went wrong."""
+        policy = marks.get("request_for", "policies/privacy.policy")
+        if policy not in files and not os.path.exists(os.path.join(self.root, policy)):
+            return f"no policy `{policy}` in the doc or the repository"
+        rc, out = self.in_dir(files, [self.clause, "eval", "--policy", policy, "-"],
+                              json.dumps(value).encode("utf-8"))
+        try:
+            decision = json.loads(out.strip().split("\n")[-1])
+        except (ValueError, IndexError):
+            decision = None
+        if not isinstance(decision, dict):
+            return f"`clause eval --policy {policy} -` printed no decision:\n{out}"
+        if marks.get("invalid_request"):
+            if decision.get("decision") != "deny" or "error" not in decision:
+                return f"marked invalid, but `clause eval --policy {policy}` decides it:\n{out}"
+        elif rc != 0 or "error" in decision:
+            return f"`clause eval --policy {policy}` does not decide it (exit {rc}):\n{out}"
+        return None
+
+    def check_json(self, body, marks, files):
+        """A list of problems."""
+        try:
+            values = parse_json(body, marks)
+        except ValueError as e:
+            return [f"not JSON: {e}"]
+        problems = []
+        requests = [v for v in values if isinstance(v, dict) and all(k in v for k in REQUEST_KEYS)]
+        if (marks.get("request_for") or marks.get("invalid_request")) and not requests:
+            problems.append("marked as a request, but holds none")
+        for value in requests:
+            problem = self.request(value, marks, files)
+            if problem:
+                problems.append(problem)
+        return problems
+
+    def check_policy(self, body, marks, files, name):
+        name = name or "example.policy"
+        files = dict(files)
+        files[name] = "\n".join(body) + "\n"
+        rc, out = self.in_dir(files, [self.clause, "check", name])
+        if marks.get("broken"):
+            return [] if rc != 0 else ["marked broken, but `clause check` passes it"]
+        return [] if rc == 0 else [f"`clause check` fails:\n{out}"]
+
+    def cpp_source(self, rel, line, body, marks):
+        includes = [b for b in body if b.lstrip().startswith("#include")]
+        rest = [b if not b.lstrip().startswith("#include") else "" for b in body]
+        out = [f"#include <{h}>" for h in HEADERS] + [f"#include <{h}>" for h in STD_HEADERS]
+        out += includes
+        if marks.get("namespace"):
+            out.append(marks.get("context", ""))
+            out.append(f'#line {line + 1} "{rel}"')
+            out += rest
+        else:
+            out.append("int clause_docs_fragment() {")
+            out.append(marks.get("context", ""))
+            out.append(f'#line {line + 1} "{rel}"')
+            out += rest
+            out.append("return 0;")
+            out.append("}")
+        return "\n".join(out) + "\n"
+
+    def check_cpp(self, rel, line, body, marks):
+        """(problems, output of the program when it was run, or None)."""
+        program = any(re.match(r"\s*int\s+main\s*\(", b) for b in body)
+        if marks.get("run") and not program:
+            return ["marked `run`, but has no `int main`"], None
+        work = tempfile.mkdtemp(prefix="clause-docs-cpp-")
+        try:
+            source = os.path.join(work, "example.cpp")
+            includes = ["-I", os.path.join(self.root, "engine", "include"),
+                        "-I", os.path.join(self.root, "dsl", "include")]
+            if program:
+                with open(source, "w", encoding="utf-8") as f:
+                    f.write(f'#line {line + 1} "{rel}"\n' + "\n".join(body) + "\n")
+                binary = os.path.join(work, "example")
+                try:
+                    libraries = self.libraries()
+                except RuntimeError as e:
+                    return [f"cannot link: {e} (give the build tree with --build DIR)"], None
+                argv = [self.cxx, "-std=c++20", *includes, source, "-o", binary, *libraries]
+            else:
+                with open(source, "w", encoding="utf-8") as f:
+                    f.write(self.cpp_source(rel, line, body, marks))
+                argv = [self.cxx, "-std=c++20", "-fsyntax-only", *includes, source]
+            p = subprocess.run(argv, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               timeout=300)
+            if p.returncode != 0:
+                return [f"does not compile (`{' '.join(argv[:2])} ...`):\n{decode(p.stdout)}"], None
+            if not (program and marks.get("run")):
+                return [], None
+            files = {}
+            session = Session(self.root, self.clause, files, self.env)
+            try:
+                p = subprocess.run([binary], cwd=session.dir, env=self.env, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+            finally:
+                session.close()
+            if p.returncode != 0:
+                return [f"exits with {p.returncode}:\n{decode(p.stdout)}"], decode(p.stdout)
+            return [], decode(p.stdout)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     clause = os.path.abspath(sys.argv[1])
     root = os.path.abspath(sys.argv[2])
     docs = sys.argv[3:]
+    # --build DIR: the build tree whose libraries the C++ examples link against (by
+    # default the folder above the one of CLAUSE, as in build/bin/clause).
+    build = os.path.dirname(os.path.dirname(clause))
+    if docs[:1] == ["--build"]:
+        build = os.path.abspath(docs[1])
+        docs = docs[2:]
     env = dict(os.environ)
     env["PATH"] = os.path.dirname(clause) + os.pathsep + env.get("PATH", "")
     env["LC_ALL"] = "C.UTF-8"
@@ -231,13 +460,63 @@ def main():
     # CLAUSE_DOCS_ACCEPT=1 writes what the tool prints into the docs, in place of what they
     # show (not where the doc elides lines with `...`): review the change before keeping it.
     accept = os.environ.get("CLAUSE_DOCS_ACCEPT") == "1"
+    checker = Checker(root, clause, build, env)
     total_run = total_skip = failed = 0
+    totals = {"json": 0, "cpp compiled": 0, "cpp run": 0, "policy": 0}
     for doc in docs:
         rel = os.path.relpath(doc, root)
         files = {}
         edits = []
         ran = skipped = doc_failed = 0
+        counts = {"json": 0, "cpp compiled": 0, "cpp run": 0, "policy": 0}
+        current = {}      # file name -> the policy block that gives it now
+        policies = []     # [line, body, marks, file name, used by a session]
+        program_output = None  # (line, what the last program run printed)
+
+        def fail(at, message):
+            nonlocal doc_failed
+            doc_failed += 1
+            print(f"FAILED: {rel}:{at}: {message}")
+
         for kind, line, data in parse(doc):
+            if kind == "block":
+                language, body, marks, name = data
+                if marks.get("output"):
+                    if program_output is None:
+                        fail(line, "an `output` block with no `run` C++ block before it")
+                    else:
+                        want = "\n".join(body).rstrip("\n") + "\n"
+                        actual = program_output[1].rstrip("\n") + "\n"
+                        if want != actual:
+                            fail(line, f"the program at line {program_output[0]} prints other than the doc:")
+                            sys.stdout.writelines(difflib.unified_diff(
+                                want.splitlines(True), actual.splitlines(True), "doc", "actual"))
+                    program_output = None
+                elif language == "json":
+                    counts["json"] += 1
+                    for problem in checker.check_json(body, marks, files):
+                        fail(line, problem)
+                elif language == "cpp":
+                    counts["cpp compiled"] += 1
+                    problems, output = checker.check_cpp(rel, line, body, marks)
+                    for problem in problems:
+                        fail(line, problem)
+                    if output is not None:
+                        counts["cpp run"] += 1
+                        program_output = (line, output)
+                elif is_policy_block(language, body):
+                    entry = [line, body, marks, name, False, dict(files)]
+                    policies.append(entry)
+                    if name:
+                        current[name] = entry
+                elif marks.get("run") or marks.get("request_for") or marks.get("invalid_request"):
+                    fail(line, "a marker that does not fit the block")
+                continue
+            if kind == "session":
+                text = "\n".join(data)
+                for name, entry in current.items():
+                    if re.search(r"(?<![\w./-])" + re.escape(name) + r"(?![\w-])", text):
+                        entry[4] = True
             if kind == "file":
                 name, append, text = data
                 files[name] = (files.get(name, "") + text) if append else text
@@ -273,6 +552,12 @@ def main():
                             break
                 finally:
                     session.close()
+        for line, body, marks, name, used, at_files in policies:
+            if name and used and not marks.get("broken"):
+                continue
+            counts["policy"] += 1
+            for problem in checker.check_policy(body, marks, at_files, name):
+                fail(line, problem)
         if edits:
             with open(doc, encoding="utf-8") as f:
                 text = f.read().split("\n")
@@ -281,11 +566,17 @@ def main():
             with open(doc, "w", encoding="utf-8") as f:
                 f.write("\n".join(text))
             print(f"{rel}: wrote what the tool prints into {len(edits)} places")
-        print(f"{rel}: {ran} run, {skipped} not run, {doc_failed} failed")
+        print(f"{rel}: {ran} run, {counts['json']} json checked, "
+              f"{counts['cpp compiled']} cpp compiled ({counts['cpp run']} run), "
+              f"{counts['policy']} policy checked, {skipped} not run, {doc_failed} failed")
         total_run += ran
         total_skip += skipped
         failed += doc_failed
-    print(f"docs: {total_run} examples run, {total_skip} not run, {failed} failed")
+        for key in totals:
+            totals[key] += counts[key]
+    print(f"docs: {total_run} examples run, {totals['json']} json checked, "
+          f"{totals['cpp compiled']} cpp compiled ({totals['cpp run']} run), "
+          f"{totals['policy']} policy checked, {total_skip} not run, {failed} failed")
     return 1 if failed else 0
 
 
