@@ -44,7 +44,7 @@ const dsl::CheckedPolicy& PolicyImpl::checked() const {
   if (rules_dropped_) {
     std::call_once(rules_once_, [this] {
       // The same source and limits check to the same rules, ids and spans.
-      dsl::ParseResult parsed = dsl::parse(source, limits_);
+      dsl::ParseResult parsed = dsl::parse(source, parse_limits(bounds));
       dsl::CheckResult again = dsl::check(parsed.policy);
       if (again.policy) {
         checked_.rules = std::move(again.policy->rules);
@@ -600,10 +600,7 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
                                    {},
                                    "split the policy, or raise the limit (`--max-policy-bytes`)"}}};
     }
-    dsl::ParseLimits limits;
-    limits.max_condition_depth = bounds.max_condition_depth;
-    limits.max_name_length = bounds.max_name_length;
-    dsl::ParseResult parsed = dsl::parse(source, limits);
+    dsl::ParseResult parsed = dsl::parse(source, detail::parse_limits(bounds));
     if (parsed.policy.rules.size() > bounds.max_rules) {
       // Checked before the checker and the index see them, which cost time per rule.
       const Span at = parsed.policy.rules[bounds.max_rules].span;
@@ -629,7 +626,6 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
     impl->source = source;
     impl->hash = "sha256:" + detail::sha256_hex(source.text);
     impl->checked_ = std::move(*checked.policy);
-    impl->limits_ = limits;
     impl->bounds = bounds;
     impl->suppressions = std::move(parsed.policy.suppressions);
     std::vector<Diagnostic> errors = detail::Compiler(*impl, options).run();

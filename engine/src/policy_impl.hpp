@@ -155,8 +155,7 @@ struct PolicyImpl {
   mutable dsl::CheckedPolicy checked_;
   mutable std::once_flag rules_once_;
   bool rules_dropped_ = false;
-  dsl::ParseLimits limits_;
-  Limits bounds;  // as compiled; decode keeps to its request limits
+  Limits bounds;  // as compiled: the rules are read again, and requests decoded, within them
 
   /// The whole checked policy, rules included (read again from the source if dropped).
   const dsl::CheckedPolicy& checked() const;
@@ -214,6 +213,14 @@ struct PolicyImpl {
            bytes(segments) + bytes(lists) + bytes(block_start);
   }
 };
+
+/// The parser's share of the limits.
+inline dsl::ParseLimits parse_limits(const Limits& limits) {
+  dsl::ParseLimits out;
+  out.max_condition_depth = limits.max_condition_depth;
+  out.max_name_length = limits.max_name_length;
+  return out;
+}
 
 /// Gives the effect a rule of the given kind has when it decides (an exclusion allows).
 inline Effect effect_of(ast::Effect e) {

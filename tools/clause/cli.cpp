@@ -1,6 +1,8 @@
 // The argument reader and the help texts of the `clause` tool.
 #include "cli.hpp"
 
+#include "policy_impl.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -122,10 +124,7 @@ clause::CompileOptions tool_options() {
 }
 
 clause::dsl::ParseLimits tool_parse_limits() {
-  clause::dsl::ParseLimits limits;
-  limits.max_condition_depth = tool_limits().max_condition_depth;
-  limits.max_name_length = tool_limits().max_name_length;
-  return limits;
+  return clause::detail::parse_limits(tool_limits());
 }
 
 std::vector<std::string> gather_files(const std::vector<std::string>& inputs,
