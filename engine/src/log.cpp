@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -17,7 +18,10 @@
 #include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
+
+#include "clause/json.hpp"
 
 namespace clause {
 namespace {
@@ -70,17 +74,30 @@ void redact(nlohmann::ordered_json& request, const std::vector<std::string>& pat
 struct DecisionLog::State {
   DecisionLogOptions options;
   int fd = -1;
-  std::uint64_t size = 0;  // bytes in the current file
+  std::uint64_t size = 0;  // bytes in the current file, all of them whole lines
   std::mutex mutex;
   std::condition_variable has_records;
   std::condition_variable has_room;
   std::deque<Record> queue;
   bool closing = false;
+  std::atomic<bool> reopen_requested{false};
   std::thread writer;
   std::mutex close_mutex;
   std::atomic<std::uint64_t> written{0};
   std::atomic<std::uint64_t> dropped{0};
+  std::atomic<std::uint64_t> lost{0};
   std::atomic<std::uint64_t> errors{0};
+  // The writer's account of a run of losses, for report(); touched by the writer only
+  // (and by stop() once the writer has ended).
+  struct Burst {
+    bool active = false;
+    std::uint64_t losses_before = 0;  // lost + dropped when it began
+    std::uint64_t reported = 0;       // lost + dropped when last reported
+    std::chrono::steady_clock::time_point last_report{};
+    std::string cause;  // the last failed write's error
+  } burst;
+  // While writes fail: until when a blocking log retries them.
+  std::optional<std::chrono::steady_clock::time_point> retry_until;
 
   ~State() { stop(); }
 
@@ -98,12 +115,23 @@ struct DecisionLog::State {
       ::close(fd);
       fd = -1;
     }
+    report_losses(true, true);
+  }
+
+  bool is_closing() {
+    const std::lock_guard lock(mutex);
+    return closing;
   }
 
   std::string format(const Record& r) const {
     nlohmann::ordered_json line = nlohmann::ordered_json::object();
     line["time"] = utc_time(r.time);
-    auto request = nlohmann::ordered_json::parse(r.request, nullptr, false);
+    // Deeper than any request shape: kept as text, so that nothing recursive (the JSON
+    // library's writer) ever meets a hostile nesting.
+    constexpr std::size_t max_depth = 64;
+    auto request = json_nesting_exceeds(r.request, max_depth)
+                       ? nlohmann::ordered_json(nlohmann::ordered_json::value_t::discarded)
+                       : nlohmann::ordered_json::parse(r.request, nullptr, false);
     if (request.is_discarded()) {
       // Not JSON: kept as text, since the log must show what was asked.
       line["request_text"] = options.redact.empty() ? r.request : "[redacted]";
@@ -121,12 +149,20 @@ struct DecisionLog::State {
     return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   }
 
-  // FILE becomes FILE.1, FILE.1 becomes FILE.2 ..., the oldest beyond keep_rotated goes.
-  void rotate() {
+  // Opens the path (again), appending; `size` is what it already holds.
+  void open_file() {
     if (fd >= 0) {
       if (::fsync(fd) != 0) errors.fetch_add(1);
       ::close(fd);
     }
+    fd = ::open(options.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    size = 0;
+    struct stat info {};
+    if (fd >= 0 && ::fstat(fd, &info) == 0) size = static_cast<std::uint64_t>(info.st_size);
+  }
+
+  // FILE becomes FILE.1, FILE.1 becomes FILE.2 ..., the oldest beyond keep_rotated goes.
+  void rotate() {
     const std::string& path = options.path;
     const std::size_t keep = std::max<std::size_t>(1, options.keep_rotated);
     std::remove(fmt::format("{}.{}", path, keep).c_str());
@@ -134,31 +170,118 @@ struct DecisionLog::State {
       std::rename(fmt::format("{}.{}", path, i - 1).c_str(), fmt::format("{}.{}", path, i).c_str());
     }
     std::rename(path.c_str(), fmt::format("{}.1", path).c_str());
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    size = 0;
-    if (fd < 0) errors.fetch_add(1);
+    open_file();
   }
 
-  void write_all(const std::string& text, std::uint64_t records) {
-    if (options.rotate_bytes > 0 && size > 0 && size + text.size() > options.rotate_bytes) {
-      rotate();
+  // One attempt to append `text`, a run of whole lines. A write cut short (a full disk, a
+  // file size limit) is cut back to its last whole line, so that no reader ever sees half
+  // a record. Gives how many bytes, all whole lines, are in the file.
+  std::size_t append_lines(std::string_view text) {
+    if (fd < 0) open_file();
+    if (fd < 0) {
+      burst.cause = fmt::format("cannot open: {}", std::strerror(errno));
+      return 0;
     }
     std::size_t done = 0;
-    while (fd >= 0 && done < text.size()) {
+    while (done < text.size()) {
       const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        errors.fetch_add(1);
-        return;
+        burst.cause = n < 0 ? std::strerror(errno) : "the file takes no more bytes";
+        break;
       }
       done += static_cast<std::size_t>(n);
     }
-    if (fd < 0) {
-      errors.fetch_add(1);
-      return;
+    if (done < text.size()) {
+      const std::size_t last_line = text.rfind('\n', done == 0 ? 0 : done - 1);
+      const std::size_t whole =
+          done == 0 || last_line == std::string_view::npos ? 0 : last_line + 1;
+      if (whole < done && ::ftruncate(fd, static_cast<off_t>(size + whole)) != 0) {
+        // Cannot cut back: what follows starts on a line of its own, at least.
+        size += done;
+        return done;
+      }
+      done = whole;
     }
-    size += text.size();
-    written.fetch_add(records);
+    size += done;
+    return done;
+  }
+
+  // Writes `count` records' lines, keeping whatever whole lines fit; what does not is
+  // retried (a blocking log, for a while) or counted lost.
+  void write_records(std::string_view text, std::uint64_t count) {
+    if (text.empty()) return;
+    if (options.rotate_bytes > 0 && size > 0 && size + text.size() > options.rotate_bytes) {
+      rotate();
+    }
+    using std::chrono::milliseconds;
+    auto pause = milliseconds(20);
+    for (;;) {
+      const std::size_t kept = append_lines(text);
+      const auto lines =
+          static_cast<std::uint64_t>(std::count(text.begin(), text.begin() + kept, '\n'));
+      written.fetch_add(lines);
+      count -= lines;
+      text.remove_prefix(kept);
+      if (text.empty()) {
+        retry_until.reset();
+        return;
+      }
+      errors.fetch_add(1);
+      // The wait is for the whole run of failures, not for each batch: past it, every
+      // batch has one try until a write succeeds again.
+      const auto now = std::chrono::steady_clock::now();
+      if (!retry_until) {
+        retry_until = now + milliseconds(options.block_when_full ? options.retry_ms : 0);
+      }
+      if (now + pause > *retry_until || is_closing()) break;
+      report_losses(false);  // says that writing fails even before anything is lost
+      std::unique_lock lock(mutex);
+      has_room.wait_for(lock, pause, [&] { return closing; });
+      pause = std::min(pause * 2, milliseconds(1000));
+    }
+    lost.fetch_add(count);
+  }
+
+  // One message when writing starts to fail or records start to be lost, then at most one
+  // every 5 s while that goes on, and one when a write succeeds again or the log closes.
+  void report_losses(bool wrote, bool closed = false) noexcept {
+    try {
+      const std::uint64_t losses = lost.load() + dropped.load();
+      const auto now = std::chrono::steady_clock::now();
+      const auto say = [&](const std::string& message) {
+        if (options.report)
+          options.report(fmt::format("decision log `{}`: {}", options.path, message));
+      };
+      const std::string cause = burst.cause.empty() ? "" : fmt::format(" ({})", burst.cause);
+      if (!burst.active) {
+        if (losses == burst.reported && wrote) return;
+        burst.active = true;
+        burst.losses_before = burst.reported;
+      } else if (closed || (wrote && losses == burst.reported)) {
+        burst.active = false;
+        burst.reported = losses;
+        say(fmt::format("{}; {} records were lost in all{}", closed ? "closed" : "writing again",
+                        losses - burst.losses_before, cause));
+        burst.cause.clear();
+        return;
+      } else if (losses == burst.reported || now - burst.last_report < std::chrono::seconds(5)) {
+        return;
+      }
+      burst.last_report = now;
+      burst.reported = losses;
+      if (losses == burst.losses_before) {
+        say(fmt::format("cannot write{}; retrying while records wait", cause));
+      } else {
+        say(fmt::format(
+            "records are being lost: {} so far ({} in all lost to failed writes{}, {} dropped "
+            "for a full queue or after close)",
+            losses - burst.losses_before, lost.load(), cause, dropped.load()));
+      }
+      if (closed) report_losses(true, true);
+    } catch (...) {
+      // A report that cannot be made (out of memory) changes nothing counted.
+    }
   }
 
   void run() {
@@ -167,20 +290,23 @@ struct DecisionLog::State {
     for (;;) {
       {
         std::unique_lock lock(mutex);
-        has_records.wait(lock, [&] { return closing || !queue.empty(); });
+        has_records.wait(lock,
+                         [&] { return closing || !queue.empty() || reopen_requested.load(); });
         if (queue.empty() && closing) return;
         batch.swap(queue);
       }
       has_room.notify_all();
+      if (reopen_requested.exchange(false)) open_file();
       text.clear();
       std::uint64_t count = 0;
+      const std::uint64_t lost_before = lost.load();
       for (const Record& r : batch) {
         try {
           std::string line = format(r);
           // A batch that would cross the rotation size is written in two parts.
           if (options.rotate_bytes > 0 && !text.empty() &&
               size + text.size() + line.size() > options.rotate_bytes) {
-            write_all(text, count);
+            write_records(text, count);
             text.clear();
             count = 0;
           }
@@ -188,10 +314,12 @@ struct DecisionLog::State {
           ++count;
         } catch (...) {
           errors.fetch_add(1);
+          lost.fetch_add(1);
         }
       }
-      write_all(text, count);
+      write_records(text, count);
       batch.clear();
+      report_losses(lost.load() == lost_before);
     }
   }
 };
@@ -201,14 +329,12 @@ DecisionLog::DecisionLog(std::shared_ptr<State> state) : state_(std::move(state)
 Result<DecisionLog, std::string> DecisionLog::open(DecisionLogOptions options) {
   if (options.path.empty()) return Failure{std::string("the decision log needs a file")};
   auto state = std::make_shared<State>();
-  state->fd = ::open(options.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (state->fd < 0) {
-    return Failure{fmt::format("cannot open `{}`: {}", options.path, std::strerror(errno))};
-  }
-  struct stat info {};
-  if (::fstat(state->fd, &info) == 0) state->size = static_cast<std::uint64_t>(info.st_size);
   options.queue_capacity = std::max<std::size_t>(1, options.queue_capacity);
   state->options = std::move(options);
+  state->open_file();
+  if (state->fd < 0) {
+    return Failure{fmt::format("cannot open `{}`: {}", state->options.path, std::strerror(errno))};
+  }
   state->writer = std::thread([s = state.get()] { s->run(); });
   return DecisionLog(std::move(state));
 }
@@ -249,11 +375,23 @@ void DecisionLog::close() noexcept {
   state_->stop();
 }
 
+void DecisionLog::reopen() noexcept {
+  State& s = *state_;
+  s.reopen_requested = true;
+  {
+    const std::lock_guard lock(s.mutex);  // so the writer cannot miss the wake-up
+  }
+  s.has_records.notify_one();
+}
+
 std::uint64_t DecisionLog::written() const noexcept {
   return state_->written.load();
 }
 std::uint64_t DecisionLog::dropped() const noexcept {
   return state_->dropped.load();
+}
+std::uint64_t DecisionLog::lost() const noexcept {
+  return state_->lost.load();
 }
 std::uint64_t DecisionLog::write_errors() const noexcept {
   return state_->errors.load();

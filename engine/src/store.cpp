@@ -43,7 +43,11 @@ namespace {
 
 Result<Policy, std::vector<Diagnostic>> load(const std::string& path,
                                              const CompileOptions& options) {
-  auto source = read_source(path, options.limits.max_policy_bytes);
+  // A service must not hang on its policy: a FIFO or a device put in the file's place is
+  // refused, and a read that stalls (a slow network file system) gives up.
+  auto source = read_source(path, ReadOptions{.max_bytes = options.limits.max_policy_bytes,
+                                              .regular_file_only = true,
+                                              .timeout = std::chrono::seconds(10)});
   if (!source) {
     Diagnostic d;
     d.code = "E002";

@@ -1,9 +1,12 @@
 // The decision log: every accepted record reaches the file by close(), redaction, the
 // accounting of a full queue, rotation by size, and a clean shutdown under load.
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -146,6 +149,192 @@ TEST_CASE("the log rotates by size and keeps the newest files", "[log]") {
   }
   CHECK_FALSE(std::filesystem::exists(file.string() + ".4"));
   CHECK(lines < 200);  // the oldest went
+}
+
+// Every line of the file is one whole JSON record; gives how many there are.
+std::size_t whole_lines(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!text.empty()) REQUIRE(text.back() == '\n');
+  std::size_t n = 0;
+  std::size_t start = 0;
+  for (std::size_t end = text.find('\n'); end != std::string::npos;
+       start = end + 1, end = text.find('\n', start)) {
+    REQUIRE_FALSE(
+        nlohmann::json::parse(text.substr(start, end - start), nullptr, false).is_discarded());
+    ++n;
+  }
+  return n;
+}
+
+// A file size limit for this process (what a full disk does to a write: the first part is
+// written, the rest refused), lifted at the end of the scope.
+struct FileSizeLimit {
+  rlimit before{};
+  void (*old_handler)(int) = nullptr;
+  explicit FileSizeLimit(rlim_t bytes) {
+    old_handler = ::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of the signal
+    ::getrlimit(RLIMIT_FSIZE, &before);
+    set(bytes);
+  }
+  void set(rlim_t bytes) const {
+    rlimit limit = before;
+    limit.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &before);
+    ::signal(SIGXFSZ, old_handler);
+  }
+};
+
+// Collects what the log reports, from its writer thread.
+struct Reports {
+  std::mutex mutex;
+  std::vector<std::string> messages;
+  std::function<void(const std::string&)> sink() {
+    return [this](const std::string& m) {
+      const std::lock_guard lock(mutex);
+      messages.push_back(m);
+    };
+  }
+  std::string all() {
+    const std::lock_guard lock(mutex);
+    std::string out;
+    for (const auto& m : messages)
+      out += m + "\n";
+    return out;
+  }
+};
+
+TEST_CASE("a request nested a million levels deep is logged as text, not recursed into",
+          "[log][property]") {
+  TempDir dir("clause-log-deep");
+  auto log = DecisionLog::open(options_for(dir.path / "d.jsonl"));
+  REQUIRE(log);
+  const Policy& p = privacy_policy();
+  for (const char* open_close : {"[]", "{}"}) {
+    std::string deep;
+    const std::size_t levels = 1000000;
+    for (std::size_t i = 0; i < levels; ++i)
+      deep += open_close[0] == '[' ? "[" : R"({"x":)";
+    deep += "1";
+    deep.append(levels, open_close[1]);
+    const std::string request =
+        R"({"data":{"category":"contact_info"},"context":{"x":)" + deep + "}}";
+    CHECK(log->record(request, p.evaluate_json(request)));
+  }
+  // At the limit, still parsed and written as JSON.
+  std::string nested = "1";
+  for (int i = 0; i < 60; ++i)
+    nested = "[" + nested + "]";
+  const std::string shallow = R"({"context":{"x":)" + nested + "}}";
+  CHECK(log->record(shallow, p.evaluate_json(shallow)));
+  log->close();
+  CHECK(log->written() == 3);
+  const auto lines = lines_of(dir.path / "d.jsonl");
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0]["request_text"].get<std::string>().size() > 2000000);
+  CHECK(lines[0]["decision"] == "deny");
+  CHECK(lines[1].contains("request_text"));
+  CHECK(lines[2]["request"]["context"].contains("x"));
+}
+
+TEST_CASE("a full disk loses no line silently and tears none", "[log]") {
+  TempDir dir("clause-log-disk");
+  const auto file = dir.path / "d.jsonl";
+  const Decision d = privacy_policy().evaluate_json(request_text);
+  Reports reports;
+  DecisionLogOptions options = options_for(file);
+  options.report = reports.sink();
+  auto log = DecisionLog::open(options);
+  REQUIRE(log);
+  std::uint64_t accepted = 0;
+  {
+    const FileSizeLimit limit(4096);  // about 12 records
+    for (int i = 0; i < 200; ++i) {
+      accepted += log->record(request_text, d) ? 1 : 0;
+      if (i % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    log->close();  // the writer is done before the limit is lifted
+  }
+  CHECK(accepted == 200);
+  CHECK(log->lost() > 0);
+  CHECK(log->write_errors() > 0);
+  CHECK(log->written() + log->lost() == accepted);
+  CHECK(whole_lines(file) == log->written());
+  CHECK(std::filesystem::file_size(file) <= 4096);
+  const std::string said = reports.all();
+  CHECK_THAT(said, Catch::Contains("records are being lost"));
+  CHECK_THAT(said, Catch::Contains("File too large"));
+  // One message a burst, not one a record.
+  CHECK(reports.messages.size() <= 3);
+}
+
+TEST_CASE("a blocking log waits out a full disk instead of losing records", "[log][threads]") {
+  TempDir dir("clause-log-wait");
+  const auto file = dir.path / "d.jsonl";
+  const Decision d = privacy_policy().evaluate_json(request_text);
+  Reports reports;
+  DecisionLogOptions options = options_for(file);
+  options.block_when_full = true;
+  options.queue_capacity = 8;
+  options.report = reports.sink();
+  auto log = DecisionLog::open(options);
+  REQUIRE(log);
+  {
+    const FileSizeLimit limit(2048);
+    std::thread freer([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      limit.set(RLIM_INFINITY);  // room again, as when an operator frees the disk
+    });
+    for (int i = 0; i < 100; ++i)
+      REQUIRE(log->record(request_text, d));
+    freer.join();
+    log->close();
+  }
+  CHECK(log->lost() == 0);
+  CHECK(log->dropped() == 0);
+  CHECK(log->written() == 100);
+  CHECK(whole_lines(file) == 100);
+  CHECK(log->write_errors() > 0);
+  const std::string said = reports.all();
+  CHECK_THAT(said, Catch::Contains("cannot write (File too large); retrying"));
+  CHECK_THAT(said, Catch::Contains("writing again; 0 records were lost in all"));
+}
+
+TEST_CASE("a log that cannot be written at all counts every record", "[log]") {
+  auto log = DecisionLog::open(options_for("/dev/full"));
+  REQUIRE(log);
+  const Decision d = privacy_policy().evaluate_json(request_text);
+  for (int i = 0; i < 50; ++i)
+    CHECK(log->record(request_text, d));
+  log->close();
+  CHECK(log->written() == 0);
+  CHECK(log->lost() == 50);
+}
+
+TEST_CASE("reopen follows a log that was moved away", "[log]") {
+  TempDir dir("clause-log-reopen");
+  const auto file = dir.path / "d.jsonl";
+  const Decision d = privacy_policy().evaluate_json(request_text);
+  DecisionLogOptions options = options_for(file);
+  options.block_when_full = true;
+  auto log = DecisionLog::open(options);
+  REQUIRE(log);
+  for (int i = 0; i < 10; ++i)
+    REQUIRE(log->record(request_text, d));
+  // Wait until the writer has them, so that the move below takes exactly those.
+  for (int i = 0; i < 500 && log->written() < 10; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  REQUIRE(log->written() == 10);
+  std::filesystem::rename(file, file.string() + ".old");
+  log->reopen();
+  for (int i = 0; i < 7; ++i)
+    REQUIRE(log->record(request_text, d));
+  log->close();
+  CHECK(whole_lines(file.string() + ".old") == 10);
+  CHECK(whole_lines(file) == 7);
 }
 
 TEST_CASE("the log cannot open a file in a missing folder, and says so", "[log]") {

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "clause/json.hpp"
+
 #include "policy_impl.hpp"
 #include "support.hpp"
 #include "workload.hpp"
@@ -203,6 +205,19 @@ TEST_CASE("the quick JSON reader agrees with the full one, on good and broken te
     }
   }
   CHECK(quick > 1600);  // the unchanged spellings at least
+}
+
+TEST_CASE("json_nesting_exceeds counts brackets outside strings, without recursion",
+          "[request][property]") {
+  CHECK_FALSE(json_nesting_exceeds(R"({"a":[1,{"b":2}]})", 3));
+  CHECK(json_nesting_exceeds(R"({"a":[1,{"b":2}]})", 2));
+  // Brackets in strings, and escaped quotes, do not count.
+  CHECK_FALSE(json_nesting_exceeds(R"({"a":"[[[[{{{{\"[[["})", 1));
+  CHECK_FALSE(json_nesting_exceeds("", 0));
+  std::string deep(1000000, '[');
+  deep += std::string(1000000, ']');
+  CHECK(json_nesting_exceeds(deep, 64));
+  CHECK_FALSE(json_nesting_exceeds(deep, 1000000));
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <thread>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clause/log.hpp"
@@ -107,6 +109,45 @@ TEST_CASE("a store reloads a policy that compiles and keeps the old one otherwis
   REQUIRE_FALSE(missing);
   CHECK(missing.error().front().code == "E002");
   CHECK(store->current().version() == "2");
+}
+
+TEST_CASE("a FIFO in the policy's place cannot hang a reload", "[store][limits]") {
+  TempPolicy file("clause-store-fifo");
+  write(file.path, version_of("allow", "1"));
+  auto store = PolicyStore::open(file.path.string());
+  REQUIRE(store);
+  std::filesystem::remove(file.path);
+  REQUIRE(::mkfifo(file.path.c_str(), 0600) == 0);
+  // No writer ever opens it: reading it would wait for ever.
+  const auto start = std::chrono::steady_clock::now();
+  auto reloaded = store->reload();
+  REQUIRE_FALSE(reloaded);
+  CHECK(reloaded.error().front().code == "E002");
+  CHECK_THAT(reloaded.error().front().message,
+             Catch::Contains("is a FIFO; a policy is read only from a regular file"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+  CHECK(store->current().version() == "1");
+  // A device, likewise.
+  CHECK_FALSE(PolicyStore::open("/dev/zero"));
+}
+
+TEST_CASE("read_source gives up on a pipe that never ends its text", "[limits]") {
+  TempPolicy file("clause-read-stall");
+  REQUIRE(::mkfifo(file.path.c_str(), 0600) == 0);
+  // A writer that holds the FIFO open and writes half a policy, then nothing.
+  const int writer = ::open(file.path.c_str(), O_RDWR | O_NONBLOCK);
+  REQUIRE(writer >= 0);
+  REQUIRE(::write(writer, "policy \"p\"", 10) == 10);
+  const auto start = std::chrono::steady_clock::now();
+  const auto read =
+      read_source(file.path.string(), ReadOptions{.timeout = std::chrono::milliseconds(200)});
+  ::close(writer);
+  REQUIRE_FALSE(read);
+  CHECK_THAT(read.error(), Catch::Contains("took longer than 200 ms"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+  const auto missing = read_source("/nonexistent/p.policy");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error() == "cannot open `/nonexistent/p.policy`: No such file or directory");
 }
 
 TEST_CASE("a store reloads when its file changes, and only then", "[store]") {

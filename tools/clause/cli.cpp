@@ -256,6 +256,9 @@ options:
                        JSON Lines (the decision log of docs/embedding.md)
   --log-redact FIELDS  request fields the log writes as "[redacted]", comma-separated
                        dotted paths such as requester.id,context.*
+  --log-max-bytes N    past N bytes, FILE becomes FILE.1 (and FILE.1 FILE.2 ...);
+                       0, the default, never rotates
+  --log-keep N         rotated files kept, FILE.1 to FILE.N (default 5)
   --help               show this help
 
 With no request file, or `-`, one request is read from stdin.

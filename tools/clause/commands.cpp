@@ -33,7 +33,23 @@ std::optional<DecisionLog> open_decision_log(const Args& args, bool block_when_f
   if (!path) return std::nullopt;
   DecisionLogOptions options;
   options.path = *path;
-  options.block_when_full = block_when_full;
+  options.block_when_full = block_when_full || args.flag("log-block");
+  const auto max_bytes = args.count("log-max-bytes", 0);
+  const auto keep = args.count("log-keep", options.keep_rotated);
+  if (!max_bytes || !keep || *keep == 0) {
+    fmt::print(stderr, "clause: error: {}\n",
+               !max_bytes ? "--log-max-bytes takes a number of bytes (0: never rotate)"
+                          : "--log-keep takes a positive number of files");
+    failed = true;
+    return std::nullopt;
+  }
+  options.rotate_bytes = *max_bytes;
+  options.keep_rotated = *keep;
+  // Losses are told once a burst, so that an operator hears of a full disk.
+  options.report = [](const std::string& message) {
+    fmt::print(stderr, "clause: warning: {}\n", message);
+    std::fflush(stderr);
+  };
   if (const auto fields = args.option("log-redact")) {
     std::string field;
     for (const char c : *fields + ",") {
@@ -233,7 +249,8 @@ int run_eval(const std::vector<std::string>& argv) {
     std::fputs(std::string(help_text("eval")).c_str(), stdout);
     return exit_ok;
   }
-  Args args(argv, {"jsonl", "explain"}, {"policy", "format", "log", "log-redact"});
+  Args args(argv, {"jsonl", "explain"},
+            {"policy", "format", "log", "log-redact", "log-max-bytes", "log-keep"});
   if (args.error()) return usage_error("eval", *args.error());
   const auto policy_path = args.option("policy");
   if (!policy_path) return usage_error("eval", "--policy FILE is required");
@@ -262,9 +279,11 @@ int run_eval(const std::vector<std::string>& argv) {
   const auto close_log = [&] {
     if (!log) return true;
     log->close();
-    if (log->write_errors() == 0) return true;
-    fmt::print(stderr, "clause: error: {} write errors in the decision log `{}`\n",
-               log->write_errors(), *args.option("log"));
+    const std::uint64_t missing = log->lost() + log->dropped();
+    if (missing == 0 && log->write_errors() == 0) return true;
+    fmt::print(stderr,
+               "clause: error: the decision log `{}` lacks {} of {} decisions ({} failed writes)\n",
+               *args.option("log"), missing, missing + log->written(), log->write_errors());
     return false;
   };
 

@@ -1,4 +1,6 @@
 // The `clause` command-line tool: dispatches to one command.
+#include <signal.h>
+
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -7,6 +9,9 @@
 #include "cli.hpp"
 
 int main(int argc, char** argv) {
+  // Past a file size limit a write fails with EFBIG, which the decision log counts and
+  // reports, instead of the signal ending the process with records still queued.
+  ::signal(SIGXFSZ, SIG_IGN);
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {

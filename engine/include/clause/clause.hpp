@@ -6,6 +6,7 @@
 //   clause::Decision d = policy->evaluate(request);  // never throws, fails closed
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -202,9 +203,23 @@ struct CompileOptions {
 [[nodiscard]] Result<Policy, std::vector<Diagnostic>> compile(
     const SourceFile& source, const CompileOptions& options = {}) noexcept;
 
+/// How read_source reads a file.
+struct ReadOptions {
+  std::size_t max_bytes = Limits{}.max_policy_bytes;  // a larger file is refused
+  // Refuse anything but a regular file (a FIFO, a device, a socket) without waiting on
+  // it: what a service that reloads its policy wants, so that no reload can hang.
+  bool regular_file_only = false;
+  // Give up when reading takes longer (0: never). Checked between reads of 64 KiB, and
+  // while waiting on a pipe.
+  std::chrono::milliseconds timeout{0};
+};
+
 /// Reads a whole file; the error says why it could not be read. A file larger than
-/// `max_bytes` is refused before it is read.
+/// `max_bytes` is refused before it is read; from a pipe or a device, at most one byte
+/// past it is read. Never throws.
+[[nodiscard]] Result<SourceFile, std::string> read_source(const std::string& path,
+                                                          const ReadOptions& options) noexcept;
 [[nodiscard]] Result<SourceFile, std::string> read_source(
-    const std::string& path, std::size_t max_bytes = Limits{}.max_policy_bytes);
+    const std::string& path, std::size_t max_bytes = Limits{}.max_policy_bytes) noexcept;
 
 }  // namespace clause

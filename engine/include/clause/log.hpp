@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,18 +20,30 @@ namespace clause {
 struct DecisionLogOptions {
   std::string path;                    // the JSON Lines file; appended to
   std::size_t queue_capacity = 65536;  // records waiting for the writer
-  bool block_when_full = false;        // wait for room instead of dropping (and counting)
-  std::uint64_t rotate_bytes = 0;      // past this size, FILE becomes FILE.1 (0: never)
-  std::size_t keep_rotated = 5;        // FILE.1 ... FILE.N are kept, older ones removed
+  // Wait for room instead of dropping (and counting). A write that fails (a full disk) is
+  // then retried for up to `retry_ms` before its records count as lost.
+  bool block_when_full = false;
+  std::uint64_t retry_ms = 10000;
+  std::uint64_t rotate_bytes = 0;  // past this size, FILE becomes FILE.1 (0: never)
+  std::size_t keep_rotated = 5;    // FILE.1 ... FILE.N are kept, older ones removed
   // Request fields written as "[redacted]": dotted paths such as "requester.id",
   // "data.id", "id" or "context.purpose"; "context.*" redacts every context field.
   std::vector<std::string> redact;
+  // Told, from the writer thread, when records start to be lost (a failed write, a full
+  // queue) and when writing works again: one message a burst, at most one every 5 s while
+  // it lasts. A command prints it on stderr; none by default.
+  std::function<void(const std::string& message)> report;
 };
 
 /// Writes one JSON line per decision: `time` (UTC, RFC 3339 with milliseconds), `request`
-/// (as given, redacted), `decision`, `clause`, `rule`, `consent`, `error`,
+/// (as given, redacted; a request that is not JSON, or nested deeper than 64 levels, is
+/// kept as the string `request_text`), `decision`, `clause`, `rule`, `consent`, `error`,
 /// `policy_version` and `policy_hash`. A writer thread does the formatting and the I/O;
 /// record() only queues. Copies share one log; every member is thread-safe.
+///
+/// Nothing is lost silently: a record is written whole or not at all (a write cut short by
+/// a full disk is cut back to the last whole line), and every record not written is
+/// counted as dropped (full queue, or after close) or lost (its write failed).
 class DecisionLog {
  public:
   /// Opens (or creates) the file and starts the writer; the error says why it could not.
@@ -45,9 +58,15 @@ class DecisionLog {
   /// after close() are dropped. Called by the last copy's destructor too.
   void close() noexcept;
 
-  /// Counts records written to the file, dropped for a full queue, and failed writes.
+  /// Closes the file and opens its path again before the next write, so that a log moved
+  /// away (by logrotate, say) is followed by a new file. For SIGHUP. Never throws.
+  void reopen() noexcept;
+
+  /// Counts records written to the file, dropped (full queue, or after close), lost
+  /// (accepted but their write failed), and failed writes (system calls, not records).
   [[nodiscard]] std::uint64_t written() const noexcept;
   [[nodiscard]] std::uint64_t dropped() const noexcept;
+  [[nodiscard]] std::uint64_t lost() const noexcept;
   [[nodiscard]] std::uint64_t write_errors() const noexcept;
 
  private:
