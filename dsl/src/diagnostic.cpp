@@ -60,6 +60,30 @@ void sort_by_position(std::vector<Diagnostic>& diagnostics) {
 
 namespace {
 
+// Where each line of a text starts, so that a position is found by binary search: a file
+// with thousands of diagnostics is rendered in linear time, not one scan per position.
+class LineStarts {
+ public:
+  explicit LineStarts(std::string_view text) : size_(static_cast<std::uint32_t>(text.size())) {
+    starts_.push_back(0);
+    for (std::size_t i = text.find('\n'); i != std::string_view::npos; i = text.find('\n', i + 1))
+      starts_.push_back(static_cast<std::uint32_t>(i + 1));
+  }
+  // As line_column(text, offset).
+  [[nodiscard]] LineColumn at(std::uint32_t offset) const {
+    offset = std::min(offset, size_);
+    // The last line start at or before the offset; a line break at the offset itself
+    // belongs to the line it ends.
+    const auto next = std::upper_bound(starts_.begin(), starts_.end(), offset);
+    const auto line = static_cast<std::uint32_t>(next - starts_.begin());
+    return LineColumn{line, offset - *(next - 1) + 1};
+  }
+
+ private:
+  std::vector<std::uint32_t> starts_;
+  std::uint32_t size_;
+};
+
 std::string_view severity_word(Severity s) {
   return s == Severity::error ? "error" : "warning";
 }
@@ -79,13 +103,14 @@ std::string_view line_at(std::string_view text, std::uint32_t offset, std::uint3
 }
 
 // Appends the numbered source line and a caret line under [span.begin, span.end).
-void append_snippet(std::string& out, std::string_view text, Span span, std::size_t gutter) {
+void append_snippet(std::string& out, std::string_view text, const LineStarts& lines, Span span,
+                    std::size_t gutter) {
   // A span past the text (the file changed since) is shown at the text's end.
   const std::uint32_t begin =
       std::min<std::uint32_t>(span.begin, static_cast<std::uint32_t>(text.size()));
   std::uint32_t line_begin = 0;
   const std::string_view line = line_at(text, begin, &line_begin);
-  const LineColumn lc = line_column(text, begin);
+  const LineColumn lc = lines.at(begin);
   const std::uint32_t col = begin - line_begin;
   std::uint32_t width = 1;
   const std::uint32_t line_end = line_begin + static_cast<std::uint32_t>(line.size());
@@ -125,20 +150,21 @@ void append_snippet(std::string& out, std::string_view text, Span span, std::siz
 
 std::string render_text(const SourceFile& file, const std::vector<Diagnostic>& diagnostics) {
   std::string out;
+  const LineStarts lines(file.text);
   for (const Diagnostic& d : diagnostics) {
-    const LineColumn lc = line_column(file.text, d.span.begin);
+    const LineColumn lc = lines.at(d.span.begin);
     std::size_t gutter = std::to_string(lc.line).size();
     for (const Note& n : d.notes) {
-      gutter = std::max(gutter, std::to_string(line_column(file.text, n.span.begin).line).size());
+      gutter = std::max(gutter, std::to_string(lines.at(n.span.begin).line).size());
     }
     out += fmt::format("{}:{}:{}: {}[{}]: {}\n", file.name, lc.line, lc.column,
                        severity_word(d.severity), d.code, d.message);
-    append_snippet(out, file.text, d.span, gutter);
+    append_snippet(out, file.text, lines, d.span, gutter);
     for (const Note& n : d.notes) {
-      const LineColumn nlc = line_column(file.text, n.span.begin);
+      const LineColumn nlc = lines.at(n.span.begin);
       out += fmt::format("{:>{}} = note: {}:{}:{}: {}\n", "", gutter, file.name, nlc.line,
                          nlc.column, n.message);
-      append_snippet(out, file.text, n.span, gutter);
+      append_snippet(out, file.text, lines, n.span, gutter);
     }
     if (!d.help.empty()) out += fmt::format("{:>{}} = help: {}\n", "", gutter, d.help);
   }
@@ -147,9 +173,9 @@ std::string render_text(const SourceFile& file, const std::vector<Diagnostic>& d
 
 namespace {
 
-nlohmann::json span_json(const SourceFile& file, Span span) {
-  const LineColumn b = line_column(file.text, span.begin);
-  const LineColumn e = line_column(file.text, span.end);
+nlohmann::json span_json(const SourceFile& file, const LineStarts& lines, Span span) {
+  const LineColumn b = lines.at(span.begin);
+  const LineColumn e = lines.at(span.end);
   return {{"file", file.name},
           {"begin", {{"offset", span.begin}, {"line", b.line}, {"column", b.column}}},
           {"end", {{"offset", span.end}, {"line", e.line}, {"column", e.column}}}};
@@ -159,15 +185,16 @@ nlohmann::json span_json(const SourceFile& file, Span span) {
 
 std::string render_json(const SourceFile& file, const std::vector<Diagnostic>& diagnostics) {
   nlohmann::json out = nlohmann::json::array();
+  const LineStarts lines(file.text);
   for (const Diagnostic& d : diagnostics) {
     nlohmann::json notes = nlohmann::json::array();
     for (const Note& n : d.notes) {
-      notes.push_back({{"message", n.message}, {"span", span_json(file, n.span)}});
+      notes.push_back({{"message", n.message}, {"span", span_json(file, lines, n.span)}});
     }
     nlohmann::json item = {{"severity", severity_word(d.severity)},
                            {"code", d.code},
                            {"message", d.message},
-                           {"span", span_json(file, d.span)},
+                           {"span", span_json(file, lines, d.span)},
                            {"notes", std::move(notes)}};
     if (!d.help.empty()) item["help"] = d.help;
     out.push_back(std::move(item));

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "analysis.hpp"
 #include "policy_impl.hpp"
@@ -49,8 +50,25 @@ bool beats(const CheckedPolicy& p, std::size_t j, std::size_t i, const Assignmen
   return j < i ? (!j_met || i_met) : (!j_met && i_met);
 }
 
+// The names of a vocabulary in the order of their place in the tree (`first`), so that
+// the names under one are found by binary search rather than a scan.
+struct TreeOrder {
+  std::vector<std::uint32_t> ids;
+  std::vector<std::uint32_t> firsts;
+  explicit TreeOrder(const std::vector<dsl::Term>& terms) {
+    ids.resize(terms.size());
+    for (std::uint32_t i = 0; i < terms.size(); ++i)
+      ids[i] = i;
+    std::sort(ids.begin(), ids.end(),
+              [&](std::uint32_t x, std::uint32_t y) { return terms[x].first < terms[y].first; });
+    for (const std::uint32_t id : ids)
+      firsts.push_back(terms[id].first);
+  }
+};
+
+// The names a set covers: for a tree (`order` given), each named name and all under it.
 std::vector<std::uint32_t> expand(const dsl::IdSet& set, const std::vector<dsl::Term>& terms,
-                                  bool hierarchical) {
+                                  const TreeOrder* order) {
   std::vector<std::uint32_t> out;
   if (set.any) {
     for (std::uint32_t i = 0; i < terms.size(); ++i)
@@ -58,13 +76,14 @@ std::vector<std::uint32_t> expand(const dsl::IdSet& set, const std::vector<dsl::
     return out;
   }
   for (const std::uint32_t id : set.ids) {
-    if (!hierarchical) {
+    if (order == nullptr) {
       out.push_back(id);
       continue;
     }
-    for (std::uint32_t i = 0; i < terms.size(); ++i) {
-      if (terms[i].first >= terms[id].first && terms[i].first < terms[id].last) out.push_back(i);
-    }
+    const auto from = std::lower_bound(order->firsts.begin(), order->firsts.end(), terms[id].first);
+    const auto to = std::lower_bound(from, order->firsts.end(), terms[id].last);
+    for (auto it = from; it != to; ++it)
+      out.push_back(order->ids[static_cast<std::size_t>(it - order->firsts.begin())]);
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -83,6 +102,39 @@ bool same_set(dsl::IdSet a, dsl::IdSet b) {
   std::sort(a.ids.begin(), a.ids.end());
   std::sort(b.ids.begin(), b.ids.end());
   return a.any == b.any && a.ids == b.ids;
+}
+
+// Hashes that agree whenever same_cond, same_set and the rest of a rule agree.
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
+  return (h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2))) * 0x100000001b3ULL;
+}
+
+std::uint64_t cond_hash(const CheckedCond& c) {
+  std::uint64_t h = mix(static_cast<std::uint64_t>(c.kind), c.children.size());
+  for (const auto id : c.ids)
+    h = mix(h, id);
+  for (const CheckedCond& child : c.children)
+    h = mix(h, cond_hash(child));
+  return h;
+}
+
+std::uint64_t set_hash(std::uint64_t h, const dsl::IdSet& set) {
+  h = mix(h, set.any ? 1 : 2);
+  // Order-free, as same_set compares sorted ids.
+  std::uint64_t sum = 0;
+  std::uint64_t product = 1;
+  for (const std::uint32_t id : set.ids) {
+    sum += mix(0, id);
+    product *= mix(1, id) | 1;
+  }
+  return mix(mix(mix(h, set.ids.size()), sum), product);
+}
+
+std::uint64_t rule_hash(const CheckedRule& r) {
+  std::uint64_t h = mix(static_cast<std::uint64_t>(r.tier), static_cast<std::uint64_t>(r.effect));
+  h = mix(h, static_cast<std::uint64_t>(r.consent + 1));
+  h = set_hash(set_hash(set_hash(h, r.actions), r.data), r.requesters);
+  return mix(h, r.condition ? cond_hash(*r.condition) : 0);
 }
 
 class Linter {
@@ -162,11 +214,15 @@ class Linter {
     report(p_.consents, consents, ast::DeclKind::consent, false);
   }
 
+  // Rules are grouped by a hash of everything that makes two rules the same, so that only
+  // rules in one group are compared: linear in the rules, not quadratic.
   void duplicates() {
+    std::unordered_map<std::uint64_t, std::vector<std::size_t>> groups;
     for (std::size_t i = 0; i < p_.rules.size(); ++i) {
-      for (std::size_t j = 0; j < i; ++j) {
+      const CheckedRule& b = p_.rules[i];
+      std::vector<std::size_t>& group = groups[rule_hash(b)];
+      for (const std::size_t j : group) {
         const CheckedRule& a = p_.rules[j];
-        const CheckedRule& b = p_.rules[i];
         const bool same_condition =
             (!a.condition && !b.condition) ||
             (a.condition && b.condition && same_cond(*a.condition, *b.condition));
@@ -183,6 +239,7 @@ class Linter {
         duplicate_.insert(i);
         break;
       }
+      group.push_back(i);
     }
   }
 
@@ -249,37 +306,63 @@ class Linter {
   }
 
   void shadowed() {
+    // Only a rule that covers one of a rule's data categories can outrank it there: the
+    // rules by the categories they cover (and those naming any data) give each rule its
+    // rivals without a scan of the whole policy.
+    std::vector<std::vector<std::uint32_t>> data_of(p_.rules.size());
+    std::vector<std::vector<std::size_t>> by_data(p_.data.size());
+    std::vector<std::size_t> any_data;
+    for (std::size_t j = 0; j < p_.rules.size(); ++j) {
+      if (p_.rules[j].data.any) {
+        any_data.push_back(j);
+        continue;
+      }
+      data_of[j] = expand(p_.rules[j].data, p_.data, &data_order_);
+      for (const std::uint32_t d : data_of[j])
+        by_data[d].push_back(j);
+    }
+    // In precedence order, so that the first rival that matches is the one that decides;
+    // within a tier, in the policy's order.
+    const auto precedes = [&](std::size_t x, std::size_t y) {
+      const Tier tx = p_.rules[x].tier;
+      const Tier ty = p_.rules[y].tier;
+      return tx != ty ? tx < ty : x < y;
+    };
     for (std::size_t i = 0; i < p_.rules.size(); ++i) {
       if (duplicate_.count(i) != 0 || never_.count(i) != 0) continue;
       const CheckedRule& r = p_.rules[i];
-      const auto actions = expand(r.actions, p_.actions, false);
-      const auto requesters = expand(r.requesters, p_.requesters, true);
-      const auto data = expand(r.data, p_.data, true);
+      const auto actions = expand(r.actions, p_.actions, nullptr);
+      const auto requesters = expand(r.requesters, p_.requesters, &requester_order_);
+      const auto data = r.data.any ? expand(r.data, p_.data, &data_order_) : data_of[i];
       if (actions.size() * requesters.size() * data.size() > options_.max_triples_per_rule)
         continue;
-      std::vector<std::size_t> rivals;
-      for (std::size_t j = 0; j < p_.rules.size(); ++j) {
-        if (j != i && can_rival(p_, j, i)) rivals.push_back(j);
-      }
-      // In precedence order, so that the first rival that matches is the one that decides.
-      std::stable_sort(rivals.begin(), rivals.end(), [&](std::size_t x, std::size_t y) {
-        return p_.rules[x].tier < p_.rules[y].tier;
-      });
       // Each distinct set of outranking rules is decided once.
       std::map<std::vector<std::size_t>, bool> decided;
       std::map<std::size_t, std::size_t> blame;  // outranking rule -> triples it covers
+      // Triple by triple, data category first: the rivals there are the rules that cover
+      // the category (and those naming any data), narrowed by requester, then by action.
+      // Most rules meet a triple no rival covers at their first category, and stop.
       bool shadow = true;
-      for (const std::uint32_t a : actions) {
+      std::vector<std::size_t> of_d;
+      std::vector<std::size_t> of_dq;
+      std::vector<std::size_t> over;
+      for (const std::uint32_t d : data) {
+        of_d.clear();
+        for (const auto* list : {&by_data[d], &any_data}) {
+          for (const std::size_t j : *list) {
+            if (j != i && can_rival(p_, j, i)) of_d.push_back(j);
+          }
+        }
+        std::sort(of_d.begin(), of_d.end(), precedes);
         for (const std::uint32_t q : requesters) {
-          for (const std::uint32_t d : data) {
-            std::vector<std::size_t> over;
-            for (const std::size_t j : rivals) {
-              const CheckedRule& o = p_.rules[j];
-              if (covers(o.actions, p_.actions, a, false) &&
-                  covers(o.requesters, p_.requesters, q, true) &&
-                  covers(o.data, p_.data, d, true)) {
-                over.push_back(j);
-              }
+          of_dq.clear();
+          for (const std::size_t j : of_d) {
+            if (covers(p_.rules[j].requesters, p_.requesters, q, true)) of_dq.push_back(j);
+          }
+          for (const std::uint32_t a : actions) {
+            over.clear();
+            for (const std::size_t j : of_dq) {
+              if (covers(p_.rules[j].actions, p_.actions, a, false)) over.push_back(j);
             }
             auto [it, fresh] = decided.emplace(over, false);
             if (fresh) it->second = always_outranked(r, over, blame);
@@ -342,6 +425,8 @@ class Linter {
   const detail::PolicyImpl& impl_;
   const CheckedPolicy& p_;
   const LintOptions& options_;
+  TreeOrder data_order_{p_.data};
+  TreeOrder requester_order_{p_.requesters};
   std::vector<Diagnostic> out_;
   std::set<std::size_t> duplicate_;
   std::set<std::size_t> never_;

@@ -11,6 +11,7 @@
 
 #include "clause/clause.hpp"
 #include "clause/json.hpp"
+#include "clause/lint.hpp"
 #include "generator.hpp"
 #include "workload.hpp"
 
@@ -95,6 +96,18 @@ void compile_time(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// What `clause check` does after compiling: every warning, decided exactly. It stays
+// near-linear in the rules (each rule meets only the rules that share a data category).
+void lint_time(benchmark::State& state) {
+  const clause::SourceFile source{"bench.policy", policy_text(state.range(0))};
+  const auto policy = clause::compile(source);
+  for (auto _ : state) {
+    auto findings = clause::lint(*policy);
+    benchmark::DoNotOptimize(findings);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 void decode_json(benchmark::State& state) {
   const Workload& w = workload(0);
   std::size_t i = 0;
@@ -153,6 +166,8 @@ BENCHMARK(compile_time)
     ->Arg(10000)
     ->Arg(100000)
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(lint_time)->ArgName("rules")->Arg(1000)->Arg(10000)->Arg(100000)->Unit(
+    benchmark::kMillisecond);
 BENCHMARK(decode_json);
 BENCHMARK(encode_json);
 BENCHMARK(json_path);
