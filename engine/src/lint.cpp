@@ -264,18 +264,22 @@ class Linter {
     }
   }
 
-  // Granting a consent should only ever allow more. A condition that reads a consent
-  // negatively, or a rule other than a permission that reads one at all, breaks that: then
-  // a person who consents can get deny or require-consent where they had allow.
+  // Granting a consent should only ever allow more. A consent read where granting it makes
+  // a rule match more, in a rule that restricts (a prohibition, a requirement), or match
+  // less, in a rule that gives allow (a permission, or a requirement, which gives allow when
+  // met), breaks that: a person who consents can then get deny or require-consent where
+  // they had allow. A prohibition that holds only while a consent is missing (`deny ...
+  // when not consent X`) is the safe way round.
   void consent_restricts() {
     for (const CheckedRule& r : p_.rules) {
       if (!r.condition) continue;
-      const bool permits = r.effect == ast::Effect::allow;
+      const bool gives_allow = r.effect != ast::Effect::deny;
+      const bool restricts = r.effect != ast::Effect::allow;
       const CheckedCond* found = nullptr;
       bool negated = false;
       const auto walk = [&](const auto& self, const CheckedCond& c, bool positive) -> void {
         if (found != nullptr) return;
-        if (c.kind == ast::CondKind::consent && (!positive || !permits)) {
+        if (c.kind == ast::CondKind::consent && (positive ? restricts : gives_allow)) {
           found = &c;
           negated = !positive;
           return;
@@ -298,10 +302,18 @@ class Linter {
                   : fmt::format("rule {} {} when consent `{}` is granted: granting it can take "
                                 "an allow away",
                                 r.id, effect, consent));
-      d.help = fmt::format(
-          "ask for consent with `require consent {} for ...`, or write `@ignore W006` before "
-          "the rule if a granted consent is meant to restrict",
-          consent);
+      const std::string_view fix =
+          r.effect == ast::Effect::deny
+              ? "to deny until the consent is given, write `when not consent {0}`, or ask for it "
+                "with `require consent {0} for ...`"
+          : r.effect == ast::Effect::allow
+              ? "to allow once the consent is given, write `when consent {0}`, or ask for it "
+                "with `require consent {0} for ...`"
+              : "a met requirement gives allow, so a consent in its condition can switch that "
+                "allow off; test `{0}` in a `deny ... when not consent {0}` or an `allow ... "
+                "when consent {0}` rule instead";
+      d.help = fmt::format(fmt::runtime(fix), consent) +
+               "; write `@ignore W006` before the rule if a granted consent is meant to restrict";
     }
   }
 

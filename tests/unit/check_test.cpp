@@ -256,6 +256,8 @@ deny write of secret when active or consent ok cites "3"
 otherwise require consent ok for read when consent ok cites "3"
 @ignore W006
 deny write of contact by partner when consent ok cites "3"
+deny read of secret when not consent ok cites "3"
+require consent ok for write of secret when not active cites "3"
 )");
   std::vector<std::string> messages;
   for (const Diagnostic& d : found) {
