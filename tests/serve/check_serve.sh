@@ -23,9 +23,11 @@ policy a allow >"$work/a.policy"
 policy b deny >"$work/b.policy"
 cp "$work/a.policy" "$work/live.policy"
 echo '{"data":{"category":"info"},"requester":{"kind":"company","id":"u-1"},"action":"read"}' >"$work/read.json"
+echo 'test-admin-token' >"$work/token"
 
 "$clause" serve --policy "$work/live.policy" --port 0 --max-body 4096 --max-batch 5 \
-  --log "$work/log.jsonl" --log-redact requester.id >"$work/out" 2>"$work/err" &
+  --log "$work/log.jsonl" --log-redact requester.id --admin-token "$work/token" \
+  >"$work/out" 2>"$work/err" &
 server=$!
 for _ in $(seq 50); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
 port="$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\),.*/\1/p' "$work/out")"
@@ -74,6 +76,8 @@ expect "$(call GET /v1/policy)" 200 '"clauses":[{"id":"c","words":"The clause."}
 
 # A file with errors is refused and the policy in force stays; a good one replaces it.
 echo 'policy "live" versio "c"' >"$work/live.policy"
+expect "$(call POST /v1/reload "$work/read.json")" 401 'Authorization: Bearer'
+auth=(-H 'Authorization: Bearer test-admin-token')
 expect "$(call POST /v1/reload "$work/read.json")" 422 '"reloaded":false'
 expect "$(call POST /v1/decide "$work/read.json")" 200 '"policy_version":"a"'
 cp "$work/b.policy" "$work/live.policy"
@@ -84,6 +88,7 @@ kill -HUP "$server"
 for _ in $(seq 50); do grep -q "reload to version a" "$work/err" && break; sleep 0.1; done
 expect "$(call POST /v1/decide "$work/read.json")" 200 '"policy_version":"a"'
 decisions=$((decisions + 3))
+auth=()
 
 metrics="$(call GET /metrics)"
 expect "$metrics" 200 'clause_decisions_total{effect="allow"}'
@@ -93,17 +98,55 @@ expect "$metrics" 200 'clause_decisions_total{effect="allow"}'
 # A thousand reloads while four clients decide: every answer whole from one version.
 "$load" reload-race --port "$port" --body "$work/read.json" --live "$work/live.policy" \
   --a "$work/a.policy" --b "$work/b.policy" --expect a=allow --expect b=deny \
-  --reloads 1000 --threads 4 | tee "$work/race"
+  --reloads 1000 --threads 4 --token "$work/token" | tee "$work/race"
 raced="$(sed -n 's/.*threads decided \([0-9]*\) requests.*/\1/p' "$work/race")"
 decisions=$((decisions + raced))
 
-# SIGTERM: the server stops cleanly and the log holds every decision, redacted.
+# logrotate's way: the log is moved away, then SIGHUP; later decisions go to a new file.
+expect "$(call GET /healthz)" 200 'ok'  # every decision so far is answered, so queued
+for _ in $(seq 50); do
+  [ "$(wc -l <"$work/log.jsonl")" = "$decisions" ] && break
+  sleep 0.1
+done
+mv "$work/log.jsonl" "$work/log.jsonl.old"
+reloads_before="$(grep -c "clause serve: reload" "$work/err" || true)"
+kill -HUP "$server"
+for _ in $(seq 50); do
+  [ "$(grep -c "clause serve: reload" "$work/err" || true)" -gt "$reloads_before" ] && break
+  sleep 0.1
+done
+for _ in 1 2 3; do expect "$(call POST /v1/decide "$work/read.json")" 200 '"decision"'; done
+decisions=$((decisions + 3))
+
+# SIGTERM: the server stops cleanly and the logs hold every decision, redacted.
 kill -TERM "$server"
 wait "$server" || fail "the server did not exit cleanly: $(cat "$work/err")"
 server=""
-logged="$(wc -l <"$work/log.jsonl")"
-[ "$logged" = "$decisions" ] || fail "the log has $logged lines for $decisions decisions"
+[ "$(wc -l <"$work/log.jsonl")" = 3 ] || fail "after SIGHUP the new log has $(wc -l <"$work/log.jsonl") lines, not 3"
+logged="$(cat "$work/log.jsonl.old" "$work/log.jsonl" | wc -l)"
+[ "$logged" = "$decisions" ] || fail "the logs have $logged lines for $decisions decisions"
 grep -q '"id":"\[redacted\]"' "$work/log.jsonl" || fail "the log did not redact requester.id"
+
+# --log-block with rotation: a batch load loses nothing, and no file passes the size.
+cp "$work/a.policy" "$work/live.policy"
+"$clause" serve --policy "$work/live.policy" --port 0 --log "$work/rot.jsonl" --log-block \
+  --log-max-bytes 20000 --log-keep 200 >"$work/out" 2>"$work/err" &
+server=$!
+for _ in $(seq 50); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
+url="http://127.0.0.1:$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\),.*/\1/p' "$work/out")"
+expect "$(call POST /v1/decide/batch "$work/five.json")" 200 '"decision":"allow"'
+printf '[%s]' "$(for i in $(seq 1000); do printf '%s%s' "$([ "$i" = 1 ] || echo ,)" "$(tr -d '\n' <"$work/read.json")"; done)" >"$work/thousand.json"
+for _ in 1 2 3 4; do expect "$(call POST /v1/decide/batch "$work/thousand.json")" 200 '"decision":"allow"'; done
+metrics="$(call GET /metrics)"
+[[ "$metrics" == *'clause_log_dropped_total 0'* ]] || fail "--log-block dropped: $metrics"
+[[ "$metrics" == *'clause_log_lost_total 0'* ]] || fail "--log-block lost: $metrics"
+kill -TERM "$server"
+wait "$server" || fail "the rotating server did not exit cleanly: $(cat "$work/err")"
+server=""
+[ "$(cat "$work/rot.jsonl"* | wc -l)" = 4005 ] || fail "the rotated logs lack lines"
+for f in "$work"/rot.jsonl*; do
+  [ "$(wc -c <"$f")" -le 20000 ] || fail "$f is larger than --log-max-bytes"
+done
 # --watch: a changed file is picked up without a signal or a call.
 cp "$work/a.policy" "$work/live.policy"
 "$clause" serve --policy "$work/live.policy" --port 0 --watch 100 >"$work/out" 2>"$work/err" &

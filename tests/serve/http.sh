@@ -1,13 +1,14 @@
 # Helpers the HTTP tests share; sourced after `work` (a scratch folder) and `url` are set.
 # shellcheck shell=bash
+auth=()
 
 fail() {
   echo "FAIL: $*"
   exit 1
 }
 
-call() { # call METHOD PATH [DATA-FILE] -> prints "STATUS BODY"
-  local args=(-s -o "$work/body" -w '%{http_code}' -X "$1" "$url$2")
+call() { # call METHOD PATH [DATA-FILE] -> prints "STATUS BODY"; sends the headers in ${auth[@]}
+  local args=(-s -o "$work/body" -w '%{http_code}' -X "$1" "$url$2" "${auth[@]}")
   if [ $# -gt 2 ]; then args+=(--data-binary "@$3" -H 'Content-Type: application/json'); fi
   local status
   status="$(curl "${args[@]}")"

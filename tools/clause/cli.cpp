@@ -459,14 +459,18 @@ Serves decisions over HTTP/JSON, on 127.0.0.1 unless told otherwise:
   POST /v1/decide/batch  a JSON array of requests -> {"decisions": [...]}, in order
   GET  /v1/policy        name, version, hash, and the clauses with their words
   POST /v1/reload        read the policy file again (also on SIGHUP); a file with
-                         errors is refused (422) and the policy in force stays
+                         errors is refused (422) and the policy in force stays;
+                         only with --admin-token, and with its bearer token
   GET  /healthz          "ok"
   GET  /metrics          Prometheus text: decisions by effect and by clause,
                          errors, reloads, latency histogram
 Every decision carries policy_version and policy_hash. A request that cannot be
 decided is answered 400 with its denial and the error; a body that is not JSON
-(batch) 400; too large a body or batch 413; an unknown route 404. SIGTERM or
-SIGINT stops: requests in flight are answered, then the log is flushed.
+(batch) 400; too large a body or batch 413; a POST without Content-Type:
+application/json 415; an unknown route 404. Reload and the playground want a
+Host naming this server and no foreign Origin (403). SIGTERM or SIGINT stops:
+requests in flight are answered (for --drain-timeout at most), then the log is
+flushed.
 
 With --playground, also a page to try policies in a browser (docs/cli.md):
   GET  /                       the page; its files under /playground/
@@ -480,22 +484,44 @@ the served policy. A policy with errors is answered 200 with its diagnostics; a
 body that is not such an object 400, an invalid request 400 with its denial.
 
 options:
-  --policy FILE        the policy to serve (required)
-  --host ADDRESS       the address to listen on; default 127.0.0.1
-  --port N             the port; default 8181; 0 picks a free one (printed)
-  --max-body BYTES     the largest request body; default 1048576
-  --max-batch N        the most requests in one batch; default 10000
-  --threads N          worker threads, each serving one connection at a time;
-                       default 8
-  --watch MS           check the policy file every MS milliseconds and reload it
-                       when its time or size changes; default 0 (only on demand)
-  --log FILE           append every decision to FILE (docs/embedding.md)
-  --log-redact FIELDS  request fields the log redacts, e.g. requester.id,context.*
-  --playground         serve the playground page and its endpoints (above)
-  --help               show this help
+  --policy FILE          the policy to serve (required)
+  --host ADDRESS         the address to listen on; default 127.0.0.1
+  --port N               the port; default 8181; 0 picks a free one (printed)
+  --max-body BYTES       the largest request body, chunked too; default 1048576
+  --max-batch N          the most requests in one batch; default 10000
+  --max-connections N    open connections at most; beyond, 503 and close;
+                         default 256
+  --threads N            threads serving the connections (event-driven, any
+                         number of connections each); default 2
+  --header-timeout MS    time to send a request's header; default 10000
+  --body-timeout MS      time to send a body or read an answer; default 30000
+  --idle-timeout MS      a keep-alive connection's wait for the next request;
+                         default 60000
+  --drain-timeout MS     on SIGTERM, time for requests in flight before their
+                         connections are closed; default 5000
+  --admin-token FILE     enable POST /v1/reload for callers that send
+                         Authorization: Bearer and the token in FILE
+  --watch MS             check the policy file every MS milliseconds and reload
+                         it when its time or size changes; default 0 (only on
+                         demand)
+  --log FILE             append every decision to FILE (docs/embedding.md); on
+                         SIGHUP the file is opened again (after logrotate)
+  --log-redact FIELDS    request fields the log redacts, e.g.
+                         requester.id,context.*
+  --log-block            wait for room in the log's queue instead of dropping
+                         (and counting) records; a failed write is retried
+                         for 10 s
+  --log-max-bytes N      past N bytes, FILE becomes FILE.1 (and FILE.1 FILE.2
+                         ...); 0, the default, never rotates
+  --log-keep N           rotated files kept, FILE.1 to FILE.N (default 5)
+  --playground           serve the playground page and its endpoints (above);
+                         only on a loopback --host
+  --allow-remote-playground
+                         allow --playground on an address that is not loopback
+  --help                 show this help
 
-exit status: 0 stopped by a signal, 1 the policy or the log cannot be opened or
-the port cannot be bound, 64 the command line is wrong.
+exit status: 0 stopped by a signal, 1 the policy, the log or the admin token
+cannot be opened or the port cannot be bound, 64 the command line is wrong.
 )";
   }
   if (command == "lsp") {

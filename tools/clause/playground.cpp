@@ -22,13 +22,14 @@ namespace {
 
 using nlohmann::json;
 
-void send_json(httplib::Response& res, int status, const json& body) {
+void send_json(http::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump() + "\n", "application/json");
+  res.content_type = "application/json";
+  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-void send_error(httplib::Response& res, int status, std::string_view message) {
-  send_json(res, status, json{{"error", std::string(message)}});
+void send_error(http::Response& res, int status, std::string_view message) {
+  res = http::json_error(status, message);
 }
 
 std::string_view content_type(std::string_view name) {
@@ -45,10 +46,10 @@ const playground::Asset* find_asset(std::string_view name) {
   return nullptr;
 }
 
-void send_asset(httplib::Response& res, const playground::Asset& asset) {
-  res.set_content(reinterpret_cast<const char*>(asset.data), asset.size,
-                  std::string(content_type(asset.name)));
-  res.set_header("Cache-Control", "no-cache");
+void send_asset(http::Response& res, const playground::Asset& asset) {
+  res.content_type = std::string(content_type(asset.name));
+  res.body.assign(reinterpret_cast<const char*>(asset.data), asset.size);
+  res.headers.emplace_back("Cache-Control", "no-cache");
 }
 
 // The 1-based first and last lines of a span.
@@ -151,7 +152,15 @@ json action_matrix(const detail::PolicyImpl& impl, std::string_view action) {
 }
 
 // Reads the body as a JSON object with a string `policy`; answers 400 itself otherwise.
-std::optional<json> read_body(const httplib::Request& req, httplib::Response& res) {
+std::optional<json> read_body(const http::Request& req, http::Response& res) {
+  // The body's own object is one level above the request's.
+  const std::size_t limit = tool_limits().max_json_depth;
+  // Checked without recursion, so that no later dump or copy of the parsed value recurses
+  // deeper than the limit allows.
+  if (json_nesting_exceeds(req.body, limit + 1)) {
+    send_error(res, 400, fmt::format("the request is nested more than {} levels deep", limit));
+    return std::nullopt;
+  }
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     send_error(res, 400, "the body is not a JSON object");
@@ -170,7 +179,7 @@ std::optional<json> read_body(const httplib::Request& req, httplib::Response& re
   return body;
 }
 
-void compile_route(const httplib::Request& req, httplib::Response& res) {
+void compile_route(const http::Request& req, http::Response& res) {
   auto body = read_body(req, res);
   if (!body) return;
   const Compiled c = compile_posted((*body)["policy"].get<std::string>());
@@ -185,7 +194,7 @@ void compile_route(const httplib::Request& req, httplib::Response& res) {
   send_json(res, 200, out);
 }
 
-void decide_route(const httplib::Request& req, httplib::Response& res) {
+void decide_route(const http::Request& req, http::Response& res) {
   auto body = read_body(req, res);
   if (!body) return;
   const auto request = body->find("request");
@@ -230,38 +239,40 @@ void decide_route(const httplib::Request& req, httplib::Response& res) {
   send_json(res, 200, out);
 }
 
-// Any failure inside becomes a JSON 500, never an exception into the library.
-template <typename F>
-httplib::Server::Handler guarded(F f) {
-  return [f](const httplib::Request& req, httplib::Response& res) {
-    try {
-      f(req, res);
-    } catch (const std::exception& e) {
-      send_error(res, 500, fmt::format("internal error: {}", e.what()));
+// Asks `admit` before the handler runs; the server turns an exception into a JSON 500.
+http::Handler admitted(const Admission& admit, bool json_body,
+                       std::function<void(const http::Request&, http::Response&)> f) {
+  return [admit, json_body, f = std::move(f)](const http::Request& req, http::Response& res) {
+    if (auto refused = admit(req, json_body)) {
+      res = std::move(*refused);
+      return;
     }
+    f(req, res);
   };
 }
 
 }  // namespace
 
-void add_playground_routes(httplib::Server& server, const PolicyStore& store) {
-  server.Get("/", guarded([](const auto&, auto& res) {
-               if (const auto* page = find_asset("index.html")) send_asset(res, *page);
-             }));
-  server.Get(R"(/playground/([A-Za-z0-9._-]+))", guarded([](const auto& req, auto& res) {
-               const auto* asset = find_asset(req.matches[1].str());
-               if (asset == nullptr || asset->name == "index.html") {
-                 return send_error(res, 404, fmt::format("no asset {}", req.path));
-               }
-               send_asset(res, *asset);
-             }));
-  server.Get(
-      "/v1/playground/source", guarded([&store](const auto&, auto& res) {
+void add_playground_routes(http::Server& server, const PolicyStore& store, Admission admit) {
+  server.route("GET", "/", admitted(admit, false, [](const auto&, auto& res) {
+                 if (const auto* page = find_asset("index.html")) send_asset(res, *page);
+               }));
+  server.route_prefix("GET", "/playground/", admitted(admit, false, [](const auto& req, auto& res) {
+                        const std::string_view name = std::string_view(req.path).substr(
+                            std::string_view("/playground/").size());
+                        const auto* asset = find_asset(name);
+                        if (asset == nullptr || asset->name == "index.html") {
+                          return send_error(res, 404, fmt::format("no asset {}", req.path));
+                        }
+                        send_asset(res, *asset);
+                      }));
+  server.route(
+      "GET", "/v1/playground/source", admitted(admit, false, [&store](const auto&, auto& res) {
         const Policy policy = store.current();
         send_json(res, 200, json{{"name", policy.source().name}, {"text", policy.source().text}});
       }));
-  server.Post("/v1/playground/compile", guarded(compile_route));
-  server.Post("/v1/playground/decide", guarded(decide_route));
+  server.route("POST", "/v1/playground/compile", admitted(admit, true, compile_route));
+  server.route("POST", "/v1/playground/decide", admitted(admit, true, decide_route));
 }
 
 }  // namespace clause::cli

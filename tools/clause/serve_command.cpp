@@ -1,16 +1,18 @@
-// The command `serve`: an HTTP/JSON decision service (cpp-httplib from Debian). Handlers
-// never throw to the library: bad input gets a 4xx with an error naming the field, and
-// only an internal failure (out of memory) could give a 500.
+// The command `serve`: an HTTP/JSON decision service on the event-driven server of
+// http_server.hpp. Bad input gets a 4xx with an error naming the field; only an internal
+// failure (out of memory) could give a 500, which the server makes of any exception.
 #include <fmt/format.h>
-#include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -20,6 +22,7 @@
 #include "clause/log.hpp"
 #include "clause/store.hpp"
 #include "cli.hpp"
+#include "http_server.hpp"
 #include "playground.hpp"
 
 namespace clause::cli {
@@ -99,6 +102,13 @@ class Metrics {
       out += "# HELP clause_log_dropped_total Decision log records dropped for a full queue.\n";
       out += "# TYPE clause_log_dropped_total counter\n";
       out += fmt::format("clause_log_dropped_total {}\n", log->dropped());
+      out += "# HELP clause_log_lost_total Decision log records whose write failed.\n";
+      out += "# TYPE clause_log_lost_total counter\n";
+      out += fmt::format("clause_log_lost_total {}\n", log->lost());
+      out += "# HELP clause_log_write_errors_total Failed writes to the decision log.\n";
+      out += "# TYPE clause_log_write_errors_total counter\n";
+      out += fmt::format("clause_log_write_errors_total {}\n", log->write_errors());
+      out += "# HELP clause_log_written_total Decision log records written.\n";
       out += "# TYPE clause_log_written_total counter\n";
       out += fmt::format("clause_log_written_total {}\n", log->written());
     }
@@ -177,11 +187,107 @@ void append_decision(std::string& out, const Decision& d) {
                      nlohmann::json(std::string(d.policy_hash)).dump());
 }
 
-void json_error(httplib::Response& res, int status, std::string_view message) {
+http::Response json_answer(int status, const nlohmann::json& body) {
+  http::Response res;
   res.status = status;
-  res.set_content(nlohmann::json{{"error", std::string(message)}}.dump() + "\n",
-                  "application/json");
+  res.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return res;
 }
+
+using ReloadResult = Result<Policy, std::vector<Diagnostic>>;
+
+// Reloads run on this one thread, so that nothing else ever waits for one: signals,
+// health checks and decisions go on while a reload reads a slow file. Requests that come
+// while one runs are served together by the next (coalesced); `--watch` polls here too.
+class ReloadWorker {
+ public:
+  // Told the result; null when the worker stopped before it ran.
+  using Done = std::function<void(const ReloadResult*)>;
+
+  ReloadWorker(PolicyStore& store, std::size_t watch_ms) : store_(store), watch_ms_(watch_ms) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~ReloadWorker() {
+    // Only reached once the thread has ended (see wait()); never joins a stuck reload.
+    if (thread_.joinable()) thread_.join();
+  }
+  ReloadWorker(const ReloadWorker&) = delete;
+  ReloadWorker& operator=(const ReloadWorker&) = delete;
+
+  void request(Done done) {
+    {
+      const std::lock_guard lock(mutex_);
+      if (!stopping_) {
+        pending_.push_back(std::move(done));
+        wake_.notify_all();
+        return;
+      }
+    }
+    done(nullptr);
+  }
+  // Asks the thread to end; waiters not yet served are told so.
+  void stop() {
+    std::vector<Done> left;
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+      left.swap(pending_);
+      wake_.notify_all();
+    }
+    for (auto& done : left)
+      done(nullptr);
+  }
+  // Whether the thread ended by `deadline` (it is joined then).
+  bool wait(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    if (!finished_wake_.wait_until(lock, deadline, [this] { return finished_; })) return false;
+    lock.unlock();
+    thread_.join();
+    return true;
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      if (pending_.empty()) {
+        const auto ready = [this] { return stopping_ || !pending_.empty(); };
+        if (watch_ms_ == 0) {
+          wake_.wait(lock, ready);
+        } else if (!wake_.wait_for(lock, std::chrono::milliseconds(watch_ms_), ready)) {
+          lock.unlock();
+          std::optional<ReloadResult> result;
+          if (store_.reload_if_changed(result)) {
+            fmt::print(stderr, "clause serve: the file changed; reload {}\n",
+                       *result ? fmt::format("to version {}", (*result)->version())
+                               : std::string("failed; the policy in force stays"));
+          }
+          lock.lock();
+        }
+        continue;
+      }
+      std::vector<Done> batch;
+      batch.swap(pending_);
+      lock.unlock();
+      const ReloadResult result = store_.reload();
+      for (auto& done : batch)
+        done(&result);
+      lock.lock();
+    }
+    finished_ = true;
+    finished_wake_.notify_all();
+  }
+
+  PolicyStore& store_;
+  std::size_t watch_ms_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable finished_wake_;
+  std::vector<Done> pending_;
+  bool stopping_ = false;
+  bool finished_ = false;
+  std::thread thread_;
+};
 
 struct Service {
   PolicyStore store;
@@ -198,34 +304,37 @@ struct Service {
     return d;
   }
 
-  void decide_one(const httplib::Request& req, httplib::Response& res) {
+  http::Response refuse(int status, std::string_view message) {
+    metrics.bad_request();
+    return http::json_error(status, message);
+  }
+
+  void decide_one(const http::Request& req, http::Response& res) {
     const auto start = Clock::now();
     const Policy policy = store.current();  // one snapshot for the whole call
     std::map<std::string, std::uint64_t, std::less<>> clauses;
     const Decision d = decide(policy, req.body, clauses);
     metrics.by_clause(clauses);
-    std::string out;
-    append_decision(out, d);
-    out += '\n';
+    res.body.reserve(320);
+    append_decision(res.body, d);
+    res.body += '\n';
     // A request that cannot be decided is the caller's mistake: 400, with the denial.
     res.status = d.error.empty() ? 200 : 400;
     if (!d.error.empty()) metrics.bad_request();
-    res.set_content(out, "application/json");
     metrics.latency(std::chrono::duration<double>(Clock::now() - start).count());
   }
 
-  void decide_batch(const httplib::Request& req, httplib::Response& res) {
+  void decide_batch(const http::Request& req, http::Response& res) {
     const auto start = Clock::now();
     const auto items = split_array(req.body);
     if (!items) {
-      metrics.bad_request();
-      return json_error(res, 400, "a batch is a JSON array of requests");
+      res = refuse(400, "a batch is a JSON array of requests");
+      return;
     }
     if (items->size() > max_batch) {
-      metrics.bad_request();
-      return json_error(res, 413,
-                        fmt::format("a batch holds at most {} requests; this one has {}", max_batch,
+      res = refuse(413, fmt::format("a batch holds at most {} requests; this one has {}", max_batch,
                                     items->size()));
+      return;
     }
     const Policy policy = store.current();  // every item decided by the same version
     std::map<std::string, std::uint64_t, std::less<>> clauses;
@@ -237,63 +346,128 @@ struct Service {
     }
     out += "]}\n";
     metrics.by_clause(clauses);
-    res.set_content(out, "application/json");
+    res.body = std::move(out);
     metrics.latency(std::chrono::duration<double>(Clock::now() - start).count());
   }
 
-  void policy_info(httplib::Response& res) {
+  http::Response policy_info() const {
     const Policy policy = store.current();
     nlohmann::json clauses = nlohmann::json::array();
     for (const auto& [id, words] : policy.clauses())
       clauses.push_back({{"id", std::string(id)}, {"words", std::string(words)}});
-    res.set_content(nlohmann::json{{"name", std::string(policy.name())},
-                                   {"version", std::string(policy.version())},
-                                   {"hash", std::string(policy.content_hash())},
-                                   {"clauses", std::move(clauses)}}
-                            .dump() +
-                        "\n",
-                    "application/json");
+    return json_answer(200, nlohmann::json{{"name", std::string(policy.name())},
+                                           {"version", std::string(policy.version())},
+                                           {"hash", std::string(policy.content_hash())},
+                                           {"clauses", std::move(clauses)}});
   }
 
-  void reload(httplib::Response& res) {
-    auto reloaded = store.reload();
-    if (!reloaded) {
+  http::Response reload_answer(const ReloadResult* reloaded) const {
+    if (reloaded == nullptr) return http::json_error(503, "the server is stopping");
+    if (!*reloaded) {
       // The file as it is now, for the source lines; it may have changed again since.
       auto source = read_source(store.path(), tool_limits().max_policy_bytes);
       const SourceFile file = source ? *source : SourceFile{store.path(), ""};
       nlohmann::json errors = nlohmann::json::array();
-      for (const Diagnostic& d : reloaded.error())
+      for (const Diagnostic& d : reloaded->error())
         errors.push_back(render_text(file, {d}));
       const Policy kept = store.current();
-      res.status = 422;
-      res.set_content(nlohmann::json{{"reloaded", false},
-                                     {"version", std::string(kept.version())},
-                                     {"hash", std::string(kept.content_hash())},
-                                     {"errors", std::move(errors)}}
-                              .dump() +
-                          "\n",
-                      "application/json");
-      return;
+      return json_answer(422, nlohmann::json{{"reloaded", false},
+                                             {"version", std::string(kept.version())},
+                                             {"hash", std::string(kept.content_hash())},
+                                             {"errors", std::move(errors)}});
     }
-    res.set_content(nlohmann::json{{"reloaded", true},
-                                   {"version", std::string(reloaded->version())},
-                                   {"hash", std::string(reloaded->content_hash())}}
-                            .dump() +
-                        "\n",
-                    "application/json");
+    return json_answer(200, nlohmann::json{{"reloaded", true},
+                                           {"version", std::string((*reloaded)->version())},
+                                           {"hash", std::string((*reloaded)->content_hash())}});
   }
 };
 
-// Any handler's failure becomes a JSON answer, never an exception into the library.
-httplib::Server::Handler guarded(
-    std::function<void(const httplib::Request&, httplib::Response&)> f) {
-  return [f = std::move(f)](const httplib::Request& req, httplib::Response& res) {
-    try {
-      f(req, res);
-    } catch (const std::exception& e) {
-      json_error(res, 500, fmt::format("internal error: {}", e.what()));
+// Equal texts, in a time that does not depend on where they first differ.
+bool same_secret(std::string_view given, std::string_view expected) {
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const char g = given.empty() ? '\0' : given[i % given.size()];
+    diff |= static_cast<unsigned char>(g ^ expected[i]);
+  }
+  return diff == 0;
+}
+
+// Who may reach the admin and playground routes: a browser page from elsewhere must not
+// (DNS rebinding names another host; a cross-site form sends another Origin), and reload
+// needs the bearer token of --admin-token.
+struct Gate {
+  std::vector<std::string> hosts;  // the Host values that name this server
+  std::optional<std::string> token;
+  Metrics* metrics = nullptr;
+
+  std::optional<http::Response> refuse(int status, std::string_view message) const {
+    metrics->bad_request();
+    return http::json_error(status, message);
+  }
+  std::optional<http::Response> same_origin(const http::Request& req, bool json_body) const {
+    const auto host = req.header("Host");
+    const auto named = [&](std::string_view h) {
+      return std::any_of(hosts.begin(), hosts.end(), [&](const std::string& allowed) {
+        return h.size() == allowed.size() &&
+               std::equal(h.begin(), h.end(), allowed.begin(), [](char a, char b) {
+                 return std::tolower(static_cast<unsigned char>(a)) ==
+                        std::tolower(static_cast<unsigned char>(b));
+               });
+      });
+    };
+    if (!host || !named(*host)) {
+      return refuse(403, fmt::format("the Host header must name this server ({})", hosts.front()));
     }
+    if (const auto origin = req.header("Origin")) {
+      const std::string_view scheme = "http://";
+      if (!origin->starts_with(scheme) || !named(origin->substr(scheme.size()))) {
+        return refuse(
+            403, fmt::format("the Origin header must be this server's (http://{})", hosts.front()));
+      }
+    }
+    if (json_body && !http::has_json_body(req)) {
+      return refuse(415, "the body must be JSON: send Content-Type: application/json");
+    }
+    return std::nullopt;
+  }
+  std::optional<http::Response> admin(const http::Request& req) const {
+    if (auto refused = same_origin(req, false)) return refused;
+    const auto auth = req.header("Authorization");
+    const std::string_view scheme = "Bearer ";
+    if (!auth || auth->size() < scheme.size() ||
+        !std::equal(scheme.begin(), scheme.end(), auth->begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      auto res = refuse(401, "reload needs the header Authorization: Bearer TOKEN (--admin-token)");
+      res->headers.emplace_back("WWW-Authenticate", "Bearer");
+      return res;
+    }
+    if (!same_secret(auth->substr(scheme.size()), *token)) {
+      return refuse(403, "the bearer token is not the admin token");
+    }
+    if (!http::has_json_body(req)) {
+      return refuse(415, "the body must be JSON: send Content-Type: application/json");
+    }
+    return std::nullopt;
+  }
+};
+
+// Wraps a handler of a route that takes a JSON body.
+http::Handler json_route(Service& service,
+                         std::function<void(const http::Request&, http::Response&)> f) {
+  return [&service, f = std::move(f)](const http::Request& req, http::Response& res) {
+    if (!http::has_json_body(req)) {
+      res = service.refuse(415, "the body must be JSON: send Content-Type: application/json");
+      return;
+    }
+    f(req, res);
   };
+}
+
+bool is_loopback(std::string_view host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]" ||
+         host.starts_with("127.");
 }
 
 }  // namespace
@@ -303,9 +477,10 @@ int run_serve(const std::vector<std::string>& argv) {
     std::fputs(std::string(help_text("serve")).c_str(), stdout);
     return exit_ok;
   }
-  Args args(
-      argv, {"playground"},
-      {"policy", "host", "port", "max-body", "max-batch", "threads", "log", "log-redact", "watch"});
+  Args args(argv, {"playground", "allow-remote-playground", "log-block"},
+            {"policy", "host", "port", "max-body", "max-batch", "threads", "log", "log-redact",
+             "log-max-bytes", "log-keep", "watch", "admin-token", "drain-timeout",
+             "max-connections", "header-timeout", "body-timeout", "idle-timeout"});
   if (args.error()) return usage_error(*args.error());
   if (!args.positional().empty()) return usage_error("takes no positional arguments");
   const auto policy_path = args.option("policy");
@@ -326,12 +501,59 @@ int run_serve(const std::vector<std::string>& argv) {
   if (!number("max-batch", tool_limits().max_batch, max_batch) || max_batch == 0) {
     return usage_error("--max-batch takes a positive number");
   }
-  if (!number("threads", 8, threads) || threads == 0) {
-    return usage_error("--threads takes a positive number");
+  if (!number("threads", 2, threads) || threads == 0 || threads > 256) {
+    return usage_error("--threads takes 1 to 256");
   }
   std::size_t watch_ms = 0;
   if (!number("watch", 0, watch_ms)) return usage_error("--watch takes milliseconds");
+  http::Options options;
+  std::size_t drain_ms = 0;
+  std::size_t max_connections = 0;
+  std::size_t header_ms = 0;
+  std::size_t body_ms = 0;
+  std::size_t idle_ms = 0;
+  if (!number("drain-timeout", 5000, drain_ms)) {
+    return usage_error("--drain-timeout takes milliseconds");
+  }
+  if (!number("max-connections", 256, max_connections) || max_connections == 0) {
+    return usage_error("--max-connections takes a positive number");
+  }
+  if (!number("header-timeout", 10000, header_ms) || header_ms == 0 ||
+      !number("body-timeout", 30000, body_ms) || body_ms == 0 ||
+      !number("idle-timeout", 60000, idle_ms) || idle_ms == 0) {
+    return usage_error(
+        "--header-timeout, --body-timeout and --idle-timeout take positive milliseconds");
+  }
   const std::string host = args.option("host").value_or("127.0.0.1");
+  const bool playground = args.flag("playground");
+  if (playground && !is_loopback(host) && !args.flag("allow-remote-playground")) {
+    return usage_error(
+        "--playground serves only on a loopback address (add --allow-remote-playground to "
+        "serve it on " +
+        host + ")");
+  }
+  std::optional<std::string> admin_token;
+  if (const auto token_path = args.option("admin-token")) {
+    auto text = read_request_text(*token_path);
+    std::string token = text.value_or("");
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
+      token.pop_back();
+    if (token.empty()) {
+      fmt::print(stderr, "clause serve: cannot read an admin token from {}\n", *token_path);
+      return exit_failed;
+    }
+    admin_token = std::move(token);
+  }
+  options.host = host;
+  options.port = static_cast<unsigned short>(port);
+  options.threads = threads;
+  options.max_body = max_body;
+  options.max_connections = max_connections;
+  options.header_timeout = std::chrono::milliseconds(header_ms);
+  options.body_timeout = std::chrono::milliseconds(body_ms);
+  options.idle_timeout = std::chrono::milliseconds(idle_ms);
+  options.write_timeout = std::chrono::milliseconds(body_ms);
+  const auto drain = std::chrono::milliseconds(drain_ms);
 
   // Signals go to one thread that waits for them: SIGHUP reloads, SIGTERM and SIGINT stop.
   // They are blocked before any thread starts (the log's writer too), so all inherit it.
@@ -353,105 +575,115 @@ int run_serve(const std::vector<std::string>& argv) {
     return exit_failed;
   }
   Service service{std::move(*store), std::nullopt, {}, max_batch};
-  // Records are dropped (and counted in /metrics) rather than hold a decision up.
+  // Records are dropped (and counted in /metrics) rather than hold a decision up, unless
+  // --log-block asks deciding to wait for the log.
+  for (const char* option : {"log-redact", "log-max-bytes", "log-keep"}) {
+    if (args.option(option) && !args.option("log")) {
+      return usage_error(fmt::format("--{} goes with --log FILE", option));
+    }
+  }
+  if (args.flag("log-block") && !args.option("log")) {
+    return usage_error("--log-block goes with --log FILE");
+  }
   bool log_failed = false;
   service.log = open_decision_log(args, false, log_failed);
   if (log_failed) return exit_failed;
 
-  httplib::Server server;
-  server.set_payload_max_length(max_body);
-  server.set_tcp_nodelay(true);  // small answers go out at once, not after a delayed ACK
-  server.new_task_queue = [threads] {
-    return std::make_unique<httplib::ThreadPool>(threads).release();
-  };
-  server.Post("/v1/decide",
-              guarded([&](const auto& req, auto& res) { service.decide_one(req, res); }));
-  server.Post("/v1/decide/batch",
-              guarded([&](const auto& req, auto& res) { service.decide_batch(req, res); }));
-  server.Get("/v1/policy", guarded([&](const auto&, auto& res) { service.policy_info(res); }));
-  server.Post("/v1/reload", guarded([&](const auto&, auto& res) { service.reload(res); }));
-  server.Get("/healthz", [](const auto&, auto& res) { res.set_content("ok\n", "text/plain"); });
-  // Only on request: the page compiles whatever text it is sent.
-  if (args.flag("playground")) add_playground_routes(server, service.store);
-  server.Get("/metrics", guarded([&](const auto&, auto& res) {
-               res.set_content(service.metrics.text(service.store, service.log),
-                               "text/plain; version=0.0.4");
-             }));
-  // Refusals made by the library itself (no route, body too large, malformed HTTP) get a
-  // JSON body too; the handlers' own answers pass through untouched.
-  server.set_error_handler([&](const auto& req, auto& res) {
-    if (!res.body.empty()) return;
-    if (res.status == 404) {
-      json_error(res, 404, fmt::format("no route {} {}", req.method, req.path));
-    } else if (res.status == 413) {
-      json_error(res, 413, fmt::format("the body is larger than {} bytes", max_body));
-    } else {
-      json_error(res, res.status, fmt::format("the request was refused ({})", res.status));
-    }
-    service.metrics.bad_request();
-  });
-
-  const int bound =
-      port == 0 ? server.bind_to_any_port(host)
-                : (server.bind_to_port(host, static_cast<int>(port)) ? static_cast<int>(port) : -1);
-  if (bound < 0) {
-    fmt::print(stderr, "clause serve: cannot listen on {}:{}\n", host, port);
+  http::Server server(options);
+  std::string listen_error;
+  if (!server.listen(listen_error)) {
+    fmt::print(stderr, "clause serve: cannot listen on {}:{}: {}\n", host, port, listen_error);
     return exit_failed;
   }
+  const unsigned short bound = server.port();
+  Gate gate;
+  gate.metrics = &service.metrics;
+  gate.token = admin_token;
+  const std::string given = host.find(':') != std::string::npos && !host.starts_with('[')
+                                ? fmt::format("[{}]:{}", host, bound)
+                                : fmt::format("{}:{}", host, bound);
+  gate.hosts = {given, fmt::format("127.0.0.1:{}", bound), fmt::format("localhost:{}", bound),
+                fmt::format("[::1]:{}", bound)};
+
+  server.on_refused([&service](int) { service.metrics.bad_request(); });
+  server.route("POST", "/v1/decide", json_route(service, [&](const auto& req, auto& res) {
+                 service.decide_one(req, res);
+               }));
+  server.route("POST", "/v1/decide/batch", json_route(service, [&](const auto& req, auto& res) {
+                 service.decide_batch(req, res);
+               }));
+  server.route("GET", "/v1/policy",
+               [&](const http::Request&, http::Response& res) { res = service.policy_info(); });
+  server.route("GET", "/healthz", [](const http::Request&, http::Response& res) {
+    res.content_type = "text/plain";
+    res.body = "ok\n";
+  });
+  server.route("GET", "/metrics", [&](const http::Request&, http::Response& res) {
+    res.content_type = "text/plain; version=0.0.4";
+    res.body = service.metrics.text(service.store, service.log);
+  });
+  ReloadWorker reloader(service.store, watch_ms);
+  // Only with a token: anyone who can reach the port could swap the policy otherwise.
+  if (admin_token) {
+    server.route_async("POST", "/v1/reload", [&](const http::Request& req, http::Reply reply) {
+      if (auto refused = gate.admin(req)) return reply(std::move(*refused));
+      reloader.request(
+          [&service, reply](const ReloadResult* result) { reply(service.reload_answer(result)); });
+    });
+  }
+  // Only on request: the page compiles whatever text it is sent.
+  if (playground) {
+    add_playground_routes(server, service.store, [&gate](const http::Request& req, bool json_body) {
+      return gate.same_origin(req, json_body);
+    });
+  }
+
   fmt::print("clause serve: listening on {}:{}, policy {} version {}\n", host, bound, *policy_path,
              service.store.current().version());
-  if (args.flag("playground"))
-    fmt::print("clause serve: playground at http://{}:{}/\n", host, bound);
+  if (playground) fmt::print("clause serve: playground at http://{}/\n", given);
   std::fflush(stdout);
 
   std::atomic<bool> stopping{false};
+  std::atomic<std::int64_t> stopped_at{0};  // steady-clock ticks of the stop signal
   std::thread signal_thread([&] {
     for (;;) {
       int signal = 0;
       if (sigwait(&signals, &signal) != 0) continue;
       if (signal == SIGHUP) {
-        auto reloaded = service.store.reload();
-        fmt::print(stderr, "clause serve: reload {}\n",
-                   reloaded ? fmt::format("to version {}", reloaded->version())
-                            : std::string("failed; the policy in force stays"));
+        // A log moved away (by logrotate) is followed by a new file at its path.
+        if (service.log) service.log->reopen();
+        reloader.request([](const ReloadResult* reloaded) {
+          if (reloaded == nullptr) return;
+          fmt::print(stderr, "clause serve: reload {}\n",
+                     *reloaded ? fmt::format("to version {}", (*reloaded)->version())
+                               : std::string("failed; the policy in force stays"));
+        });
         continue;
       }
+      stopped_at = Clock::now().time_since_epoch().count();
       stopping = true;
-      server.stop();  // in-flight requests are answered; then listen_after_bind returns
+      // Neither waits: a reload that hangs cannot hold the stop up.
+      server.stop(drain);
+      reloader.stop();
       return;
     }
   });
-  // Watching: poll the file's time and size; a change reloads it, as SIGHUP does.
-  std::mutex watch_mutex;
-  std::condition_variable watch_wake;
-  std::thread watcher;
-  if (watch_ms > 0) {
-    watcher = std::thread([&] {
-      std::unique_lock lock(watch_mutex);
-      while (!watch_wake.wait_for(lock, std::chrono::milliseconds(watch_ms),
-                                  [&] { return stopping.load(); })) {
-        std::optional<Result<Policy, std::vector<Diagnostic>>> result;
-        if (service.store.reload_if_changed(result)) {
-          fmt::print(stderr, "clause serve: the file changed; reload {}\n",
-                     *result ? fmt::format("to version {}", (*result)->version())
-                             : std::string("failed; the policy in force stays"));
-        }
-      }
-    });
-  }
-  const bool listened = server.listen_after_bind();
+  server.run();
   if (!stopping) kill(getpid(), SIGTERM);  // the server stopped on its own: end the waiter
   signal_thread.join();
-  if (watcher.joinable()) {
-    {
-      const std::lock_guard lock(watch_mutex);  // so the wake-up cannot be missed
-    }
-    watch_wake.notify_all();
-    watcher.join();
-  }
+  const auto deadline = Clock::time_point(Clock::duration(stopped_at.load())) + drain;
+  const bool reload_ended = reloader.wait(std::max(deadline, Clock::now()));
   if (service.log) service.log->close();
+  if (!reload_ended) {
+    // A reload is stuck reading the file: end without it rather than wait forever. Nothing
+    // else runs; the log is written and closed.
+    fmt::print(stderr, "clause serve: a reload did not finish; stopped without it\n");
+    std::fflush(stdout);
+    std::fflush(stderr);
+    _exit(exit_ok);
+  }
   fmt::print(stderr, "clause serve: stopped\n");
-  return listened || stopping ? exit_ok : exit_failed;
+  return exit_ok;
 }
 
 }  // namespace clause::cli

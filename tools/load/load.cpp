@@ -5,11 +5,13 @@
 //   clause-load batch  --port P --body REQ.json --batch 1000 [--threads 2] [--seconds 5]
 //   clause-load reload-race --port P --body REQ.json --live FILE --a A.policy --b B.policy
 //               --expect VERSION=EFFECT --expect VERSION=EFFECT [--reloads 1000] [--threads 4]
+//               [--token FILE]  (the server's --admin-token file)
 #include <fmt/format.h>
 #include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +35,7 @@ struct Options {
   std::size_t batch = 1000;
   std::size_t reloads = 1000;
   std::string live, a, b;
+  std::string token;                          // the bearer token of /v1/reload
   std::map<std::string, std::string> expect;  // version -> effect
 };
 
@@ -41,7 +44,7 @@ int usage() {
       "usage: clause-load decide|batch|reload-race --port P --body REQUEST.json [options]\n"
       "  --threads N  --seconds S  --batch N (batch)  --host H\n"
       "  reload-race: --live FILE --a A.policy --b B.policy --expect V=EFFECT (twice)\n"
-      "               --reloads N\n",
+      "               --reloads N  --token FILE (the server's --admin-token)\n",
       stderr);
   return 64;
 }
@@ -131,6 +134,7 @@ int reload_race(const Options& o) {
     });
   }
   httplib::Client control(o.host, o.port);
+  if (!o.token.empty()) control.set_bearer_token_auth(o.token.c_str());
   std::uint64_t reload_failures = 0;
   for (std::size_t i = 0; i < o.reloads; ++i) {
     {
@@ -182,6 +186,10 @@ int main(int argc, char** argv) {
         o.live = value;
       } else if (key == "--a") {
         o.a = value;
+      } else if (key == "--token") {
+        o.token = read(value);
+        while (!o.token.empty() && std::isspace(static_cast<unsigned char>(o.token.back())))
+          o.token.pop_back();
       } else if (key == "--b") {
         o.b = value;
       } else if (key == "--expect") {
