@@ -106,4 +106,95 @@ bool json_nesting_exceeds(std::string_view text, std::size_t limit) noexcept {
   return false;
 }
 
+std::optional<std::string_view> request_id_json(std::string_view text) noexcept {
+  const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+  std::size_t i = 0;
+  const auto skip_space = [&] {
+    while (i < text.size() && space(text[i]))
+      ++i;
+  };
+  // The end of the string that starts at `i` (one past its closing quote), or npos.
+  const auto string_end = [&](std::size_t at) {
+    for (std::size_t k = at + 1; k < text.size(); ++k) {
+      if (text[k] == '\\') {
+        ++k;
+      } else if (text[k] == '"') {
+        return k + 1;
+      }
+    }
+    return std::string_view::npos;
+  };
+  skip_space();
+  if (i >= text.size() || text[i] != '{') return std::nullopt;
+  ++i;
+  for (;;) {
+    skip_space();
+    if (i >= text.size() || text[i] != '"') return std::nullopt;
+    const std::size_t key_end = string_end(i);
+    if (key_end == std::string_view::npos) return std::nullopt;
+    const std::string_view key = text.substr(i + 1, key_end - i - 2);
+    i = key_end;
+    skip_space();
+    if (i >= text.size() || text[i] != ':') return std::nullopt;
+    ++i;
+    skip_space();
+    const std::size_t value_begin = i;
+    // Skip the value: a string, or anything up to the next `,` or `}` outside brackets and
+    // strings (counted, not recursed into).
+    std::size_t depth = 0;
+    while (i < text.size()) {
+      const char c = text[i];
+      if (c == '"') {
+        i = string_end(i);
+        if (i == std::string_view::npos) return std::nullopt;
+        continue;
+      }
+      if (c == '[' || c == '{') {
+        ++depth;
+      } else if (c == ']' || c == '}') {
+        if (depth == 0) break;
+        --depth;
+      } else if (c == ',' && depth == 0) {
+        break;
+      }
+      ++i;
+    }
+    if (i >= text.size()) return std::nullopt;
+    std::string_view value = text.substr(value_begin, i - value_begin);
+    while (!value.empty() && space(value.back()))
+      value.remove_suffix(1);
+    if (key == "id") {
+      if (value.empty()) return std::nullopt;
+      const char first = value.front();
+      const bool scalar =
+          first == '"' || first == '-' || (first >= '0' && first <= '9') || value == "null";
+      if (!scalar) return std::nullopt;
+      if (first == '"' && string_end(value_begin) != value_begin + value.size()) {
+        return std::nullopt;
+      }
+      if (first != '"') {
+        for (const char c : value) {
+          const bool number_char = (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
+                                   c == 'e' || c == 'E' || value == "null";
+          if (!number_char) return std::nullopt;
+        }
+      }
+      return value;
+    }
+    if (text[i] == '}') return std::nullopt;
+    ++i;  // the comma
+  }
+}
+
+void append_json_with_id(std::string& out, const Decision& decision,
+                         std::optional<std::string_view> id_json) {
+  if (!id_json) return append_json(out, decision);
+  out += "{\"id\":";
+  out += *id_json;
+  out += ',';
+  const std::size_t at = out.size();
+  append_json(out, decision);
+  out.erase(at, 1);  // the decision's own opening brace
+}
+
 }  // namespace clause

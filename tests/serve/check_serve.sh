@@ -50,6 +50,11 @@ status_body="$(call POST /v1/decide/batch "$work/batch.json")"
 expect "$status_body" 200 '{"decisions":[{"decision":"allow"'
 [[ "$status_body" == *'"error":"'* ]] || fail "the bad batch item has no error: $status_body"
 decisions=$((decisions + 3))
+# Answers carry the request's own id, so that a batch can be matched by id.
+printf '[{"id":"b-1","data":{"category":"info"},"requester":{"kind":"company"},"action":"read"},{"id":7,"action":5}]' >"$work/ids.json"
+expect "$(call POST /v1/decide/batch "$work/ids.json")" 200 '{"decisions":[{"id":"b-1","decision":"allow"'
+expect "$(call POST /v1/decide/batch "$work/ids.json")" 200 '{"id":7,"decision":"deny","clause":"default","error":'
+decisions=$((decisions + 4))
 echo '[]' >"$work/empty.json"
 expect "$(call POST /v1/decide/batch "$work/empty.json")" 200 '{"decisions":[]}'
 printf '[%s,,%s]' "$(cat "$work/read.json")" "$(cat "$work/read.json")" >"$work/hole.json"

@@ -220,5 +220,38 @@ TEST_CASE("json_nesting_exceeds counts brackets outside strings, without recursi
   CHECK_FALSE(json_nesting_exceeds(deep, 1000000));
 }
 
+TEST_CASE("request_id_json finds the top-level id, and only it", "[request]") {
+  CHECK(request_id_json(R"({"id":"r-1","data":{"category":"x"}})") == R"("r-1")");
+  CHECK(request_id_json(R"( { "data" : {"id":"no"}, "id" : 42 } )") == "42");
+  CHECK(request_id_json(R"({"requester":{"id":"u"},"context":{"x":[{"id":1}]},"id":null})") ==
+        "null");
+  CHECK(request_id_json(R"({"a":"} \" ,\"id\":1","id":"yes"})") == R"("yes")");
+  CHECK(request_id_json(R"({"id":-1.5e3})") == "-1.5e3");
+  CHECK_FALSE(request_id_json(R"({"data":{"id":"inner"}})"));
+  CHECK_FALSE(request_id_json(R"({"id":{"x":1}})"));
+  CHECK_FALSE(request_id_json(R"({"id":[1]})"));
+  CHECK_FALSE(request_id_json(R"({"id":true})"));
+  CHECK_FALSE(request_id_json(R"({"id":"open)"));
+  CHECK_FALSE(request_id_json("not json"));
+  CHECK_FALSE(request_id_json(""));
+  // A broken request still has its id echoed when the id comes first.
+  CHECK(request_id_json(R"({"id":"r-9","data":)") == R"("r-9")");
+  std::string deep = R"({"context":{"x":)" + std::string(1000000, '[');
+  CHECK_FALSE(request_id_json(deep));
+}
+
+TEST_CASE("a decision can carry its request's id first", "[request]") {
+  Decision d;
+  d.clause = "default";
+  d.reason = "r";
+  std::string out;
+  append_json_with_id(out, d, R"("r-1")");
+  CHECK(out.starts_with(R"({"id":"r-1","decision":"deny","clause":"default")"));
+  CHECK_FALSE(nlohmann::json::parse(out, nullptr, false).is_discarded());
+  std::string plain;
+  append_json_with_id(plain, d, std::nullopt);
+  CHECK(plain == to_json(d));
+}
+
 }  // namespace
 }  // namespace clause::test

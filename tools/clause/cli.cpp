@@ -357,7 +357,8 @@ exit status: 0 every assertion holds, 1 one does not (or the policy has errors),
 
 Explains one decision for a person: the decision; the cited clause and its words;
 the deciding rule and where it is; for require-consent, what granting the consent
-would give; the other rules that matched and why they lost; and the near misses:
+would give, and for deny, each consent whose grant alone would allow; the other
+rules that matched and why they lost; and the near misses:
 rules that a single change to the request (one fact, the purpose, one consent)
 would make match, with the decision that change would give.
 

@@ -140,7 +140,11 @@ namespace {
 std::string text_decision(const Policy& policy, std::string_view label, std::string_view json_text,
                           const Decision& d) {
   std::string out = fmt::format("{}\n", label);
-  const auto request = nlohmann::json::parse(json_text, nullptr, false);
+  // A request nested deeper than any valid one is not parsed here: the JSON library's
+  // recursive parts never meet hostile nesting.
+  const auto request = json_nesting_exceeds(json_text, 64)
+                           ? nlohmann::json(nlohmann::json::value_t::discarded)
+                           : nlohmann::json::parse(json_text, nullptr, false);
   if (!request.is_discarded() && request.is_object()) {
     const auto name = [&](const char* a, const char* b) -> std::string {
       if (!request.contains(a)) return "?";
@@ -153,7 +157,21 @@ std::string text_decision(const Policy& policy, std::string_view label, std::str
     if (request.contains("context") && request["context"].is_object()) {
       for (const auto& [key, value] : request["context"].items()) {
         if (key == "purpose" && value.is_string()) purpose = value.get<std::string>();
-        if (value.is_boolean() && value.get<bool>()) facts += (facts.empty() ? "" : ", ") + key;
+        const auto add_fact = [&](const std::string& fact) {
+          facts += (facts.empty() ? "" : ", ") + fact;
+        };
+        if (value.is_boolean() && value.get<bool>()) add_fact(key);
+        // Facts may also come together in `context.facts`, as an object or a list.
+        if (key == "facts" && value.is_object()) {
+          for (const auto& [fact, holds] : value.items()) {
+            if (holds.is_boolean() && holds.get<bool>()) add_fact(fact);
+          }
+        }
+        if (key == "facts" && value.is_array()) {
+          for (const auto& fact : value) {
+            if (fact.is_string()) add_fact(fact.get<std::string>());
+          }
+        }
         if (key == "consent" && value.is_array()) {
           for (const auto& c : value) {
             if (c.is_string()) consent += (consent.empty() ? "" : ", ") + c.get<std::string>();
@@ -161,6 +179,7 @@ std::string text_decision(const Policy& policy, std::string_view label, std::str
         }
       }
     }
+    if (const auto id = request_id_json(json_text)) out += fmt::format("  id        {}\n", *id);
     out += fmt::format("  request   {} wants to {} {}\n", name("requester", "kind"),
                        name("action", nullptr), name("data", "category"));
     out += fmt::format("  context   purpose {}; facts {}; consent {}\n",
@@ -296,7 +315,8 @@ int run_eval(const std::vector<std::string>& argv) {
       out += text_decision(*policy, label, text, d);
       out += '\n';
     } else {
-      append_json(out, d);
+      // The request's own id first, so that answers can be matched by id, not by line.
+      append_json_with_id(out, d, request_id_json(text));
       out += '\n';
     }
     if (out.size() > (1U << 16)) {
@@ -343,8 +363,8 @@ int run_eval(const std::vector<std::string>& argv) {
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (invalid > 0) {
-      fmt::print(stderr, "clause eval: {} of {} request{} not valid and denied\n", invalid, number,
-                 number == 1 ? " was" : "s were");
+      fmt::print(stderr, "clause eval: {} of {} request{} {} not valid and denied\n", invalid,
+                 number, number == 1 ? "" : "s", invalid == 1 ? "was" : "were");
     }
     if (!close_log()) return exit_failed;
     return invalid > 0 ? exit_invalid_input : exit_ok;

@@ -198,6 +198,24 @@ int run_explain(const std::vector<std::string>& argv) {
     out += fmt::format("\n{} grant consent `{}`: the decision is then {}, citing {}.\n",
                        s.bold("To allow it:"), d.consent, s.effect(then.effect), then.clause);
   }
+  if (d.effect == Effect::deny) {
+    // A deny that one more consent lifts (`deny ... when not consent X`, say): each consent
+    // not granted yet is tried, and those that turn the deny into allow are named.
+    std::string grants;
+    for (const dsl::Term& consent : c.consents) {
+      if (std::find(request.consent.begin(), request.consent.end(), consent.name) !=
+          request.consent.end()) {
+        continue;
+      }
+      Request granted = request;
+      granted.consent.push_back(consent.name);
+      const Decision then = policy.evaluate(granted);
+      if (then.effect != Effect::allow) continue;
+      grants += fmt::format("  grant consent `{}`: the decision is then {}, citing {} (rule {}).\n",
+                            consent.name, s.effect(then.effect), then.clause, then.rule);
+    }
+    if (!grants.empty()) out += fmt::format("\n{}\n{}", s.bold("To allow it:"), grants);
+  }
 
   std::string lost;
   for (std::size_t i = 0; i < d.trace.size(); ++i) {

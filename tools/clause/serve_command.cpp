@@ -178,13 +178,20 @@ std::optional<std::vector<std::string_view>> split_array(std::string_view text) 
   return items;
 }
 
-// A decision as the service answers it: the decision JSON plus the policy it came from.
-void append_decision(std::string& out, const Decision& d) {
-  append_json(out, d);
+// What every decision of one policy ends with: its version and hash, written once per call.
+std::string policy_fields(const Policy& policy) {
+  return fmt::format(R"(,"policy_version":{},"policy_hash":{}}})",
+                     nlohmann::json(std::string(policy.version())).dump(),
+                     nlohmann::json(std::string(policy.content_hash())).dump());
+}
+
+// A decision as the service answers it: the request's id (when it has one), the decision
+// JSON, and the policy it came from.
+void append_decision(std::string& out, std::string_view request, const Decision& d,
+                     std::string_view fields) {
+  append_json_with_id(out, d, request_id_json(request));
   out.pop_back();  // the closing brace: the policy fields go inside
-  out += fmt::format(R"(,"policy_version":{},"policy_hash":{}}})",
-                     nlohmann::json(std::string(d.policy_version)).dump(),
-                     nlohmann::json(std::string(d.policy_hash)).dump());
+  out += fields;
 }
 
 http::Response json_answer(int status, const nlohmann::json& body) {
@@ -299,7 +306,12 @@ struct Service {
                   std::map<std::string, std::uint64_t, std::less<>>& clauses) {
     Decision d = policy.evaluate_json(text);
     metrics.decided(d);
-    ++clauses[std::string(d.clause)];
+    // Counted by clause without a string made for every decision.
+    if (auto it = clauses.find(d.clause); it != clauses.end()) {
+      ++it->second;
+    } else {
+      clauses.emplace(std::string(d.clause), 1);
+    }
     if (log) log->record(text, d);
     return d;
   }
@@ -316,7 +328,7 @@ struct Service {
     const Decision d = decide(policy, req.body, clauses);
     metrics.by_clause(clauses);
     res.body.reserve(320);
-    append_decision(res.body, d);
+    append_decision(res.body, req.body, d, policy_fields(policy));
     res.body += '\n';
     // A request that cannot be decided is the caller's mistake: 400, with the denial.
     res.status = d.error.empty() ? 200 : 400;
@@ -340,9 +352,10 @@ struct Service {
     std::map<std::string, std::uint64_t, std::less<>> clauses;
     std::string out = "{\"decisions\":[";
     out.reserve(items->size() * 256);
+    const std::string fields = policy_fields(policy);
     for (std::size_t i = 0; i < items->size(); ++i) {
       if (i > 0) out += ',';
-      append_decision(out, decide(policy, (*items)[i], clauses));
+      append_decision(out, (*items)[i], decide(policy, (*items)[i], clauses), fields);
     }
     out += "]}\n";
     metrics.by_clause(clauses);

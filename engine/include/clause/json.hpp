@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,5 +22,14 @@ void append_json(std::string& out, const Decision& decision);
 /// without recursion (brackets inside strings do not count). For callers that hand text
 /// to a recursive JSON library: check first, and treat deeper text as text.
 [[nodiscard]] bool json_nesting_exceeds(std::string_view text, std::size_t limit) noexcept;
+
+/// The JSON text of a request's top-level `id` when it is a string, a number or `null`,
+/// found in one pass without parsing the rest (and whether or not the rest is a valid
+/// request), so that an answer can echo the id of the request it answers.
+[[nodiscard]] std::optional<std::string_view> request_id_json(std::string_view text) noexcept;
+
+/// Appends a decision as append_json does, with `"id":ID` first when `id_json` is given.
+void append_json_with_id(std::string& out, const Decision& decision,
+                         std::optional<std::string_view> id_json);
 
 }  // namespace clause

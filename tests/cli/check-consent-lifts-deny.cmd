@@ -1,0 +1,1 @@
+check --werror tests/cli/consent-lifts-deny.policy

@@ -1,0 +1,1 @@
+eval --policy policies/privacy.policy --format text -

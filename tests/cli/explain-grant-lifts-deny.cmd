@@ -1,0 +1,1 @@
+explain --policy tests/cli/consent-lifts-deny.policy -
