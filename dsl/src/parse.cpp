@@ -47,6 +47,8 @@ struct State {
   std::optional<ast::Cond> unless;
   ast::TestCase test_case;
   ast::Expectation expect;
+  std::optional<ast::Name> unknown_field;    // a word where a case's field belongs
+  std::vector<Diagnostic>* found = nullptr;  // errors that do not stop the parse
 
   Span span_of(const char* begin, const char* end) const {
     return Span{static_cast<std::uint32_t>(begin - base), static_cast<std::uint32_t>(end - base)};
@@ -240,8 +242,13 @@ struct field_action : if_must<kw_action, sep, field_value> {};
 struct field_purpose : if_must<kw_purpose, sep, field_value> {};
 struct field_facts : if_must<kw_facts, sep, name_list> {};
 struct field_consent : if_must<kw_consent, sep, name_list> {};
-struct case_field
-    : sor<field_data, field_requester, field_action, field_purpose, field_facts, field_consent> {};
+// A word where a field belongs: reported by name (with a guess), and its value read as
+// a list, so that parsing goes on and every misspelt field of a case is reported.
+struct unknown_field_name : name {};
+struct field_unknown
+    : seq<not_at<sor<kw_expect, kw_case, kw_tests>>, unknown_field_name, sep, name_list> {};
+struct case_field : sor<field_data, field_requester, field_action, field_purpose, field_facts,
+                        field_consent, field_unknown> {};
 struct expect_consent_name : name {};
 struct expect_require : if_must<kw_require, sep, kw_consent, sep, expect_consent_name> {};
 struct expect_effect : sor<effect_allow, effect_deny, expect_require> {};
@@ -909,6 +916,37 @@ template <>
 struct action<g::field_consent> : list_field_action<&ast::TestCase::consent> {};
 
 template <>
+struct action<g::unknown_field_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.unknown_field = ast::Name{in.string(), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<g::field_unknown> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.names.clear();
+    if (!st.unknown_field || st.found == nullptr) return;
+    const ast::Name& name = *st.unknown_field;
+    Diagnostic d{Severity::error,
+                 "E101",
+                 fmt::format("unknown field `{}` in a case; a case has data, requester, action, "
+                             "purpose, facts and consent, then `expect`",
+                             name.text),
+                 name.span,
+                 {},
+                 {}};
+    const std::string guess = closest_name(
+        name.text, {"data", "requester", "action", "purpose", "facts", "consent", "expect"});
+    if (!guess.empty()) d.help = fmt::format("did you mean `{}`?", guess);
+    st.found->push_back(std::move(d));
+    st.unknown_field.reset();
+  }
+};
+
+template <>
 struct action<g::expect_consent_name> {
   template <typename Input>
   static void apply(const Input& in, State& st) {
@@ -1034,6 +1072,27 @@ bool has_code_before_on_line(std::string_view text, std::size_t at) {
 }
 
 // Guesses a fix for the commonest slips, from the message and the token found.
+// Whether the statement that `at` is in has a `when` before `at`. A statement starts on a
+// line that does not start with white space; its continuation lines are indented.
+bool statement_has_when(std::string_view text, std::size_t at) {
+  std::size_t start = at;
+  while (start > 0) {
+    const std::size_t line = text.rfind('\n', start - 1);
+    start = line == std::string_view::npos ? 0 : line + 1;
+    if (start >= text.size() || (text[start] != ' ' && text[start] != '\t')) break;
+    if (start == 0) break;
+    --start;
+  }
+  const std::string_view before = text.substr(start, at - start);
+  for (std::size_t i = before.find("when"); i != std::string_view::npos;
+       i = before.find("when", i + 1)) {
+    const bool starts = i == 0 || !is_word_char(before[i - 1]);
+    const bool ends = i + 4 >= before.size() || !is_word_char(before[i + 4]);
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
 void add_parse_help(std::string_view text, std::size_t at, bool after_statement, Diagnostic& d) {
   const std::string_view token = token_at(text, at);
   const char c = token.empty() ? '\0' : token[0];
@@ -1123,9 +1182,20 @@ void add_parse_help(std::string_view text, std::size_t at, bool after_statement,
       d.help = "join conditions with `and` or `or`";
     } else if (c == ')') {
       d.help = "this `)` has no matching `(`";
+    } else if (token == "unless") {
+      d.help = "`unless` belongs to assertions; in a rule, write `when not (CONDITION)`";
+    } else if (is_word_char(c) && token != "when" && token != "cites" &&
+               statement_has_when(text, at)) {
+      // After `when`, a word that is neither `and`, `or` nor `cites` continues the
+      // condition as if in English (`when minor for 30 days`).
+      d.help =
+          "a condition is facts, consents and the purpose joined with `and`, `or` and `not`; "
+          "a fact is true or false and takes no number or duration; `cites` comes next";
     } else if (is_word_char(c) && token != "when" && token != "cites") {
       d.help = "separate the names of a list with `,`";
     }
+  } else if (message_has("or `expect`") && at_end) {
+    d.help = "a case ends with `expect DECISION cites \"ID\"`, as in `expect allow cites \"1\"`";
   } else if (message_has("an `exclude` rule")) {
     d.help = "to exclude data only under a condition, write a permission: `allow ... when ...`";
   } else if (message_has("expected a condition") && (token == "cites" || at_end)) {
@@ -1304,7 +1374,8 @@ ParseResult parse(const SourceFile& file, const ParseLimits& limits) {
   result.diagnostics = parse_statements<g::statement_then_sep>(
       file.text, blank, result.skipped,
       "expected a declaration (policy, clause, data, requester, action, purpose, fact, "
-      "consent) or a rule (allow, deny, require consent, exclude, otherwise)",
+      "consent), a rule (allow, deny, require consent, exclude, otherwise) or an assertion "
+      "(assert)",
       policy_starts, true);
   check_utf8(file.text, limits.max_errors, result.diagnostics);
   return result;
@@ -1318,9 +1389,13 @@ TestParseResult parse_tests(const SourceFile& file, const ParseLimits& limits) {
   blank.tests = &result.tests;
   blank.comments = &result.tests.comments;
   std::vector<Span> skipped;
+  std::vector<Diagnostic> found;
+  blank.found = &found;
   result.diagnostics = parse_statements<g::test_statement_then_sep>(
       file.text, blank, skipped, "expected `tests for \"POLICY\"` or a `case \"NAME\"`",
       test_starts, false);
+  result.diagnostics.insert(result.diagnostics.end(), found.begin(), found.end());
+  sort_by_position(result.diagnostics);
   check_utf8(file.text, limits.max_errors, result.diagnostics);
   return result;
 }
