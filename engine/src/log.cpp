@@ -32,6 +32,11 @@ struct Record {
   Clock::time_point time;
   Effect effect = Effect::deny;
   std::string request, clause, rule, consent, error, version, hash;
+  // What the record holds in memory, for the log's bound in bytes.
+  [[nodiscard]] std::size_t bytes() const {
+    return sizeof(Record) + request.size() + clause.size() + rule.size() + consent.size() +
+           error.size() + version.size() + hash.size();
+  }
 };
 
 std::string utc_time(Clock::time_point t) {
@@ -79,6 +84,7 @@ struct DecisionLog::State {
   std::condition_variable has_records;
   std::condition_variable has_room;
   std::deque<Record> queue;
+  std::size_t held_bytes = 0;  // of the records queued and of the batch being written
   bool closing = false;
   std::atomic<bool> reopen_requested{false};
   std::thread writer;
@@ -295,7 +301,7 @@ struct DecisionLog::State {
         if (queue.empty() && closing) return;
         batch.swap(queue);
       }
-      has_room.notify_all();
+      has_room.notify_all();  // room by count; the bytes are given back once written
       if (reopen_requested.exchange(false)) open_file();
       text.clear();
       std::uint64_t count = 0;
@@ -318,7 +324,15 @@ struct DecisionLog::State {
         }
       }
       write_records(text, count);
+      std::size_t freed = 0;
+      for (const Record& r : batch)
+        freed += r.bytes();
       batch.clear();
+      {
+        const std::lock_guard lock(mutex);
+        held_bytes -= std::min(held_bytes, freed);
+      }
+      has_room.notify_all();
       report_losses(lost.load() == lost_before);
     }
   }
@@ -351,16 +365,19 @@ bool DecisionLog::record(std::string_view request_json, const Decision& d) noexc
              d.error,
              std::string(d.policy_version),
              std::string(d.policy_hash)};
+    const std::size_t bytes = r.bytes();
     {
       std::unique_lock lock(s.mutex);
-      if (s.options.block_when_full) {
-        s.has_room.wait(lock,
-                        [&] { return s.closing || s.queue.size() < s.options.queue_capacity; });
-      }
-      if (s.closing || s.queue.size() >= s.options.queue_capacity) {
+      const auto room = [&] {
+        return s.queue.size() < s.options.queue_capacity &&
+               (s.held_bytes == 0 || s.held_bytes + bytes <= s.options.queue_max_bytes);
+      };
+      if (s.options.block_when_full) s.has_room.wait(lock, [&] { return s.closing || room(); });
+      if (s.closing || !room()) {
         s.dropped.fetch_add(1);
         return false;
       }
+      s.held_bytes += bytes;
       s.queue.push_back(std::move(r));
     }
     s.has_records.notify_one();

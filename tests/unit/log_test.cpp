@@ -303,6 +303,38 @@ TEST_CASE("a blocking log waits out a full disk instead of losing records", "[lo
   CHECK_THAT(said, Catch::Contains("writing again; 0 records were lost in all"));
 }
 
+TEST_CASE("the log holds at most its bound in bytes, however large the requests",
+          "[log][threads]") {
+  TempDir dir("clause-log-bytes");
+  const auto file = dir.path / "d.jsonl";
+  const std::string big = "\"" + std::string(1 << 20, 'a') + "\"";  // 1 MiB, not a request
+  const Decision d = privacy_policy().evaluate_json(big);
+  DecisionLogOptions options = options_for(file);
+  options.block_when_full = true;
+  options.queue_max_bytes = 3 << 20;
+  auto log = DecisionLog::open(options);
+  REQUIRE(log);
+  std::atomic<int> accepted{0};
+  {
+    // The writer cannot write (a full disk) and holds what it has; the caller must wait.
+    const FileSizeLimit limit(1);
+    std::thread producer([&] {
+      for (int i = 0; i < 12; ++i) {
+        if (log->record(big, d)) ++accepted;
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    CHECK(accepted.load() <= 4);  // 3 MiB and the record that waits
+    limit.set(RLIM_INFINITY);
+    producer.join();
+    log->close();
+  }
+  CHECK(accepted.load() == 12);
+  CHECK(log->written() == 12);
+  CHECK(log->dropped() == 0);
+  CHECK(whole_lines(file) == 12);
+}
+
 TEST_CASE("a log that cannot be written at all counts every record", "[log]") {
   auto log = DecisionLog::open(options_for("/dev/full"));
   REQUIRE(log);

@@ -20,6 +20,10 @@ namespace clause {
 struct DecisionLogOptions {
   std::string path;                    // the JSON Lines file; appended to
   std::size_t queue_capacity = 65536;  // records waiting for the writer
+  // Bytes of records held, queued or being written (a request may be 1 MiB): past it a
+  // record is dropped, or waits with block_when_full. A record larger than this is taken
+  // when nothing else is held.
+  std::size_t queue_max_bytes = 64 << 20;
   // Wait for room instead of dropping (and counting). A write that fails (a full disk) is
   // then retried for up to `retry_ms` before its records count as lost.
   bool block_when_full = false;
