@@ -40,6 +40,15 @@ assert "request_text" in lines[0] and lines[0]["decision"] == "deny", lines[0].k
 assert lines[1]["decision"] == "allow"
 ' "$work/deep-log.jsonl"
 
+# The same for a person (--format text): nothing recursive meets the request there either.
+set +e
+"$clause" eval --policy "$root/policies/privacy.policy" --format text "$work/deep.jsonl" \
+  >"$work/deep-text" 2>"$work/deep-text-err"
+status=$?
+set -e
+[ "$status" = 2 ] || { echo "deep request, text: exit $status, expected 2"; exit 1; }
+grep -q "decision  deny" "$work/deep-text" || { echo "deep request, text: no denial"; exit 1; }
+
 # A full disk (a file size limit of 64 KiB): no torn line, the loss said on stderr, and
 # the exit status says the log is incomplete.
 set +e

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "clause/dsl/parse.hpp"
+#include "clause/json.hpp"
 #include "support.hpp"
 
 namespace clause::test {
@@ -217,6 +218,37 @@ TEST_CASE("limits: the nesting of a request's JSON", "[limits]") {
   const Decision d = defaults->evaluate_json(objects);
   CHECK(d.effect == Effect::deny);
   CHECK_FALSE(d.error.empty());
+}
+
+// Nothing that reads request JSON recurses on it: a million levels of arrays or objects,
+// wherever they stand in the request, give one clean error from every entry point (the
+// decoder, evaluation with a trace, the error's text, the decision's JSON, the id finder).
+TEST_CASE("a request nested a million levels deep is refused cleanly everywhere",
+          "[limits][property]") {
+  const auto policy = compile_with(small_policy, Limits{});
+  REQUIRE(policy.has_value());
+  constexpr std::size_t levels = 1'000'000;
+  for (const char* opener : {"[", R"({"x":)"}) {
+    std::string deep;
+    for (std::size_t i = 0; i < levels; ++i)
+      deep += opener;
+    for (const std::string& request :
+         {deep, R"({"data":)" + deep, R"({"data":{"category":"info"},"context":)" + deep,
+          R"({"context":{"facts":)" + deep, R"({"context":{"consent":)" + deep,
+          R"({"id":"r-1","requester":{"id":)" + deep}) {
+      INFO(request.substr(0, 40));
+      const auto decoded = policy->decode(request);
+      REQUIRE_FALSE(decoded.has_value());
+      CHECK_FALSE(decoded.error().to_string().empty());
+      const Decision d = policy->evaluate_json(request, EvalOptions{.trace = true});
+      CHECK(d.effect == Effect::deny);
+      CHECK_FALSE(d.error.empty());
+      CHECK(d.error.size() < 1000);  // the error names the place, never quotes the text
+      CHECK_FALSE(to_json(d).empty());
+      CHECK(json_nesting_exceeds(request, 64));
+      (void)request_id_json(request);
+    }
+  }
 }
 
 }  // namespace clause::test
