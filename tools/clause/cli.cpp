@@ -1,6 +1,8 @@
 // The argument reader and the help texts of the `clause` tool.
 #include "cli.hpp"
 
+#include "clause/dsl/check.hpp"
+
 #include "policy_impl.hpp"
 
 #include <algorithm>
@@ -44,6 +46,14 @@ Args::Args(std::vector<std::string> args, std::vector<std::string> flags,
       }
     } else {
       error_ = "unknown option `" + a + "`";
+      std::vector<std::string_view> names;
+      for (const auto* list : {&flags, &options}) {
+        for (const std::string& n : *list)
+          names.push_back(n);
+      }
+      if (const std::string guess = dsl::closest_name(name, names); !guess.empty()) {
+        *error_ += "; did you mean `--" + guess + "`?";
+      }
       return;
     }
   }

@@ -21,6 +21,8 @@ inline constexpr std::string_view version = CLAUSE_VERSION;
 
 /// Tells whether `name` is a command of the general help.
 bool is_command(std::string_view name);
+/// The commands, as the main help lists them (for did-you-mean).
+std::vector<std::string_view> command_names();
 
 /// Exit codes shared by every command.
 inline constexpr int exit_ok = 0;

@@ -419,12 +419,18 @@ std::string zsh_completion() {
   return out;
 }
 
-bool is_command(std::string_view name) {
+std::vector<std::string_view> command_names() {
+  std::vector<std::string_view> out;
   for (const std::string_view line : section("commands:")) {
     const std::string_view entry = trim(line);
-    if (entry.substr(0, entry.find(' ')) == name) return true;
+    if (!entry.empty()) out.push_back(entry.substr(0, entry.find(' ')));
   }
-  return false;
+  return out;
+}
+
+bool is_command(std::string_view name) {
+  const auto names = command_names();
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 int run_man(const std::vector<std::string>& args) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "clause/dsl/check.hpp"
 #include "cli.hpp"
 
 int main(int argc, char** argv) {
@@ -48,7 +49,9 @@ int main(int argc, char** argv) {
     if (command == "lsp") return clause::cli::run_lsp(args);
     if (command == "man") return clause::cli::run_man(args);
     if (command == "completion") return clause::cli::run_completion(args);
-    std::fprintf(stderr, "clause: unknown command `%s`; run `clause --help`\n", command.c_str());
+    const std::string guess = clause::dsl::closest_name(command, clause::cli::command_names());
+    std::fprintf(stderr, "clause: unknown command `%s`;%s run `clause --help`\n", command.c_str(),
+                 guess.empty() ? "" : (" did you mean `" + guess + "`?").c_str());
     return clause::cli::exit_usage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "clause: internal error: %s\n", e.what());

@@ -1,0 +1,1 @@
+eval --polcy policies/privacy.policy
