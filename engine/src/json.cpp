@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace clause {
 namespace {
 
@@ -114,6 +116,24 @@ bool json_nesting_exceeds(std::string_view text, std::size_t limit) noexcept {
   return false;
 }
 
+std::size_t json_string_end(std::string_view text, std::size_t open_quote) noexcept {
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  const char* at = begin + open_quote + 1;
+  while (at < end) {
+    const auto* quote =
+        static_cast<const char*>(std::memchr(at, '"', static_cast<std::size_t>(end - at)));
+    if (quote == nullptr) return std::string_view::npos;
+    // Escaped when an odd number of backslashes stands just before it.
+    std::size_t slashes = 0;
+    for (const char* p = quote; p > begin + open_quote + 1 && p[-1] == '\\'; --p)
+      ++slashes;
+    if (slashes % 2 == 0) return static_cast<std::size_t>(quote - begin) + 1;
+    at = quote + 1;
+  }
+  return std::string_view::npos;
+}
+
 std::optional<std::string_view> request_id_json(std::string_view text) noexcept {
   const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
   std::size_t i = 0;
@@ -123,15 +143,7 @@ std::optional<std::string_view> request_id_json(std::string_view text) noexcept 
   };
   // Most requests name no id at all: one search (vectorised by the library) says so.
   if (text.find("\"id\"") == std::string_view::npos) return std::nullopt;
-  // The end of the string that starts at `at` (one past its closing quote), or npos.
-  const auto string_end = [&](std::size_t at) {
-    for (std::size_t k = text.find_first_of("\"\\", at + 1); k != std::string_view::npos;
-         k = text.find_first_of("\"\\", k + 1)) {
-      if (text[k] == '"') return k + 1;
-      ++k;  // the escaped character
-    }
-    return std::string_view::npos;
-  };
+  const auto string_end = [&](std::size_t at) { return json_string_end(text, at); };
   skip_space();
   if (i >= text.size() || text[i] != '{') return std::nullopt;
   ++i;

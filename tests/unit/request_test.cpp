@@ -253,5 +253,15 @@ TEST_CASE("a decision can carry its request's id first", "[request]") {
   CHECK(plain == to_json(d));
 }
 
+TEST_CASE("json_string_end honours escapes", "[request]") {
+  CHECK(json_string_end(R"("abc" x)", 0) == 5);
+  CHECK(json_string_end(R"("a\"b" x)", 0) == 6);
+  CHECK(json_string_end(R"("a\\" x)", 0) == 5);
+  CHECK(json_string_end(R"("a\\\"b" x)", 0) == 8);
+  CHECK(json_string_end(R"(x "" y)", 2) == 4);
+  CHECK(json_string_end(R"("never)", 0) == std::string_view::npos);
+  CHECK(json_string_end(R"("ends in \")", 0) == std::string_view::npos);
+}
+
 }  // namespace
 }  // namespace clause::test

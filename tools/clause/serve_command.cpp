@@ -158,28 +158,17 @@ std::optional<std::vector<std::string_view>> split_array(std::string_view text) 
   std::vector<std::string_view> items;
   std::size_t start = i;
   int depth = 0;
-  bool in_string = false;
   bool closed = false;
   for (; i < text.size(); ++i) {
-    // Only quotes, escapes, brackets and commas matter: the bytes between are skipped in
-    // one search each (vectorised by the library), which is most of a batch.
-    i = text.find_first_of(in_string ? std::string_view("\"\\") : std::string_view("\"[]{},"), i);
-    if (i == std::string_view::npos) {
-      i = text.size();
-      break;
-    }
     const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
+    if (c == '"') {
+      // Strings, most of a batch, are skipped by memchr.
+      const std::size_t end = json_string_end(text, i);
+      if (end == std::string_view::npos) return std::nullopt;
+      i = end - 1;
       continue;
     }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
+    if (c == '[' || c == '{') {
       ++depth;
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
@@ -201,7 +190,7 @@ std::optional<std::vector<std::string_view>> split_array(std::string_view text) 
   }
   while (i < text.size() && is_space(text[i]))
     ++i;
-  if (!closed || in_string || i != text.size()) return std::nullopt;
+  if (!closed || i != text.size()) return std::nullopt;
   return items;
 }
 

@@ -23,6 +23,11 @@ void append_json(std::string& out, const Decision& decision);
 /// to a recursive JSON library: check first, and treat deeper text as text.
 [[nodiscard]] bool json_nesting_exceeds(std::string_view text, std::size_t limit) noexcept;
 
+/// Where the JSON string that opens at `open_quote` ends (one past its closing quote), or
+/// npos when it does not end; escapes are honoured. Finds quotes with memchr, so a scan
+/// of JSON text spends little time inside strings.
+[[nodiscard]] std::size_t json_string_end(std::string_view text, std::size_t open_quote) noexcept;
+
 /// The JSON text of a request's top-level `id` when it is a string, a number or `null`,
 /// found in one pass without parsing the rest (and whether or not the rest is a valid
 /// request), so that an answer can echo the id of the request it answers.
