@@ -1,5 +1,5 @@
-// SHA-256 (FIPS 180-4), for the content hash a policy carries into every decision and log
-// line: a reader can tell exactly which text decided.
+// SHA-256, for the content hash a policy carries into every decision and log line: a
+// reader can tell exactly which text decided. OpenSSL's libcrypto computes it.
 #pragma once
 
 #include <string>

@@ -319,7 +319,8 @@ class Checker:
                 if not paths:
                     raise RuntimeError(f"no {name} under {self.build}")
                 found.append(paths[0])
-            self.libs = found + ["-lfmt", "-pthread"]
+            # The engine hashes policies with OpenSSL's libcrypto.
+            self.libs = found + ["-lfmt", "-lcrypto", "-pthread"]
         return self.libs
 
     def in_dir(self, files, argv, stdin=None):
