@@ -17,6 +17,8 @@ import tempfile
 import threading
 import time
 
+import serve_process  # beside this script
+
 CLAUSE = sys.argv[1]
 WORK = tempfile.mkdtemp(prefix="clause-hostile-")
 POLICY = os.path.join(WORK, "live.policy")
@@ -41,19 +43,9 @@ class Server:
     def __init__(self, *flags):
         out = os.path.join(WORK, f"out{len(servers)}")
         self.err = os.path.join(WORK, f"err{len(servers)}")
-        self.proc = subprocess.Popen([CLAUSE, "serve", "--policy", POLICY, "--port", "0", *flags],
-                                     stdout=open(out, "w"), stderr=open(self.err, "w"))
+        self.proc, self.port = serve_process.start(
+            [CLAUSE, "serve", "--policy", POLICY, "--port", "0", *flags], out, self.err)
         servers.append(self)
-        deadline = time.time() + 10
-        self.port = None
-        while time.time() < deadline and self.port is None:
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+),", open(out).read())
-            if m:
-                self.port = int(m.group(1))
-            elif self.proc.poll() is not None:
-                break
-            else:
-                time.sleep(0.05)
         if self.port is None:
             raise SystemExit(f"the server did not start: {open(self.err).read()}")
 

@@ -32,6 +32,8 @@ import tempfile
 import threading
 import time
 
+import serve_process  # beside this script
+
 TOKEN = "soak-admin-token"
 IO_TIMEOUT = 10.0  # every socket operation
 SLOW_CLIENTS = 4  # threads that dribble, besides the client processes
@@ -696,20 +698,9 @@ class Soak:
         if self.log_block:
             flags.append("--log-block")
         out = os.path.join(self.work, "out")
-        self.proc = subprocess.Popen(
+        self.proc, self.port = serve_process.start(
             [self.clause, "serve", "--policy", self.live, "--port", "0", "--log", self.log,
-             "--admin-token", token, *flags],
-            stdout=open(out, "w"), stderr=open(self.err, "w"))
-        deadline = time.time() + 10
-        self.port = None
-        while time.time() < deadline and self.port is None:
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+),", open(out).read())
-            if m:
-                self.port = int(m.group(1))
-            elif self.proc.poll() is not None:
-                break
-            else:
-                time.sleep(0.05)
+             "--admin-token", token, *flags], out, self.err)
         if self.port is None:
             raise SystemExit(f"FAIL: the server did not start: {open(self.err).read()}")
 

@@ -1,0 +1,18 @@
+"""Starts `clause serve --port 0` and reads the port it prints: shared by the serve tests."""
+import re
+import subprocess
+import time
+
+
+def start(argv, out_path, err_path, timeout=10):
+    """Runs argv (a `clause serve ... --port 0` command); gives (process, port or None)."""
+    proc = subprocess.Popen(argv, stdout=open(out_path, "w"), stderr=open(err_path, "w"))
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+),", open(out_path).read())
+        if m:
+            return proc, int(m.group(1))
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    return proc, None
