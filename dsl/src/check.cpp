@@ -169,8 +169,8 @@ class Checker {
     if (it == clause_index_.end()) {
       clause_index_.emplace(std::string(default_clause_id), out_.clauses.size());
       out_.default_clause = static_cast<std::uint32_t>(out_.clauses.size());
-      out_.clauses.push_back({std::string(default_clause_id),
-                              "No clause of the policy permits this request.", Span{}, false});
+      out_.clauses.push_back(
+          {std::string(default_clause_id), std::string(default_clause_words), Span{}, false});
     } else {
       out_.default_clause = static_cast<std::uint32_t>(it->second);
     }
@@ -228,6 +228,7 @@ class Checker {
     {
       Diagnostic& d =
           error("E211", name.span, fmt::format("unknown {} `{}`", kind_noun(kind), name.text));
+      d.subject = name.text;
       std::vector<std::string_view> candidates;
       for (const Term& t : terms(kind))
         candidates.push_back(t.name);
@@ -271,6 +272,7 @@ class Checker {
     if (it == clause_index_.end()) {
       Diagnostic& d =
           error("E220", cites.span, fmt::format("cites undeclared clause `{}`", cites.value));
+      d.subject = cites.value;
       std::vector<std::string_view> ids;
       for (const ClauseInfo& c : out_.clauses)
         ids.push_back(c.id);
@@ -512,6 +514,7 @@ class Checker {
       Diagnostic& d =
           warning("W001", decl ? decl->id.span : out_.clauses[i].span,
                   fmt::format("clause `{}` is declared but nothing cites it", out_.clauses[i].id));
+      d.subject = out_.clauses[i].id;
       d.help = "cite it from a rule or a declaration, or remove it";
     }
   }

@@ -1,23 +1,12 @@
 // Stage: compile. Checked policy to the immutable, indexed form that evaluate() reads:
 // names become integer ids, trees become preorder intervals, conditions become bytecode,
 // and every (action, requester) pair gets the short list of rules that can match it.
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <poll.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
-#include <cerrno>
-#include <chrono>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include "clause/dsl/parse.hpp"
+#include "clause/dsl/front_end.hpp"
 #include "policy_impl.hpp"
 #include "sha256.hpp"
 
@@ -52,11 +41,10 @@ const dsl::CheckedPolicy& PolicyImpl::checked() const {
   if (rules_dropped_) {
     std::call_once(rules_once_, [this] {
       // The same source and limits check to the same rules, ids and spans.
-      dsl::ParseResult parsed = dsl::parse(source, parse_limits(bounds));
-      dsl::CheckResult again = dsl::check(parsed.policy);
-      if (again.policy) {
-        checked_.rules = std::move(again.policy->rules);
-        checked_.assertions = std::move(again.policy->assertions);
+      dsl::FrontEnd again = dsl::analyze(source, front_end_options(bounds));
+      if (again.checked) {
+        checked_.rules = std::move(again.checked->rules);
+        checked_.assertions = std::move(again.checked->assertions);
       }
     });
   }
@@ -594,48 +582,33 @@ class Compiler {
 }  // namespace
 }  // namespace detail
 
-Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
+namespace {
+
+// Only an internal failure (such as running out of memory) lands here.
+Failure<std::vector<Diagnostic>> internal_error(const std::exception& e) {
+  return Failure{
+      std::vector<Diagnostic>{{Severity::error,
+                               "E001",
+                               fmt::format("internal error while compiling: {}", e.what()),
+                               Span{},
+                               {},
+                               {}}}};
+}
+
+}  // namespace
+
+Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source, dsl::FrontEnd&& front,
                                                 const CompileOptions& options) noexcept {
   try {
-    const Limits& bounds = options.limits;
-    if (source.text.size() > bounds.max_policy_bytes) {
-      return Failure{
-          std::vector<Diagnostic>{{Severity::error,
-                                   "E003",
-                                   fmt::format("the policy is {} bytes long; the limit is {}",
-                                               source.text.size(), bounds.max_policy_bytes),
-                                   Span{},
-                                   {},
-                                   "split the policy, or raise the limit (`--max-policy-bytes`)"}}};
-    }
-    dsl::ParseResult parsed = dsl::parse(source, detail::parse_limits(bounds));
-    if (parsed.policy.rules.size() > bounds.max_rules) {
-      // Checked before the checker and the index see them, which cost time per rule.
-      const Span at = parsed.policy.rules[bounds.max_rules].span;
-      return Failure{
-          std::vector<Diagnostic>{{Severity::error,
-                                   "E291",
-                                   fmt::format("the policy has {} rules; the limit is {}",
-                                               parsed.policy.rules.size(), bounds.max_rules),
-                                   Span{at.begin, at.begin},
-                                   {},
-                                   "split the policy, or raise the limit (`--max-rules`)"}}};
-    }
-    dsl::CheckResult checked = dsl::check(parsed.policy);
-    dsl::drop_cascades(source.text, parsed.skipped, checked.diagnostics);
-    ast::apply_suppressions(parsed.policy.suppressions, checked.diagnostics);
-    std::vector<Diagnostic> diagnostics = std::move(parsed.diagnostics);
-    diagnostics.insert(diagnostics.end(), checked.diagnostics.begin(), checked.diagnostics.end());
-    sort_by_position(diagnostics);
-    if (has_errors(diagnostics) || !checked.policy) return Failure{std::move(diagnostics)};
-
+    if (has_errors(front.diagnostics) || !front.checked)
+      return Failure{std::move(front.diagnostics)};
     auto impl = std::make_shared<detail::PolicyImpl>();
     impl->serial = detail::next_serial.fetch_add(1, std::memory_order_relaxed);
     impl->source = source;
     impl->hash = "sha256:" + detail::sha256_hex(source.text);
-    impl->checked_ = std::move(*checked.policy);
-    impl->bounds = bounds;
-    impl->suppressions = std::move(parsed.policy.suppressions);
+    impl->checked_ = std::move(*front.checked);
+    impl->bounds = options.limits;
+    impl->suppressions = std::move(front.tree.suppressions);
     std::vector<Diagnostic> errors = detail::Compiler(*impl, options).run();
     if (!errors.empty()) return Failure{std::move(errors)};
     if (!options.keep_rule_tree) {
@@ -644,123 +617,23 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
       impl->checked_.assertions = std::vector<dsl::CheckedAssertion>();
       impl->rules_dropped_ = true;
     }
-    impl->warnings = std::move(diagnostics);
+    impl->warnings = std::move(front.diagnostics);
     Policy policy;
     detail::Access::set_impl(policy, std::move(impl));
     return policy;
   } catch (const std::exception& e) {
-    // Only an internal failure (such as running out of memory) lands here.
-    return Failure{
-        std::vector<Diagnostic>{{Severity::error,
-                                 "E001",
-                                 fmt::format("internal error while compiling: {}", e.what()),
-                                 Span{},
-                                 {},
-                                 {}}}};
+    return internal_error(e);
   }
 }
 
-namespace {
-
-std::string_view file_kind(mode_t mode) {
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
-
-// Closes a file descriptor at the end of a scope.
-struct FileDescriptor {
-  int fd = -1;
-  explicit FileDescriptor(int descriptor) : fd(descriptor) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-Result<SourceFile, std::string> read_file(const std::string& path, const ReadOptions& options) {
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
-  const std::size_t max_bytes = options.max_bytes;
-  const auto too_long = [&](std::string size) -> Result<SourceFile, std::string> {
-    return Failure{fmt::format(
-        "`{}` is {} bytes long; the limit for a policy file is {} (`--max-policy-bytes`)", path,
-        size, max_bytes)};
-  };
-  // Not blocking when only regular files will do: opening a FIFO with no writer would wait.
-  const FileDescriptor file{
-      ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (options.regular_file_only ? O_NONBLOCK : 0))};
-  if (file.fd < 0) {
-    if (errno == EISDIR) return Failure{fmt::format("`{}` is a folder, not a policy file", path)};
-    return Failure{fmt::format("cannot open `{}`: {}", path, std::strerror(errno))};
-  }
-  // The opened file's own kind and size, not the path's: the path may change meanwhile.
-  struct stat info {};
-  if (::fstat(file.fd, &info) != 0) {
-    return Failure{fmt::format("cannot read `{}`: {}", path, std::strerror(errno))};
-  }
-  if (S_ISDIR(info.st_mode))
-    return Failure{fmt::format("`{}` is a folder, not a policy file", path)};
-  const bool regular = S_ISREG(info.st_mode);
-  if (!regular && options.regular_file_only) {
-    return Failure{fmt::format("`{}` is {}; a policy is read only from a regular file", path,
-                               file_kind(info.st_mode))};
-  }
-  if (regular && static_cast<std::uintmax_t>(info.st_size) > max_bytes) {
-    return too_long(std::to_string(info.st_size));
-  }
-  const auto timed_out = [&]() -> Result<SourceFile, std::string> {
-    return Failure{
-        fmt::format("reading `{}` took longer than {} ms; gave up", path, options.timeout.count())};
-  };
-  const auto remaining_ms = [&]() -> int {
-    if (options.timeout.count() <= 0) return -1;
-    const auto left = options.timeout -
-                      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-    return static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1 << 30));
-  };
-  // Read at most one byte past the limit, so that not even an endless stream (a pipe,
-  // /dev/zero) or a file that grows while read is taken into memory.
-  std::string text;
-  if (regular) text.reserve(static_cast<std::size_t>(info.st_size));
-  std::array<char, 1 << 16> chunk{};
-  while (text.size() <= max_bytes) {
-    const int wait = remaining_ms();
-    if (wait == 0) return timed_out();
-    if (!regular && wait > 0) {
-      pollfd ready{file.fd, POLLIN, 0};
-      const int n = ::poll(&ready, 1, wait);
-      if (n < 0 && errno == EINTR) continue;
-      if (n == 0) return timed_out();
-    }
-    const ssize_t n = ::read(file.fd, chunk.data(),
-                             std::min<std::size_t>(chunk.size(), max_bytes + 1 - text.size()));
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n < 0) return Failure{fmt::format("cannot read `{}`: {}", path, std::strerror(errno))};
-    if (n == 0) break;
-    text.append(chunk.data(), static_cast<std::size_t>(n));
-  }
-  if (text.size() > max_bytes) return too_long(fmt::format("more than {}", max_bytes));
-  return SourceFile{path, std::move(text)};
-}
-
-}  // namespace
-
-Result<SourceFile, std::string> read_source(const std::string& path,
-                                            const ReadOptions& options) noexcept {
+Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source,
+                                                const CompileOptions& options) noexcept {
   try {
-    return read_file(path, options);
+    return compile(source, dsl::analyze(source, detail::front_end_options(options.limits)),
+                   options);
   } catch (const std::exception& e) {
-    return Failure{fmt::format("cannot read `{}`: {}", path, e.what())};
+    return internal_error(e);
   }
-}
-
-Result<SourceFile, std::string> read_source(const std::string& path,
-                                            std::size_t max_bytes) noexcept {
-  return read_source(path, ReadOptions{.max_bytes = max_bytes});
 }
 
 }  // namespace clause

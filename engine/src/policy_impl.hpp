@@ -11,6 +11,7 @@
 
 #include "clause/clause.hpp"
 #include "clause/dsl/check.hpp"
+#include "clause/dsl/front_end.hpp"
 #include "clause/dsl/parse.hpp"
 
 namespace clause::detail {
@@ -220,6 +221,11 @@ inline dsl::ParseLimits parse_limits(const Limits& limits) {
   out.max_condition_depth = limits.max_condition_depth;
   out.max_name_length = limits.max_name_length;
   return out;
+}
+
+/// The front end's bounds, from the engine's.
+inline dsl::FrontEndOptions front_end_options(const Limits& limits) {
+  return {parse_limits(limits), limits.max_policy_bytes, limits.max_rules};
 }
 
 /// Gives the effect a rule of the given kind has when it decides (an exclusion allows).

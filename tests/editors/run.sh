@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The editor grammars of tools/editors, tokenized by tools/editors/highlight.js:
 # - each sample here (NAME.policy, NAME.test) gives the tokens and scopes in NAME.*.tokens;
-# - every keyword of the parser (TAO_PEGTL_KEYWORD in dsl/src/parse.cpp) is highlighted,
+# - every keyword of the keyword table (clause/dsl/keywords.hpp) is highlighted,
 #   and no reserved word in the samples or in policies/ is left looking like a name;
 # - the grammars' regexes mean the same to JavaScript and to Oniguruma (editors);
 # - the VS Code manifest names files that exist, and the HTML page renders.
@@ -41,14 +41,12 @@ for sample in tests/editors/*.policy tests/editors/*.test; do
   fi
 done
 
-# Keywords. `keyword` lists the reserved words of policy files; the other
-# TAO_PEGTL_KEYWORDs are the words of test files and `ignore` of `@ignore`.
-parser=dsl/src/parse.cpp
-all_words="$(grep -o 'TAO_PEGTL_KEYWORD("[a-z]*")' "$parser" | sed 's/.*("\(.*\)")/\1/' | sort -u)"
-reserved="$(awk '/^struct keyword : sor</,/^};/' "$parser" | grep -o 'kw_[a-z_]*' | while read -r kw; do
-  sed -n "s/^struct $kw : TAO_PEGTL_KEYWORD(\"\([a-z]*\)\").*/\1/p" "$parser"
-done | sort -u)"
-[ "$(echo "$reserved" | wc -w)" -ge 30 ] || fail "found only $(echo "$reserved" | wc -w) reserved words in $parser"
+# Keywords, from the keyword table (dsl/include/clause/dsl/keywords.hpp): the reserved
+# words of policy files, then the words of test files; and `ignore` of `@ignore`.
+table=dsl/include/clause/dsl/keywords.hpp
+all_words="$( (grep -o '{"[a-z]*", \(true\|false\)' "$table" | sed 's/{"\([a-z]*\)".*/\1/'; echo ignore) | sort -u)"
+reserved="$(grep -o '{"[a-z]*", true' "$table" | sed 's/{"\([a-z]*\)".*/\1/' | sort -u)"
+[ "$(echo "$reserved" | wc -w)" -ge 30 ] || fail "found only $(echo "$reserved" | wc -w) reserved words in $table"
 # Prints each keyword highlighted in a dump; reports any keyword that looks like a name
 # (outside strings and comments, its innermost scope is not a keyword, storage or
 # language constant).

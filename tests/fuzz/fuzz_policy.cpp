@@ -10,6 +10,7 @@
 #include "analyze.hpp"
 #include "clause/clause.hpp"
 #include "clause/dsl/check.hpp"
+#include "clause/dsl/front_end.hpp"
 #include "clause/dsl/parse.hpp"
 #include "clause/lint.hpp"
 #include "clause/verify.hpp"
@@ -34,12 +35,9 @@ void render(const SourceFile& file, const std::vector<Diagnostic>& diagnostics,
 void run(std::string_view input) {
   const SourceFile file{"fuzz.policy", std::string(input)};
 
-  // The stages one by one, as `clause check` runs them.
-  dsl::ParseResult parsed = dsl::parse(file);
-  render(file, parsed.diagnostics, input);
-  dsl::CheckResult checked = dsl::check(parsed.policy);
-  dsl::drop_cascades(file.text, parsed.skipped, checked.diagnostics);
-  render(file, checked.diagnostics, input);
+  // The front end, as `clause check` runs it.
+  const dsl::FrontEnd front = dsl::analyze(file);
+  render(file, front.diagnostics, input);
 
   const auto policy = compile(file);
   if (!policy) {
@@ -47,8 +45,7 @@ void run(std::string_view input) {
     render(file, policy.error(), input);
   } else {
     const Policy& p = *policy;
-    check(!has_errors(parsed.diagnostics) && !has_errors(checked.diagnostics),
-          "a policy with errors compiled", input);
+    check(!has_errors(front.diagnostics) && front.checked, "a policy with errors compiled", input);
     render(file, {p.warnings().begin(), p.warnings().end()}, input);
     for (const auto& [id, words] : p.clauses()) {
       check(p.clause_words(id) == words, "clause_words disagrees with clauses()", input);

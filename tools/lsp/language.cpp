@@ -7,6 +7,8 @@
 
 #include "canonical.hpp"
 #include "clause/dsl/check.hpp"
+#include "clause/dsl/front_end.hpp"
+#include "clause/dsl/keywords.hpp"
 #include "clause/lint.hpp"
 
 namespace clause::lsp {
@@ -18,38 +20,12 @@ constexpr std::array<DeclKind, decl_kinds> all_kinds = {DeclKind::data,   DeclKi
                                                         DeclKind::action, DeclKind::purpose,
                                                         DeclKind::fact,   DeclKind::consent};
 
-constexpr std::array<std::string_view, 31> policy_keywords = {
-    "policy",  "version", "clause",  "data",   "requester", "action",  "purpose", "fact",
-    "consent", "under",   "cites",   "allow",  "deny",      "require", "exclude", "otherwise",
-    "for",     "of",      "by",      "when",   "and",       "or",      "not",     "is",
-    "in",      "any",     "default", "assert", "always",    "never",   "unless"};
-
-constexpr std::array<std::string_view, 14> test_keywords = {
-    "tests", "for",     "case",   "data",  "requester", "action",  "purpose",
-    "facts", "consent", "expect", "allow", "deny",      "require", "cites"};
-
 bool contains(std::uint32_t offset, Span span) {
   return span.begin <= offset && offset <= span.end;
 }
 
 void add_unique(std::vector<std::string>& list, const std::string& item) {
   if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
-}
-
-// The words of the built-in `default` clause, as the checker gives them to a policy that
-// does not declare it.
-const std::string& builtin_default_words() {
-  static const std::string words = [] {
-    const SourceFile file{"default.policy", "policy \"P\" version \"1\"\n"};
-    const auto checked = dsl::check(dsl::parse(file).policy);
-    if (checked.policy) {
-      for (const dsl::ClauseInfo& c : checked.policy->clauses) {
-        if (c.id == dsl::default_clause_id) return c.words;
-      }
-    }
-    return std::string();
-  }();
-  return words;
 }
 
 // Collects every name and clause id of a policy tree, with the kind each place takes.
@@ -343,10 +319,8 @@ void add_proposals(const Expectation& e, const Vocabulary& v, bool tests,
                              std::nullopt});
   };
   if (e.keywords) {
-    if (tests) {
-      std::for_each(test_keywords.begin(), test_keywords.end(), keyword);
-    } else {
-      std::for_each(policy_keywords.begin(), policy_keywords.end(), keyword);
+    for (const dsl::Keyword& k : dsl::keywords) {
+      if (tests ? k.in_tests : k.reserved) keyword(k.word);
     }
   }
   std::for_each(e.some_keywords.begin(), e.some_keywords.end(), keyword);
@@ -409,8 +383,16 @@ Document::Document(DocumentKind kind, SourceFile source, const AnalyzeOptions& o
 }
 
 void Document::analyse_policy(const AnalyzeOptions& options) {
-  // The same diagnostics as `clause check`: the compiler's, then the linter's.
-  auto policy = compile(source_, options.compile);
+  // One front end run gives the tree and the same diagnostics as `clause check`: the
+  // compiler's, then the linter's.
+  const Limits& limits = options.compile.limits;
+  dsl::FrontEnd front =
+      dsl::analyze(source_, {options.parse, limits.max_policy_bytes, limits.max_rules});
+  const bool too_long = source_.text.size() > limits.max_policy_bytes;
+  syntax_ok_ = front.syntax_ok;
+  tree_ = std::move(front.tree);
+  front.tree.suppressions = tree_.suppressions;  // the linter honours them
+  auto policy = compile(source_, std::move(front), options.compile);
   if (policy) {
     diagnostics_.assign(policy->warnings().begin(), policy->warnings().end());
     const std::vector<Diagnostic> findings = lint(*policy);
@@ -419,11 +401,8 @@ void Document::analyse_policy(const AnalyzeOptions& options) {
   } else {
     diagnostics_ = std::move(policy.error());
   }
-  // A text past the size limit is not parsed again: the compiler refused it (E003).
-  if (source_.text.size() > options.compile.limits.max_policy_bytes) return;
-  dsl::ParseResult parsed = dsl::parse(source_, options.parse);
-  syntax_ok_ = parsed.diagnostics.empty();
-  tree_ = std::move(parsed.policy);
+  // A text past the size limit was not parsed (E003).
+  if (too_long) return;
   ReferenceCollector(references_).policy(tree_);
   rule_ids_ = rule_ids(tree_);
   vocabulary_ = vocabulary_of(tree_);
@@ -476,7 +455,7 @@ const ast::ClauseDecl* Document::clause_of(std::string_view id) const {
 
 std::string Document::clause_words(std::string_view id) const {
   if (const ast::ClauseDecl* c = clause_of(id)) return c->words.value;
-  if (id == dsl::default_clause_id) return builtin_default_words();
+  if (id == dsl::default_clause_id) return std::string(dsl::default_clause_words);
   return {};
 }
 

@@ -51,6 +51,9 @@ struct Diagnostic {
   Span span;
   std::vector<Note> notes;
   std::string help;  // a fix, when one can be guessed; empty otherwise
+  // The name or clause id the diagnostic is about, when it is about one, for tools that
+  // act on it (dropping cascades); not rendered.
+  std::string subject{};
 };
 
 /// Tells whether any diagnostic in the list is an error.

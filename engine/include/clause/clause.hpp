@@ -198,10 +198,20 @@ struct CompileOptions {
   bool keep_rule_tree = false;
 };
 
-/// Parses, checks and compiles a policy. Gives the Policy, or every diagnostic when the
-/// policy has errors. Never throws.
+/// Parses, checks and compiles a policy: dsl::analyze, then the compile below. Gives the
+/// Policy, or every diagnostic when the policy has errors. Never throws.
 [[nodiscard]] Result<Policy, std::vector<Diagnostic>> compile(
     const SourceFile& source, const CompileOptions& options = {}) noexcept;
+
+namespace dsl {
+struct FrontEnd;
+}
+
+/// Compiles what the front end (clause/dsl/front_end.hpp) made of `source`, analysed
+/// within `options.limits`. Gives the Policy, or the front end's diagnostics when they
+/// hold an error. Never throws.
+[[nodiscard]] Result<Policy, std::vector<Diagnostic>> compile(
+    const SourceFile& source, dsl::FrontEnd&& front, const CompileOptions& options = {}) noexcept;
 
 /// How read_source reads a file.
 struct ReadOptions {

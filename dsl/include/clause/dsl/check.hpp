@@ -17,6 +17,10 @@ inline constexpr std::int32_t no_id = -1;
 /// The id of the built-in fail-closed clause; every policy has it, declared or not.
 inline constexpr std::string_view default_clause_id = "default";
 
+/// The words of the built-in `default` clause when the file does not declare it.
+inline constexpr std::string_view default_clause_words =
+    "No clause of the policy permits this request.";
+
 /// Holds one clause of the document.
 struct ClauseInfo {
   std::string id;

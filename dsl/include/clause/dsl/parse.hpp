@@ -22,11 +22,6 @@ struct ParseResult {
   std::vector<Span> skipped;  // text passed over after each error, up to the next statement
 };
 
-/// Drops the checker's diagnostics that only follow from text the parser skipped: a name
-/// or clause declared in a broken statement is not "unknown", nor a header "missing".
-void drop_cascades(std::string_view text, const std::vector<Span>& skipped,
-                   std::vector<Diagnostic>& check_diagnostics);
-
 /// Parses a policy file; on an error it reports it and resumes at the next statement.
 ParseResult parse(const SourceFile& file, const ParseLimits& limits = {});
 

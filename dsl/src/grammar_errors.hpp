@@ -1,0 +1,138 @@
+// Stage: parse. The error message for every place where the grammars commit, and the
+// PEGTL control that raises them.
+#pragma once
+
+#include "grammar.hpp"
+#include "test_grammar.hpp"
+
+namespace clause::dsl::grammar {
+
+// Messages for every place where the parse is committed. They say what an author must
+// write there, in the author's words.
+template <typename Rule>
+inline constexpr const char* expected = "unexpected text";
+template <>
+inline constexpr const char* expected<sep> = "unexpected text";
+template <>
+inline constexpr const char* expected<header_name> =
+    "expected the policy's name as a quoted string";
+template <>
+inline constexpr const char* expected<kw_version> = "expected `version` after the policy's name";
+template <>
+inline constexpr const char* expected<header_version> = "expected the version as a quoted string";
+template <>
+inline constexpr const char* expected<clause_id> = "expected the clause id as a quoted string";
+template <>
+inline constexpr const char* expected<clause_words> =
+    "expected the clause's words as a quoted string";
+template <>
+inline constexpr const char* expected<cite_id> =
+    "expected a clause id as a quoted string after `cites`";
+template <>
+inline constexpr const char* expected<rule_cites_id> =
+    "expected a clause id as a quoted string after `cites`";
+template <>
+inline constexpr const char* expected<parent_name> = "expected the parent's name after `under`";
+template <>
+inline constexpr const char* expected<tree_tail> = "expected a name to declare";
+template <>
+inline constexpr const char* expected<name_list> = "expected one or more names separated by commas";
+template <>
+inline constexpr const char* expected<list_name> = "expected a name after `,`";
+template <>
+inline constexpr const char* expected<cond_name> = "expected a name";
+template <>
+inline constexpr const char* expected<open_paren> = "expected `(` to open a list of purposes";
+template <>
+inline constexpr const char* expected<close_paren> = "expected `)`";
+template <>
+inline constexpr const char* expected<purpose_list> = "expected purposes separated by commas";
+template <>
+inline constexpr const char* expected<purpose_test> =
+    "expected `is NAME` or `in (NAME, ...)` after `purpose`";
+template <>
+inline constexpr const char* expected<condition> =
+    "expected a condition: a fact, `purpose is ...`, `consent ...`, `not`, or `(`";
+template <>
+inline constexpr const char* expected<unary> =
+    "expected a condition: a fact, `purpose is ...`, `consent ...`, `not`, or `(`";
+template <>
+inline constexpr const char* expected<and_expr> =
+    "expected a condition: a fact, `purpose is ...`, `consent ...`, `not`, or `(`";
+template <>
+inline constexpr const char* expected<data_set> = "expected data categories or `any`";
+template <>
+inline constexpr const char* expected<requester_set> = "expected requester kinds or `any`";
+template <>
+inline constexpr const char* expected<rule_cites> =
+    "expected `cites \"ID\"` to end the rule (or `of`, `by`, `when` before it)";
+template <>
+inline constexpr const char* expected<exclude_cites> =
+    "expected `cites \"ID\"`: an `exclude` rule names data categories only, with no condition";
+template <>
+inline constexpr const char* expected<kw_consent> = "expected `consent` after `require`";
+template <>
+inline constexpr const char* expected<consent_name> = "expected the consent's name";
+template <>
+inline constexpr const char* expected<kw_for> =
+    "expected `for` after the consent's name, then the actions";
+template <>
+inline constexpr const char* expected<effect_rule> =
+    "expected an effect: allow, deny or require consent";
+template <>
+inline constexpr const char* expected<rule_body> =
+    "expected a rule after its name: allow, deny, require consent, exclude or otherwise";
+template <>
+inline constexpr const char* expected<escape_char> =
+    "unknown escape in a string: the escapes are \\\" \\\\ \\n \\t";
+template <>
+inline constexpr const char* expected<until<one<'"'>, sor<escape, not_one<'\n', '\r', '\\'>>>> =
+    "unterminated string: close it with `\"` on the same line (escapes: \\\" \\\\ \\n \\t)";
+
+template <>
+inline constexpr const char* expected<ignore_codes> =
+    "expected warning codes such as `W004` after `@ignore`";
+template <>
+inline constexpr const char* expected<ignore_code> = "expected a warning code such as `W004`";
+template <>
+inline constexpr const char* expected<annotated_statement> =
+    "expected a declaration or a rule after the annotation";
+template <>
+inline constexpr const char* expected<quantifier> = "expected `always` or `never` after `assert`";
+template <>
+inline constexpr const char* expected<assert_effect> =
+    "expected the effect the promise is about: allow, deny or require consent";
+template <>
+inline constexpr const char* expected<tests_for> = "expected `for` and the policy's path";
+template <>
+inline constexpr const char* expected<tests_policy> =
+    "expected the policy's path as a quoted string, relative to this file";
+template <>
+inline constexpr const char* expected<case_name> = "expected the case's name as a quoted string";
+template <>
+inline constexpr const char* expected<field_value> = "expected a name";
+template <>
+inline constexpr const char* expected<expectation> =
+    "expected a field (data, requester, action, purpose, facts, consent) or `expect`";
+template <>
+inline constexpr const char* expected<expect_effect> =
+    "expected the decision: allow, deny or require consent NAME";
+template <>
+inline constexpr const char* expected<expect_consent_name> = "expected the consent's name";
+template <>
+inline constexpr const char* expected<expect_cites> =
+    "expected `cites \"ID\"` after the expected decision";
+template <>
+inline constexpr const char* expected<expect_cites_id> =
+    "expected a clause id as a quoted string after `cites`";
+
+// Raises parse errors with the messages above instead of grammar rule names.
+template <typename Rule>
+struct control : normal<Rule> {
+  template <typename Input, typename... States>
+  [[noreturn]] static void raise(const Input& in, States&&... /*unused*/) {
+    throw parse_error(expected<Rule>, in);
+  }
+};
+
+}  // namespace clause::dsl::grammar

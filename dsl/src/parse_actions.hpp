@@ -1,0 +1,528 @@
+// Stage: parse. The PEGTL actions that build the syntax tree of a policy file.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "clause/dsl/ast.hpp"
+#include "clause/dsl/parse.hpp"
+#include "grammar.hpp"
+#include "recovery.hpp"
+
+namespace clause::dsl::parsing {
+
+namespace pegtl = tao::pegtl;
+
+// How a name past ParseLimits::max_name_length is reported (E102).
+inline constexpr std::string_view name_too_long = "name is";
+
+// What the actions build while one statement is parsed. A statement that fails leaves no
+// trace: its state is thrown away and the next statement starts afresh.
+struct State {
+  const char* base = nullptr;  // start of the whole file: spans are offsets from it
+  const ParseLimits* limits = nullptr;
+  ast::Policy* policy = nullptr;   // set when parsing a policy file
+  ast::TestFile* tests = nullptr;  // set when parsing a test file
+  std::vector<ast::Comment>* comments = nullptr;
+
+  std::size_t depth = 0;  // current nesting of `not` and parentheses
+  std::vector<ast::Name> names;
+  std::vector<ast::Name> cond_names;
+  std::vector<ast::Cond> conds;
+  std::optional<ast::Text> text;     // last string slot parsed
+  std::optional<ast::Text> cites;    // `cites "ID"` of a declaration
+  std::optional<ast::Name> parent;   // `under NAME`
+  std::optional<ast::Text> version;  // header version
+  ast::Rule rule;
+  std::vector<ast::Name> codes;  // of an `@ignore` annotation
+  bool always = false;           // of an assertion
+  std::optional<ast::Cond> unless;
+  ast::TestCase test_case;
+  ast::Expectation expect;
+  std::optional<ast::Name> unknown_field;    // a word where a case's field belongs
+  std::vector<Diagnostic>* found = nullptr;  // errors that do not stop the parse
+
+  Span span_of(const char* begin, const char* end) const {
+    return Span{static_cast<std::uint32_t>(begin - base), static_cast<std::uint32_t>(end - base)};
+  }
+  template <typename Input>
+  Span span_of(const Input& in) const {
+    return span_of(in.begin(), in.end());
+  }
+};
+
+// Decodes one string literal's body (between the quotes).
+inline std::string unescape(std::string_view body) {
+  std::string out;
+  out.reserve(body.size());
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (body[i] == '\\' && i + 1 < body.size()) {
+      const char c = body[++i];
+      out += c == 'n' ? '\n' : c == 't' ? '\t' : c;
+    } else {
+      out += body[i];
+    }
+  }
+  return out;
+}
+
+// Decodes adjacent string literals (with blanks and comments between them) into one text.
+inline std::string join_literals(std::string_view raw) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < raw.size()) {
+    if (raw[i] == '#') {
+      while (i < raw.size() && raw[i] != '\n')
+        ++i;
+    } else if (raw[i] == '"') {
+      std::size_t j = i + 1;
+      while (j < raw.size() && raw[j] != '"')
+        j += raw[j] == '\\' ? 2 : 1;
+      if (!out.empty()) out += ' ';
+      out += unescape(raw.substr(i + 1, j - i - 1));
+      i = j + 1;
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
+template <typename Rule>
+struct action : pegtl::nothing<Rule> {};
+
+template <>
+struct action<grammar::comment> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    // Backtracking can match the same comment twice; keep it once.
+    const Span span = st.span_of(in);
+    auto& comments = *st.comments;
+    if (!comments.empty() && comments.back().span.begin >= span.begin) return;
+    std::string text = in.string();
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+      text.pop_back();
+    const auto end = span.begin + static_cast<std::uint32_t>(text.size());
+    comments.push_back({std::move(text), Span{span.begin, end}});
+  }
+};
+
+// Every string slot decodes the same way.
+struct text_action {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.text = ast::Text{join_literals(in.string_view()), st.span_of(in)};
+  }
+};
+template <>
+struct action<grammar::header_name> : text_action {};
+template <>
+struct action<grammar::clause_id> : text_action {};
+template <>
+struct action<grammar::rule_cites_id> : text_action {};
+
+template <>
+struct action<grammar::header_version> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.version = ast::Text{join_literals(in.string_view()), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::header> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.policy->headers.push_back({*st.text, *st.version, st.span_of(in)});
+  }
+};
+
+template <>
+struct action<grammar::clause_decl> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    // The words are everything after the id: decode them from the statement's text.
+    const std::string_view all = in.string_view();
+    const std::size_t id_end = st.text->span.end - st.span_of(in).begin;
+    const std::string_view words_raw = all.substr(id_end);
+    const std::size_t words_begin = words_raw.find('"');
+    ast::Text words{
+        join_literals(words_raw),
+        Span{st.text->span.end + static_cast<std::uint32_t>(words_begin), st.span_of(in).end}};
+    st.policy->clauses.push_back({*st.text, std::move(words), st.span_of(in)});
+  }
+};
+
+template <>
+struct action<grammar::cite_id> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.cites = ast::Text{join_literals(in.string_view()), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::parent_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.parent = ast::Name{in.string(), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::decl_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.names.push_back({in.string(), st.span_of(in)});
+  }
+};
+
+template <>
+struct action<grammar::list_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.names.push_back({in.string(), st.span_of(in)});
+  }
+};
+
+// Declarations: one Decl per declared name, all sharing the statement's parent and cites.
+template <ast::DeclKind Kind>
+struct decl_action {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    for (auto& n : st.names) {
+      st.policy->decls.push_back({Kind, std::move(n), st.parent, st.cites, st.span_of(in)});
+    }
+    st.names.clear();
+  }
+};
+template <>
+struct action<grammar::data_decl> : decl_action<ast::DeclKind::data> {};
+template <>
+struct action<grammar::requester_decl> : decl_action<ast::DeclKind::requester> {};
+template <>
+struct action<grammar::action_decl> : decl_action<ast::DeclKind::action> {};
+template <>
+struct action<grammar::purpose_decl> : decl_action<ast::DeclKind::purpose> {};
+template <>
+struct action<grammar::fact_decl> : decl_action<ast::DeclKind::fact> {};
+template <>
+struct action<grammar::consent_decl> : decl_action<ast::DeclKind::consent> {};
+
+// Conditions are built on a stack: leaves push, operators pop their operands.
+template <>
+struct action<grammar::cond_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.cond_names.push_back({in.string(), st.span_of(in)});
+  }
+};
+
+template <ast::CondKind Kind>
+struct leaf_action {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    ast::Cond leaf;
+    leaf.kind = Kind;
+    leaf.names = std::move(st.cond_names);
+    st.cond_names.clear();
+    leaf.span = st.span_of(in);
+    st.conds.push_back(std::move(leaf));
+  }
+};
+template <>
+struct action<grammar::fact_atom> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    ast::Cond leaf;
+    leaf.kind = ast::CondKind::fact;
+    leaf.names.push_back({in.string(), st.span_of(in)});
+    leaf.span = st.span_of(in);
+    st.conds.push_back(std::move(leaf));
+  }
+};
+template <>
+struct action<grammar::consent_atom> : leaf_action<ast::CondKind::consent> {};
+template <>
+struct action<grammar::purpose_is> : leaf_action<ast::CondKind::purpose_is> {};
+template <>
+struct action<grammar::purpose_in> : leaf_action<ast::CondKind::purpose_in> {};
+
+template <>
+struct action<grammar::purpose_atom> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.conds.back().span = st.span_of(in);  // the leaf covers `purpose` too
+  }
+};
+
+template <>
+struct action<grammar::paren> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.conds.back().span = st.span_of(in);
+  }
+};
+
+template <>
+struct action<grammar::not_expr> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    ast::Cond node;
+    node.kind = ast::CondKind::negation;
+    node.children.push_back(std::move(st.conds.back()));
+    node.span = st.span_of(in);
+    st.conds.back() = std::move(node);
+  }
+};
+
+// Joins the two top conditions under `and` or `or`, flattening chains of one operator.
+template <ast::CondKind Kind>
+struct join_action {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    ast::Cond right = std::move(st.conds.back());
+    st.conds.pop_back();
+    ast::Cond& left = st.conds.back();
+    if (left.kind != Kind) {
+      ast::Cond node;
+      node.kind = Kind;
+      node.span = left.span;
+      node.children.push_back(std::move(left));
+      left = std::move(node);
+    }
+    left.span.end = right.span.end;
+    if (right.kind == Kind) {
+      for (auto& child : right.children)
+        left.children.push_back(std::move(child));
+    } else {
+      left.children.push_back(std::move(right));
+    }
+  }
+};
+template <>
+struct action<grammar::and_tail> : join_action<ast::CondKind::all> {};
+template <>
+struct action<grammar::or_tail> : join_action<ast::CondKind::any> {};
+
+// Nesting of `not` and parentheses is bounded, so no input can exhaust the stack.
+template <>
+struct action<grammar::unary> : pegtl::maybe_nothing {
+  template <typename Rule, pegtl::apply_mode A, pegtl::rewind_mode M,
+            template <typename...> class Action, template <typename...> class Control,
+            typename Input>
+  [[nodiscard]] static bool match(Input& in, State& st) {
+    struct guard {
+      std::size_t& depth;
+      ~guard() { --depth; }
+    } g{++st.depth};
+    // A lone atom is one level; each `not` or pair of parentheses around it adds one.
+    if (st.depth > st.limits->max_condition_depth + 1) {
+      throw pegtl::parse_error(
+          fmt::format("condition nested too deeply (more than {} levels of `not` and parentheses)",
+                      st.limits->max_condition_depth),
+          in);
+    }
+    return pegtl::match<Rule, A, M, Action, Control>(in, st);
+  }
+};
+
+// Names are bounded in length, so a runaway name is reported as what it is.
+template <>
+struct action<grammar::bounded_identifier> : pegtl::maybe_nothing {
+  template <typename Rule, pegtl::apply_mode A, pegtl::rewind_mode M,
+            template <typename...> class Action, template <typename...> class Control,
+            typename Input>
+  [[nodiscard]] static bool match(Input& in, State& st) {
+    const auto start = in.position();
+    const char* const begin = in.current();
+    if (!pegtl::match<Rule, A, M, Action, Control>(in, st)) return false;
+    const auto length = static_cast<std::size_t>(in.current() - begin);
+    if (length > st.limits->max_name_length) {
+      throw pegtl::parse_error(fmt::format("{} {} characters long; the limit is {}", name_too_long,
+                                           length, st.limits->max_name_length),
+                               start);
+    }
+    return true;
+  }
+};
+
+template <>
+struct action<grammar::when_part> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.rule.condition = std::move(st.conds.back());
+    st.conds.clear();
+  }
+};
+
+// Moves the collected names into one of the rule's target sets.
+template <ast::NameSet ast::Rule::*Slot>
+struct set_action {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    ast::NameSet& set = st.rule.*Slot;
+    set.span = st.span_of(in);
+    set.any = st.names.empty();
+    set.names = std::move(st.names);
+    st.names.clear();
+  }
+};
+template <>
+struct action<grammar::action_set> : set_action<&ast::Rule::actions> {};
+template <>
+struct action<grammar::data_set> : set_action<&ast::Rule::data> {};
+template <>
+struct action<grammar::requester_set> : set_action<&ast::Rule::requesters> {};
+
+template <ast::Effect E>
+struct effect_action {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.rule.effect = E;
+    st.rule.effect_span = st.span_of(in);
+  }
+};
+template <>
+struct action<grammar::effect_allow> : effect_action<ast::Effect::allow> {};
+template <>
+struct action<grammar::effect_deny> : effect_action<ast::Effect::deny> {};
+template <>
+struct action<grammar::exclude_effect> : effect_action<ast::Effect::exclude> {};
+
+template <>
+struct action<grammar::consent_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.rule.consent = ast::Name{in.string(), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::effect_require> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.rule.effect = ast::Effect::require_consent;
+    const Span span = st.span_of(in);
+    st.rule.effect_span = Span{span.begin, span.begin + 7};  // `require`
+  }
+};
+
+template <>
+struct action<grammar::otherwise> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.rule.fallback = true;
+  }
+};
+
+template <>
+struct action<grammar::rule_label> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    const std::string_view raw = in.string_view();
+    std::size_t n = 0;
+    while (n < raw.size() && (std::isalnum(static_cast<unsigned char>(raw[n])) || raw[n] == '_'))
+      ++n;
+    const Span span = st.span_of(in);
+    st.rule.name = ast::Name{std::string(raw.substr(0, n)),
+                             Span{span.begin, span.begin + static_cast<std::uint32_t>(n)}};
+  }
+};
+
+template <>
+struct action<grammar::rule> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.rule.cites = *st.text;
+    st.rule.span = st.span_of(in);
+    st.policy->rules.push_back(std::move(st.rule));
+    st.rule = ast::Rule{};
+  }
+};
+
+template <>
+struct action<grammar::quantifier_always> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.always = true;
+  }
+};
+
+template <>
+struct action<grammar::assert_require> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.rule.effect = ast::Effect::require_consent;
+    const Span span = st.span_of(in);
+    st.rule.effect_span = Span{span.begin, span.begin + 7};
+  }
+};
+
+template <>
+struct action<grammar::assert_consent> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    const std::string_view raw = in.string_view();
+    std::size_t n = 0;
+    while (n < raw.size() && is_word_char(raw[n]))
+      ++n;
+    const Span span = st.span_of(in);
+    st.rule.consent = ast::Name{std::string(raw.substr(0, n)),
+                                Span{span.begin, span.begin + static_cast<std::uint32_t>(n)}};
+  }
+};
+
+template <>
+struct action<grammar::unless_part> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.unless = std::move(st.conds.back());
+    st.conds.clear();
+  }
+};
+
+template <>
+struct action<grammar::assertion> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.rule.span = st.span_of(in);
+    st.policy->assertions.push_back(
+        {st.always, std::move(st.rule), std::move(st.unless), st.span_of(in)});
+    st.rule = ast::Rule{};
+  }
+};
+
+template <>
+struct action<grammar::ignore_code> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.names.push_back({in.string(), st.span_of(in)});
+  }
+};
+
+template <>
+struct action<grammar::annotation> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.codes = std::move(st.names);
+    st.names.clear();
+  }
+};
+
+template <>
+struct action<grammar::annotated> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.policy->suppressions.push_back({std::move(st.codes), st.span_of(in)});
+  }
+};
+
+// Test files.
+
+}  // namespace clause::dsl::parsing
