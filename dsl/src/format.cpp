@@ -4,6 +4,7 @@
 #include "clause/dsl/format.hpp"
 
 #include "clause/dsl/check.hpp"
+#include "format_layout.hpp"
 
 #include <fmt/format.h>
 
@@ -18,7 +19,7 @@
 #include <vector>
 
 namespace clause::dsl {
-namespace {
+namespace formatting {
 
 constexpr std::size_t width = format_width;
 constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
@@ -70,7 +71,6 @@ std::string quote(std::string_view value) {
 // ---- lines ----
 
 // Pieces of a statement that are never broken inside; a line may break between two.
-using Chunks = std::vector<std::string>;
 
 std::string join(const Chunks& chunks) {
   std::string out;
@@ -320,26 +320,6 @@ std::vector<std::string> assertion_lines(const ast::Assertion& a) {
 }
 
 // ---- placing comments and blank lines ----
-
-// Statements that line up in columns with their neighbours of the same kind.
-enum class Align : std::uint8_t { none, data, requester, exclude };
-
-// One statement, with the comments that go with it.
-struct Item {
-  std::uint32_t begin = 0;  // of its annotation, or else of the statement
-  std::uint32_t code = 0;   // of the statement
-  std::uint32_t end = 0;
-  const ast::Suppression* annotation = nullptr;
-  std::uint32_t annotation_end = 0;  // after its last warning code
-  Align align = Align::none;
-  std::vector<std::string> cells;  // an aligned statement's columns; empty cells are left out
-  std::vector<std::string> lines;  // any other statement's lines
-  std::vector<std::string> above_annotation;
-  std::string annotation_comment;
-  std::vector<std::string> hoisted;  // comments from inside the statement, put above it
-  std::string trailing;              // the comment that ends its last line
-  std::uint32_t extent_end = 0;      // the end of the statement or of its trailing comment
-};
 
 // A line of the output's outline: a statement, or a comment on a line of its own.
 struct Element {
@@ -649,304 +629,13 @@ std::vector<Span> spans_of(const std::vector<Item>& items) {
   return spans;
 }
 
-// ---- test files ----
-
-// One line of a case (its first line, a field, the expectation), with its comments.
-struct Slot {
-  Span anchor;  // from its first to its last name in the source
-  std::vector<std::string> lines;
-  std::vector<std::string> above;
-  std::string trailing;
-};
-
-Item case_item(std::string_view text, const ast::TestCase& c,
-               std::vector<const ast::Comment*>& inside) {
-  std::vector<Slot> slots;
-  slots.push_back({Span{c.span.begin, c.name.span.end}, {"case " + quote(c.name.value)}, {}, {}});
-  const auto one = [&](const char* field, const std::optional<ast::Name>& name) {
-    if (name) slots.push_back({name->span, {fmt::format("  {} {}", field, name->text)}, {}, {}});
-  };
-  const auto list = [&](const char* field, const std::vector<ast::Name>& names) {
-    if (names.empty()) return;
-    Slot slot{Span{names.front().span.begin, names.front().span.end}, {"  "}, {}, {}};
-    for (const ast::Name& n : names) {
-      slot.anchor.begin = std::min(slot.anchor.begin, n.span.begin);
-      slot.anchor.end = std::max(slot.anchor.end, n.span.end);
-    }
-    fill_lines(slot.lines, list_chunks(field, names), 4);
-    slots.push_back(std::move(slot));
-  };
-  one("data", c.data);
-  one("requester", c.requester);
-  one("action", c.action);
-  one("purpose", c.purpose);
-  list("facts", c.facts);
-  list("consent", c.consent);
-  if (c.expect) {
-    const ast::Expectation& e = *c.expect;
-    std::string line = "  expect ";
-    switch (e.effect) {
-      case ast::Effect::allow:
-      case ast::Effect::exclude:
-        line += "allow";
-        break;
-      case ast::Effect::deny:
-        line += "deny";
-        break;
-      case ast::Effect::require_consent:
-        line += "require consent " + (e.consent ? e.consent->text : "");
-        break;
-    }
-    slots.push_back({e.span, {line + " cites " + quote(e.cites.value)}, {}, {}});
-  }
-
-  Item item;
-  item.begin = item.code = c.span.begin;
-  item.end = c.span.end;
-  // A comment at the end of a field's line stays there; any other goes above the line of
-  // the field that follows it.
-  for (const ast::Comment* comment : inside) {
-    const std::uint32_t at = comment->span.begin;
-    Slot* before = nullptr;
-    for (Slot& s : slots) {
-      if (s.anchor.end <= at && (before == nullptr || s.anchor.end > before->anchor.end)) {
-        before = &s;
-      }
-    }
-    if (before != nullptr && before->trailing.empty() &&
-        !has_line_break(text, before->anchor.end, at)) {
-      before->trailing = comment_text(*comment);
-      continue;
-    }
-    Slot* after = nullptr;
-    for (Slot& s : slots) {
-      if (s.anchor.begin > at && (after == nullptr || s.anchor.begin < after->anchor.begin)) {
-        after = &s;
-      }
-    }
-    if (after != nullptr) {
-      after->above.push_back("  " + comment_text(*comment));
-    } else {
-      item.hoisted.push_back(comment_text(*comment));
-    }
-  }
-  for (Slot& s : slots) {
-    item.lines.insert(item.lines.end(), s.above.begin(), s.above.end());
-    if (!s.trailing.empty()) s.lines.back() += "  " + s.trailing;
-    item.lines.insert(item.lines.end(), s.lines.begin(), s.lines.end());
-  }
-  return item;
-}
-
-// ---- comparing trees ----
-
-bool same_name(const ast::Name& a, const ast::Name& b) {
-  return a.text == b.text;
-}
-
-bool same_names(const std::vector<ast::Name>& a, const std::vector<ast::Name>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), same_name);
-}
-
-template <typename T, typename Same>
-bool same_optional(const std::optional<T>& a, const std::optional<T>& b, Same same) {
-  return a.has_value() == b.has_value() && (!a || same(*a, *b));
-}
-
-bool same_text(const ast::Text& a, const ast::Text& b) {
-  return a.value == b.value;
-}
-
-bool same_cond(const ast::Cond& a, const ast::Cond& b) {
-  return a.kind == b.kind && same_names(a.names, b.names) &&
-         std::equal(a.children.begin(), a.children.end(), b.children.begin(), b.children.end(),
-                    same_cond);
-}
-
-bool same_set(const ast::NameSet& a, const ast::NameSet& b) {
-  return a.any == b.any && written(a) == written(b) && same_names(a.names, b.names);
-}
-
-bool same_rule(const ast::Rule& a, const ast::Rule& b) {
-  return same_optional(a.name, b.name, same_name) && a.fallback == b.fallback &&
-         a.effect == b.effect && same_optional(a.consent, b.consent, same_name) &&
-         same_set(a.actions, b.actions) && same_set(a.data, b.data) &&
-         same_set(a.requesters, b.requesters) &&
-         same_optional(a.condition, b.condition, same_cond) && same_text(a.cites, b.cites);
-}
-
-bool same_decl(const ast::Decl& a, const ast::Decl& b) {
-  return a.kind == b.kind && same_name(a.name, b.name) &&
-         same_optional(a.parent, b.parent, same_name) && same_optional(a.cites, b.cites, same_text);
-}
-
-// The statements of a policy in file order: what kind, which, and their annotation's codes.
-struct Statement {
-  int kind = 0;
-  std::size_t index = 0;
-  std::size_t count = 1;  // names declared by one statement
-  Span span;
-  std::vector<std::string> codes;
-};
-
-std::vector<Statement> statements(const ast::Policy& p) {
-  std::vector<Statement> out;
-  for (std::size_t i = 0; i < p.headers.size(); ++i)
-    out.push_back({0, i, 1, p.headers[i].span, {}});
-  for (std::size_t i = 0; i < p.clauses.size(); ++i)
-    out.push_back({1, i, 1, p.clauses[i].span, {}});
-  for (std::size_t i = 0; i < p.decls.size();) {
-    std::size_t j = i + 1;
-    while (j < p.decls.size() && p.decls[j].span.begin == p.decls[i].span.begin)
-      ++j;
-    out.push_back({2, i, j - i, p.decls[i].span, {}});
-    i = j;
-  }
-  for (std::size_t i = 0; i < p.rules.size(); ++i)
-    out.push_back({3, i, 1, p.rules[i].span, {}});
-  for (std::size_t i = 0; i < p.assertions.size(); ++i)
-    out.push_back({4, i, 1, p.assertions[i].span, {}});
-  std::sort(out.begin(), out.end(),
-            [](const Statement& a, const Statement& b) { return a.span.begin < b.span.begin; });
-  for (const ast::Suppression& s : p.suppressions) {
-    for (Statement& st : out) {
-      if (st.span.end == s.span.end) {
-        for (const ast::Name& code : s.codes)
-          st.codes.push_back(code.text);
-      }
-    }
-  }
-  return out;
-}
-
-}  // namespace
+}  // namespace formatting
 
 std::string format_policy(const SourceFile& file, const ast::Policy& policy) {
+  using namespace formatting;  // NOLINT: the printer's own helpers
   std::vector<Item> items = policy_items(policy);
   check_coverage(file, spans_of(items), policy.comments);
   return layout(file.text, std::move(items), policy.comments);
-}
-
-std::string format_tests(const SourceFile& file, const ast::TestFile& tests) {
-  const std::string_view text = file.text;
-  std::vector<Item> items;
-  std::vector<ast::Comment> outside;
-  std::size_t next = 0;
-  for (const ast::TestCase& c : tests.cases) {
-    std::vector<const ast::Comment*> inside;
-    while (next < tests.comments.size() && tests.comments[next].span.begin < c.span.end) {
-      const ast::Comment& comment = tests.comments[next++];
-      if (comment.span.begin > c.span.begin) {
-        inside.push_back(&comment);
-      } else {
-        outside.push_back(comment);
-      }
-    }
-    items.push_back(case_item(text, c, inside));
-  }
-  while (next < tests.comments.size())
-    outside.push_back(tests.comments[next++]);
-  if (tests.policy) {
-    // The tree keeps only the path's span: the header starts with the `tests` before it.
-    std::uint32_t at = tests.policy->span.begin;
-    const auto skip_back = [&] {
-      while (at > 0) {
-        const auto comment = std::find_if(
-            tests.comments.begin(), tests.comments.end(),
-            [&](const ast::Comment& c) { return c.span.begin < at && at <= c.span.end; });
-        if (comment != tests.comments.end()) {
-          at = comment->span.begin;
-        } else if (is_blank(text[at - 1])) {
-          --at;
-        } else {
-          break;
-        }
-      }
-    };
-    for (const std::string_view word : {"for", "tests"}) {
-      skip_back();
-      if (at >= word.size() && text.substr(at - word.size(), word.size()) == word) {
-        at -= static_cast<std::uint32_t>(word.size());
-      }
-    }
-    Item item;
-    item.begin = item.code = at;
-    item.end = tests.policy->span.end;
-    item.lines = {"tests for " + quote(tests.policy->value)};
-    items.push_back(std::move(item));
-  }
-  check_coverage(file, spans_of(items), tests.comments);
-  return layout(text, std::move(items), outside);
-}
-
-bool same_tree(const ast::Policy& a, const ast::Policy& b) {
-  const std::vector<Statement> sa = statements(a);
-  const std::vector<Statement> sb = statements(b);
-  if (sa.size() != sb.size()) return false;
-  for (std::size_t i = 0; i < sa.size(); ++i) {
-    const Statement& x = sa[i];
-    const Statement& y = sb[i];
-    if (x.kind != y.kind || x.count != y.count || x.codes != y.codes) return false;
-    bool same = true;
-    switch (x.kind) {
-      case 0:
-        same = same_text(a.headers[x.index].name, b.headers[y.index].name) &&
-               same_text(a.headers[x.index].version, b.headers[y.index].version);
-        break;
-      case 1:
-        same = same_text(a.clauses[x.index].id, b.clauses[y.index].id) &&
-               same_text(a.clauses[x.index].words, b.clauses[y.index].words);
-        break;
-      case 2:
-        for (std::size_t k = 0; k < x.count; ++k)
-          same = same && same_decl(a.decls[x.index + k], b.decls[y.index + k]);
-        break;
-      case 3:
-        same = same_rule(a.rules[x.index], b.rules[y.index]);
-        break;
-      default: {
-        const ast::Assertion& p = a.assertions[x.index];
-        const ast::Assertion& q = b.assertions[y.index];
-        same = p.always == q.always && same_rule(p.body, q.body) &&
-               same_optional(p.unless, q.unless, same_cond);
-        break;
-      }
-    }
-    if (!same) return false;
-  }
-  return true;
-}
-
-bool same_tree(const ast::TestFile& a, const ast::TestFile& b) {
-  const auto same_expect = [](const ast::Expectation& x, const ast::Expectation& y) {
-    return x.effect == y.effect && same_optional(x.consent, y.consent, same_name) &&
-           same_text(x.cites, y.cites);
-  };
-  const auto same_case = [&](const ast::TestCase& x, const ast::TestCase& y) {
-    return same_text(x.name, y.name) && same_optional(x.data, y.data, same_name) &&
-           same_optional(x.requester, y.requester, same_name) &&
-           same_optional(x.action, y.action, same_name) &&
-           same_optional(x.purpose, y.purpose, same_name) && same_names(x.facts, y.facts) &&
-           same_names(x.consent, y.consent) && same_optional(x.expect, y.expect, same_expect);
-  };
-  return same_optional(a.policy, b.policy, same_text) &&
-         std::equal(a.cases.begin(), a.cases.end(), b.cases.begin(), b.cases.end(), same_case);
-}
-
-bool same_comments(const std::vector<ast::Comment>& a, const std::vector<ast::Comment>& b) {
-  const auto texts = [](const std::vector<ast::Comment>& comments) {
-    std::vector<std::string> out;
-    for (const ast::Comment& c : comments) {
-      std::string text = c.text;
-      while (!text.empty() &&
-             std::string_view(" \t\r\v\f").find(text.back()) != std::string_view::npos)
-        text.pop_back();
-      out.push_back(std::move(text));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  };
-  return texts(a) == texts(b);
 }
 
 }  // namespace clause::dsl
