@@ -427,9 +427,8 @@ class Checker {
 
   static Tier tier_of(const ast::Rule& rule) {
     if (rule.fallback) return Tier::fallback;
+    if (rule.exclusion) return Tier::exclusion;
     switch (rule.effect) {
-      case ast::Effect::exclude:
-        return Tier::exclusion;
       case ast::Effect::deny:
         return Tier::prohibition;
       case ast::Effect::allow:

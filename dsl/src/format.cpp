@@ -288,7 +288,7 @@ Chunks rule_head(const ast::Rule& r) {
   Chunks head;
   if (r.name) head.push_back(r.name->text + ":");
   if (r.fallback) head.emplace_back("otherwise");
-  if (r.effect == ast::Effect::exclude) {
+  if (r.exclusion) {
     for (std::string& chunk : set_chunks("exclude", r.data))
       head.push_back(std::move(chunk));
     return head;
@@ -300,7 +300,7 @@ Chunks rule_head(const ast::Rule& r) {
 std::vector<std::string> rule_lines(const ast::Rule& r) {
   std::vector<std::string> lines{""};
   fill_lines(lines, rule_head(r), 4);
-  if (r.effect != ast::Effect::exclude) place_target(lines, r);
+  if (!r.exclusion) place_target(lines, r);
   lines.push_back("  cites " + quote(r.cites.value));
   return lines;
 }
@@ -572,7 +572,7 @@ Item rule_item(const ast::Rule& r) {
   item.begin = item.code = r.span.begin;
   item.end = r.span.end;
   item.lines = rule_lines(r);
-  if (r.effect == ast::Effect::exclude) {
+  if (r.exclusion) {
     const std::string first = join(rule_head(r));
     const std::string cites = "cites " + quote(r.cites.value);
     if (first.size() + 1 + cites.size() <= width) {

@@ -50,7 +50,6 @@ Item case_item(std::string_view text, const ast::TestCase& c,
     std::string line = "  expect ";
     switch (e.effect) {
       case ast::Effect::allow:
-      case ast::Effect::exclude:
         line += "allow";
         break;
       case ast::Effect::deny:

@@ -393,7 +393,13 @@ struct action<grammar::effect_allow> : effect_action<ast::Effect::allow> {};
 template <>
 struct action<grammar::effect_deny> : effect_action<ast::Effect::deny> {};
 template <>
-struct action<grammar::exclude_effect> : effect_action<ast::Effect::exclude> {};
+struct action<grammar::exclude_effect> : effect_action<ast::Effect::allow> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    effect_action::apply(in, st);
+    st.rule.exclusion = true;
+  }
+};
 
 template <>
 struct action<grammar::consent_name> {

@@ -43,9 +43,9 @@ bool same_set(const ast::NameSet& a, const ast::NameSet& b) {
 
 bool same_rule(const ast::Rule& a, const ast::Rule& b) {
   return same_optional(a.name, b.name, same_name) && a.fallback == b.fallback &&
-         a.effect == b.effect && same_optional(a.consent, b.consent, same_name) &&
-         same_set(a.actions, b.actions) && same_set(a.data, b.data) &&
-         same_set(a.requesters, b.requesters) &&
+         a.exclusion == b.exclusion && a.effect == b.effect &&
+         same_optional(a.consent, b.consent, same_name) && same_set(a.actions, b.actions) &&
+         same_set(a.data, b.data) && same_set(a.requesters, b.requesters) &&
          same_optional(a.condition, b.condition, same_cond) && same_text(a.cites, b.cites);
 }
 

@@ -13,7 +13,6 @@ namespace {
 // The effect a rule stands for when it matches.
 int effect_class(const dsl::CheckedRule& r) {
   switch (r.effect) {
-    case ast::Effect::exclude:
     case ast::Effect::allow:
       return 0;
     case ast::Effect::deny:

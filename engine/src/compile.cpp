@@ -278,8 +278,7 @@ class Compiler {
               consent, rule.id, text);
         } else {
           reason = fmt::format("no other rule decided; fall-back rule {} {}: {}", rule.id,
-                               effect_of(rule.effect) == Effect::allow ? "permits it" : "denies it",
-                               text);
+                               rule.effect == Effect::allow ? "permits it" : "denies it", text);
         }
         break;
     }
@@ -299,7 +298,7 @@ class Compiler {
                                             : TextRef{t.reason.at + static_cast<std::uint32_t>(at),
                                                       static_cast<std::uint32_t>(rule.id.size())};
       t.met_reason_size = reasons_[i].second.size;  // written right after the reason
-      t.effect = effect_of(rule.effect);
+      t.effect = rule.effect;
       t.clause = rule.clause;
       t.met_clause = rule.clause;
       if (rule.consent >= 0) {

@@ -397,8 +397,8 @@ class Linter {
       });
       if (most != blame.end()) {
         const CheckedRule& o = p_.rules[most->first];
-        d.notes.push_back({o.span, fmt::format("rule {} ({}) decides first", o.id,
-                                               to_string(static_cast<clause::Tier>(o.tier)))});
+        d.notes.push_back(
+            {o.span, fmt::format("rule {} ({}) decides first", o.id, to_string(o.tier))});
       }
       d.help =
           "remove the rule, narrow the rules above it, or write `@ignore W004` before it "

@@ -240,7 +240,7 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
       TraceStep step;
       step.rule = r.id;
       step.clause = p.clauses[r.clause].id;
-      step.tier = static_cast<Tier>(r.tier);
+      step.tier = r.tier;
       step.outcome = outcome[i];
       step.position = position(r.span.begin);
       if (outcome[i] == Outcome::condition_false) {
@@ -255,7 +255,7 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
         step.detail = winner.tier == r.tier
                           ? fmt::format("rule {} comes first in the same tier", winner.id)
                           : fmt::format("rule {} decided in a higher tier ({})", winner.id,
-                                        to_string(static_cast<Tier>(winner.tier)));
+                                        to_string(winner.tier));
       }
       trace->push_back(std::move(step));
     }

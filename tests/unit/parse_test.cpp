@@ -49,7 +49,8 @@ otherwise deny cites "1"
   CHECK(allow.condition->children.size() == 2);
   CHECK(allow.condition->children[1].kind == ast::CondKind::any);
   CHECK(r.policy.rules[2].consent->text == "ok");
-  CHECK(r.policy.rules[3].effect == ast::Effect::exclude);
+  CHECK(r.policy.rules[3].exclusion);
+  CHECK(r.policy.rules[3].effect == ast::Effect::allow);
   CHECK(r.policy.rules[4].fallback);
   REQUIRE(r.policy.comments.size() == 1);
   const ast::Comment& comment = r.policy.comments[0];

@@ -14,9 +14,8 @@ namespace clause::cli {
 namespace {
 
 std::string effect_word(const dsl::CheckedRule& r) {
+  if (r.tier == Tier::exclusion) return "allow (out of scope)";
   switch (r.effect) {
-    case ast::Effect::exclude:
-      return "allow (out of scope)";
     case ast::Effect::allow:
       return "allow";
     case ast::Effect::deny:
@@ -48,9 +47,7 @@ int run_analyze(const std::vector<std::string>& argv) {
   const auto line_of = [&](std::size_t rule) {
     return line_column(p.source.text, c.rules[rule].span.begin).line;
   };
-  const auto tier_of = [&](std::size_t rule) {
-    return std::string(to_string(static_cast<Tier>(c.rules[rule].tier)));
-  };
+  const auto tier_of = [&](std::size_t rule) { return std::string(to_string(c.rules[rule].tier)); };
   // Rules that never decide: the linter's exact findings.
   std::vector<std::pair<std::size_t, std::string>> never;
   LintOptions all;

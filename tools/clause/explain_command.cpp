@@ -184,9 +184,8 @@ int run_explain(const std::vector<std::string>& argv) {
   const std::int32_t decided = rule_index(d.rule);
   if (decided >= 0) {
     const auto i = static_cast<std::size_t>(decided);
-    out +=
-        fmt::format("\n{} {} ({}) at {}\n  {}\n", s.bold("Decided by rule"), d.rule,
-                    to_string(static_cast<Tier>(c.rules[i].tier)), where(i), s.dim(rule_text(i)));
+    out += fmt::format("\n{} {} ({}) at {}\n  {}\n", s.bold("Decided by rule"), d.rule,
+                       to_string(c.rules[i].tier), where(i), s.dim(rule_text(i)));
   } else {
     out += fmt::format("\n{} no rule matched, so the request is denied by default.\n",
                        s.bold("Decided by:"));
@@ -240,8 +239,8 @@ int run_explain(const std::vector<std::string>& argv) {
       }
       near +=
           fmt::format("  {} ({}) at {}: matches if {}; the decision would then be {}, citing {}\n",
-                      c.rules[i].id, to_string(static_cast<Tier>(c.rules[i].tier)), where(i),
-                      ch.what, s.effect(then.effect), then.clause);
+                      c.rules[i].id, to_string(c.rules[i].tier), where(i), ch.what,
+                      s.effect(then.effect), then.clause);
     }
   }
   if (!near.empty()) {

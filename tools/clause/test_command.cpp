@@ -259,7 +259,7 @@ int run_test(const std::vector<std::string>& argv) {
       if (d.error.empty()) coverage.record(policy, request, d);
 
       const ast::Expectation& e = *c.expect;
-      const Effect want = detail::effect_of(e.effect);
+      const Effect want = e.effect;
       const std::string want_consent = e.consent ? e.consent->text : "";
       const bool ok = d.error.empty() && d.effect == want && d.clause == e.cites.value &&
                       d.consent == want_consent;

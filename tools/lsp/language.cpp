@@ -336,9 +336,8 @@ DocumentKind kind_of(std::string_view uri, std::string_view language_id) {
 
 std::string_view tier_name(const ast::Rule& rule) {
   if (rule.fallback) return to_string(Tier::fallback);
+  if (rule.exclusion) return to_string(Tier::exclusion);
   switch (rule.effect) {
-    case ast::Effect::exclude:
-      return to_string(Tier::exclusion);
     case ast::Effect::deny:
       return to_string(Tier::prohibition);
     case ast::Effect::allow:

@@ -16,18 +16,13 @@
 #include <vector>
 
 #include "clause/diagnostic.hpp"
+#include "clause/effect.hpp"
 #include "clause/result.hpp"
 
 namespace clause {
 
-/// The answer of a decision.
-enum class Effect : std::uint8_t { allow, deny, require_consent };
-
 /// Names an effect as the JSON output does: "allow", "deny", "require-consent".
 std::string_view to_string(Effect effect) noexcept;
-
-/// The precedence tiers of rules, highest first.
-enum class Tier : std::uint8_t { exclusion, prohibition, permission, consent, fallback };
 
 /// Names a tier: "exclusion", "prohibition", "permission", "consent", "fallback".
 std::string_view to_string(Tier tier) noexcept;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "clause/diagnostic.hpp"
+#include "clause/effect.hpp"
 
 namespace clause::ast {
 
@@ -66,13 +67,14 @@ struct NameSet {
   Span span;
 };
 
-enum class Effect : std::uint8_t { exclude, deny, allow, require_consent };
+using clause::Effect;
 
 /// Holds one rule: `[name:] [otherwise] effect [actions] [of data] [by requesters]
 /// [when condition] cites "ID"`, or `exclude data cites "ID"`.
 struct Rule {
   std::optional<Name> name;
   bool fallback = false;
+  bool exclusion = false;  // `exclude`: its effect is allow, in the exclusion tier
   Effect effect = Effect::deny;
   Span effect_span;
   std::optional<Name> consent;  // require_consent only

@@ -41,8 +41,7 @@ struct Term {
   std::uint32_t last = 0;
 };
 
-/// The precedence tiers, highest first.
-enum class Tier : std::uint8_t { exclusion, prohibition, permission, consent, fallback };
+using clause::Tier;
 
 /// Holds a condition with names resolved: leaves carry fact, purpose or consent ids.
 struct CheckedCond {
