@@ -16,15 +16,11 @@ const ast::TestFile& tree_of(const dsl::TestParseResult& r) {
   return r.tests;
 }
 
+// Prints `tree`, parsed from `source`, then parses the print again to make sure it says
+// the same.
 template <typename Tree, typename Parse, typename Format>
-Formatted format_with(const SourceFile& source, Parse parse, Format format) {
+Formatted format_tree(const SourceFile& source, const Tree& tree, Parse parse, Format format) {
   Formatted out;
-  const auto parsed = parse(source);
-  if (!parsed.diagnostics.empty()) {
-    out.diagnostics = render_text(source, parsed.diagnostics);
-    return out;
-  }
-  const Tree& tree = tree_of(parsed);
   std::string text;
   try {
     text = format(source, tree);
@@ -44,6 +40,17 @@ Formatted format_with(const SourceFile& source, Parse parse, Format format) {
   return out;
 }
 
+template <typename Tree, typename Parse, typename Format>
+Formatted format_with(const SourceFile& source, Parse parse, Format format) {
+  const auto parsed = parse(source);
+  if (!parsed.diagnostics.empty()) {
+    Formatted out;
+    out.diagnostics = render_text(source, parsed.diagnostics);
+    return out;
+  }
+  return format_tree<Tree>(source, tree_of(parsed), parse, format);
+}
+
 }  // namespace
 
 Formatted format_source(const SourceFile& source, bool tests, const dsl::ParseLimits& limits) {
@@ -54,6 +61,19 @@ Formatted format_source(const SourceFile& source, bool tests, const dsl::ParseLi
   }
   return format_with<ast::Policy>(
       source, [&](const SourceFile& s) { return dsl::parse(s, limits); }, dsl::format_policy);
+}
+
+Formatted format_parsed(const SourceFile& source, const ast::Policy& tree,
+                        const dsl::ParseLimits& limits) {
+  return format_tree<ast::Policy>(
+      source, tree, [&](const SourceFile& s) { return dsl::parse(s, limits); }, dsl::format_policy);
+}
+
+Formatted format_parsed(const SourceFile& source, const ast::TestFile& tree,
+                        const dsl::ParseLimits& limits) {
+  return format_tree<ast::TestFile>(
+      source, tree, [&](const SourceFile& s) { return dsl::parse_tests(s, limits); },
+      dsl::format_tests);
 }
 
 }  // namespace clause::tools

@@ -22,4 +22,11 @@ struct Formatted {
 /// A file with syntax errors gives no text. Never throws but for lack of memory.
 Formatted format_source(const SourceFile& source, bool tests, const dsl::ParseLimits& limits);
 
+/// Formats a file already parsed without errors into `tree`, as format_source does, so
+/// that the same text is not parsed twice.
+Formatted format_parsed(const SourceFile& source, const ast::Policy& tree,
+                        const dsl::ParseLimits& limits);
+Formatted format_parsed(const SourceFile& source, const ast::TestFile& tree,
+                        const dsl::ParseLimits& limits);
+
 }  // namespace clause::tools

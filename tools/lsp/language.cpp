@@ -426,6 +426,7 @@ void Document::analyse_tests(const AnalyzeOptions& options) {
   sort_by_position(diagnostics_);
   syntax_ok_ = diagnostics_.empty();
   if (parsed.tests.policy) tested_policy_ = parsed.tests.policy->value;
+  tests_ = std::move(parsed.tests);
 }
 
 const Reference* Document::reference_at(std::uint32_t offset) const {
@@ -553,7 +554,10 @@ std::vector<Completion> Document::completion(std::uint32_t offset, const Vocabul
 
 std::optional<std::string> Document::formatted() const {
   if (!syntax_ok_) return std::nullopt;
-  tools::Formatted f = tools::format_source(source_, kind_ == DocumentKind::tests, parse_limits_);
+  // The tree the document was analysed with: the text is not parsed again.
+  tools::Formatted f = kind_ == DocumentKind::tests
+                           ? tools::format_parsed(source_, tests_, parse_limits_)
+                           : tools::format_parsed(source_, tree_, parse_limits_);
   return std::move(f.text);
 }
 

@@ -134,6 +134,7 @@ class Document {
   Vocabulary good_vocabulary_;         // of the last version without syntax errors
   Vocabulary vocabulary_;
   std::optional<std::string> tested_policy_;
+  ast::TestFile tests_;  // test files: every case that parsed
 };
 
 /// Names a rule's tier as the engine does: "prohibition", "fallback", ...
