@@ -40,21 +40,25 @@ std::vector<Diagnostic> parse_statements(std::string_view text, const State& bla
     pegtl::memory_input in(text.data() + pos, text.data() + text.size(), "");
     std::optional<std::size_t> error_at;
     std::string message;
+    bool name_too_long = false;
+    bool no_statement = false;  // no statement starts here
     try {
       if (pegtl::parse<Statement, action, grammar::control>(in, st)) {
         pos = static_cast<std::size_t>(in.current() - text.data());
       } else {
         error_at = pos;
         message = std::string(not_a_statement);
+        no_statement = true;
       }
     } catch (const pegtl::parse_error& e) {
       error_at = pos + (e.positions().empty() ? 0 : e.positions().front().byte);
       message = std::string(e.message());
+      name_too_long = dynamic_cast<const NameTooLong*>(&e) != nullptr;
     }
     if (!error_at) continue;
 
     std::size_t at = *error_at;
-    if (message.starts_with(name_too_long)) {
+    if (name_too_long) {
       // Not a grammar mistake: the name itself is at fault, so the caret stays on it.
       Diagnostic d;
       d.code = "E102";
@@ -69,7 +73,7 @@ std::vector<Diagnostic> parse_statements(std::string_view text, const State& bla
       pos = resume;
       continue;
     }
-    const bool not_a_statement_here = at == pos && message == not_a_statement;
+    const bool not_a_statement_here = at == pos && no_statement;
     // Leftover text on the line of a complete statement is not a new statement.
     const bool after_statement = not_a_statement_here && has_code_before_on_line(text, at);
     if (!not_a_statement_here) at = end_of_code_before(text, pos, at);

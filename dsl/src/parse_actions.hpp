@@ -18,8 +18,11 @@ namespace clause::dsl::parsing {
 
 namespace pegtl = tao::pegtl;
 
-// How a name past ParseLimits::max_name_length is reported (E102).
-inline constexpr std::string_view name_too_long = "name is";
+// A name past ParseLimits::max_name_length (E102): not a grammar mistake, so the parser
+// tells it from the others by its type.
+struct NameTooLong : pegtl::parse_error {
+  using pegtl::parse_error::parse_error;
+};
 
 // What the actions build while one statement is parsed. A statement that fails leaves no
 // trace: its state is thrown away and the next statement starts afresh.
@@ -344,9 +347,9 @@ struct action<grammar::bounded_identifier> : pegtl::maybe_nothing {
     if (!pegtl::match<Rule, A, M, Action, Control>(in, st)) return false;
     const auto length = static_cast<std::size_t>(in.current() - begin);
     if (length > st.limits->max_name_length) {
-      throw pegtl::parse_error(fmt::format("{} {} characters long; the limit is {}", name_too_long,
-                                           length, st.limits->max_name_length),
-                               start);
+      throw NameTooLong(fmt::format("name is {} characters long; the limit is {}", length,
+                                    st.limits->max_name_length),
+                        start);
     }
     return true;
   }
