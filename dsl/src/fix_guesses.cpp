@@ -44,7 +44,8 @@ std::vector<std::string_view> statement_words() {
 
 }  // namespace
 
-void add_parse_help(std::string_view text, std::size_t at, bool after_statement, Diagnostic& d) {
+void add_parse_help(std::string_view text, std::size_t at, bool after_statement, unsigned expected,
+                    Diagnostic& d) {
   const std::string_view token = token_at(text, at);
   const char c = token.empty() ? '\0' : token[0];
   // The caret stands after the last word of its line.
@@ -54,9 +55,7 @@ void add_parse_help(std::string_view text, std::size_t at, bool after_statement,
       {"permit", "allow"},     {"grant", "allow"},    {"forbid", "deny"},
       {"prohibit", "deny"},    {"reject", "deny"},    {"refuse", "deny"},
       {"requires", "require"}, {"else", "otherwise"}, {"default", "otherwise"}};
-  const auto message_has = [&](std::string_view part) {
-    return d.message.find(part) != std::string::npos;
-  };
+  const auto wants = [&](unsigned what) { return (expected & what) != 0; };
   const auto guess = [&](const std::vector<std::string_view>& words) {
     for (const auto& [word, meant] : synonyms) {
       if (token == word && std::find(words.begin(), words.end(), meant) != words.end()) {
@@ -68,11 +67,11 @@ void add_parse_help(std::string_view text, std::size_t at, bool after_statement,
   };
   if (c != '\0' && static_cast<unsigned char>(c) >= 0x80) {
     d.help = "names use ASCII letters, digits and `_`; other characters belong in quoted strings";
-  } else if (c == '=' && message_has("purpose")) {
+  } else if (c == '=' && wants(expects::purpose)) {
     d.help = "write `purpose is NAME`, or `purpose in (NAME, NAME)`";
   } else if (c == '\'') {
     d.help = "strings are written in double quotes: \"...\"";
-  } else if (message_has("quoted string") && is_word_char(c)) {
+  } else if (wants(expects::quoted_string) && is_word_char(c)) {
     d.help = fmt::format("write it in double quotes: \"{}\"", token);
   } else if (after_statement) {
     if (c == ':') {
@@ -100,24 +99,24 @@ void add_parse_help(std::string_view text, std::size_t at, bool after_statement,
       d.help = g.empty() ? "separate the names of a list with `,`"
                          : fmt::format("did you mean `{}`?", g);
     }
-  } else if (message_has("expected a declaration")) {
+  } else if (wants(expects::declaration)) {
     if (token == "import" || token == "include") {
       d.help = "a policy is one file; there is nothing to import";
     } else if (const std::string g = guess(starts); !g.empty()) {
       d.help = fmt::format("did you mean `{}`?", g);
     }
-  } else if (message_has("expected an effect") || message_has("expected a rule after its name")) {
+  } else if (wants(expects::effect)) {
     if (token == "exclude") {
       d.help = "an exclusion has no fall-back form; remove `otherwise`";
     } else if (const std::string g = guess({"allow", "deny", "require", "exclude", "otherwise"});
                !g.empty()) {
       d.help = fmt::format("did you mean `{}`?", g);
     }
-  } else if (message_has("a name after `,`") && at_end) {
+  } else if (wants(expects::name_after_comma) && at_end) {
     d.help = "a list cannot end with `,`: remove it, or add the missing name";
-  } else if (c == '-' && message_has("to end the rule")) {
+  } else if (c == '-' && wants(expects::rule_end)) {
     d.help = "names cannot contain `-`; use `_`, as in `contact_info`";
-  } else if (message_has("to end the rule")) {
+  } else if (wants(expects::rule_end)) {
     if (token == "of" || token == "by") {
       d.help =
           "a rule's parts come in this order: actions, `of` data, `by` requesters, "
@@ -138,17 +137,15 @@ void add_parse_help(std::string_view text, std::size_t at, bool after_statement,
     } else if (is_word_char(c) && token != "when" && token != "cites") {
       d.help = "separate the names of a list with `,`";
     }
-  } else if (message_has("or `expect`") && at_end) {
+  } else if (wants(expects::case_field) && at_end) {
     d.help = "a case ends with `expect DECISION cites \"ID\"`, as in `expect allow cites \"1\"`";
-  } else if (message_has("an `exclude` rule")) {
+  } else if (wants(expects::exclude_end)) {
     d.help = "to exclude data only under a condition, write a permission: `allow ... when ...`";
-  } else if (message_has("expected a condition") && (token == "cites" || at_end)) {
+  } else if (wants(expects::condition) && (token == "cites" || at_end)) {
     d.help = "write a condition after `when`, or remove `when`";
-  } else if (message_has("nested too deeply")) {
+  } else if (wants(expects::nesting)) {
     d.help = "split the condition over several rules";
-  } else if (is_reserved(token) &&
-             (message_has("name to declare") || message_has("names separated by commas") ||
-              message_has("a name after"))) {
+  } else if (is_reserved(token) && wants(expects::name)) {
     d.help = fmt::format("`{}` is a reserved word and cannot name anything", token);
   }
 }

@@ -2,7 +2,10 @@
 // PEGTL control that raises them.
 #pragma once
 
+#include <string>
+
 #include "grammar.hpp"
+#include "recovery.hpp"
 #include "test_grammar.hpp"
 
 namespace clause::dsl::grammar {
@@ -126,12 +129,77 @@ template <>
 inline constexpr const char* expected<expect_cites_id> =
     "expected a clause id as a quoted string after `cites`";
 
+// What each place above expects, for the fix guesses (recovery.hpp).
+template <typename Rule>
+inline constexpr unsigned expects_at = 0;
+template <>
+inline constexpr unsigned expects_at<header_name> = parsing::expects::quoted_string;
+template <>
+inline constexpr unsigned expects_at<header_version> = parsing::expects::quoted_string;
+template <>
+inline constexpr unsigned expects_at<clause_id> = parsing::expects::quoted_string;
+template <>
+inline constexpr unsigned expects_at<clause_words> = parsing::expects::quoted_string;
+template <>
+inline constexpr unsigned expects_at<cite_id> = parsing::expects::quoted_string;
+template <>
+inline constexpr unsigned expects_at<rule_cites_id> = parsing::expects::quoted_string;
+template <>
+inline constexpr unsigned expects_at<tree_tail> = parsing::expects::name;
+template <>
+inline constexpr unsigned expects_at<name_list> = parsing::expects::name;
+template <>
+inline constexpr unsigned expects_at<list_name> =
+    parsing::expects::name_after_comma | parsing::expects::name;
+template <>
+inline constexpr unsigned expects_at<open_paren> = parsing::expects::purpose;
+template <>
+inline constexpr unsigned expects_at<purpose_list> = parsing::expects::purpose;
+template <>
+inline constexpr unsigned expects_at<purpose_test> = parsing::expects::purpose;
+template <>
+inline constexpr unsigned expects_at<condition> =
+    parsing::expects::purpose | parsing::expects::condition;
+template <>
+inline constexpr unsigned expects_at<unary> =
+    parsing::expects::purpose | parsing::expects::condition;
+template <>
+inline constexpr unsigned expects_at<and_expr> =
+    parsing::expects::purpose | parsing::expects::condition;
+template <>
+inline constexpr unsigned expects_at<rule_cites> = parsing::expects::rule_end;
+template <>
+inline constexpr unsigned expects_at<exclude_cites> = parsing::expects::exclude_end;
+template <>
+inline constexpr unsigned expects_at<effect_rule> = parsing::expects::effect;
+template <>
+inline constexpr unsigned expects_at<rule_body> = parsing::expects::effect;
+template <>
+inline constexpr unsigned expects_at<annotated_statement> = parsing::expects::declaration;
+template <>
+inline constexpr unsigned expects_at<tests_policy> = parsing::expects::quoted_string;
+template <>
+inline constexpr unsigned expects_at<case_name> = parsing::expects::quoted_string;
+template <>
+inline constexpr unsigned expects_at<expectation> =
+    parsing::expects::purpose | parsing::expects::case_field;
+template <>
+inline constexpr unsigned expects_at<expect_cites_id> = parsing::expects::quoted_string;
+
+// A parse error that says what was expected where the parse stopped.
+struct ParseStop : parse_error {
+  template <typename Input>
+  ParseStop(const std::string& message, const Input& in, unsigned what)
+      : parse_error(message, in), expected(what) {}
+  unsigned expected;
+};
+
 // Raises parse errors with the messages above instead of grammar rule names.
 template <typename Rule>
 struct control : normal<Rule> {
   template <typename Input, typename... States>
   [[noreturn]] static void raise(const Input& in, States&&... /*unused*/) {
-    throw parse_error(expected<Rule>, in);
+    throw ParseStop(expected<Rule>, in, expects_at<Rule>);
   }
 };
 

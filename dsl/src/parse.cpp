@@ -42,6 +42,7 @@ std::vector<Diagnostic> parse_statements(std::string_view text, const State& bla
     std::string message;
     bool name_too_long = false;
     bool no_statement = false;  // no statement starts here
+    unsigned expected = test_file ? 0 : expects::declaration | expects::purpose;
     try {
       if (pegtl::parse<Statement, action, grammar::control>(in, st)) {
         pos = static_cast<std::size_t>(in.current() - text.data());
@@ -54,6 +55,8 @@ std::vector<Diagnostic> parse_statements(std::string_view text, const State& bla
       error_at = pos + (e.positions().empty() ? 0 : e.positions().front().byte);
       message = std::string(e.message());
       name_too_long = dynamic_cast<const NameTooLong*>(&e) != nullptr;
+      const auto* stop = dynamic_cast<const grammar::ParseStop*>(&e);
+      expected = stop != nullptr ? stop->expected : 0;
     }
     if (!error_at) continue;
 
@@ -90,7 +93,8 @@ std::vector<Diagnostic> parse_statements(std::string_view text, const State& bla
       const std::string_view token = token_at(text, at);
       d.span.end = static_cast<std::uint32_t>(at + std::max<std::size_t>(1, token.size()));
     }
-    add_parse_help(text, at, after_statement, d);
+    // After a statement, the message is no longer the expectation's.
+    add_parse_help(text, at, after_statement, after_statement ? 0 : expected, d);
     diagnostics.push_back(std::move(d));
     if (diagnostics.size() >= blank.limits->max_errors) break;
     // Resume at the first line after the broken statement's start that starts a statement:

@@ -12,6 +12,7 @@
 #include "clause/dsl/ast.hpp"
 #include "clause/dsl/parse.hpp"
 #include "grammar.hpp"
+#include "grammar_errors.hpp"
 #include "recovery.hpp"
 
 namespace clause::dsl::parsing {
@@ -326,10 +327,10 @@ struct action<grammar::unary> : pegtl::maybe_nothing {
     } g{++st.depth};
     // A lone atom is one level; each `not` or pair of parentheses around it adds one.
     if (st.depth > st.limits->max_condition_depth + 1) {
-      throw pegtl::parse_error(
+      throw grammar::ParseStop(
           fmt::format("condition nested too deeply (more than {} levels of `not` and parentheses)",
                       st.limits->max_condition_depth),
-          in);
+          in, expects::nesting);
     }
     return pegtl::match<Rule, A, M, Action, Control>(in, st);
   }
