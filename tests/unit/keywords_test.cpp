@@ -68,6 +68,19 @@ TEST_CASE("the parser refuses every reserved word as a name, and no other keywor
   }
 }
 
+TEST_CASE("the fix guesses know every keyword of the table") {
+  // `assert` and the words of assertions were missing from the guesses' own lists.
+  const auto help_of = [](const std::string& statement) {
+    const auto parsed =
+        dsl::parse(SourceFile{"t.policy", "policy \"p\" version \"1\"\n" + statement + "\n"});
+    REQUIRE(parsed.diagnostics.size() == 1);
+    return parsed.diagnostics[0].help;
+  };
+  CHECK(help_of("asert never allow read") == "did you mean `assert`?");
+  CHECK(help_of("fact never") == "`never` is a reserved word and cannot name anything");
+  CHECK(help_of("purpose unless") == "`unless` is a reserved word and cannot name anything");
+}
+
 TEST_CASE("the editor grammars list exactly the table's keywords") {
   for (const bool tests : {false, true}) {
     const std::string file =
