@@ -100,19 +100,27 @@ struct TraceStep {
   std::string detail;   // e.g. "`service_active` is false"
 };
 
-/// The answer to one request. Its string views point into the Policy that made it and
-/// stay valid while any copy of that Policy lives.
-struct Decision {
+/// A decision as a small value without pointers, for loops that decide many requests:
+/// making one costs no allocation and touches nothing shared. Its texts are read through
+/// the Policy that made it (Policy::texts), which checks that it did.
+struct Verdict {
   Effect effect = Effect::deny;
-  std::string_view clause = "default";
-  std::string_view rule;            // the deciding rule's id; empty when no rule decided
-  std::string_view consent;         // the consent to ask for, when effect is require_consent
-  std::string_view reason;          // one line a person can read
-  std::string error;                // why the request could not be decided; empty when it was
-  std::vector<TraceStep> trace;     // every rule, when EvalOptions::trace was set
-  std::string_view policy_version;  // the deciding policy's version, from its header
-  std::string_view policy_hash;     // "sha256:" and the digest of the policy's source text
+  bool decided = false;      // false: the request could not be decided (denied, citing default)
+  bool granted = false;      // a consent requirement decided, and its consent is granted
+  std::int32_t rule = -1;    // the deciding rule by its place in the file; -1: none
+  std::uint64_t policy = 0;  // which compilation made it
 };
+
+/// The texts of a verdict, read through its policy: valid while any copy of it lives.
+struct VerdictTexts {
+  std::string_view clause = "default";
+  std::string_view rule;     // empty when no rule decided
+  std::string_view consent;  // the consent to ask for, when the effect is require_consent
+  std::string_view reason;
+  std::string_view error;  // why the request could not be decided; empty when it was
+};
+
+struct Decision;
 
 /// Options of one evaluation.
 struct EvalOptions {
@@ -152,7 +160,15 @@ class Policy {
   /// Decodes a request from JSON text and resolves it, reporting the position of mistakes.
   [[nodiscard]] Result<ResolvedRequest, RequestError> decode(std::string_view json) const;
 
-  /// Decides a resolved request. Allocates nothing unless a trace is asked for.
+  /// Decides a resolved request as a Verdict: no allocation, no shared counter touched,
+  /// so that threads deciding on one policy do not slow each other down.
+  [[nodiscard]] Verdict decide(const ResolvedRequest& request) const noexcept;
+
+  /// Gives a verdict's texts; a verdict this policy did not make reads as an error.
+  [[nodiscard]] VerdictTexts texts(const Verdict& verdict) const noexcept;
+
+  /// Decides a resolved request. Allocates nothing unless a trace is asked for; the
+  /// decision keeps this policy alive (one shared count, taken and dropped).
   [[nodiscard]] Decision evaluate(const ResolvedRequest& request,
                                   const EvalOptions& options = {}) const noexcept;
 
@@ -169,6 +185,21 @@ class Policy {
   // A denial for a request that could not be decided, naming this policy.
   [[nodiscard]] Decision refused(std::string message) const noexcept;
   std::shared_ptr<const detail::PolicyImpl> impl_;
+};
+
+/// The answer to one request. It holds the Policy that made it, so its string views stay
+/// valid for as long as the decision does, whatever reloads or copies follow.
+struct Decision {
+  Effect effect = Effect::deny;
+  std::string_view clause = "default";
+  std::string_view rule;            // the deciding rule's id; empty when no rule decided
+  std::string_view consent;         // the consent to ask for, when effect is require_consent
+  std::string_view reason;          // one line a person can read
+  std::string error;                // why the request could not be decided; empty when it was
+  std::vector<TraceStep> trace;     // every rule, when EvalOptions::trace was set
+  std::string_view policy_version;  // the deciding policy's version, from its header
+  std::string_view policy_hash;     // "sha256:" and the digest of the policy's source text
+  Policy policy;                    // the deciding policy: what the views above point into
 };
 
 /// Bounds on what the engine takes in, so that hostile or mistaken input gets a clean
