@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "analyze.hpp"
+#include "clause/analyze.hpp"
 #include "clause/clause.hpp"
 #include "clause/dsl/check.hpp"
 #include "clause/dsl/parse.hpp"
@@ -66,7 +66,7 @@ void run(std::string_view input) {
       for (const AssertionResult& a : verify(p))
         check(a.proved || !a.complete || a.counterexample.has_value(),
               "an assertion neither proved nor refuted: " + a.text, input);
-      (void)detail::analyze(impl);
+      (void)analyze(p);
     }
   }
 
