@@ -2,6 +2,7 @@
 // each tested by an interval compare and a short run of condition bytecode.
 #include <fmt/format.h>
 
+#include "analysis.hpp"
 #include "policy_impl.hpp"
 
 namespace clause {
@@ -235,6 +236,35 @@ std::span<const Diagnostic> Policy::warnings() const noexcept {
 const SourceFile& Policy::source() const noexcept {
   static const SourceFile empty;
   return impl_ ? impl_->source : empty;
+}
+
+Effect effect_of(ast::Effect kind) noexcept {
+  switch (kind) {
+    case ast::Effect::allow:
+    case ast::Effect::exclude:
+      return Effect::allow;
+    case ast::Effect::require_consent:
+      return Effect::require_consent;
+    case ast::Effect::deny:
+      return Effect::deny;
+  }
+  return Effect::deny;
+}
+
+const dsl::CheckedPolicy& Policy::checked() const noexcept {
+  static const dsl::CheckedPolicy empty;
+  if (!impl_) return empty;
+  try {
+    return impl_->checked();
+  } catch (...) {
+    // Reading the rules again ran out of memory: the names and clauses are still there.
+    return impl_->vocabulary();
+  }
+}
+
+Request Policy::names(const ResolvedRequest& request) const {
+  if (!impl_ || Access::serial(request) != impl_->serial) return {};
+  return detail::request_names(impl_->vocabulary(), request);
 }
 
 std::vector<std::pair<std::string_view, std::string_view>> Policy::clauses() const {

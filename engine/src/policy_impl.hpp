@@ -230,20 +230,6 @@ inline dsl::ParseLimits parse_limits(const Limits& limits) {
   return out;
 }
 
-/// Gives the effect a rule of the given kind has when it decides (an exclusion allows).
-inline Effect effect_of(ast::Effect e) {
-  switch (e) {
-    case ast::Effect::allow:
-    case ast::Effect::exclude:
-      return Effect::allow;
-    case ast::Effect::require_consent:
-      return Effect::require_consent;
-    case ast::Effect::deny:
-      return Effect::deny;
-  }
-  return Effect::deny;
-}
-
 /// Gives a statement's source on one line: comments dropped, blanks folded.
 std::string one_line(std::string_view text, Span span);
 

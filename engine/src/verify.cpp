@@ -25,7 +25,7 @@ std::vector<AssertionResult> verify(const Policy& policy) noexcept {
       detail::Probe probe{a.actions, a.data, a.requesters, {}, a.consent};
       if (a.when) probe.conditions.push_back(&*a.when);
       if (a.unless) probe.conditions.push_back(&*a.unless);
-      const Effect promised = detail::effect_of(a.effect);
+      const Effect promised = effect_of(a.effect);
       const auto matches = [&](const detail::ReferenceVerdict& v) {
         return v.effect == promised && (a.consent < 0 || v.consent == a.consent);
       };

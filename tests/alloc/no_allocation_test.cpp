@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "clause/clause.hpp"
+#include "clause/detail.hpp"
 #include "generator.hpp"
-#include "workload.hpp"
 
 namespace {
 std::atomic<std::size_t> allocations{0};

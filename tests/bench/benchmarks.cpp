@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "clause/clause.hpp"
+#include "clause/detail.hpp"
 #include "clause/json.hpp"
 #include "clause/lint.hpp"
 #include "generator.hpp"
 #include "handwritten_privacy.hpp"
-#include "workload.hpp"
 
 namespace {
 

@@ -9,12 +9,12 @@
 
 #include "clause/analyze.hpp"
 #include "clause/clause.hpp"
+#include "clause/detail.hpp"
 #include "clause/dsl/check.hpp"
 #include "clause/dsl/parse.hpp"
 #include "clause/lint.hpp"
 #include "clause/verify.hpp"
 #include "fuzz_support.hpp"
-#include "workload.hpp"
 
 namespace clause::fuzz {
 namespace {

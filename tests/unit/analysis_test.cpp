@@ -4,12 +4,11 @@
 #include <set>
 #include <sstream>
 
-#include "analysis.hpp"
 #include "clause/analyze.hpp"
+#include "clause/detail.hpp"
 #include "clause/diff.hpp"
 #include "clause/matrix.hpp"
 #include "clause/verify.hpp"
-#include "policy_impl.hpp"
 #include "random_policy.hpp"
 #include "support.hpp"
 

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clause/detail.hpp"
 #include "clause/log.hpp"
 #include "clause/store.hpp"
-#include "sha256.hpp"
 #include "support.hpp"
 
 namespace clause::test {

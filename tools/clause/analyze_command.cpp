@@ -6,9 +6,9 @@
 #include <cstdio>
 
 #include "clause/analyze.hpp"
+#include "clause/dsl/check.hpp"
 #include "clause/lint.hpp"
 #include "cli.hpp"
-#include "policy_impl.hpp"
 
 namespace clause::cli {
 namespace {
@@ -42,11 +42,10 @@ int run_analyze(const std::vector<std::string>& argv) {
   }
   const std::optional<Policy> policy = load_policy(args.positional()[0]);
   if (!policy) return exit_failed;
-  const detail::PolicyImpl& p = *detail::Access::impl(*policy);
-  const dsl::CheckedPolicy& c = p.checked();
+  const dsl::CheckedPolicy& c = policy->checked();
   const Analysis a = analyze(*policy);
   const auto line_of = [&](std::size_t rule) {
-    return line_column(p.source.text, c.rules[rule].span.begin).line;
+    return line_column(policy->source().text, c.rules[rule].span.begin).line;
   };
   const auto tier_of = [&](std::size_t rule) {
     return std::string(to_string(static_cast<Tier>(c.rules[rule].tier)));

@@ -10,10 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "clause/detail.hpp"  // the one internal header: facts of the index
 #include "clause/json.hpp"
 #include "cli.hpp"
-#include "policy_impl.hpp"
-#include "workload.hpp"
 
 namespace clause::cli {
 namespace {

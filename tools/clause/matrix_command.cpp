@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "clause/clause.hpp"
+#include "clause/dsl/check.hpp"
 #include "clause/matrix.hpp"
 #include "cli.hpp"
-#include "policy_impl.hpp"
 
 namespace clause::cli {
 namespace {
@@ -35,7 +35,7 @@ std::string cell_text(const MatrixCell& cell) {
   return out;
 }
 
-nlohmann::json matrix_json(const detail::PolicyImpl& p, const Matrix& m) {
+nlohmann::json matrix_json(const Policy& p, const Matrix& m) {
   nlohmann::json actions = nlohmann::json::array();
   for (std::size_t a = 0; a < m.actions.size(); ++a) {
     nlohmann::json rows = nlohmann::json::array();
@@ -66,7 +66,7 @@ nlohmann::json matrix_json(const detail::PolicyImpl& p, const Matrix& m) {
           {"clauses", std::move(clauses)}, {"actions", std::move(actions)}};
 }
 
-std::string markdown(const detail::PolicyImpl& p, const Matrix& m) {
+std::string markdown(const Policy& p, const Matrix& m) {
   std::string out =
       fmt::format("# Decision matrix: {} (version {})\n\n", p.checked().name, p.checked().version);
   out +=
@@ -93,7 +93,7 @@ std::string markdown(const detail::PolicyImpl& p, const Matrix& m) {
 }
 
 // The page carries its data and its script; it loads nothing from anywhere.
-std::string html(const detail::PolicyImpl& p, const Matrix& m) {
+std::string html(const Policy& p, const Matrix& m) {
   std::string data = matrix_json(p, m).dump();
   // Keep `</script>` out of the embedded JSON.
   for (std::size_t at = data.find("</"); at != std::string::npos; at = data.find("</", at)) {
@@ -205,7 +205,6 @@ int run_matrix(const std::vector<std::string>& argv) {
   }
   const std::optional<Policy> policy = load_policy(args.positional()[0]);
   if (!policy) return exit_failed;
-  const detail::PolicyImpl& impl = *detail::Access::impl(*policy);
   const Matrix m = decision_matrix(*policy);
   if (!m.complete) {
     fmt::print(stderr,
@@ -213,11 +212,11 @@ int run_matrix(const std::vector<std::string>& argv) {
                "say \"not analysed\"\n");
   }
   if (format == "json") {
-    fmt::print("{}\n", matrix_json(impl, m).dump(1));
+    fmt::print("{}\n", matrix_json(*policy, m).dump(1));
   } else if (format == "html") {
-    std::fputs(html(impl, m).c_str(), stdout);
+    std::fputs(html(*policy, m).c_str(), stdout);
   } else {
-    std::fputs(markdown(impl, m).c_str(), stdout);
+    std::fputs(markdown(*policy, m).c_str(), stdout);
   }
   return exit_ok;
 }

@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "clause/dsl/check.hpp"
 #include "clause/json.hpp"
 #include "clause/lint.hpp"
 #include "clause/matrix.hpp"
 #include "cli.hpp"
 #include "playground_assets.hpp"
-#include "policy_impl.hpp"
 
 namespace clause::cli {
 namespace {
@@ -185,7 +185,7 @@ void compile_route(const http::Request& req, http::Response& res) {
   const Compiled c = compile_posted((*body)["policy"].get<std::string>());
   json out = {{"ok", c.policy.has_value()}, {"diagnostics", c.diagnostics}};
   if (c.policy) {
-    const dsl::CheckedPolicy& checked = detail::Access::impl(*c.policy)->checked();
+    const dsl::CheckedPolicy& checked = c.policy->checked();
     out["name"] = checked.name;
     out["version"] = checked.version;
     out["vocabulary"] = vocabulary(checked);
@@ -204,8 +204,7 @@ void decide_route(const http::Request& req, http::Response& res) {
   const Compiled c = compile_posted((*body)["policy"].get<std::string>());
   if (!c.policy) return send_json(res, 200, json{{"ok", false}, {"diagnostics", c.diagnostics}});
   const Policy& policy = *c.policy;
-  const detail::PolicyImpl& impl = *detail::Access::impl(policy);
-  const dsl::CheckedPolicy& checked = impl.checked();
+  const dsl::CheckedPolicy& checked = policy.checked();
   const std::string_view text = c.source.text;
 
   const Decision d = policy.evaluate_json(request->dump(), EvalOptions{.trace = true});

@@ -26,6 +26,13 @@ enum class Effect : std::uint8_t { allow, deny, require_consent };
 /// Names an effect as the JSON output does: "allow", "deny", "require-consent".
 std::string_view to_string(Effect effect) noexcept;
 
+namespace ast {
+enum class Effect : std::uint8_t;  // clause/dsl/ast.hpp: the kinds of rules
+}  // namespace ast
+
+/// Gives the effect a rule of the given kind has when it decides (an exclusion allows).
+[[nodiscard]] Effect effect_of(ast::Effect kind) noexcept;
+
 /// The precedence tiers of rules, highest first.
 enum class Tier : std::uint8_t { exclusion, prohibition, permission, consent, fallback };
 
@@ -59,6 +66,10 @@ namespace detail {
 struct PolicyImpl;
 struct Access;
 }  // namespace detail
+
+namespace dsl {
+struct CheckedPolicy;  // clause/dsl/check.hpp
+}  // namespace dsl
 
 /// Holds a request whose names are resolved to the ids of one policy; evaluating it costs
 /// no string compare and no allocation. Made only by Policy::resolve and Policy::decode.
@@ -153,6 +164,15 @@ class Policy {
 
   /// Gives a clause's words, or empty when the policy has no such clause.
   [[nodiscard]] std::string_view clause_words(std::string_view clause_id) const noexcept;
+
+  /// Gives the checked policy: names, hierarchies, clauses, rules with their spans and
+  /// assertions (clause/dsl/check.hpp), for tools that show or analyse a policy. Rules
+  /// dropped after compiling are read again from the source, once.
+  [[nodiscard]] const dsl::CheckedPolicy& checked() const noexcept;
+
+  /// Gives the names of a request resolved against this policy (resolving does not keep
+  /// `requester_id`: it reads "witness"); empty for a request of another policy.
+  [[nodiscard]] Request names(const ResolvedRequest& request) const;
 
   /// Resolves a request's names to this policy's ids; unknown names are errors.
   [[nodiscard]] Result<ResolvedRequest, RequestError> resolve(const Request& request) const;
