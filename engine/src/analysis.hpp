@@ -145,4 +145,27 @@ struct Region {
 bool for_each_region(const PolicyImpl& policy, std::span<const Probe> probes, std::size_t max_atoms,
                      const std::function<bool(const Region&)>& visit);
 
+/// Runs an analysis; when it throws (out of memory), gives an empty result marked
+/// incomplete, so that no exception leaves the library.
+template <class Out, class Run>
+Out whole_or_incomplete(Run run) noexcept {
+  try {
+    return run();
+  } catch (...) {
+    Out out;
+    out.complete = false;
+    return out;
+  }
+}
+
+/// Runs an analysis of one policy as whole_or_incomplete does; an empty policy gives an
+/// empty result.
+template <class Out>
+Out analyse_policy(const Policy& policy, Out (*run)(const PolicyImpl&)) noexcept {
+  return whole_or_incomplete<Out>([&] {
+    const PolicyImpl* impl = Access::impl(policy);
+    return impl == nullptr ? Out{} : run(*impl);
+  });
+}
+
 }  // namespace clause::detail

@@ -1,5 +1,5 @@
 // Stage: analysis. `clause analyze`, region by region.
-#include "analyze.hpp"
+#include "clause/analyze.hpp"
 
 #include <fmt/format.h>
 
@@ -25,7 +25,7 @@ int effect_class(const dsl::CheckedRule& r) {
 
 }  // namespace
 
-Analysis analyze(const PolicyImpl& impl) {
+Analysis analyze_impl(const PolicyImpl& impl) {
   const dsl::CheckedPolicy& c = impl.checked();
   Analysis out;
   std::map<std::pair<std::size_t, std::size_t>, std::size_t> conflict_at;
@@ -157,3 +157,11 @@ Analysis analyze(const PolicyImpl& impl) {
 }
 
 }  // namespace clause::detail
+
+namespace clause {
+
+Analysis analyze(const Policy& policy) noexcept {
+  return detail::analyse_policy<Analysis>(policy, &detail::analyze_impl);
+}
+
+}  // namespace clause

@@ -1,7 +1,7 @@
 // Stage: analysis. `clause diff`: names from both versions are grouped into classes that
 // no rule of either version tells apart; each class and each assignment of what the
 // relevant conditions read is decided once by both versions.
-#include "diff.hpp"
+#include "clause/diff.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -222,7 +222,7 @@ std::optional<DiffSide> decide(const Version& v, const std::vector<std::size_t>&
   return DiffSide{Effect::deny, c.clauses[c.default_clause].id, "", ""};
 }
 
-Diff diff_policies(const Policy& before, const Policy& after) {
+Diff diff_impl(const Policy& before, const Policy& after) {
   Diff out;
   const PolicyImpl* pa = Access::impl(before);
   const PolicyImpl* pb = Access::impl(after);
@@ -457,3 +457,11 @@ Diff diff_policies(const Policy& before, const Policy& after) {
 }
 
 }  // namespace clause::detail
+
+namespace clause {
+
+Diff diff_policies(const Policy& before, const Policy& after) noexcept {
+  return detail::whole_or_incomplete<Diff>([&] { return detail::diff_impl(before, after); });
+}
+
+}  // namespace clause

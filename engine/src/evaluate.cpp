@@ -2,6 +2,7 @@
 // each tested by an interval compare and a short run of condition bytecode.
 #include <fmt/format.h>
 
+#include "analysis.hpp"
 #include "policy_impl.hpp"
 
 namespace clause {
@@ -237,6 +238,22 @@ const SourceFile& Policy::source() const noexcept {
   return impl_ ? impl_->source : empty;
 }
 
+const dsl::CheckedPolicy& Policy::checked() const noexcept {
+  static const dsl::CheckedPolicy empty;
+  if (!impl_) return empty;
+  try {
+    return impl_->checked();
+  } catch (...) {
+    // Reading the rules again ran out of memory: the names and clauses are still there.
+    return impl_->vocabulary();
+  }
+}
+
+Request Policy::names(const ResolvedRequest& request) const {
+  if (!impl_ || Access::serial(request) != impl_->serial) return {};
+  return detail::request_names(impl_->vocabulary(), request);
+}
+
 std::vector<std::pair<std::string_view, std::string_view>> Policy::clauses() const {
   std::vector<std::pair<std::string_view, std::string_view>> out;
   if (!impl_) return out;
@@ -253,46 +270,77 @@ std::string_view Policy::clause_words(std::string_view clause_id) const noexcept
   return {};
 }
 
+Verdict Policy::decide(const ResolvedRequest& request) const noexcept {
+  Verdict v;
+  if (!impl_) return v;
+  const PolicyImpl& p = *impl_;
+  v.policy = p.serial;
+  // A request resolved against another policy carries ids that mean nothing here. Only
+  // this policy's resolve and decode give its serial, and they give valid ids with it.
+  if (Access::serial(request) != p.serial) return v;
+  const detail::FastVerdict f = detail::fast_verdict(p, request);
+  v.decided = true;
+  v.rule = f.rule;
+  v.granted = f.granted;
+  if (f.rule >= 0) {
+    const detail::RuleText& t = p.rule_texts[static_cast<std::size_t>(f.rule)];
+    v.effect = f.granted ? Effect::allow : t.effect;
+  }
+  return v;
+}
+
+VerdictTexts Policy::texts(const Verdict& v) const noexcept {
+  VerdictTexts out;
+  const auto refuse = [&](std::string_view why) {
+    out.reason = "the request could not be decided";
+    out.error = why;
+    return out;
+  };
+  if (!impl_) return refuse("no policy is loaded");
+  const PolicyImpl& p = *impl_;
+  if (v.policy != p.serial) return refuse("the verdict was not made by this policy");
+  if (!v.decided) return refuse("the request was not resolved against this policy");
+  if (v.rule < 0 || static_cast<std::size_t>(v.rule) >= p.rule_texts.size()) {
+    out.clause = p.clause_id(p.vocabulary().default_clause);
+    out.reason = detail::default_reason;
+    return out;
+  }
+  const detail::RuleText& t = p.rule_texts[static_cast<std::size_t>(v.rule)];
+  out.rule = p.text(t.rule);
+  if (v.granted) {
+    out.clause = p.clause_id(t.met_clause);
+    out.reason = p.met_reason(t);
+  } else {
+    out.clause = p.clause_id(t.clause);
+    out.reason = p.text(t.reason);
+    if (t.consent >= 0)
+      out.consent = p.vocabulary().consents[static_cast<std::size_t>(t.consent)].name;
+  }
+  return out;
+}
+
 Decision Policy::evaluate(const ResolvedRequest& request,
                           const EvalOptions& options) const noexcept {
   // One Decision, filled in place and returned without a copy.
   Decision d;
-  if (!impl_) {
-    detail::set_error(d, "no policy is loaded");
-    return d;
-  }
-  const PolicyImpl& p = *impl_;
-  d.policy_version = p.vocabulary().version;
-  d.policy_hash = p.hash;
-  // A request resolved against another policy carries ids that mean nothing here. Only
-  // this policy's resolve and decode give its serial, and they give valid ids with it.
-  if (Access::serial(request) != p.serial) {
-    detail::set_error(d, "the request was not resolved against this policy");
-    return d;
-  }
-  const detail::FastVerdict v = detail::fast_verdict(p, request);
-  if (v.rule < 0) {
-    d.clause = p.clause_id(p.vocabulary().default_clause);
-    d.reason = detail::default_reason;
+  const Verdict v = decide(request);
+  const VerdictTexts t = texts(v);
+  if (!t.error.empty()) {
+    detail::set_error(d, t.error);
   } else {
-    const detail::RuleText& t = p.rule_texts[static_cast<std::size_t>(v.rule)];
-    d.rule = p.text(t.rule);
-    if (v.granted) {
-      d.effect = Effect::allow;
-      d.clause = p.clause_id(t.met_clause);
-      d.reason = p.met_reason(t);
-    } else {
-      d.effect = t.effect;
-      d.clause = p.clause_id(t.clause);
-      d.reason = p.text(t.reason);
-      if (t.consent >= 0) {
-        d.consent = p.vocabulary().consents[static_cast<std::size_t>(t.consent)].name;
-      }
-    }
+    d.effect = v.effect;
+    d.clause = t.clause;
+    d.rule = t.rule;
+    d.consent = t.consent;
+    d.reason = t.reason;
   }
-  if (options.trace) [[unlikely]] {
+  if (!impl_) return d;
+  d.policy_version = impl_->vocabulary().version;
+  d.policy_hash = impl_->hash;
+  d.policy = *this;
+  if (options.trace && v.decided) [[unlikely]] {
     try {
-      (void)detail::reference_evaluate(p, request, &d.trace);
+      (void)detail::reference_evaluate(*impl_, request, &d.trace);
     } catch (...) {
       // A trace that cannot be built (out of memory) leaves the decision as it is.
       d.trace.clear();
@@ -325,6 +373,7 @@ Decision Policy::refused(std::string message) const noexcept {
   Decision d = detail::error_decision(std::move(message));
   d.policy_version = version();
   d.policy_hash = content_hash();
+  d.policy = *this;
   return d;
 }
 

@@ -1,5 +1,5 @@
 // Stage: analysis. The decision matrix, from the regions of the request space.
-#include "matrix.hpp"
+#include "clause/matrix.hpp"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 
 namespace clause::detail {
 
-Matrix decision_matrix(const PolicyImpl& impl) {
+Matrix matrix_impl(const PolicyImpl& impl) {
   const dsl::CheckedPolicy& c = impl.checked();
   Matrix m;
   for (const auto& t : c.actions)
@@ -141,3 +141,11 @@ Matrix decision_matrix(const PolicyImpl& impl) {
 }
 
 }  // namespace clause::detail
+
+namespace clause {
+
+Matrix decision_matrix(const Policy& policy) noexcept {
+  return detail::analyse_policy<Matrix>(policy, &detail::matrix_impl);
+}
+
+}  // namespace clause

@@ -79,13 +79,6 @@ RequestError unknown_name(std::string field, std::string_view kind, const std::s
   return RequestError{std::move(field), name, std::move(message), std::nullopt};
 }
 
-// Looks a name up in one of the policy's vocabularies.
-std::optional<std::uint32_t> find(const detail::NameMap& map, std::string_view name) {
-  auto it = map.find(name);
-  if (it == map.end()) return std::nullopt;
-  return it->second;
-}
-
 ResolvedRequest blank(const PolicyImpl& p) {
   ResolvedRequest r;
   detail::clear_request(r, p.serial, p.layout);
@@ -107,31 +100,31 @@ Result<ResolvedRequest, RequestError> Policy::resolve(const Request& request) co
   if (auto e = need(request.requester, "requester.kind")) return Failure{*e};
   if (auto e = need(request.action, "action")) return Failure{*e};
 
-  if (auto id = find(p.data_ids, request.data)) {
+  if (auto id = detail::find_name(p.data_ids, request.data)) {
     Access::data(r) = *id;
   } else {
     return Failure{unknown_name("data.category", "data category", request.data, c.data)};
   }
-  if (auto id = find(p.requester_ids, request.requester)) {
+  if (auto id = detail::find_name(p.requester_ids, request.requester)) {
     Access::requester(r) = *id;
   } else {
     return Failure{
         unknown_name("requester.kind", "requester kind", request.requester, c.requesters)};
   }
-  if (auto id = find(p.action_ids, request.action)) {
+  if (auto id = detail::find_name(p.action_ids, request.action)) {
     Access::action(r) = *id;
   } else {
     return Failure{unknown_name("action", "action", request.action, c.actions)};
   }
   if (request.purpose) {
-    if (auto id = find(p.purpose_ids, *request.purpose)) {
+    if (auto id = detail::find_name(p.purpose_ids, *request.purpose)) {
       detail::set_purpose(r, p.layout, static_cast<std::int32_t>(*id));
     } else {
       return Failure{unknown_name("context.purpose", "purpose", *request.purpose, c.purposes)};
     }
   }
   for (std::size_t i = 0; i < request.facts.size(); ++i) {
-    if (auto id = find(p.fact_ids, request.facts[i])) {
+    if (auto id = detail::find_name(p.fact_ids, request.facts[i])) {
       detail::set_bit(Access::atoms(r), p.layout.fact(*id));
     } else {
       return Failure{
@@ -139,7 +132,7 @@ Result<ResolvedRequest, RequestError> Policy::resolve(const Request& request) co
     }
   }
   for (std::size_t i = 0; i < request.consent.size(); ++i) {
-    if (auto id = find(p.consent_ids, request.consent[i])) {
+    if (auto id = detail::find_name(p.consent_ids, request.consent[i])) {
       detail::set_bit(Access::atoms(r), p.layout.consent(*id));
     } else {
       return Failure{unknown_name(fmt::format("context.consent[{}]", i), "consent",
@@ -214,7 +207,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
 
   // `context.facts` may hold the facts as an object of booleans or an array of names,
   // unless the policy declares a fact named `facts`.
-  bool facts_container() const { return !find(p_.fact_ids, "facts").has_value(); }
+  bool facts_container() const { return !detail::find_name(p_.fact_ids, "facts").has_value(); }
   bool in_facts(bool array) const {
     return frames_.size() == 3 && frames_[0].key == "context" && frames_[1].key == "facts" &&
            frames_[2].array == array && facts_container();
@@ -231,7 +224,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
   }
   bool boolean(bool value) override {
     if (in_facts(false)) {
-      auto id = find(p_.fact_ids, frames_[2].key);
+      auto id = detail::find_name(p_.fact_ids, frames_[2].key);
       if (value)
         detail::set_bit(Access::atoms(request_), p_.layout.fact(*id));  // the key was checked
       return true;
@@ -240,7 +233,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
         !(frames_[1].key == "facts" && facts_container())) {
       const std::string& name = frames_[1].key;
       if (name != "purpose" && name != "consent") {
-        auto id = find(p_.fact_ids, name);
+        auto id = detail::find_name(p_.fact_ids, name);
         if (!id) return unknown(path(), "fact", name, p_.vocabulary().facts);
         if (value) detail::set_bit(Access::atoms(request_), p_.layout.fact(*id));
         return true;
@@ -259,40 +252,40 @@ class RequestReader final : public nlohmann::json_sax<json> {
     const std::string field = path();
     if (field == "data.category") {
       seen_category_ = true;
-      auto id = find(p_.data_ids, value);
+      auto id = detail::find_name(p_.data_ids, value);
       if (!id) return unknown(field, "data category", value, p_.vocabulary().data);
       Access::data(request_) = *id;
       return true;
     }
     if (field == "requester.kind") {
       seen_kind_ = true;
-      auto id = find(p_.requester_ids, value);
+      auto id = detail::find_name(p_.requester_ids, value);
       if (!id) return unknown(field, "requester kind", value, p_.vocabulary().requesters);
       Access::requester(request_) = *id;
       return true;
     }
     if (field == "action") {
       seen_action_ = true;
-      auto id = find(p_.action_ids, value);
+      auto id = detail::find_name(p_.action_ids, value);
       if (!id) return unknown(field, "action", value, p_.vocabulary().actions);
       Access::action(request_) = *id;
       return true;
     }
     if (field == "context.purpose") {
-      auto id = find(p_.purpose_ids, value);
+      auto id = detail::find_name(p_.purpose_ids, value);
       if (!id) return unknown(field, "purpose", value, p_.vocabulary().purposes);
       detail::set_purpose(request_, p_.layout, static_cast<std::int32_t>(*id));
       return true;
     }
     if (is_id(field)) return true;
     if (in_facts(true)) {
-      auto id = find(p_.fact_ids, value);
+      auto id = detail::find_name(p_.fact_ids, value);
       if (!id) return unknown(field, "fact", value, p_.vocabulary().facts);
       detail::set_bit(Access::atoms(request_), p_.layout.fact(*id));
       return true;
     }
     if (frames_.size() == 3 && frames_[0].key == "context" && frames_[1].key == "consent") {
-      auto id = find(p_.consent_ids, value);
+      auto id = detail::find_name(p_.consent_ids, value);
       if (!id) return unknown(field, "consent", value, p_.vocabulary().consents);
       detail::set_bit(Access::atoms(request_), p_.layout.consent(*id));
       return true;
@@ -341,7 +334,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
     }
     const bool context_field = !in_facts(false) && (name == "purpose" || name == "consent" ||
                                                     (name == "facts" && facts_container()));
-    if (fact && !context_field && !find(p_.fact_ids, name)) {
+    if (fact && !context_field && !detail::find_name(p_.fact_ids, name)) {
       return unknown(field, "fact", name, p_.vocabulary().facts, key_start());
     }
     return true;
@@ -540,174 +533,6 @@ class IndexedReader final : public nlohmann::json_sax<json> {
   RequestReader& r_;
 };
 
-// Reads the common request, plain JSON of the documented shape, in one pass without
-// allocating more than the request's own bits. Anything it is not sure of (escapes,
-// numbers, unknown names, duplicate or missing fields, any syntax error) makes it give
-// up, and the full reader above then decides, with its exact messages and positions.
-class FastReader {
- public:
-  FastReader(const PolicyImpl& p, std::string_view text)
-      : p_(p), at_(text.data()), end_(text.data() + text.size()) {}
-
-  std::optional<ResolvedRequest> read() {
-    detail::clear_request(r_, p_.serial, p_.layout);
-    if (!request() || (skip(), at_ != end_)) return std::nullopt;
-    return std::move(r_);
-  }
-
- private:
-  void skip() {
-    while (at_ != end_ && (*at_ == ' ' || *at_ == '\n' || *at_ == '\r' || *at_ == '\t'))
-      ++at_;
-  }
-  bool eat(char c) {
-    skip();
-    if (at_ == end_ || *at_ != c) return false;
-    ++at_;
-    return true;
-  }
-  // A string without escapes, control characters or bytes past ASCII.
-  bool text(std::string_view& out) {
-    if (!eat('"')) return false;
-    const char* start = at_;
-    while (at_ != end_ && *at_ != '"') {
-      const auto c = static_cast<unsigned char>(*at_);
-      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
-      ++at_;
-    }
-    if (at_ == end_) return false;
-    out = std::string_view(start, static_cast<std::size_t>(at_ - start));
-    ++at_;
-    return true;
-  }
-  bool word(std::string_view w) {
-    skip();
-    if (static_cast<std::size_t>(end_ - at_) < w.size() || std::string_view(at_, w.size()) != w) {
-      return false;
-    }
-    at_ += w.size();
-    return true;
-  }
-  bool boolean(bool& out) {
-    skip();
-    if (at_ != end_ && *at_ == 't') return word("true") && (out = true, true);
-    return word("false") && (out = false, true);
-  }
-  // Reads `{ "key": value, ... }`, calling field(key) at each value; keys must differ.
-  template <class Field>
-  bool object(Field field) {
-    if (!eat('{')) return false;
-    skip();
-    if (at_ != end_ && *at_ == '}') return ++at_, true;
-    std::array<std::string_view, 16> seen;
-    std::size_t count = 0;
-    do {
-      std::string_view key;
-      if (!text(key) || !eat(':')) return false;
-      for (std::size_t i = 0; i < count; ++i) {
-        if (seen[i] == key) return false;
-      }
-      if (count == seen.size()) return false;
-      seen[count++] = key;
-      if (!field(key)) return false;
-    } while (eat(','));
-    return eat('}');
-  }
-  template <class Element>
-  bool array(Element element) {
-    if (!eat('[')) return false;
-    skip();
-    if (at_ != end_ && *at_ == ']') return ++at_, true;
-    do {
-      if (!element()) return false;
-    } while (eat(','));
-    return eat(']');
-  }
-  bool name_into(const detail::NameMap& map, std::uint32_t& out) {
-    std::string_view name;
-    if (!text(name)) return false;
-    const auto id = find(map, name);
-    if (!id) return false;
-    out = *id;
-    return true;
-  }
-  bool id_field() {
-    std::string_view ignored;
-    return text(ignored);
-  }
-  bool set_fact(std::string_view name, bool value) {
-    const auto id = find(p_.fact_ids, name);
-    if (!id) return false;
-    if (value) detail::set_bit(Access::atoms(r_), p_.layout.fact(*id));
-    return true;
-  }
-
-  bool request() {
-    bool data = false;
-    bool requester = false;
-    bool action = false;
-    const bool ok = object([&](std::string_view key) {
-      if (key == "data") {
-        return object([&](std::string_view k) {
-          if (k == "category") return data = name_into(p_.data_ids, Access::data(r_));
-          return k == "id" && id_field();
-        });
-      }
-      if (key == "requester") {
-        return object([&](std::string_view k) {
-          if (k == "kind") return requester = name_into(p_.requester_ids, Access::requester(r_));
-          return k == "id" && id_field();
-        });
-      }
-      if (key == "action") return action = name_into(p_.action_ids, Access::action(r_));
-      if (key == "context") return context();
-      return key == "id" && id_field();
-    });
-    return ok && data && requester && action;
-  }
-
-  bool context() {
-    const bool container = !find(p_.fact_ids, "facts").has_value();
-    return object([&](std::string_view key) {
-      if (key == "purpose") {
-        if (word("null")) return true;
-        std::uint32_t id = 0;
-        if (!name_into(p_.purpose_ids, id)) return false;
-        detail::set_purpose(r_, p_.layout, static_cast<std::int32_t>(id));
-        return true;
-      }
-      if (key == "consent") {
-        return array([&] {
-          std::uint32_t id = 0;
-          if (!name_into(p_.consent_ids, id)) return false;
-          detail::set_bit(Access::atoms(r_), p_.layout.consent(id));
-          return true;
-        });
-      }
-      if (key == "facts" && container) {
-        skip();
-        if (at_ != end_ && *at_ == '[') {
-          return array([&] {
-            std::string_view name;
-            return text(name) && set_fact(name, true);
-          });
-        }
-        return object([&](std::string_view name) {
-          bool value = false;
-          return boolean(value) && set_fact(name, value);
-        });
-      }
-      bool value = false;
-      return boolean(value) && set_fact(key, value);
-    });
-  }
-
-  const PolicyImpl& p_;
-  const char* at_;
-  const char* const end_;
-  ResolvedRequest r_;
-};
-
 // Refuses a request past Limits::max_request_bytes, before anything reads it. Positions
 // are 32-bit offsets, so no limit reaches past 4 GiB.
 std::optional<RequestError> too_long(const Limits& bounds, std::string_view json_text) {
@@ -759,7 +584,7 @@ Result<ResolvedRequest, RequestError> Policy::decode(std::string_view json_text)
   if (auto error = too_long(bounds, json_text)) return Failure{std::move(*error)};
   // The quick reader knows the request's shape, three levels deep, and no limit on it.
   if (bounds.max_json_depth >= 3) {
-    if (auto fast = FastReader(*impl_, json_text).read()) return std::move(*fast);
+    if (auto fast = detail::fast_decode(*impl_, json_text)) return std::move(*fast);
   }
   return detail::decode_with_positions(*impl_, json_text);
 }

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "clause/clause.hpp"
+#include "clause/detail.hpp"
 #include "generator.hpp"
-#include "workload.hpp"
 
 namespace {
 std::atomic<std::size_t> allocations{0};
@@ -50,7 +50,8 @@ void operator delete[](void* p, std::size_t) noexcept {
 
 namespace {
 
-// Decides every request many times; gives how many allocations that took.
+// Decides every request many times, as a Decision and as a Verdict with its texts; gives
+// how many allocations that took.
 std::size_t allocations_while_deciding(const clause::Policy& policy,
                                        const std::vector<clause::ResolvedRequest>& requests,
                                        std::size_t& allowed) {
@@ -59,6 +60,9 @@ std::size_t allocations_while_deciding(const clause::Policy& policy,
     for (const clause::ResolvedRequest& q : requests) {
       const clause::Decision d = policy.evaluate(q);
       allowed += d.effect == clause::Effect::allow ? 1 : 0;
+      const clause::Verdict v = policy.decide(q);
+      const clause::VerdictTexts t = policy.texts(v);
+      if (v.effect != d.effect || t.clause != d.clause || t.rule != d.rule) return 1'000'000;
     }
   }
   return allocations.load() - before;
@@ -82,8 +86,8 @@ int check(const std::string& name, const std::string& text, std::optional<std::s
   const std::size_t before = allocations.load();
   (void)policy->evaluate(requests[0], clause::EvalOptions{.trace = true});
   const bool counter_works = allocations.load() > before;
-  fmt::print("{}: {} decisions ({} allowed), {} allocations\n", name, requests.size() * 20, allowed,
-             count);
+  fmt::print("{}: {} decisions and verdicts ({} allowed), {} allocations\n", name,
+             requests.size() * 20, allowed, count);
   if (!counter_works) {
     std::fprintf(stderr, "the allocation counter does not count\n");
     return 1;

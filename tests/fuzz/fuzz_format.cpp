@@ -8,10 +8,10 @@
 #include <string>
 
 #include "clause/clause.hpp"
+#include "clause/detail.hpp"
 #include "clause/dsl/format.hpp"
 #include "clause/dsl/parse.hpp"
 #include "fuzz_support.hpp"
-#include "workload.hpp"
 
 namespace clause::fuzz {
 namespace {

@@ -7,15 +7,15 @@
 #include <cstdint>
 #include <string>
 
-#include "analyze.hpp"
+#include "clause/analyze.hpp"
 #include "clause/clause.hpp"
+#include "clause/detail.hpp"
 #include "clause/dsl/check.hpp"
 #include "clause/dsl/front_end.hpp"
 #include "clause/dsl/parse.hpp"
 #include "clause/lint.hpp"
 #include "clause/verify.hpp"
 #include "fuzz_support.hpp"
-#include "workload.hpp"
 
 namespace clause::fuzz {
 namespace {
@@ -63,7 +63,7 @@ void run(std::string_view input) {
       for (const AssertionResult& a : verify(p))
         check(a.proved || !a.complete || a.counterexample.has_value(),
               "an assertion neither proved nor refuted: " + a.text, input);
-      (void)detail::analyze(impl);
+      (void)analyze(p);
     }
   }
 

@@ -11,8 +11,8 @@
 #include <string_view>
 
 #include "clause/clause.hpp"
+#include "clause/detail.hpp"
 #include "clause/json.hpp"
-#include "policy_impl.hpp"
 
 namespace clause::fuzz {
 

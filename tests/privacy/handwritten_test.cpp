@@ -6,10 +6,9 @@
 #include <random>
 
 #include "bench/handwritten_privacy.hpp"
+#include "clause/detail.hpp"
 #include "oracle.hpp"
-#include "policy_impl.hpp"
 #include "support.hpp"
-#include "workload.hpp"
 
 namespace clause::test {
 namespace {

@@ -4,12 +4,11 @@
 #include <set>
 #include <sstream>
 
-#include "analysis.hpp"
-#include "analyze.hpp"
+#include "clause/analyze.hpp"
+#include "clause/detail.hpp"
+#include "clause/diff.hpp"
+#include "clause/matrix.hpp"
 #include "clause/verify.hpp"
-#include "diff.hpp"
-#include "matrix.hpp"
-#include "policy_impl.hpp"
 #include "random_policy.hpp"
 #include "support.hpp"
 
@@ -136,8 +135,7 @@ TEST_CASE("the decision matrix agrees with brute force on random policies", "[ma
   for (int round = 0; round < 40; ++round) {
     const std::string text = random_policy(rng, 1 + static_cast<int>(rng() % 14));
     const Policy p = must_compile(text);
-    const detail::PolicyImpl& impl = *detail::Access::impl(p);
-    const detail::Matrix m = detail::decision_matrix(impl);
+    const Matrix m = decision_matrix(p);
     INFO(text);
     for (std::size_t a = 0; a < m.actions.size(); ++a) {
       for (std::size_t d = 0; d < m.data.size(); ++d) {
@@ -152,7 +150,7 @@ TEST_CASE("the decision matrix agrees with brute force on random policies", "[ma
                   q.purpose.value_or(""));
             }
           }
-          const detail::MatrixCell& cell = m.at(a, d, r);
+          const MatrixCell& cell = m.at(a, d, r);
           std::map<std::string, std::set<std::string>> claimed;
           for (const auto& o : cell.outcomes) {
             claimed[fmt::format("{} {} {}", to_string(o.effect), o.clause, o.consent)].insert(
@@ -173,7 +171,7 @@ TEST_CASE("analyze counts conflicts and defaults exactly, as brute force does", 
     const Policy p = must_compile(text);
     const detail::PolicyImpl& impl = *detail::Access::impl(p);
     const dsl::CheckedPolicy& c = impl.checked();
-    const detail::Analysis a = detail::analyze(impl);
+    const Analysis a = analyze(p);
     std::map<std::pair<std::size_t, std::size_t>, std::uint64_t> conflicts;
     std::uint64_t total = 0;
     std::uint64_t defaulted = 0;
@@ -249,7 +247,7 @@ TEST_CASE("diff finds exactly the requests two versions decide differently", "[d
     if (rng() % 2 == 0) new_text += "fact f9\ndeny a0 when f9 cites \"c\"\n";  // a new name
     const Policy before = must_compile(old_text);
     const Policy after = must_compile(new_text);
-    const detail::Diff d = detail::diff_policies(before, after);
+    const Diff d = diff_policies(before, after);
     const dsl::CheckedPolicy& c = detail::Access::impl(after)->checked();
     const bool has_f9 = new_text.find("fact f9") != std::string::npos;
     std::uint64_t changed = 0;

@@ -1,9 +1,9 @@
 // Check stage: names resolve, trees are built, and every mistake is reported with its
 // place, its related places and a fix where one can be guessed.
 #include "clause/dsl/check.hpp"
+#include "clause/detail.hpp"
 #include "clause/dsl/parse.hpp"
 #include "clause/lint.hpp"
-#include "policy_impl.hpp"
 #include "random_policy.hpp"
 #include "support.hpp"
 

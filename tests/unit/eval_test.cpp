@@ -7,12 +7,11 @@
 #include <random>
 #include <thread>
 
+#include "clause/detail.hpp"
 #include "clause/json.hpp"
 #include "generator.hpp"
-#include "policy_impl.hpp"
 #include "random_policy.hpp"
 #include "support.hpp"
-#include "workload.hpp"
 
 namespace clause::test {
 namespace {

@@ -8,9 +8,9 @@
 #include <random>
 #include <stdexcept>
 
+#include "clause/detail.hpp"
 #include "clause/dsl/format.hpp"
 #include "clause/dsl/parse.hpp"
-#include "policy_impl.hpp"
 #include "support.hpp"
 
 namespace clause::test {

@@ -23,8 +23,8 @@
 #include <set>
 #include <thread>
 
+#include "clause/detail.hpp"
 #include "clause/json.hpp"
-#include "policy_impl.hpp"
 #include "random_policy.hpp"
 #include "support.hpp"
 

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "clause/detail.hpp"
 #include "clause/json.hpp"
-#include "policy_impl.hpp"
 #include "support.hpp"
 
 namespace clause::test {

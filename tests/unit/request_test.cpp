@@ -5,9 +5,8 @@
 
 #include "clause/json.hpp"
 
-#include "policy_impl.hpp"
+#include "clause/detail.hpp"
 #include "support.hpp"
-#include "workload.hpp"
 
 namespace clause::test {
 namespace {

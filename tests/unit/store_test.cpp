@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clause/detail.hpp"
 #include "clause/log.hpp"
 #include "clause/store.hpp"
-#include "sha256.hpp"
 #include "support.hpp"
 
 namespace clause::test {
@@ -109,6 +109,35 @@ TEST_CASE("a store reloads a policy that compiles and keeps the old one otherwis
   REQUIRE_FALSE(missing);
   CHECK(missing.error().front().code == "E002");
   CHECK(store->current().version() == "2");
+}
+
+TEST_CASE("a decision outlives its policy's reloads and reads its texts", "[store][eval]") {
+  TempPolicy file("clause-held");
+  write(file.path, version_of("allow", "first"));
+  auto store = PolicyStore::open(file.path.string());
+  REQUIRE(store);
+  // The snapshot is a temporary: only the decision keeps the first policy alive.
+  const Decision held = store->current().evaluate(read_request());
+  const Verdict verdict = store->current().decide(*store->current().resolve(read_request()));
+  for (int i = 0; i < 1000; ++i) {
+    std::string version = "v";  // appended, not `"v" + ...`: GCC 12 warns on that wrongly
+    version += std::to_string(i);
+    write(file.path, version_of(i % 2 == 0 ? "deny" : "allow", version));
+    REQUIRE(store->reload());
+  }
+  CHECK(store->current().version() == "v999");
+  CHECK(held.effect == Effect::allow);
+  CHECK(held.clause == "c");
+  CHECK(held.rule == "c/1");
+  CHECK(held.reason.find("allow") != std::string_view::npos);
+  CHECK(held.policy_version == "first");
+  CHECK(held.policy_hash == held.policy.content_hash());
+  CHECK(held.policy.texts(verdict).rule == "c/1");
+  // A verdict is read only through the policy that made it.
+  const VerdictTexts elsewhere = store->current().texts(verdict);
+  CHECK(elsewhere.error == "the verdict was not made by this policy");
+  CHECK(elsewhere.clause == "default");
+  CHECK(elsewhere.rule.empty());
 }
 
 TEST_CASE("a FIFO in the policy's place cannot hang a reload", "[store][limits]") {

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "analyze.hpp"
+#include "clause/analyze.hpp"
+#include "clause/dsl/check.hpp"
 #include "clause/lint.hpp"
 #include "cli.hpp"
-#include "policy_impl.hpp"
 
 namespace clause::cli {
 namespace {
@@ -41,11 +41,10 @@ int run_analyze(const std::vector<std::string>& argv) {
   }
   const std::optional<Policy> policy = load_policy(args.positional()[0]);
   if (!policy) return exit_failed;
-  const detail::PolicyImpl& p = *detail::Access::impl(*policy);
-  const dsl::CheckedPolicy& c = p.checked();
-  const detail::Analysis a = detail::analyze(p);
+  const dsl::CheckedPolicy& c = policy->checked();
+  const Analysis a = analyze(*policy);
   const auto line_of = [&](std::size_t rule) {
-    return line_column(p.source.text, c.rules[rule].span.begin).line;
+    return line_column(policy->source().text, c.rules[rule].span.begin).line;
   };
   const auto tier_of = [&](std::size_t rule) { return std::string(to_string(c.rules[rule].tier)); };
   // Rules that never decide: the linter's exact findings.
@@ -133,13 +132,13 @@ int run_analyze(const std::vector<std::string>& argv) {
   out += fmt::format("\nRequests denied by default (no rule permits them): {} in {} groups\n",
                      defaulted, a.defaults.size());
   // The largest groups; `--json` lists them all.
-  std::vector<const detail::DefaultRegion*> largest;
+  std::vector<const DefaultRegion*> largest;
   for (const auto& d : a.defaults)
     largest.push_back(&d);
   std::stable_sort(largest.begin(), largest.end(),
                    [](const auto* x, const auto* y) { return x->requests > y->requests; });
   for (std::size_t i = 0; i < largest.size() && i < 12; ++i) {
-    const detail::DefaultRegion& d = *largest[i];
+    const DefaultRegion& d = *largest[i];
     out += fmt::format("  {} of {} by {}: {} requests\n    witness {}\n", join_names(d.actions),
                        join_names(d.data), join_names(d.requesters), d.requests,
                        request_json(d.witness).dump());

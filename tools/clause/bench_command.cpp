@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "clause/detail.hpp"  // the one internal header: facts of the index
 #include "clause/json.hpp"
 #include "cli.hpp"
-#include "policy_impl.hpp"
-#include "workload.hpp"
+#include "handwritten_privacy.hpp"
 
 namespace clause::cli {
 namespace {
@@ -39,18 +39,19 @@ double seconds_since(Clock::time_point start) {
 }
 
 // Keeps the compiler from dropping decisions nobody reads.
-std::size_t checksum(const Decision& d) {
-  return static_cast<std::size_t>(d.effect) + d.clause.size() + d.rule.size();
+std::size_t checksum(const Verdict& v) {
+  return static_cast<std::size_t>(v.effect) + static_cast<std::size_t>(v.rule + 1);
 }
 
-// Evaluates `count` decisions cycling over the requests; gives the seconds taken.
+// Decides `count` verdicts (the hot loop's value; texts on demand) cycling over the requests; gives
+// the seconds taken.
 double typed_run(const Policy& policy, const std::vector<ResolvedRequest>& requests,
                  std::size_t count, std::size_t offset, std::size_t& sink) {
   const auto start = Clock::now();
   const std::size_t n = requests.size();
   std::size_t i = offset % n;
   for (std::size_t k = 0; k < count; ++k) {
-    sink += checksum(policy.evaluate(requests[i]));
+    sink += checksum(policy.decide(requests[i]));
     if (++i == n) i = 0;
   }
   return seconds_since(start);
@@ -89,6 +90,42 @@ double threaded_rate(const Policy& policy, const std::vector<ResolvedRequest>& r
   for (std::thread& th : pool)
     th.join();
   return static_cast<double>(per_thread) * threads / seconds_since(start);
+}
+
+// The privacy policy's hand-written decision function (tests/bench/handwritten_privacy.hpp)
+// over the same requests, in ns per decision, when the policy is that one: every request is
+// first checked to be decided alike by both. Nothing when a request is outside its names
+// or decided differently.
+std::optional<double> handwritten_ns(const Policy& policy,
+                                     const std::vector<ResolvedRequest>& resolved,
+                                     std::size_t iterations, std::size_t repetitions,
+                                     std::size_t& sink) {
+  namespace hw = handwritten;
+  std::vector<hw::PrivacyRequest> requests;
+  for (const ResolvedRequest& r : resolved) {
+    const auto q = hw::to_privacy_request(policy.names(r));
+    if (!q) return std::nullopt;
+    const Verdict v = policy.decide(r);
+    const VerdictTexts t = policy.texts(v);
+    const hw::PrivacyDecision d = hw::decide_privacy(*q);
+    if (to_string(v.effect) != hw::to_string(d.effect) || t.clause != hw::to_string(d.clause) ||
+        t.consent != hw::to_string(d.consent)) {
+      return std::nullopt;
+    }
+    requests.push_back(*q);
+  }
+  std::vector<double> ns;
+  for (std::size_t r = 0; r < repetitions; ++r) {
+    const auto start = Clock::now();
+    std::size_t i = 0;
+    for (std::size_t k = 0; k < iterations; ++k) {
+      const hw::PrivacyDecision d = hw::decide_privacy(requests[i]);
+      sink += static_cast<std::size_t>(d.effect) + static_cast<std::size_t>(d.clause);
+      if (++i == requests.size()) i = 0;
+    }
+    ns.push_back(seconds_since(start) * 1e9 / static_cast<double>(iterations));
+  }
+  return median(ns);
 }
 
 std::string human_rate(double per_second) {
@@ -217,6 +254,9 @@ int run_bench(const std::vector<std::string>& argv) {
   const double typed_median = median(typed_ns);
   const auto [typed_min, typed_max] = std::minmax_element(typed_ns.begin(), typed_ns.end());
 
+  const std::optional<double> handwritten =
+      handwritten_ns(*policy, resolved, iterations, repetitions, sink);
+
   const std::size_t json_count = std::max<std::size_t>(iterations / 20, lines.size());
   std::vector<double> json_ns;
   for (std::size_t r = 0; r < std::min<std::size_t>(repetitions, 5); ++r) {
@@ -262,6 +302,10 @@ int run_bench(const std::vector<std::string>& argv) {
         {"threads", nlohmann::json::array()},
         {"checksum", sink % 1000},
     };
+    if (handwritten) {
+      out["handwritten_ns_per_decision"] = *handwritten;
+      out["typed_to_handwritten"] = typed_median / *handwritten;
+    }
     for (const auto& [threads, rate] : scaling) {
       out["threads"].push_back({{"threads", threads},
                                 {"decisions_per_second", rate},
@@ -277,6 +321,12 @@ int run_bench(const std::vector<std::string>& argv) {
       "{:.1f} ns\n",
       typed_median, human_rate(1e9 / typed_median), repetitions, iterations, *typed_min,
       *typed_max);
+  if (handwritten) {
+    fmt::print(
+        "hand      median {:.1f} ns per decision by the hand-written function; typed is "
+        "{:.2f}× it\n",
+        *handwritten, typed_median / *handwritten);
+  }
   fmt::print("json      median {:.0f} ns per decision ({}decisions/s): decode, evaluate, encode\n",
              json_median, human_rate(1e9 / json_median));
   std::string threads_line;

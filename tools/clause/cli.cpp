@@ -3,8 +3,6 @@
 
 #include "clause/dsl/check.hpp"
 
-#include "policy_impl.hpp"
-
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -134,7 +132,11 @@ clause::CompileOptions tool_options() {
 }
 
 clause::dsl::ParseLimits tool_parse_limits() {
-  return clause::detail::parse_limits(tool_limits());
+  const clause::Limits limits = tool_limits();
+  clause::dsl::ParseLimits out;
+  out.max_condition_depth = limits.max_condition_depth;
+  out.max_name_length = limits.max_name_length;
+  return out;
 }
 
 std::vector<std::string> gather_files(const std::vector<std::string>& inputs,

@@ -10,11 +10,11 @@
 #include <sstream>
 
 #include "clause/clause.hpp"
+#include "clause/dsl/check.hpp"
 #include "clause/json.hpp"
 #include "clause/lint.hpp"
 #include "clause/log.hpp"
 #include "cli.hpp"
-#include "policy_impl.hpp"
 
 namespace clause::cli {
 namespace {
@@ -193,12 +193,10 @@ std::string text_decision(const Policy& policy, std::string_view label, std::str
                      wrap_words(policy.clause_words(d.clause), 15, 96));
   if (!d.rule.empty()) {
     out += fmt::format("  rule      {}", d.rule);
-    if (const detail::PolicyImpl* impl = detail::Access::impl(policy)) {
-      for (const dsl::CheckedRule& r : impl->checked().rules) {
-        if (r.id != d.rule) continue;
-        const LineColumn at = line_column(impl->source.text, r.span.begin);
-        out += fmt::format(" at {}:{}:{}", impl->source.name, at.line, at.column);
-      }
+    for (const dsl::CheckedRule& r : policy.checked().rules) {
+      if (r.id != d.rule) continue;
+      const LineColumn at = line_column(policy.source().text, r.span.begin);
+      out += fmt::format(" at {}:{}:{}", policy.source().name, at.line, at.column);
     }
     out += '\n';
   }

@@ -3,13 +3,13 @@
 
 #include <cstdio>
 
+#include "clause/diff.hpp"
 #include "cli.hpp"
-#include "diff.hpp"
 
 namespace clause::cli {
 namespace {
 
-std::string side_text(const detail::DiffSide& s) {
+std::string side_text(const DiffSide& s) {
   std::string out(to_string(s.effect));
   if (!s.consent.empty()) out += fmt::format(" `{}`", s.consent);
   out += fmt::format(", citing {}", s.clause);
@@ -17,7 +17,7 @@ std::string side_text(const detail::DiffSide& s) {
   return out;
 }
 
-nlohmann::json side_json(const detail::DiffSide& s) {
+nlohmann::json side_json(const DiffSide& s) {
   nlohmann::json j = {{"decision", to_string(s.effect)}, {"clause", s.clause}, {"rule", s.rule}};
   if (!s.consent.empty()) j["consent"] = s.consent;
   return j;
@@ -39,7 +39,7 @@ int run_diff(const std::vector<std::string>& argv) {
   const std::optional<Policy> before = load_policy(args.positional()[0]);
   const std::optional<Policy> after = load_policy(args.positional()[1]);
   if (!before || !after) return exit_failed;
-  const detail::Diff d = detail::diff_policies(*before, *after);
+  const Diff d = diff_policies(*before, *after);
   if (args.flag("json")) {
     nlohmann::json regions = nlohmann::json::array();
     for (const auto& r : d.regions) {

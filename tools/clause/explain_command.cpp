@@ -7,10 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "analysis.hpp"
 #include "clause/clause.hpp"
+#include "clause/dsl/check.hpp"
 #include "cli.hpp"
-#include "policy_impl.hpp"
 
 namespace clause::cli {
 namespace {
@@ -121,7 +120,6 @@ int run_explain(const std::vector<std::string>& argv) {
   const std::optional<Policy> compiled = load_policy(*policy_path);
   if (!compiled) return exit_failed;
   const Policy& policy = *compiled;
-  const detail::PolicyImpl& p = *detail::Access::impl(policy);
   const std::string input = args.positional().empty() ? "-" : args.positional()[0];
   const auto text = read_request_text(input);
   if (!text) {
@@ -139,9 +137,9 @@ int run_explain(const std::vector<std::string>& argv) {
                s.bold("Decision:"), s.effect(Effect::deny), resolved.error().to_string());
     return exit_invalid_input;
   }
-  const Request request = detail::request_names(p.checked(), *resolved);
+  const Request request = policy.names(*resolved);
   const Decision d = policy.evaluate(*resolved, EvalOptions{.trace = true});
-  const dsl::CheckedPolicy& c = p.checked();
+  const dsl::CheckedPolicy& c = policy.checked();
   const auto rule_index = [&](std::string_view id) -> std::int32_t {
     for (std::size_t i = 0; i < c.rules.size(); ++i) {
       if (c.rules[i].id == id) return static_cast<std::int32_t>(i);
@@ -150,7 +148,7 @@ int run_explain(const std::vector<std::string>& argv) {
   };
   const auto rule_text = [&](std::size_t i) {
     const Span span = c.rules[i].span;
-    std::string t(p.source.text.substr(span.begin, span.end - span.begin));
+    std::string t(policy.source().text.substr(span.begin, span.end - span.begin));
     std::replace(t.begin(), t.end(), '\n', ' ');
     std::string folded;
     for (char ch : t) {
@@ -160,8 +158,8 @@ int run_explain(const std::vector<std::string>& argv) {
     return folded;
   };
   const auto where = [&](std::size_t i) {
-    const LineColumn at = line_column(p.source.text, c.rules[i].span.begin);
-    return fmt::format("{}:{}:{}", p.source.name, at.line, at.column);
+    const LineColumn at = line_column(policy.source().text, c.rules[i].span.begin);
+    return fmt::format("{}:{}:{}", policy.source().name, at.line, at.column);
   };
 
   std::string out;

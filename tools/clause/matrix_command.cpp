@@ -7,19 +7,19 @@
 #include <nlohmann/json.hpp>
 
 #include "clause/clause.hpp"
+#include "clause/dsl/check.hpp"
+#include "clause/matrix.hpp"
 #include "cli.hpp"
-#include "matrix.hpp"
-#include "policy_impl.hpp"
 
 namespace clause::cli {
 namespace {
 
-std::string short_effect(const detail::MatrixOutcome& o) {
+std::string short_effect(const MatrixOutcome& o) {
   if (o.effect == Effect::require_consent) return fmt::format("consent `{}`", o.consent);
   return std::string(to_string(o.effect));
 }
 
-std::string cell_text(const detail::MatrixCell& cell) {
+std::string cell_text(const MatrixCell& cell) {
   if (cell.outcomes.empty()) return "not analysed";
   std::string out;
   if (cell.outcomes.size() > 1) {
@@ -35,14 +35,14 @@ std::string cell_text(const detail::MatrixCell& cell) {
   return out;
 }
 
-nlohmann::json matrix_json(const detail::PolicyImpl& p, const detail::Matrix& m) {
+nlohmann::json matrix_json(const Policy& p, const Matrix& m) {
   nlohmann::json actions = nlohmann::json::array();
   for (std::size_t a = 0; a < m.actions.size(); ++a) {
     nlohmann::json rows = nlohmann::json::array();
     for (std::size_t d = 0; d < m.data.size(); ++d) {
       nlohmann::json cells = nlohmann::json::array();
       for (std::size_t r = 0; r < m.requesters.size(); ++r) {
-        const detail::MatrixCell& cell = m.at(a, d, r);
+        const MatrixCell& cell = m.at(a, d, r);
         nlohmann::json outcomes = nlohmann::json::array();
         for (const auto& o : cell.outcomes) {
           nlohmann::json item = {
@@ -66,7 +66,7 @@ nlohmann::json matrix_json(const detail::PolicyImpl& p, const detail::Matrix& m)
           {"clauses", std::move(clauses)}, {"actions", std::move(actions)}};
 }
 
-std::string markdown(const detail::PolicyImpl& p, const detail::Matrix& m) {
+std::string markdown(const Policy& p, const Matrix& m) {
   std::string out =
       fmt::format("# Decision matrix: {} (version {})\n\n", p.checked().name, p.checked().version);
   out +=
@@ -93,7 +93,7 @@ std::string markdown(const detail::PolicyImpl& p, const detail::Matrix& m) {
 }
 
 // The page carries its data and its script; it loads nothing from anywhere.
-std::string html(const detail::PolicyImpl& p, const detail::Matrix& m) {
+std::string html(const Policy& p, const Matrix& m) {
   std::string data = matrix_json(p, m).dump();
   // Keep `</script>` out of the embedded JSON.
   for (std::size_t at = data.find("</"); at != std::string::npos; at = data.find("</", at)) {
@@ -205,19 +205,18 @@ int run_matrix(const std::vector<std::string>& argv) {
   }
   const std::optional<Policy> policy = load_policy(args.positional()[0]);
   if (!policy) return exit_failed;
-  const detail::PolicyImpl& impl = *detail::Access::impl(*policy);
-  const detail::Matrix m = detail::decision_matrix(impl);
+  const Matrix m = decision_matrix(*policy);
   if (!m.complete) {
     fmt::print(stderr,
                "clause matrix: the policy is too large to decide every cell; cells left out "
                "say \"not analysed\"\n");
   }
   if (format == "json") {
-    fmt::print("{}\n", matrix_json(impl, m).dump(1));
+    fmt::print("{}\n", matrix_json(*policy, m).dump(1));
   } else if (format == "html") {
-    std::fputs(html(impl, m).c_str(), stdout);
+    std::fputs(html(*policy, m).c_str(), stdout);
   } else {
-    std::fputs(markdown(impl, m).c_str(), stdout);
+    std::fputs(markdown(*policy, m).c_str(), stdout);
   }
   return exit_ok;
 }

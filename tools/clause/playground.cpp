@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "clause/dsl/check.hpp"
 #include "clause/json.hpp"
 #include "clause/lint.hpp"
+#include "clause/matrix.hpp"
 #include "cli.hpp"
-#include "matrix.hpp"
 #include "playground_assets.hpp"
-#include "policy_impl.hpp"
 
 namespace clause::cli {
 namespace {
@@ -123,8 +123,8 @@ std::string rule_text(std::string_view text, Span span) {
 
 // The matrix of one action, as `clause matrix` gives it: per data category (row) and
 // requester kind (column), every decision the cell can take.
-json action_matrix(const detail::PolicyImpl& impl, std::string_view action) {
-  const detail::Matrix m = detail::decision_matrix(impl);
+json action_matrix(const Policy& policy, std::string_view action) {
+  const Matrix m = decision_matrix(policy);
   const auto at = std::find(m.actions.begin(), m.actions.end(), action);
   if (at == m.actions.end()) return nullptr;
   const auto a = static_cast<std::size_t>(at - m.actions.begin());
@@ -132,7 +132,7 @@ json action_matrix(const detail::PolicyImpl& impl, std::string_view action) {
   for (std::size_t d = 0; d < m.data.size(); ++d) {
     json cells = json::array();
     for (std::size_t r = 0; r < m.requesters.size(); ++r) {
-      const detail::MatrixCell& cell = m.at(a, d, r);
+      const MatrixCell& cell = m.at(a, d, r);
       json outcomes = json::array();
       for (const auto& o : cell.outcomes) {
         json item = {
@@ -185,7 +185,7 @@ void compile_route(const http::Request& req, http::Response& res) {
   const Compiled c = compile_posted((*body)["policy"].get<std::string>());
   json out = {{"ok", c.policy.has_value()}, {"diagnostics", c.diagnostics}};
   if (c.policy) {
-    const dsl::CheckedPolicy& checked = detail::Access::impl(*c.policy)->checked();
+    const dsl::CheckedPolicy& checked = c.policy->checked();
     out["name"] = checked.name;
     out["version"] = checked.version;
     out["vocabulary"] = vocabulary(checked);
@@ -204,8 +204,7 @@ void decide_route(const http::Request& req, http::Response& res) {
   const Compiled c = compile_posted((*body)["policy"].get<std::string>());
   if (!c.policy) return send_json(res, 200, json{{"ok", false}, {"diagnostics", c.diagnostics}});
   const Policy& policy = *c.policy;
-  const detail::PolicyImpl& impl = *detail::Access::impl(policy);
-  const dsl::CheckedPolicy& checked = impl.checked();
+  const dsl::CheckedPolicy& checked = policy.checked();
   const std::string_view text = c.source.text;
 
   const Decision d = policy.evaluate_json(request->dump(), EvalOptions{.trace = true});
@@ -235,7 +234,7 @@ void decide_route(const http::Request& req, http::Response& res) {
     trace.push_back(std::move(item));
   }
   out["trace"] = std::move(trace);
-  out["matrix"] = action_matrix(impl, request->value("action", std::string()));
+  out["matrix"] = action_matrix(policy, request->value("action", std::string()));
   send_json(res, 200, out);
 }
 

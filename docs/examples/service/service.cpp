@@ -2,7 +2,9 @@
 // line on stdin), ask for consent when the policy requires it, and reload the policy on
 // SIGHUP or on a line that says `reload` -- a file with errors keeps the old policy.
 #include <clause/clause.hpp>
+#include <clause/diff.hpp>
 #include <clause/store.hpp>
+#include <clause/verify.hpp>
 
 #include <csignal>
 #include <iostream>
@@ -23,15 +25,25 @@ int main(int argc, char** argv) {
       std::cerr << d.message << '\n';
     return 1;
   }
+  // The promises the policy makes (`assert ...`), proved over every request before serving.
+  std::size_t proved = 0;
+  const auto promises = clause::verify(store->current());
+  for (const clause::AssertionResult& a : promises)
+    proved += a.proved ? 1 : 0;
+  std::cout << "promises: " << proved << " of " << promises.size() << " proved\n";
   std::signal(SIGHUP, [](int) { reload_asked = 1; });
 
   std::string line;
   while (std::getline(std::cin, line)) {
     if (reload_asked != 0 || line == "reload") {
       reload_asked = 0;
+      const clause::Policy before = store->current();
       auto reloaded = store->reload();
       if (reloaded) {
-        std::cout << "reloaded version " << reloaded->version() << '\n';
+        // What the new text changes: every decision that differs, over every request.
+        const clause::Diff changes = clause::diff_policies(before, *reloaded);
+        std::cout << "reloaded version " << reloaded->version() << ", " << changes.changed << " of "
+                  << changes.total << " decisions changed\n";
       } else {
         std::cout << "reload failed, keeping version " << store->current().version() << ": "
                   << reloaded.error().front().message << '\n';

@@ -1,5 +1,5 @@
 // Stage: analysis. Every decision that differs between two versions of a policy, grouped
-// into regions of requests. Internal: not installed.
+// into regions of requests.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +8,7 @@
 
 #include "clause/clause.hpp"
 
-namespace clause::detail {
+namespace clause {
 
 /// One decision as the diff reports it.
 struct DiffSide {
@@ -30,6 +30,7 @@ struct DiffRegion {
   std::uint64_t requests = 0;
 };
 
+/// Every region that changed, and how many of the `total` requests did.
 struct Diff {
   std::vector<DiffRegion> regions;
   std::uint64_t changed = 0;
@@ -37,7 +38,8 @@ struct Diff {
   bool complete = true;
 };
 
-/// Compares two policies over every request either can name.
-Diff diff_policies(const Policy& before, const Policy& after);
+/// Compares two policies over every request either can name. Never throws: when memory
+/// runs out, the regions so far are dropped and `complete` is false.
+Diff diff_policies(const Policy& before, const Policy& after) noexcept;
 
-}  // namespace clause::detail
+}  // namespace clause

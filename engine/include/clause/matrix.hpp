@@ -1,5 +1,5 @@
 // Stage: analysis. The decision matrix: per action, the decision for every data category
-// and requester kind, or what it depends on. Internal: not installed.
+// and requester kind, or what it depends on.
 #pragma once
 
 #include <string>
@@ -7,9 +7,7 @@
 
 #include "clause/clause.hpp"
 
-namespace clause::detail {
-
-struct PolicyImpl;
+namespace clause {
 
 /// One decision a cell can take, and the purposes under which it can come.
 struct MatrixOutcome {
@@ -36,7 +34,8 @@ struct Matrix {
   }
 };
 
-/// Computes the matrix exactly, region by region.
-Matrix decision_matrix(const PolicyImpl& policy);
+/// Computes the matrix exactly, region by region. Never throws: when memory runs out, the
+/// matrix has no cells and `complete` is false.
+Matrix decision_matrix(const Policy& policy) noexcept;
 
-}  // namespace clause::detail
+}  // namespace clause

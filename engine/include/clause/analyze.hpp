@@ -1,6 +1,6 @@
 // Stage: analysis. The findings of `clause analyze`: conflicts between rules, rules that
 // never decide, the requests that fall to the fail-closed default, and rules whose match
-// is wide. Every finding carries a witness request. Internal: not installed.
+// is wide. Every finding carries a witness request.
 #pragma once
 
 #include <cstdint>
@@ -9,9 +9,7 @@
 
 #include "clause/clause.hpp"
 
-namespace clause::detail {
-
-struct PolicyImpl;
+namespace clause {
 
 /// Two rules with different effects that both match some request.
 struct Conflict {
@@ -38,6 +36,7 @@ struct WideRule {
   Request witness;
 };
 
+/// The findings of `clause analyze`, over `total_requests` requests.
 struct Analysis {
   std::vector<Conflict> conflicts;
   std::vector<DefaultRegion> defaults;
@@ -46,7 +45,8 @@ struct Analysis {
   bool complete = true;
 };
 
-/// Analyses a policy exactly over every request.
-Analysis analyze(const PolicyImpl& policy);
+/// Analyses a policy exactly over every request. Never throws: when memory runs out, the
+/// findings so far are dropped and `complete` is false.
+Analysis analyze(const Policy& policy) noexcept;
 
-}  // namespace clause::detail
+}  // namespace clause

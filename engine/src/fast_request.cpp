@@ -1,0 +1,183 @@
+// Stage: evaluate (input). The quick reader of JSON requests: the common request, read in
+// one pass; anything else is left to the full reader of request.cpp.
+#include "policy_impl.hpp"
+
+namespace clause::detail {
+
+namespace {
+
+// Reads the common request, plain JSON of the documented shape, in one pass without
+// allocating more than the request's own bits. Anything it is not sure of (escapes,
+// numbers, unknown names, duplicate or missing fields, any syntax error) makes it give
+// up, and the full reader (request.cpp) then decides, with its exact messages and positions.
+class FastReader {
+ public:
+  FastReader(const PolicyImpl& p, std::string_view text)
+      : p_(p), at_(text.data()), end_(text.data() + text.size()) {}
+
+  std::optional<ResolvedRequest> read() {
+    clear_request(r_, p_.serial, p_.layout);
+    if (!request() || (skip(), at_ != end_)) return std::nullopt;
+    return std::move(r_);
+  }
+
+ private:
+  void skip() {
+    while (at_ != end_ && (*at_ == ' ' || *at_ == '\n' || *at_ == '\r' || *at_ == '\t'))
+      ++at_;
+  }
+  bool eat(char c) {
+    skip();
+    if (at_ == end_ || *at_ != c) return false;
+    ++at_;
+    return true;
+  }
+  // A string without escapes, control characters or bytes past ASCII.
+  bool text(std::string_view& out) {
+    if (!eat('"')) return false;
+    const char* start = at_;
+    while (at_ != end_ && *at_ != '"') {
+      const auto c = static_cast<unsigned char>(*at_);
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+      ++at_;
+    }
+    if (at_ == end_) return false;
+    out = std::string_view(start, static_cast<std::size_t>(at_ - start));
+    ++at_;
+    return true;
+  }
+  bool word(std::string_view w) {
+    skip();
+    if (static_cast<std::size_t>(end_ - at_) < w.size() || std::string_view(at_, w.size()) != w) {
+      return false;
+    }
+    at_ += w.size();
+    return true;
+  }
+  bool boolean(bool& out) {
+    skip();
+    if (at_ != end_ && *at_ == 't') return word("true") && (out = true, true);
+    return word("false") && (out = false, true);
+  }
+  // Reads `{ "key": value, ... }`, calling field(key) at each value; keys must differ.
+  template <class Field>
+  bool object(Field field) {
+    if (!eat('{')) return false;
+    skip();
+    if (at_ != end_ && *at_ == '}') return ++at_, true;
+    std::array<std::string_view, 16> seen;
+    std::size_t count = 0;
+    do {
+      std::string_view key;
+      if (!text(key) || !eat(':')) return false;
+      for (std::size_t i = 0; i < count; ++i) {
+        if (seen[i] == key) return false;
+      }
+      if (count == seen.size()) return false;
+      seen[count++] = key;
+      if (!field(key)) return false;
+    } while (eat(','));
+    return eat('}');
+  }
+  template <class Element>
+  bool array(Element element) {
+    if (!eat('[')) return false;
+    skip();
+    if (at_ != end_ && *at_ == ']') return ++at_, true;
+    do {
+      if (!element()) return false;
+    } while (eat(','));
+    return eat(']');
+  }
+  bool name_into(const NameMap& map, std::uint32_t& out) {
+    std::string_view name;
+    if (!text(name)) return false;
+    const auto id = find_name(map, name);
+    if (!id) return false;
+    out = *id;
+    return true;
+  }
+  bool id_field() {
+    std::string_view ignored;
+    return text(ignored);
+  }
+  bool set_fact(std::string_view name, bool value) {
+    const auto id = find_name(p_.fact_ids, name);
+    if (!id) return false;
+    if (value) set_bit(Access::atoms(r_), p_.layout.fact(*id));
+    return true;
+  }
+
+  bool request() {
+    bool data = false;
+    bool requester = false;
+    bool action = false;
+    const bool ok = object([&](std::string_view key) {
+      if (key == "data") {
+        return object([&](std::string_view k) {
+          if (k == "category") return data = name_into(p_.data_ids, Access::data(r_));
+          return k == "id" && id_field();
+        });
+      }
+      if (key == "requester") {
+        return object([&](std::string_view k) {
+          if (k == "kind") return requester = name_into(p_.requester_ids, Access::requester(r_));
+          return k == "id" && id_field();
+        });
+      }
+      if (key == "action") return action = name_into(p_.action_ids, Access::action(r_));
+      if (key == "context") return context();
+      return key == "id" && id_field();
+    });
+    return ok && data && requester && action;
+  }
+
+  bool context() {
+    const bool container = !find_name(p_.fact_ids, "facts").has_value();
+    return object([&](std::string_view key) {
+      if (key == "purpose") {
+        if (word("null")) return true;
+        std::uint32_t id = 0;
+        if (!name_into(p_.purpose_ids, id)) return false;
+        set_purpose(r_, p_.layout, static_cast<std::int32_t>(id));
+        return true;
+      }
+      if (key == "consent") {
+        return array([&] {
+          std::uint32_t id = 0;
+          if (!name_into(p_.consent_ids, id)) return false;
+          set_bit(Access::atoms(r_), p_.layout.consent(id));
+          return true;
+        });
+      }
+      if (key == "facts" && container) {
+        skip();
+        if (at_ != end_ && *at_ == '[') {
+          return array([&] {
+            std::string_view name;
+            return text(name) && set_fact(name, true);
+          });
+        }
+        return object([&](std::string_view name) {
+          bool value = false;
+          return boolean(value) && set_fact(name, value);
+        });
+      }
+      bool value = false;
+      return boolean(value) && set_fact(key, value);
+    });
+  }
+
+  const PolicyImpl& p_;
+  const char* at_;
+  const char* const end_;
+  ResolvedRequest r_;
+};
+
+}  // namespace
+
+std::optional<ResolvedRequest> fast_decode(const PolicyImpl& policy, std::string_view json_text) {
+  return FastReader(policy, json_text).read();
+}
+
+}  // namespace clause::detail
