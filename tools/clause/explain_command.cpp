@@ -102,15 +102,10 @@ std::vector<Change> single_changes(const dsl::CheckedPolicy& c, const dsl::Check
 
 int run_explain(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("explain")).c_str(), stdout);
-    return exit_ok;
+    return print_help("explain");
   }
-  Args args(argv, {"color", "no-color"}, {"policy"});
-  if (args.error()) {
-    fmt::print(stderr, "clause explain: {}\nrun `clause explain --help` for usage\n",
-               *args.error());
-    return exit_usage;
-  }
+  Args args(argv, "explain");
+  if (args.error()) return usage_error("explain", *args.error());
   const auto policy_path = args.option("policy");
   if (!policy_path || args.positional().size() > 1) {
     fmt::print(stderr,

@@ -109,7 +109,7 @@ struct Coverage {
     return out;
   }
 
-  std::string json() const {
+  nlohmann::json json() const {
     nlohmann::json out = nlohmann::json::object();
     nlohmann::json clauses = nlohmann::json::array();
     nlohmann::json rules = nlohmann::json::array();
@@ -128,7 +128,7 @@ struct Coverage {
     }
     out["clauses"] = std::move(clauses);
     out["rules"] = std::move(rules);
-    return out.dump(2);
+    return out;
   }
 };
 
@@ -154,14 +154,10 @@ std::string rule_location(const Policy& policy, std::string_view rule) {
 
 int run_test(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("test")).c_str(), stdout);
-    return exit_ok;
+    return print_help("test");
   }
-  Args args(argv, {"coverage", "json", "verbose"}, {});
-  if (args.error()) {
-    fmt::print(stderr, "clause test: {}\nrun `clause test --help` for usage\n", *args.error());
-    return exit_usage;
-  }
+  Args args(argv, "test");
+  if (args.error()) return usage_error("test", *args.error());
   std::vector<std::string> inputs = args.positional();
   if (inputs.empty()) inputs.push_back(".");
   std::string error;
@@ -174,9 +170,9 @@ int run_test(const std::vector<std::string>& argv) {
     fmt::print(stderr, "clause test: no `*.test` file found\n");
     return exit_failed;
   }
-  const bool json = args.flag("json");
+  const bool json = args.format() == "json";
   const bool verbose = args.flag("verbose");
-  FILE* report = json ? stderr : stdout;  // --json keeps stdout for the JSON alone
+  FILE* report = json ? stderr : stdout;  // JSON keeps stdout for the JSON alone
 
   std::map<std::string, std::optional<Policy>> compiled;
   Coverage coverage;
@@ -285,12 +281,14 @@ int run_test(const std::vector<std::string>& argv) {
     }
   }
 
-  if (args.flag("coverage")) {
-    if (json) {
-      fmt::print("{}\n", coverage.json());
-    } else {
-      fmt::print(report, "{}", coverage.text());
-    }
+  if (json) {
+    nlohmann::json out = args.flag("coverage") ? coverage.json() : nlohmann::json::object();
+    out["schema_version"] = schema_version;
+    out["passed"] = passed;
+    out["failed"] = failed;
+    fmt::print("{}\n", out.dump(2));
+  } else if (args.flag("coverage")) {
+    fmt::print(report, "{}", coverage.text());
   }
   fmt::print(report, "{} passed, {} failed\n", passed, failed);
   return failed > 0 || broken ? exit_failed : exit_ok;
