@@ -75,6 +75,10 @@ for stdin in ("eval-jsonl-mixed.stdin", "eval-jsonl-ids.stdin"):
     validate("eval", ["eval", "--policy", privacy, "--jsonl"],
              stdin=(root / fixtures / stdin).read_text(), lines=True)
 validate("eval", ["eval", "--policy", privacy, "policies/examples", examples[0]], lines=True)
+for example in examples:
+    validate("explain", ["explain", "--policy", privacy, "--format", "json", example])
+validate("explain", ["explain", "--policy", privacy, "--format", "json", "-"],
+         stdin=(root / fixtures / "explain-invalid.stdin").read_text())
 validate("test", ["test", "--format", "json", "policies"])
 validate("test", ["test", "--coverage", "--format", "json", "policies"])
 validate("test", ["test", "--coverage", "--format", "json", f"{fixtures}/failing.test"])

@@ -136,7 +136,7 @@ int run_bench(const std::vector<std::string>& argv) {
     compile_options.index_budget = *budget;
   }
 
-  auto source = read_source(*policy_path, tool_limits().max_policy_bytes);
+  auto source = read_policy_source(*policy_path);
   if (!source) {
     fmt::print(stderr, "clause: error: {}\n", source.error());
     return exit_failed;

@@ -171,7 +171,7 @@ rules that matched and why they lost; and the near misses:
 rules that a single change to the request (one fact, the purpose, one consent)
 would make match, with the decision that change would give.
 )",
-       .option_column = 18,
+       .option_column = 23,
        .options =
            {
                {.flag = "--policy", .argument = "FILE", .description = {"the policy (required)"}},
@@ -181,6 +181,9 @@ would make match, with the decision that change would give.
                {.flag = "--no-color",
                 .argument = "",
                 .description = {"never colour (NO_COLOR in the environment does the same)"}},
+               {.flag = "--format",
+                .argument = "text|json",
+                .description = {"text (default), or the same explanation as one JSON object"}},
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
        .after = R"(exit status: 0 explained, 1 the policy has errors, 2 the request is not valid or
@@ -503,10 +506,10 @@ comes without `shutdown`, 64 the command line is wrong.
        .summary = "the manual page clause(1), in roff, made from these help texts",
        .usage = {"clause man"},
        .body =
-           R"(Writes the manual page clause(1), in roff, on stdout. It is made from the help texts
-that `--help` prints, so it says what they say. Read it with
-`clause man | man -l -`, or install it: `cmake --install` puts it in
-share/man/man1/clause.1.
+           R"(Writes the manual page clause(1), in roff, on stdout. It is made from the same
+description of each command as the help that `--help` prints, so it says what
+that says. Read it with `clause man | man -l -`, or install it: `cmake --install`
+puts it in share/man/man1/clause.1.
 )",
        .option_column = 11,
        .options =
@@ -517,10 +520,11 @@ share/man/man1/clause.1.
       {.name = "completion",
        .summary = "shell completion for bash or zsh, made from these help texts",
        .usage = {"clause completion bash|zsh"},
-       .body = R"(Writes the completion script for bash or zsh on stdout, made from the help texts:
-commands, their options, the values an option takes (files, or one of a list).
-Load it for one session with `source <(clause completion bash)`; `cmake --install`
-puts both in their places under share/ (bash-completion, zsh site-functions).
+       .body = R"(Writes the completion script for bash or zsh on stdout, made from the descriptions
+that the help texts come from: commands, their options, the values an option
+takes (files, or one of a list). Load it for one session with
+`source <(clause completion bash)`; `cmake --install` puts both in their places
+under share/ (bash-completion, zsh site-functions).
 )",
        .option_column = 11,
        .options =
