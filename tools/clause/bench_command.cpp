@@ -112,9 +112,9 @@ int run_bench(const std::vector<std::string>& argv) {
   // A positive number given to `--name`, or `fallback`; false when it is not one.
   const auto count_option = [&](std::string_view name, std::size_t fallback,
                                 std::size_t& value) -> bool {
-    const auto given = args.count(name, fallback);
+    const auto given = args.count(name, fallback, 1);
     value = given.value_or(0);
-    return value > 0;
+    return given.has_value();
   };
   std::size_t iterations = 0;
   std::size_t repetitions = 0;

@@ -115,7 +115,7 @@ inline constexpr int schema_version = 1;
 /// Tells whether the arguments ask for help (`--help` or `-h`).
 bool wants_help(const std::vector<std::string>& args);
 
-/// Reads a policy file, or stdin for "-" (named `<stdin>` in diagnostics).
+/// Reads a policy or test file, or stdin for "-" (named `<stdin>` in diagnostics).
 Result<SourceFile, std::string> read_policy_source(const std::string& path);
 
 /// Reads and compiles a policy, printing its diagnostics (on stdout as JSON when asked);

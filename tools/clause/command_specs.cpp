@@ -120,7 +120,7 @@ was not valid (it was denied), 64 the command line is wrong.
 )"},
       {.name = "test",
        .summary = "run policy test files, with coverage of clauses and rules",
-       .usage = {"clause test [options] [FILE.test | FOLDER ...]"},
+       .usage = {"clause test [options] [FILE.test | FOLDER ... | -]"},
        .body = R"(Runs policy test files (every `*.test` file under each FOLDER; the current folder
 when none is given). A test file names its policy and holds cases:
 
@@ -136,7 +136,8 @@ when none is given). A test file names its policy and holds cases:
     expect allow cites "6.b"        # or: deny, or: require consent NAME
 
 Each failing case is shown with what was expected, what came, and the rule that
-decided. The last line is `N passed, M failed`.
+decided. The last line is `N passed, M failed`. With `-`, one test file is read
+from stdin; it names its policy relative to the current folder.
 )",
        .option_column = 23,
        .options =

@@ -498,43 +498,46 @@ int run_serve(const std::vector<std::string>& argv) {
   if (!args.positional().empty()) return usage_error("serve", "takes no positional arguments");
   const auto policy_path = args.option("policy");
   if (!policy_path) return usage_error("serve", "--policy FILE is required");
-  const auto number = [&](std::string_view name, std::size_t fallback, std::size_t& out) {
-    const auto given = args.count(name, fallback);
+  // Reads `--name` into `out` (from `min` to `max`); false when the value is not one.
+  const auto number = [&](std::string_view name, std::size_t fallback, std::size_t min,
+                          std::size_t max, std::size_t& out) {
+    const auto given = args.count(name, fallback, min, max);
     out = given.value_or(0);
     return given.has_value();
   };
+  constexpr std::size_t any = SIZE_MAX;
   std::size_t port = 0;
   std::size_t max_body = 0;
   std::size_t max_batch = 0;
   std::size_t threads = 0;
-  if (!number("port", 8181, port) || port > 65535)
-    return usage_error("serve", "--port takes 0 to 65535");
-  if (!number("max-body", 1 << 20, max_body) || max_body == 0) {
+  if (!number("port", 8181, 0, 65535, port)) return usage_error("serve", "--port takes 0 to 65535");
+  if (!number("max-body", 1 << 20, 1, any, max_body)) {
     return usage_error("serve", "--max-body takes a positive number of bytes");
   }
-  if (!number("max-batch", tool_limits().max_batch, max_batch) || max_batch == 0) {
+  if (!number("max-batch", tool_limits().max_batch, 1, any, max_batch)) {
     return usage_error("serve", "--max-batch takes a positive number");
   }
-  if (!number("threads", 2, threads) || threads == 0 || threads > 256) {
+  if (!number("threads", 2, 1, 256, threads)) {
     return usage_error("serve", "--threads takes 1 to 256");
   }
   std::size_t watch_ms = 0;
-  if (!number("watch", 0, watch_ms)) return usage_error("serve", "--watch takes milliseconds");
+  if (!number("watch", 0, 0, any, watch_ms))
+    return usage_error("serve", "--watch takes milliseconds");
   http::Options options;
   std::size_t drain_ms = 0;
   std::size_t max_connections = 0;
   std::size_t header_ms = 0;
   std::size_t body_ms = 0;
   std::size_t idle_ms = 0;
-  if (!number("drain-timeout", 5000, drain_ms)) {
+  if (!number("drain-timeout", 5000, 0, any, drain_ms)) {
     return usage_error("serve", "--drain-timeout takes milliseconds");
   }
-  if (!number("max-connections", 256, max_connections) || max_connections == 0) {
+  if (!number("max-connections", 256, 1, any, max_connections)) {
     return usage_error("serve", "--max-connections takes a positive number");
   }
-  if (!number("header-timeout", 10000, header_ms) || header_ms == 0 ||
-      !number("body-timeout", 30000, body_ms) || body_ms == 0 ||
-      !number("idle-timeout", 60000, idle_ms) || idle_ms == 0) {
+  if (!number("header-timeout", 10000, 1, any, header_ms) ||
+      !number("body-timeout", 30000, 1, any, body_ms) ||
+      !number("idle-timeout", 60000, 1, any, idle_ms)) {
     return usage_error(
         "serve", "--header-timeout, --body-timeout and --idle-timeout take positive milliseconds");
   }

@@ -160,8 +160,14 @@ int run_test(const std::vector<std::string>& argv) {
   if (args.error()) return usage_error("test", *args.error());
   std::vector<std::string> inputs = args.positional();
   if (inputs.empty()) inputs.push_back(".");
+  // A test file from stdin names its policy relative to the current folder.
+  const bool from_stdin = std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
+  if (from_stdin && inputs.size() > 1) {
+    return usage_error("test", "`-` (stdin) cannot be mixed with files");
+  }
   std::string error;
-  const std::vector<std::string> files = gather_files(inputs, {".test"}, error);
+  const std::vector<std::string> files =
+      from_stdin ? inputs : gather_files(inputs, {".test"}, error);
   if (!error.empty()) {
     fmt::print(stderr, "clause test: {}\n", error);
     return exit_usage;
@@ -180,7 +186,7 @@ int run_test(const std::vector<std::string>& argv) {
   std::size_t failed = 0;
   bool broken = false;
   for (const std::string& path : files) {
-    auto source = read_source(path, tool_limits().max_policy_bytes);
+    auto source = read_policy_source(path);
     if (!source) {
       fmt::print(stderr, "clause test: {}\n", source.error());
       broken = true;
@@ -228,7 +234,7 @@ int run_test(const std::vector<std::string>& argv) {
 
     for (const ast::TestCase& c : parsed.tests.cases) {
       const LineColumn at = line_column(source->text, c.span.begin);
-      const std::string where = fmt::format("{}:{}:{}", path, at.line, at.column);
+      const std::string where = fmt::format("{}:{}:{}", source->name, at.line, at.column);
       std::vector<std::string> missing;
       if (!c.data) missing.push_back("data");
       if (!c.requester) missing.push_back("requester");
