@@ -2,6 +2,8 @@
 // accepts, and what the man page and the completions say all come from here.
 #include "help_pages.hpp"
 
+#include "cli.hpp"
+
 namespace clause::cli {
 
 std::string_view general_intro() {
@@ -62,7 +64,8 @@ statement silences that warning for it.
            },
        .after = R"(exit status: 0 the policy is valid, 1 it has errors (or warnings with --werror),
 64 the command line is wrong.
-)"},
+)",
+       .run = run_check},
       {.name = "eval",
        .summary = "decide requests against a policy and print each decision",
        .usage = {"clause eval --policy FILE [options] [REQUEST.json ... | -]",
@@ -117,7 +120,8 @@ and the other requests still go on.
 
 exit status: 0 every request was decided, 1 the policy has errors, 2 some request
 was not valid (it was denied), 64 the command line is wrong.
-)"},
+)",
+       .run = run_eval},
       {.name = "test",
        .summary = "run policy test files, with coverage of clauses and rules",
        .usage = {"clause test [options] [FILE.test | FOLDER ... | -]"},
@@ -161,7 +165,8 @@ from stdin; it names its policy relative to the current folder.
            },
        .after = R"(exit status: 0 every case passed, 1 a case failed or a file has errors,
 64 the command line is wrong.
-)"},
+)",
+       .run = run_test},
       {.name = "explain",
        .summary = "explain one decision for a person: clause, rules, near misses",
        .usage = {"clause explain --policy FILE [options] [REQUEST.json | -]"},
@@ -189,7 +194,8 @@ would make match, with the decision that change would give.
            },
        .after = R"(exit status: 0 explained, 1 the policy has errors, 2 the request is not valid or
 cannot be read (it is denied), 64 the command line is wrong.
-)"},
+)",
+       .run = run_explain},
       {.name = "verify",
        .summary = "prove the policy's assertions over every request",
        .usage = {"clause verify [options] FILE"},
@@ -217,7 +223,8 @@ counterexample request (JSON that `clause eval` accepts) and its decision.
            },
        .after = R"(exit status: 0 every assertion holds, 1 one does not (or the policy has errors),
 64 the command line is wrong.
-)"},
+)",
+       .run = run_verify},
       {.name = "matrix",
        .summary = "the decision matrix per action, as Markdown, JSON or an HTML page",
        .usage = {"clause matrix [--format md|json|html] FILE"},
@@ -244,7 +251,8 @@ over every request, region by region.
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
        .after = R"(exit status: 0 printed, 1 the policy has errors, 64 the command line is wrong.
-)"},
+)",
+       .run = run_matrix},
       {.name = "analyze",
        .summary = "conflicts, rules that never decide, default regions, wide permissions",
        .usage = {"clause analyze [--format text|json] FILE"},
@@ -268,7 +276,8 @@ Each witness is a request in the JSON that `clause eval` reads.
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
        .after = R"(exit status: 0 analysed, 1 the policy has errors, 64 the command line is wrong.
-)"},
+)",
+       .run = run_analyze},
       {.name = "diff",
        .summary = "every decision that changes between two versions of a policy",
        .usage = {"clause diff [--format text|json] OLD NEW"},
@@ -290,7 +299,8 @@ other).
            },
        .after = R"(exit status: 0 the two versions decide every request alike, 1 some decision
 changes (or a policy has errors), 64 the command line is wrong.
-)"},
+)",
+       .run = run_diff},
       {.name = "fmt",
        .summary = "rewrite policy files in the canonical layout, keeping every comment",
        .usage = {"clause fmt [--check] FILE|FOLDER ...", "clause fmt [--check] -"},
@@ -315,7 +325,8 @@ A file with syntax errors is left as it is: its errors are printed on stderr.
        .after = R"(exit status: 0 every file is formatted (or was rewritten), 1 a file has syntax
 errors, cannot be read or written, or (with --check) is not formatted, 64 the
 command line is wrong.
-)"},
+)",
+       .run = run_fmt},
       {.name = "bench",
        .summary = "measure decision speed, compile time and memory of a policy",
        .usage = {"clause bench --policy FILE [options]"},
@@ -365,7 +376,8 @@ machine.
            },
        .after = R"(exit status: 0 measured, 1 the policy or the requests cannot be read, 64 the
 command line is wrong.
-)"},
+)",
+       .run = run_bench},
       {.name = "serve",
        .summary = "an HTTP/JSON decision service, with reload, metrics and a decision log",
        .usage = {"clause serve --policy FILE [options]"},
@@ -474,7 +486,8 @@ body that is not such an object 400, an invalid request 400 with its denial.
            },
        .after = R"(exit status: 0 stopped by a signal, 1 the policy, the log or the admin token
 cannot be opened or the port cannot be bound, 64 the command line is wrong.
-)"},
+)",
+       .run = run_serve},
       {.name = "lsp",
        .summary = "a language server for editors (LSP over stdio)",
        .usage = {"clause lsp [--stdio]"},
@@ -502,7 +515,8 @@ The limit options (`clause --help`) apply to every document.
            },
        .after = R"(exit status: 0 after `shutdown` then `exit`, 1 when the input ends or `exit`
 comes without `shutdown`, 64 the command line is wrong.
-)"},
+)",
+       .run = run_lsp},
       {.name = "man",
        .summary = "the manual page clause(1), in roff, made from these help texts",
        .usage = {"clause man"},
@@ -517,7 +531,8 @@ puts it in share/man/man1/clause.1.
            {
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
-       .after = ""},
+       .after = "",
+       .run = run_man},
       {.name = "completion",
        .summary = "shell completion for bash or zsh, made from these help texts",
        .usage = {"clause completion bash|zsh"},
@@ -532,7 +547,8 @@ under share/ (bash-completion, zsh site-functions).
            {
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
-       .after = ""},
+       .after = "",
+       .run = run_completion},
   };
   return specs;
 }

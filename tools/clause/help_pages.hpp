@@ -29,6 +29,7 @@ struct CommandSpec {
   // option whose choices are those values.
   std::vector<OptionSpec> options;
   std::string_view after;  // the text after the options (notes, exit status)
+  int (*run)(const std::vector<std::string>& args) = nullptr;  // runs it; gives the exit code
 };
 
 /// Every command, in the order of the general help.
