@@ -75,6 +75,9 @@ for stdin in ("eval-jsonl-mixed.stdin", "eval-jsonl-ids.stdin"):
     validate("eval", ["eval", "--policy", privacy, "--jsonl"],
              stdin=(root / fixtures / stdin).read_text(), lines=True)
 validate("eval", ["eval", "--policy", privacy, "policies/examples", examples[0]], lines=True)
+validate("eval", ["eval", "--policy", privacy, "--jsonl"], lines=True,
+         stdin='{"id": null, "data": {"category": "contact_info"}, '
+         '"requester": {"kind": "counterparty"}, "action": "access"}\n')
 for example in examples:
     validate("explain", ["explain", "--policy", privacy, "--format", "json", example])
 validate("explain", ["explain", "--policy", privacy, "--format", "json", "-"],

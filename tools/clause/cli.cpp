@@ -14,8 +14,14 @@
 
 namespace clause::cli {
 
-Args::Args(const std::vector<std::string>& args, std::string_view command)
-    : Args(args, *find_command(command)) {}
+Args::Args(const std::vector<std::string>& args, std::string_view command) {
+  const CommandSpec* spec = find_command(command);
+  if (spec == nullptr) {
+    error_ = "unknown command `" + std::string(command) + "`";
+    return;
+  }
+  *this = Args(args, *spec);
+}
 
 Args::Args(const std::vector<std::string>& args, const CommandSpec& command) {
   const auto find = [&](std::string_view name) -> const OptionSpec* {

@@ -49,7 +49,7 @@ int run_fmt(const std::vector<std::string>& argv) {
   if (from_stdin) {
     std::ostringstream s;
     s << std::cin.rdbuf();
-    const SourceFile source{"stdin", std::move(s).str()};
+    const SourceFile source{"<stdin>", std::move(s).str()};
     const tools::Formatted f = format_source(source, false);
     if (!f.text) {
       std::fputs(f.diagnostics.c_str(), stderr);
