@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -109,6 +110,9 @@ int run_bench(const std::vector<std::string>& argv) {
   if (!args.positional().empty()) return usage_error("bench", "takes no positional arguments");
   const auto policy_path = args.option("policy");
   if (!policy_path) return usage_error("bench", "--policy FILE is required");
+  if (*policy_path == "-" && args.option("jsonl") == "-") {
+    return usage_error("bench", "stdin (`-`) can be read only once");
+  }
   // A positive number given to `--name`, or `fallback`; false when it is not one.
   const auto count_option = [&](std::string_view name, std::size_t fallback,
                                 std::size_t& value) -> bool {
@@ -169,13 +173,18 @@ int run_bench(const std::vector<std::string>& argv) {
   std::size_t invalid = 0;
   std::string origin;
   if (const auto path = args.option("jsonl")) {
-    std::ifstream in(*path, std::ios::binary);
-    if (!in) {
-      fmt::print(stderr, "clause: error: cannot open `{}`\n", *path);
-      return exit_failed;
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (*path != "-") {
+      file.open(*path, std::ios::binary);
+      if (!file) {
+        fmt::print(stderr, "clause: error: cannot open `{}`\n", *path);
+        return exit_failed;
+      }
+      in = &file;
     }
     std::string line;
-    while (std::getline(in, line)) {
+    while (std::getline(*in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.empty()) continue;
       auto r = policy->decode(line);
