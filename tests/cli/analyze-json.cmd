@@ -1,1 +1,1 @@
-analyze --json tests/cli/broken-promise.policy
+analyze --format json tests/cli/broken-promise.policy

@@ -1,1 +1,1 @@
-diff --json tests/cli/broken-promise.policy tests/cli/uncited.policy
+diff --format json tests/cli/broken-promise.policy tests/cli/uncited.policy

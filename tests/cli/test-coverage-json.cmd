@@ -1,1 +1,1 @@
-test --coverage --json tests/cli/failing.test
+test --coverage --format json tests/cli/failing.test

@@ -1,1 +1,1 @@
-verify --json tests/cli/broken-promise.policy
+verify --format json tests/cli/broken-promise.policy

@@ -30,15 +30,11 @@ std::string effect_word(const dsl::CheckedRule& r) {
 
 int run_analyze(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("analyze")).c_str(), stdout);
-    return exit_ok;
+    return print_help("analyze");
   }
-  Args args(argv, {"json"}, {});
-  if (args.error() || args.positional().size() != 1) {
-    fmt::print(stderr, "clause analyze: {}\nrun `clause analyze --help` for usage\n",
-               args.error() ? *args.error() : "expected one policy file");
-    return exit_usage;
-  }
+  Args args(argv, "analyze");
+  if (args.error()) return usage_error("analyze", *args.error());
+  if (args.positional().size() != 1) return usage_error("analyze", "expected one policy file");
   const std::optional<Policy> policy = load_policy(args.positional()[0]);
   if (!policy) return exit_failed;
   const dsl::CheckedPolicy& c = policy->checked();
@@ -60,8 +56,9 @@ int run_analyze(const std::vector<std::string>& argv) {
     }
   }
 
-  if (args.flag("json")) {
-    nlohmann::json out = {{"policy", c.name},
+  if (args.format() == "json") {
+    nlohmann::json out = {{"schema_version", schema_version},
+                          {"policy", c.name},
                           {"version", c.version},
                           {"total_requests", a.total_requests},
                           {"complete", a.complete}};
@@ -131,7 +128,7 @@ int run_analyze(const std::vector<std::string>& argv) {
     defaulted += d.requests;
   out += fmt::format("\nRequests denied by default (no rule permits them): {} in {} groups\n",
                      defaulted, a.defaults.size());
-  // The largest groups; `--json` lists them all.
+  // The largest groups; `--format json` lists them all.
   std::vector<const DefaultRegion*> largest;
   for (const auto& d : a.defaults)
     largest.push_back(&d);
@@ -144,8 +141,8 @@ int run_analyze(const std::vector<std::string>& argv) {
                        request_json(d.witness).dump());
   }
   if (largest.size() > 12) {
-    out +=
-        fmt::format("  ... and {} smaller groups (`--json` lists them all)\n", largest.size() - 12);
+    out += fmt::format("  ... and {} smaller groups (`--format json` lists them all)\n",
+                       largest.size() - 12);
   }
   out += fmt::format(
       "\nWide permissions (covering a quarter or more of the in-scope data by requester pairs): "

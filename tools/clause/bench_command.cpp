@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -22,11 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 // Decisions feed this, so that the optimizer cannot drop them.
 volatile std::size_t kept_sink = 0;
-
-int usage_error(std::string_view message) {
-  fmt::print(stderr, "clause bench: {}\nrun `clause bench --help` for usage\n", message);
-  return exit_usage;
-}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -144,43 +140,44 @@ std::string human_bytes(double bytes) {
 
 int run_bench(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("bench")).c_str(), stdout);
-    return exit_ok;
+    return print_help("bench");
   }
-  Args args(argv, {"json"},
-            {"policy", "jsonl", "iterations", "repetitions", "threads", "index-budget"});
-  if (args.error()) return usage_error(*args.error());
-  if (!args.positional().empty()) return usage_error("takes no positional arguments");
+  Args args(argv, "bench");
+  if (args.error()) return usage_error("bench", *args.error());
+  if (!args.positional().empty()) return usage_error("bench", "takes no positional arguments");
   const auto policy_path = args.option("policy");
-  if (!policy_path) return usage_error("--policy FILE is required");
+  if (!policy_path) return usage_error("bench", "--policy FILE is required");
+  if (*policy_path == "-" && args.option("jsonl") == "-") {
+    return usage_error("bench", "stdin (`-`) can be read only once");
+  }
   // A positive number given to `--name`, or `fallback`; false when it is not one.
   const auto count_option = [&](std::string_view name, std::size_t fallback,
                                 std::size_t& value) -> bool {
-    const auto given = args.count(name, fallback);
+    const auto given = args.count(name, fallback, 1);
     value = given.value_or(0);
-    return value > 0;
+    return given.has_value();
   };
   std::size_t iterations = 0;
   std::size_t repetitions = 0;
   std::size_t max_threads = 0;
   if (!count_option("iterations", 2'000'000, iterations)) {
-    return usage_error("--iterations takes a positive number");
+    return usage_error("bench", "--iterations takes a positive number");
   }
   if (!count_option("repetitions", 11, repetitions)) {
-    return usage_error("--repetitions takes a positive number");
+    return usage_error("bench", "--repetitions takes a positive number");
   }
   if (!count_option("threads", std::max(1U, std::thread::hardware_concurrency()), max_threads)) {
-    return usage_error("--threads takes a positive number");
+    return usage_error("bench", "--threads takes a positive number");
   }
   CompileOptions compile_options;
   compile_options.limits = tool_limits();
   if (args.option("index-budget")) {
     const auto budget = args.count("index-budget", 0);
-    if (!budget) return usage_error("--index-budget takes a number");
+    if (!budget) return usage_error("bench", "--index-budget takes a number");
     compile_options.index_budget = *budget;
   }
 
-  auto source = read_source(*policy_path, tool_limits().max_policy_bytes);
+  auto source = read_policy_source(*policy_path);
   if (!source) {
     fmt::print(stderr, "clause: error: {}\n", source.error());
     return exit_failed;
@@ -213,13 +210,18 @@ int run_bench(const std::vector<std::string>& argv) {
   std::size_t invalid = 0;
   std::string origin;
   if (const auto path = args.option("jsonl")) {
-    std::ifstream in(*path, std::ios::binary);
-    if (!in) {
-      fmt::print(stderr, "clause: error: cannot open `{}`\n", *path);
-      return exit_failed;
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (*path != "-") {
+      file.open(*path, std::ios::binary);
+      if (!file) {
+        fmt::print(stderr, "clause: error: cannot open `{}`\n", *path);
+        return exit_failed;
+      }
+      in = &file;
     }
     std::string line;
-    while (std::getline(in, line)) {
+    while (std::getline(*in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.empty()) continue;
       auto r = policy->decode(line);
@@ -280,8 +282,9 @@ int run_bench(const std::vector<std::string>& argv) {
   const auto peak_rss = static_cast<std::size_t>(usage.ru_maxrss) * 1024;
   const double per_rule = static_cast<double>(compiled_bytes) / static_cast<double>(rules);
 
-  if (args.flag("json")) {
+  if (args.flag("json") || args.format() == "json") {
     nlohmann::json out = {
+        {"schema_version", schema_version},
         {"policy", *policy_path},
         {"rules", rules},
         {"requests", resolved.size()},

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "clause/clause.hpp"
 #include "clause/dsl/parse.hpp"
 #include "clause/log.hpp"
+#include "help_pages.hpp"
 
 namespace clause::cli {
 
@@ -31,19 +33,25 @@ inline constexpr int exit_invalid_input = 2;  // some request could not be decid
 inline constexpr int exit_usage = 64;         // the command line itself is wrong
 
 /// Reads `--flag`, `--option value`, `--option=value` and positional arguments, and
-/// rejects anything a command does not know.
+/// rejects anything the command's description (help_pages.hpp) does not list, or a value
+/// outside an option's choices.
 class Args {
  public:
-  Args(std::vector<std::string> args, std::vector<std::string> flags,
-       std::vector<std::string> options);
+  Args(const std::vector<std::string>& args, const CommandSpec& command);
+  /// For the command named `command` (one of command_specs()).
+  Args(const std::vector<std::string>& args, std::string_view command);
 
   /// Gives the first error in the command line, if any.
   [[nodiscard]] const std::optional<std::string>& error() const { return error_; }
   [[nodiscard]] bool flag(std::string_view name) const;
   [[nodiscard]] std::optional<std::string> option(std::string_view name) const;
   /// Reads the whole number given to `--name`: `fallback` when not given, empty when the
-  /// value is not a whole number.
-  [[nodiscard]] std::optional<std::size_t> count(std::string_view name, std::size_t fallback) const;
+  /// value is not a whole number from `min` to `max`.
+  [[nodiscard]] std::optional<std::size_t> count(std::string_view name, std::size_t fallback,
+                                                 std::size_t min = 0,
+                                                 std::size_t max = SIZE_MAX) const;
+  /// The output format `--format` asks for, or `fallback`.
+  [[nodiscard]] std::string format(std::string_view fallback = "text") const;
   [[nodiscard]] const std::vector<std::string>& positional() const { return positional_; }
 
  private:
@@ -90,8 +98,25 @@ std::vector<std::string> gather_files(const std::vector<std::string>& inputs,
                                       std::initializer_list<std::string_view> extensions,
                                       std::string& error);
 
+/// A whole number from `min` to `max`, read from all of `text`; empty otherwise.
+std::optional<std::size_t> parse_count(std::string_view text, std::size_t min = 0,
+                                       std::size_t max = SIZE_MAX);
+
+/// Prints `clause COMMAND: MESSAGE` and where to find the usage; gives exit_usage.
+int usage_error(std::string_view command, std::string_view message);
+
+/// Prints the help of `command` and gives exit_ok.
+int print_help(std::string_view command);
+
+/// The version of the shape of every JSON output: a field renamed, removed or changed in
+/// meaning makes it the next number; added fields keep it (docs/cli.md).
+inline constexpr int schema_version = 1;
+
 /// Tells whether the arguments ask for help (`--help` or `-h`).
 bool wants_help(const std::vector<std::string>& args);
+
+/// Reads a policy or test file, or stdin for "-" (named `<stdin>` in diagnostics).
+Result<SourceFile, std::string> read_policy_source(const std::string& path);
 
 /// Reads and compiles a policy, printing its diagnostics (on stdout as JSON when asked);
 /// empty when it cannot be read or has errors.
@@ -113,8 +138,5 @@ std::string wrap_words(std::string_view text, std::size_t indent, std::size_t wi
 
 /// Reads a whole file, or stdin for "-"; empty when it cannot be read.
 std::optional<std::string> read_request_text(const std::string& path);
-
-/// The help text of a command, or of the whole tool for "".
-std::string_view help_text(std::string_view command);
 
 }  // namespace clause::cli

@@ -17,16 +17,6 @@
 #include "cli.hpp"
 
 namespace clause::cli {
-namespace {
-
-int usage_error(std::string_view command, std::string_view message) {
-  fmt::print(stderr, "clause {}: {}\nrun `clause {} --help` for usage\n", command, message,
-             command);
-  return exit_usage;
-}
-
-}  // namespace
-
 std::optional<DecisionLog> open_decision_log(const Args& args, bool block_when_full, bool& failed) {
   failed = false;
   const auto path = args.option("log");
@@ -76,7 +66,7 @@ bool wants_help(const std::vector<std::string>& args) {
 
 // Reads a policy and compiles it, printing diagnostics; empty when it has errors.
 std::optional<Policy> load_policy(const std::string& path, bool json_diagnostics) {
-  auto source = read_source(path, tool_limits().max_policy_bytes);
+  auto source = read_policy_source(path);
   if (!source) {
     fmt::print(stderr, "clause: error: {}\n", source.error());
     return std::nullopt;
@@ -90,7 +80,7 @@ std::optional<Policy> load_policy(const std::string& path, bool json_diagnostics
       std::size_t errors = 0;
       for (const Diagnostic& d : policy.error())
         errors += d.severity == Severity::error ? 1 : 0;
-      fmt::print(stderr, "{}: {} error{}\n", path, errors, errors == 1 ? "" : "s");
+      fmt::print(stderr, "{}: {} error{}\n", source->name, errors, errors == 1 ? "" : "s");
     }
     return std::nullopt;
   }
@@ -215,20 +205,30 @@ std::string text_decision(const Policy& policy, std::string_view label, std::str
 
 }  // namespace
 
+namespace {
+
+// Indents every line but the first by two blanks, to nest a rendered JSON value.
+std::string indented(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    out += c;
+    if (c == '\n') out += "  ";
+  }
+  return out;
+}
+
+}  // namespace
+
 int run_check(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("check")).c_str(), stdout);
-    return exit_ok;
+    return print_help("check");
   }
-  Args args(argv, {"werror"}, {"format"});
+  Args args(argv, "check");
   if (args.error()) return usage_error("check", *args.error());
   if (args.positional().size() != 1) return usage_error("check", "expected one policy file");
-  const std::string format = args.option("format").value_or("text");
-  if (format != "text" && format != "json") {
-    return usage_error("check", "--format takes `text` or `json`");
-  }
+  const std::string format = args.format();
   const std::string& path = args.positional()[0];
-  auto source = read_source(path, tool_limits().max_policy_bytes);
+  auto source = read_policy_source(path);
   if (!source) {
     fmt::print(stderr, "clause: error: {}\n", source.error());
     return exit_failed;
@@ -249,12 +249,14 @@ int run_check(const std::vector<std::string>& argv) {
     (d.severity == Severity::error ? errors : warnings) += 1;
   }
   if (format == "json") {
-    fmt::print("{}\n", render_json(*source, diagnostics));
+    // The diagnostics as the library renders them, in an object that carries the version.
+    fmt::print("{{\n  \"schema_version\": {},\n  \"diagnostics\": {}\n}}\n", schema_version,
+               indented(render_json(*source, diagnostics)));
   } else {
     std::fputs(render_text(*source, diagnostics).c_str(), stderr);
     if (errors + warnings > 0) {
-      fmt::print(stderr, "{}: {} error{}, {} warning{}\n", path, errors, errors == 1 ? "" : "s",
-                 warnings, warnings == 1 ? "" : "s");
+      fmt::print(stderr, "{}: {} error{}, {} warning{}\n", source->name, errors,
+                 errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
     }
   }
   const bool failed = errors > 0 || (args.flag("werror") && warnings > 0);
@@ -263,22 +265,20 @@ int run_check(const std::vector<std::string>& argv) {
 
 int run_eval(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("eval")).c_str(), stdout);
-    return exit_ok;
+    return print_help("eval");
   }
-  Args args(argv, {"jsonl", "explain"},
-            {"policy", "format", "log", "log-redact", "log-max-bytes", "log-keep"});
+  Args args(argv, "eval");
   if (args.error()) return usage_error("eval", *args.error());
   const auto policy_path = args.option("policy");
   if (!policy_path) return usage_error("eval", "--policy FILE is required");
-  const std::string format = args.option("format").value_or("json");
-  if (format != "text" && format != "json") {
-    return usage_error("eval", "--format takes `json` or `text`");
-  }
+  const std::string format = args.format("json");
   const bool jsonl = args.flag("jsonl");
   std::vector<std::string> inputs = args.positional();
   if (inputs.empty()) inputs.push_back("-");
   if (jsonl && inputs.size() != 1) return usage_error("eval", "--jsonl reads one FILE or `-`");
+  if (std::count(inputs.begin(), inputs.end(), "-") + (*policy_path == "-" ? 1 : 0) > 1) {
+    return usage_error("eval", "stdin (`-`) can be read only once");
+  }
 
   const std::optional<Policy> policy = load_policy(*policy_path);
   if (!policy) return exit_failed;
@@ -315,6 +315,7 @@ int run_eval(const std::vector<std::string>& argv) {
     } else {
       // The request's own id first, so that answers can be matched by id, not by line.
       append_json_with_id(out, d, request_id_json(text));
+      out.insert(out.size() - 1, fmt::format(",\"schema_version\":{}", schema_version));
       out += '\n';
     }
     if (out.size() > (1U << 16)) {

@@ -27,20 +27,21 @@ nlohmann::json side_json(const DiffSide& s) {
 
 int run_diff(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("diff")).c_str(), stdout);
-    return exit_ok;
+    return print_help("diff");
   }
-  Args args(argv, {"json"}, {});
-  if (args.error() || args.positional().size() != 2) {
-    fmt::print(stderr, "clause diff: {}\nrun `clause diff --help` for usage\n",
-               args.error() ? *args.error() : "expected two policy files: OLD NEW");
-    return exit_usage;
+  Args args(argv, "diff");
+  if (args.error()) return usage_error("diff", *args.error());
+  if (args.positional().size() != 2) {
+    return usage_error("diff", "expected two policy files: OLD NEW");
+  }
+  if (args.positional()[0] == "-" && args.positional()[1] == "-") {
+    return usage_error("diff", "stdin (`-`) can be read only once");
   }
   const std::optional<Policy> before = load_policy(args.positional()[0]);
   const std::optional<Policy> after = load_policy(args.positional()[1]);
   if (!before || !after) return exit_failed;
   const Diff d = diff_policies(*before, *after);
-  if (args.flag("json")) {
+  if (args.format() == "json") {
     nlohmann::json regions = nlohmann::json::array();
     for (const auto& r : d.regions) {
       regions.push_back({{"actions", r.actions},
@@ -51,7 +52,8 @@ int run_diff(const std::vector<std::string>& argv) {
                          {"requests", r.requests},
                          {"witness", request_json(r.witness)}});
     }
-    nlohmann::json out = {{"changed_requests", d.changed},
+    nlohmann::json out = {{"schema_version", schema_version},
+                          {"changed_requests", d.changed},
                           {"total_requests", d.total},
                           {"complete", d.complete},
                           {"regions", std::move(regions)}};

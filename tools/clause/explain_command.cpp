@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "clause/clause.hpp"
 #include "clause/dsl/check.hpp"
@@ -101,16 +102,15 @@ std::vector<Change> single_changes(const dsl::CheckedPolicy& c, const dsl::Check
 
 int run_explain(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("explain")).c_str(), stdout);
-    return exit_ok;
+    return print_help("explain");
   }
-  Args args(argv, {"color", "no-color"}, {"policy"});
-  if (args.error()) {
-    fmt::print(stderr, "clause explain: {}\nrun `clause explain --help` for usage\n",
-               *args.error());
-    return exit_usage;
-  }
+  Args args(argv, "explain");
+  if (args.error()) return usage_error("explain", *args.error());
   const auto policy_path = args.option("policy");
+  const bool json = args.format() == "json";
+  if (policy_path == "-" && (args.positional().empty() || args.positional()[0] == "-")) {
+    return usage_error("explain", "stdin (`-`) can be read only once: name the request file");
+  }
   if (!policy_path || args.positional().size() > 1) {
     fmt::print(stderr,
                "clause explain: expected --policy FILE and one REQUEST.json (or `-`)\n"
@@ -133,6 +133,14 @@ int run_explain(const std::vector<std::string>& argv) {
 
   auto resolved = policy.decode(*text);
   if (!resolved) {
+    if (json) {
+      const nlohmann::json report = {{"schema_version", schema_version},
+                                     {"decision", to_string(Effect::deny)},
+                                     {"clause", "default"},
+                                     {"error", resolved.error().to_string()}};
+      fmt::print("{}\n", report.dump(2));
+      return exit_invalid_input;
+    }
     fmt::print("{} {}\n  the request is not valid, so it is denied, citing `default`:\n  {}\n",
                s.bold("Decision:"), s.effect(Effect::deny), resolved.error().to_string());
     return exit_invalid_input;
@@ -162,6 +170,29 @@ int run_explain(const std::vector<std::string>& argv) {
     return fmt::format("{}:{}:{}", policy.source().name, at.line, at.column);
   };
 
+  // The same explanation for programs: built beside the text, printed instead of it.
+  nlohmann::json report = {{"schema_version", schema_version},
+                           {"request", request_json(request)},
+                           {"decision", to_string(d.effect)},
+                           {"clause", d.clause},
+                           {"clause_words", policy.clause_words(d.clause)}};
+  if (d.effect == Effect::require_consent) report["consent"] = d.consent;
+  report["decided_by"] = nullptr;
+  report["to_allow"] = nlohmann::json::array();
+  report["lost"] = nlohmann::json::array();
+  report["near_misses"] = nlohmann::json::array();
+  const auto rule_json = [&](std::size_t i) {
+    return nlohmann::json{{"rule", c.rules[i].id},
+                          {"tier", to_string(c.rules[i].tier)},
+                          {"at", where(i)}};
+  };
+  const auto then_json = [](std::string_view consent, const Decision& then) {
+    return nlohmann::json{{"consent", consent},
+                          {"decision", to_string(then.effect)},
+                          {"clause", then.clause},
+                          {"rule", then.rule}};
+  };
+
   std::string out;
   std::string context;
   if (request.purpose) context += fmt::format("purpose `{}`", *request.purpose);
@@ -182,6 +213,8 @@ int run_explain(const std::vector<std::string>& argv) {
   const std::int32_t decided = rule_index(d.rule);
   if (decided >= 0) {
     const auto i = static_cast<std::size_t>(decided);
+    report["decided_by"] = rule_json(i);
+    report["decided_by"]["text"] = rule_text(i);
     out += fmt::format("\n{} {} ({}) at {}\n  {}\n", s.bold("Decided by rule"), d.rule,
                        to_string(c.rules[i].tier), where(i), s.dim(rule_text(i)));
   } else {
@@ -192,6 +225,7 @@ int run_explain(const std::vector<std::string>& argv) {
     Request granted = request;
     granted.consent.push_back(std::string(d.consent));
     const Decision then = policy.evaluate(granted);
+    report["to_allow"].push_back(then_json(d.consent, then));
     out += fmt::format("\n{} grant consent `{}`: the decision is then {}, citing {}.\n",
                        s.bold("To allow it:"), d.consent, s.effect(then.effect), then.clause);
   }
@@ -208,6 +242,7 @@ int run_explain(const std::vector<std::string>& argv) {
       granted.consent.push_back(consent.name);
       const Decision then = policy.evaluate(granted);
       if (then.effect != Effect::allow) continue;
+      report["to_allow"].push_back(then_json(consent.name, then));
       grants += fmt::format("  grant consent `{}`: the decision is then {}, citing {} (rule {}).\n",
                             consent.name, s.effect(then.effect), then.clause, then.rule);
     }
@@ -218,6 +253,9 @@ int run_explain(const std::vector<std::string>& argv) {
   for (std::size_t i = 0; i < d.trace.size(); ++i) {
     const TraceStep& step = d.trace[i];
     if (step.outcome != Outcome::outranked && step.outcome != Outcome::consent_granted) continue;
+    nlohmann::json item = {{"rule", step.rule}, {"tier", to_string(step.tier)}, {"at", where(i)}};
+    item["detail"] = step.detail;
+    report["lost"].push_back(std::move(item));
     lost += fmt::format("  {} ({}) at {}: {}\n", step.rule, to_string(step.tier), where(i),
                         step.detail);
   }
@@ -235,6 +273,11 @@ int run_explain(const std::vector<std::string>& argv) {
                                      then.trace[i].outcome != Outcome::consent_granted)) {
         continue;
       }
+      nlohmann::json item = rule_json(i);
+      item["change"] = ch.what;
+      item["decision"] = to_string(then.effect);
+      item["clause"] = then.clause;
+      report["near_misses"].push_back(std::move(item));
       near +=
           fmt::format("  {} ({}) at {}: matches if {}; the decision would then be {}, citing {}\n",
                       c.rules[i].id, to_string(c.rules[i].tier), where(i), ch.what,
@@ -244,7 +287,11 @@ int run_explain(const std::vector<std::string>& argv) {
   if (!near.empty()) {
     out += fmt::format("\n{}\n{}", s.bold("Near misses (one change away):"), near);
   }
-  std::fputs(out.c_str(), stdout);
+  if (json) {
+    fmt::print("{}\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  } else {
+    std::fputs(out.c_str(), stdout);
+  }
   return exit_ok;
 }
 

@@ -35,14 +35,10 @@ bool write_file(const std::string& path, const std::string& text) {
 
 int run_fmt(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("fmt")).c_str(), stdout);
-    return exit_ok;
+    return print_help("fmt");
   }
-  Args args(argv, {"check"}, {});
-  const auto usage = [](std::string_view message) {
-    fmt::print(stderr, "clause fmt: {}\nrun `clause fmt --help` for usage\n", message);
-    return exit_usage;
-  };
+  Args args(argv, "fmt");
+  const auto usage = [](std::string_view message) { return usage_error("fmt", message); };
   if (args.error()) return usage(*args.error());
   const std::vector<std::string>& inputs = args.positional();
   if (inputs.empty()) return usage("no file given; name files or folders, or `-` for stdin");
@@ -53,7 +49,7 @@ int run_fmt(const std::vector<std::string>& argv) {
   if (from_stdin) {
     std::ostringstream s;
     s << std::cin.rdbuf();
-    const SourceFile source{"stdin", std::move(s).str()};
+    const SourceFile source{"<stdin>", std::move(s).str()};
     const tools::Formatted f = format_source(source, false);
     if (!f.text) {
       std::fputs(f.diagnostics.c_str(), stderr);

@@ -1,4 +1,5 @@
-// The man page and the shell completions, made from the help texts (help_pages.hpp).
+// The help texts, the man page and the shell completions, made from the descriptions of
+// the commands (command_specs.cpp).
 #include "help_pages.hpp"
 
 #include <fmt/format.h>
@@ -37,55 +38,90 @@ void drop_blank_ends(std::vector<std::string>& lines) {
     lines.erase(lines.begin());
 }
 
-// `  --format json|text   how to print`: the flag, its argument, then two blanks.
-HelpOption option_of(std::string_view line) {
-  line = trim(line);
-  HelpOption option;
-  const std::size_t gap = line.find("  ");
-  const std::string_view spec = line.substr(0, gap);
-  option.description = gap == std::string_view::npos ? "" : std::string(trim(line.substr(gap)));
-  const std::size_t blank = spec.find(' ');
-  option.flag = std::string(spec.substr(0, blank));
-  if (blank != std::string_view::npos) option.argument = std::string(trim(spec.substr(blank)));
-  return option;
+// An option as the man page and the completions show it: one entry per flag, its
+// choices joined (`md|json|html`), its description in one line.
+struct HelpOption {
+  std::string flag;
+  std::string argument;
+  std::string description;
+};
+
+// A command as the man page and the completions show it.
+struct HelpPage {
+  std::string command;
+  std::string summary;
+  std::vector<std::string> usage;
+  std::vector<std::string> body;
+  std::vector<HelpOption> options;
+  std::vector<std::string> after;
+};
+
+std::vector<std::string> text_lines(std::string_view text) {
+  std::vector<std::string> out;
+  for (const std::string_view line : lines_of(text))
+    out.emplace_back(line);
+  if (!out.empty() && out.back().empty()) out.pop_back();
+  drop_blank_ends(out);
+  return out;
 }
 
-// Options listed once per value (`--format md`, `--format json`) become one with choices.
-void add_option(std::vector<HelpOption>& options, HelpOption option) {
-  for (HelpOption& known : options) {
-    if (known.flag != option.flag) continue;
-    known.argument += "|" + option.argument;
-    known.description += "; " + option.argument + ": " + option.description;
-    return;
-  }
-  options.push_back(std::move(option));
-}
-
-// The lines under a heading of the general help (`commands:`), up to a blank line.
-std::vector<std::string_view> section(std::string_view heading) {
-  std::vector<std::string_view> out;
-  bool in = false;
-  for (const std::string_view line : lines_of(help_text(""))) {
-    if (!in) {
-      in = line.starts_with(heading);
-      continue;
-    }
-    if (trim(line).empty()) break;
-    out.push_back(line);
+std::string one_line(const std::vector<std::string_view>& lines) {
+  std::string out;
+  for (const std::string_view line : lines) {
+    if (!out.empty()) out += ' ';
+    out += line;
   }
   return out;
 }
 
-bool takes_files(const HelpOption& option) {
-  return option.argument.find("FILE") != std::string::npos ||
-         option.argument.find("FOLDER") != std::string::npos;
+HelpOption help_option(const OptionSpec& spec) {
+  return {std::string(spec.flag), std::string(spec.argument), one_line(spec.description)};
 }
 
-std::vector<std::string> choices(const HelpOption& option) {
+// Options listed once per value (`--format md`, `--format json`) become one with choices.
+std::vector<HelpOption> merged_options(const std::vector<OptionSpec>& specs) {
+  std::vector<HelpOption> options;
+  for (const OptionSpec& spec : specs) {
+    HelpOption option = help_option(spec);
+    const auto known = std::find_if(options.begin(), options.end(),
+                                    [&](const HelpOption& o) { return o.flag == option.flag; });
+    if (known == options.end()) {
+      options.push_back(std::move(option));
+      continue;
+    }
+    known->argument += "|" + option.argument;
+    known->description += "; " + option.argument + ": " + option.description;
+  }
+  return options;
+}
+
+std::vector<HelpPage> help_pages() {
+  std::vector<HelpPage> pages;
+  for (const CommandSpec& spec : command_specs()) {
+    HelpPage page{std::string(spec.name), std::string(spec.summary),    {},
+                  text_lines(spec.body),  merged_options(spec.options), text_lines(spec.after)};
+    for (const std::string_view usage : spec.usage)
+      page.usage.emplace_back(usage);
+    pages.push_back(std::move(page));
+  }
+  return pages;
+}
+
+std::vector<HelpOption> limit_help_options() {
+  std::vector<HelpOption> out;
+  for (const OptionSpec& spec : limit_options())
+    out.push_back(help_option(spec));
+  return out;
+}
+
+std::vector<std::string> choices_of(std::string_view argument) {
   std::vector<std::string> out;
-  if (option.argument.find('|') == std::string::npos) return out;
+  if (argument.empty() || !std::all_of(argument.begin(), argument.end(),
+                                       [](char c) { return (c >= 'a' && c <= 'z') || c == '|'; })) {
+    return out;
+  }
   std::string word;
-  for (const char c : option.argument + "|") {
+  for (const char c : std::string(argument) + "|") {
     if (c == '|') {
       out.push_back(std::exchange(word, ""));
     } else {
@@ -93,6 +129,16 @@ std::vector<std::string> choices(const HelpOption& option) {
     }
   }
   return out;
+}
+
+std::vector<std::string> choices(const HelpOption& option) {
+  if (option.argument.find('|') == std::string::npos) return {};
+  return choices_of(option.argument);
+}
+
+bool takes_files(const HelpOption& option) {
+  return option.argument.find("FILE") != std::string::npos ||
+         option.argument.find("FOLDER") != std::string::npos;
 }
 
 // roff: a backslash is \e, a minus sign \-, and a line may not start with a control character.
@@ -191,72 +237,7 @@ std::string joined(const std::vector<std::string>& words) {
 
 }  // namespace
 
-HelpPage parse_help(std::string_view command, std::string_view text) {
-  HelpPage page;
-  page.command = std::string(command);
-  enum class Part { usage, body, options, after } part = Part::usage;
-  for (const std::string_view line : lines_of(text)) {
-    switch (part) {
-      case Part::usage:
-        if (line.starts_with("usage: ")) {
-          page.usage.emplace_back(line.substr(7));
-          continue;
-        }
-        if (!page.usage.empty() && line.starts_with("       clause")) {
-          page.usage.emplace_back(trim(line));
-          continue;
-        }
-        part = Part::body;
-        [[fallthrough]];
-      case Part::body:
-        if (line == "options:") {
-          part = Part::options;
-        } else {
-          page.body.emplace_back(line);
-        }
-        break;
-      case Part::options:
-        if (trim(line).empty()) {
-          part = Part::after;
-        } else if (trim(line).starts_with("-")) {
-          add_option(page.options, option_of(line));
-        } else if (!page.options.empty()) {
-          page.options.back().description += " " + std::string(trim(line));
-        }
-        break;
-      case Part::after:
-        page.after.emplace_back(line);
-        break;
-    }
-  }
-  drop_blank_ends(page.body);
-  drop_blank_ends(page.after);
-  return page;
-}
-
-std::vector<HelpPage> help_pages() {
-  std::vector<HelpPage> pages;
-  for (const std::string_view line : section("commands:")) {
-    const std::string_view entry = trim(line);
-    const std::size_t gap = entry.find(' ');
-    const std::string_view name = entry.substr(0, gap);
-    HelpPage page = parse_help(name, help_text(name));
-    page.summary = std::string(trim(entry.substr(gap)));
-    pages.push_back(std::move(page));
-  }
-  return pages;
-}
-
-std::vector<HelpOption> limit_options() {
-  std::vector<HelpOption> out;
-  for (const std::string_view line : section("limits")) {
-    out.push_back(option_of(line));
-  }
-  return out;
-}
-
 std::string man_page() {
-  const HelpPage general = parse_help("", help_text(""));
   std::string out = fmt::format(
       ".\\\" The help texts of `clause`, as a man page; `clause man` writes it.\n"
       ".TH CLAUSE 1 \"\" \"clause {}\" \"User Commands\"\n"
@@ -270,13 +251,7 @@ std::string man_page() {
       out += roff(usage) + "\n";
   }
   out += ".fi\n.SH DESCRIPTION\n";
-  std::vector<std::string> intro;
-  for (const std::string& line : general.body) {
-    if (line.starts_with("commands:")) break;
-    intro.push_back(line);
-  }
-  drop_blank_ends(intro);
-  roff_lines(out, intro);
+  roff_lines(out, text_lines(general_intro()));
   out += ".SH COMMANDS\n";
   for (const HelpPage& page : pages) {
     out += fmt::format(".SS \"clause {}\"\n", page.command);
@@ -292,7 +267,7 @@ std::string man_page() {
     }
   }
   out += ".SH LIMITS\nEvery command takes these options; each takes a positive number.\n";
-  roff_options(out, limit_options());
+  roff_options(out, limit_help_options());
   out +=
       ".SH EXIT STATUS\n"
       ".TP\n.B 0\nsuccess\n"
@@ -312,7 +287,7 @@ std::string bash_completion() {
   for (const HelpPage& page : pages)
     commands += (commands.empty() ? "" : " ") + page.command;
   std::string limits;
-  for (const HelpOption& o : limit_options())
+  for (const HelpOption& o : limit_help_options())
     limits += (limits.empty() ? "" : " ") + o.flag;
   std::string out = fmt::format(
       "# bash completion for clause, made from its help texts by `clause completion bash`.\n"
@@ -393,7 +368,7 @@ std::string zsh_completion() {
   for (const HelpPage& page : pages)
     out += fmt::format("    '{}:{}'\n", page.command, zsh_quoted(page.summary));
   out += "  )\n  limits=(\n";
-  for (const HelpOption& o : limit_options())
+  for (const HelpOption& o : limit_help_options())
     out += "    " + zsh_spec(o) + "\n";
   out +=
       "  )\n"
@@ -419,44 +394,91 @@ std::string zsh_completion() {
   return out;
 }
 
+std::vector<std::string> choices(const OptionSpec& option) {
+  return choices_of(option.argument);
+}
+
+const CommandSpec* find_command(std::string_view name) {
+  for (const CommandSpec& spec : command_specs()) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
 std::vector<std::string_view> command_names() {
   std::vector<std::string_view> out;
-  for (const std::string_view line : section("commands:")) {
-    const std::string_view entry = trim(line);
-    if (!entry.empty()) out.push_back(entry.substr(0, entry.find(' ')));
-  }
+  for (const CommandSpec& spec : command_specs())
+    out.push_back(spec.name);
   return out;
 }
 
 bool is_command(std::string_view name) {
-  const auto names = command_names();
-  return std::find(names.begin(), names.end(), name) != names.end();
+  return find_command(name) != nullptr;
+}
+
+namespace {
+
+// `  --format text|json   how to print`, the description at the command's column; a
+// flag too long for it stands on its own line.
+void add_option_lines(std::string& out, const OptionSpec& o, std::size_t column) {
+  std::string spec = "  " + std::string(o.flag);
+  if (!o.argument.empty()) spec += " " + std::string(o.argument);
+  std::size_t first = 0;
+  if (spec.size() + 1 > column || o.description.empty()) {
+    out += spec + "\n";
+  } else {
+    out += spec + std::string(column - spec.size(), ' ') + std::string(o.description[0]) + "\n";
+    first = 1;
+  }
+  for (std::size_t i = first; i < o.description.size(); ++i)
+    out += std::string(column, ' ') + std::string(o.description[i]) + "\n";
+}
+
+std::string general_help() {
+  std::string out = "usage: clause COMMAND [options]\n\n" + std::string(general_intro());
+  out += "\ncommands:\n";
+  for (const CommandSpec& spec : command_specs()) {
+    std::string name(spec.name);
+    name.resize(std::max<std::size_t>(name.size() + 2, 12), ' ');
+    out += "  " + name + std::string(spec.summary) + "\n";
+  }
+  out += "\nlimits, taken by every command (docs/reliability.md):\n";
+  for (const OptionSpec& o : limit_options())
+    add_option_lines(out, o, 27);
+  out += "\nRun `clause COMMAND --help` for a command's options.\n";
+  return out;
+}
+
+}  // namespace
+
+std::string help_text(std::string_view command) {
+  const CommandSpec* spec = find_command(command);
+  if (spec == nullptr) return general_help();
+  std::string out;
+  for (const std::string_view usage : spec->usage)
+    out += (out.empty() ? "usage: " : "       ") + std::string(usage) + "\n";
+  out += "\n" + std::string(spec->body) + "\noptions:\n";
+  for (const OptionSpec& o : spec->options)
+    add_option_lines(out, o, spec->option_column);
+  if (!spec->after.empty()) out += "\n" + std::string(spec->after);
+  return out;
 }
 
 int run_man(const std::vector<std::string>& args) {
   if (wants_help(args)) {
-    std::fputs(std::string(help_text("man")).c_str(), stdout);
-    return exit_ok;
+    return print_help("man");
   }
-  if (!args.empty()) {
-    std::fputs("clause man: takes no arguments\nrun `clause man --help` for usage\n", stderr);
-    return exit_usage;
-  }
+  if (!args.empty()) return usage_error("man", "takes no arguments");
   std::fputs(man_page().c_str(), stdout);
   return exit_ok;
 }
 
 int run_completion(const std::vector<std::string>& args) {
   if (wants_help(args)) {
-    std::fputs(std::string(help_text("completion")).c_str(), stdout);
-    return exit_ok;
+    return print_help("completion");
   }
   if (args.size() != 1 || (args[0] != "bash" && args[0] != "zsh")) {
-    std::fputs(
-        "clause completion: name a shell: bash or zsh\nrun `clause completion --help` "
-        "for usage\n",
-        stderr);
-    return exit_usage;
+    return usage_error("completion", "name a shell: bash or zsh");
   }
   std::fputs((args[0] == "bash" ? bash_completion() : zsh_completion()).c_str(), stdout);
   return exit_ok;

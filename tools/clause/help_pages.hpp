@@ -1,38 +1,54 @@
-// The help texts read as structured pages, so that the man page and the shell completions
-// are made from the very text `--help` prints and cannot drift from it.
+// One description per command, from which come the options the argument reader accepts,
+// the `--help` text, the command list, the man page and the shell completions, so that
+// none of them can drift from another.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace clause::cli {
 
-/// One option of a command as its help lists it: `--format json|text  how to print`.
-struct HelpOption {
-  std::string flag;      // "--format"
-  std::string argument;  // "json|text", "FILE", "N", or "" for a flag
-  std::string description;
+/// One option of a command: `--format text|json  how to print`.
+struct OptionSpec {
+  std::string_view flag;      // "--format"
+  std::string_view argument;  // "text|json" (choices), "FILE", "N", or "" for a flag
+  std::vector<std::string_view> description;  // the lines as the help wraps them
+  bool repeatable = false;                    // given twice, each counts (else the last wins)
 };
 
-/// A command's help text, cut into its parts.
-struct HelpPage {
-  std::string command;             // "eval"; "" for the general help
-  std::string summary;             // the one line the general help gives the command
-  std::vector<std::string> usage;  // "clause eval --policy FILE [options] ..."
-  std::vector<std::string> body;   // the lines between the usage and the options
-  std::vector<HelpOption> options;
-  std::vector<std::string> after;  // the lines after the options (notes, exit status)
+/// A command as `clause COMMAND --help` shows it.
+struct CommandSpec {
+  std::string_view name;                // "eval"
+  std::string_view summary;             // its line in the general help
+  std::vector<std::string_view> usage;  // "clause eval --policy FILE [options] ..."
+  std::string_view body;                // the text between the usage and the options
+  std::size_t option_column = 0;        // where the option descriptions start
+  // An option named twice with different values (`--format md`, `--format json`) is one
+  // option whose choices are those values.
+  std::vector<OptionSpec> options;
+  std::string_view after;  // the text after the options (notes, exit status)
+  int (*run)(const std::vector<std::string>& args) = nullptr;  // runs it; gives the exit code
 };
 
-/// Reads a help text as `clause COMMAND --help` prints it.
-HelpPage parse_help(std::string_view command, std::string_view text);
+/// Every command, in the order of the general help.
+const std::vector<CommandSpec>& command_specs();
 
-/// Every command of the general help, in its order, with its summary and its page.
-std::vector<HelpPage> help_pages();
+/// The command named `name`; null when there is none.
+const CommandSpec* find_command(std::string_view name);
 
-/// The limit options every command takes, from the general help.
-std::vector<HelpOption> limit_options();
+/// What the general help says before the list of commands.
+std::string_view general_intro();
+
+/// The limit options every command takes.
+const std::vector<OptionSpec>& limit_options();
+
+/// The values an option takes when its argument lists them (`text|json`); empty otherwise.
+std::vector<std::string> choices(const OptionSpec& option);
+
+/// The help text of a command, or of the whole tool for "".
+std::string help_text(std::string_view command);
 
 /// The man page clause(1), in roff.
 std::string man_page();

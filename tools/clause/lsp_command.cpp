@@ -12,17 +12,14 @@ namespace clause::cli {
 
 int run_lsp(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("lsp")).c_str(), stdout);
-    return exit_ok;
+    return print_help("lsp");
   }
   // Editors' clients often pass `--stdio`; it is the only transport there is.
-  Args args(argv, {"stdio"}, {});
-  const auto usage = [](std::string_view message) {
-    fmt::print(stderr, "clause lsp: {}\nrun `clause lsp --help` for usage\n", message);
-    return exit_usage;
-  };
-  if (args.error()) return usage(*args.error());
-  if (!args.positional().empty()) return usage("takes no file; the editor sends the documents");
+  Args args(argv, "lsp");
+  if (args.error()) return usage_error("lsp", *args.error());
+  if (!args.positional().empty()) {
+    return usage_error("lsp", "takes no file; the editor sends the documents");
+  }
   // A client that goes away must end the loop with an error, not kill it with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
   std::ios::sync_with_stdio(false);

@@ -35,20 +35,9 @@ int main(int argc, char** argv) {
                    error->c_str());
       return clause::cli::exit_usage;
     }
-    if (command == "check") return clause::cli::run_check(args);
-    if (command == "eval") return clause::cli::run_eval(args);
-    if (command == "test") return clause::cli::run_test(args);
-    if (command == "explain") return clause::cli::run_explain(args);
-    if (command == "verify") return clause::cli::run_verify(args);
-    if (command == "matrix") return clause::cli::run_matrix(args);
-    if (command == "analyze") return clause::cli::run_analyze(args);
-    if (command == "diff") return clause::cli::run_diff(args);
-    if (command == "fmt") return clause::cli::run_fmt(args);
-    if (command == "bench") return clause::cli::run_bench(args);
-    if (command == "serve") return clause::cli::run_serve(args);
-    if (command == "lsp") return clause::cli::run_lsp(args);
-    if (command == "man") return clause::cli::run_man(args);
-    if (command == "completion") return clause::cli::run_completion(args);
+    if (const clause::cli::CommandSpec* spec = clause::cli::find_command(command)) {
+      return spec->run(args);
+    }
     const std::string guess = clause::dsl::closest_name(command, clause::cli::command_names());
     std::fprintf(stderr, "clause: unknown command `%s`;%s run `clause --help`\n", command.c_str(),
                  guess.empty() ? "" : (" did you mean `" + guess + "`?").c_str());

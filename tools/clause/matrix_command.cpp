@@ -191,18 +191,12 @@ render();
 
 int run_matrix(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("matrix")).c_str(), stdout);
-    return exit_ok;
+    return print_help("matrix");
   }
-  Args args(argv, {}, {"format"});
-  const std::string format = args.option("format").value_or("md");
-  if (args.error() || args.positional().size() != 1 ||
-      (format != "md" && format != "json" && format != "html")) {
-    fmt::print(stderr, "clause matrix: {}\nrun `clause matrix --help` for usage\n",
-               args.error() ? *args.error()
-                            : std::string("expected one policy file and --format md|json|html"));
-    return exit_usage;
-  }
+  Args args(argv, "matrix");
+  if (args.error()) return usage_error("matrix", *args.error());
+  if (args.positional().size() != 1) return usage_error("matrix", "expected one policy file");
+  const std::string format = args.format("md");
   const std::optional<Policy> policy = load_policy(args.positional()[0]);
   if (!policy) return exit_failed;
   const Matrix m = decision_matrix(*policy);
@@ -212,7 +206,9 @@ int run_matrix(const std::vector<std::string>& argv) {
                "say \"not analysed\"\n");
   }
   if (format == "json") {
-    fmt::print("{}\n", matrix_json(*policy, m).dump(1));
+    nlohmann::json out = matrix_json(*policy, m);
+    out["schema_version"] = schema_version;
+    fmt::print("{}\n", out.dump(1));
   } else if (format == "html") {
     std::fputs(html(*policy, m).c_str(), stdout);
   } else {

@@ -30,11 +30,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int usage_error(std::string_view message) {
-  fmt::print(stderr, "clause serve: {}\nrun `clause serve --help` for usage\n", message);
-  return exit_usage;
-}
-
 // Upper bounds of the latency histogram, in seconds.
 constexpr std::array<double, 10> latency_bounds = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
                                                    0.0025,  0.005,  0.01,    0.05,   0.25};
@@ -496,63 +491,64 @@ bool is_loopback(std::string_view host) {
 
 int run_serve(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("serve")).c_str(), stdout);
-    return exit_ok;
+    return print_help("serve");
   }
-  Args args(argv, {"playground", "allow-remote-playground", "log-block"},
-            {"policy", "host", "port", "max-body", "max-batch", "threads", "log", "log-redact",
-             "log-max-bytes", "log-keep", "watch", "admin-token", "drain-timeout",
-             "max-connections", "header-timeout", "body-timeout", "idle-timeout"});
-  if (args.error()) return usage_error(*args.error());
-  if (!args.positional().empty()) return usage_error("takes no positional arguments");
+  Args args(argv, "serve");
+  if (args.error()) return usage_error("serve", *args.error());
+  if (!args.positional().empty()) return usage_error("serve", "takes no positional arguments");
   const auto policy_path = args.option("policy");
-  if (!policy_path) return usage_error("--policy FILE is required");
-  const auto number = [&](std::string_view name, std::size_t fallback, std::size_t& out) {
-    const auto given = args.count(name, fallback);
+  if (!policy_path) return usage_error("serve", "--policy FILE is required");
+  // Reads `--name` into `out` (from `min` to `max`); false when the value is not one.
+  const auto number = [&](std::string_view name, std::size_t fallback, std::size_t min,
+                          std::size_t max, std::size_t& out) {
+    const auto given = args.count(name, fallback, min, max);
     out = given.value_or(0);
     return given.has_value();
   };
+  constexpr std::size_t any = SIZE_MAX;
   std::size_t port = 0;
   std::size_t max_body = 0;
   std::size_t max_batch = 0;
   std::size_t threads = 0;
-  if (!number("port", 8181, port) || port > 65535) return usage_error("--port takes 0 to 65535");
-  if (!number("max-body", 1 << 20, max_body) || max_body == 0) {
-    return usage_error("--max-body takes a positive number of bytes");
+  if (!number("port", 8181, 0, 65535, port)) return usage_error("serve", "--port takes 0 to 65535");
+  if (!number("max-body", 1 << 20, 1, any, max_body)) {
+    return usage_error("serve", "--max-body takes a positive number of bytes");
   }
-  if (!number("max-batch", tool_limits().max_batch, max_batch) || max_batch == 0) {
-    return usage_error("--max-batch takes a positive number");
+  if (!number("max-batch", tool_limits().max_batch, 1, any, max_batch)) {
+    return usage_error("serve", "--max-batch takes a positive number");
   }
-  if (!number("threads", 2, threads) || threads == 0 || threads > 256) {
-    return usage_error("--threads takes 1 to 256");
+  if (!number("threads", 2, 1, 256, threads)) {
+    return usage_error("serve", "--threads takes 1 to 256");
   }
   std::size_t watch_ms = 0;
-  if (!number("watch", 0, watch_ms)) return usage_error("--watch takes milliseconds");
+  if (!number("watch", 0, 0, any, watch_ms))
+    return usage_error("serve", "--watch takes milliseconds");
   http::Options options;
   std::size_t drain_ms = 0;
   std::size_t max_connections = 0;
   std::size_t header_ms = 0;
   std::size_t body_ms = 0;
   std::size_t idle_ms = 0;
-  if (!number("drain-timeout", 5000, drain_ms)) {
-    return usage_error("--drain-timeout takes milliseconds");
+  if (!number("drain-timeout", 5000, 0, any, drain_ms)) {
+    return usage_error("serve", "--drain-timeout takes milliseconds");
   }
-  if (!number("max-connections", 256, max_connections) || max_connections == 0) {
-    return usage_error("--max-connections takes a positive number");
+  if (!number("max-connections", 256, 1, any, max_connections)) {
+    return usage_error("serve", "--max-connections takes a positive number");
   }
-  if (!number("header-timeout", 10000, header_ms) || header_ms == 0 ||
-      !number("body-timeout", 30000, body_ms) || body_ms == 0 ||
-      !number("idle-timeout", 60000, idle_ms) || idle_ms == 0) {
+  if (!number("header-timeout", 10000, 1, any, header_ms) ||
+      !number("body-timeout", 30000, 1, any, body_ms) ||
+      !number("idle-timeout", 60000, 1, any, idle_ms)) {
     return usage_error(
-        "--header-timeout, --body-timeout and --idle-timeout take positive milliseconds");
+        "serve", "--header-timeout, --body-timeout and --idle-timeout take positive milliseconds");
   }
   const std::string host = args.option("host").value_or("127.0.0.1");
   const bool playground = args.flag("playground");
   if (playground && !is_loopback(host) && !args.flag("allow-remote-playground")) {
     return usage_error(
+        "serve",
         "--playground serves only on a loopback address (add --allow-remote-playground to "
         "serve it on " +
-        host + ")");
+            host + ")");
   }
   std::optional<std::string> admin_token;
   if (const auto token_path = args.option("admin-token")) {
@@ -601,11 +597,11 @@ int run_serve(const std::vector<std::string>& argv) {
   // --log-block asks deciding to wait for the log.
   for (const char* option : {"log-redact", "log-max-bytes", "log-keep"}) {
     if (args.option(option) && !args.option("log")) {
-      return usage_error(fmt::format("--{} goes with --log FILE", option));
+      return usage_error("serve", fmt::format("--{} goes with --log FILE", option));
     }
   }
   if (args.flag("log-block") && !args.option("log")) {
-    return usage_error("--log-block goes with --log FILE");
+    return usage_error("serve", "--log-block goes with --log FILE");
   }
   bool log_failed = false;
   service.log = open_decision_log(args, false, log_failed);

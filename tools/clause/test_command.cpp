@@ -109,7 +109,7 @@ struct Coverage {
     return out;
   }
 
-  std::string json() const {
+  nlohmann::json json() const {
     nlohmann::json out = nlohmann::json::object();
     nlohmann::json clauses = nlohmann::json::array();
     nlohmann::json rules = nlohmann::json::array();
@@ -128,7 +128,7 @@ struct Coverage {
     }
     out["clauses"] = std::move(clauses);
     out["rules"] = std::move(rules);
-    return out.dump(2);
+    return out;
   }
 };
 
@@ -154,18 +154,20 @@ std::string rule_location(const Policy& policy, std::string_view rule) {
 
 int run_test(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("test")).c_str(), stdout);
-    return exit_ok;
+    return print_help("test");
   }
-  Args args(argv, {"coverage", "json", "verbose"}, {});
-  if (args.error()) {
-    fmt::print(stderr, "clause test: {}\nrun `clause test --help` for usage\n", *args.error());
-    return exit_usage;
-  }
+  Args args(argv, "test");
+  if (args.error()) return usage_error("test", *args.error());
   std::vector<std::string> inputs = args.positional();
   if (inputs.empty()) inputs.push_back(".");
+  // A test file from stdin names its policy relative to the current folder.
+  const bool from_stdin = std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
+  if (from_stdin && inputs.size() > 1) {
+    return usage_error("test", "`-` (stdin) cannot be mixed with files");
+  }
   std::string error;
-  const std::vector<std::string> files = gather_files(inputs, {".test"}, error);
+  const std::vector<std::string> files =
+      from_stdin ? inputs : gather_files(inputs, {".test"}, error);
   if (!error.empty()) {
     fmt::print(stderr, "clause test: {}\n", error);
     return exit_usage;
@@ -174,9 +176,9 @@ int run_test(const std::vector<std::string>& argv) {
     fmt::print(stderr, "clause test: no `*.test` file found\n");
     return exit_failed;
   }
-  const bool json = args.flag("json");
+  const bool json = args.format() == "json";
   const bool verbose = args.flag("verbose");
-  FILE* report = json ? stderr : stdout;  // --json keeps stdout for the JSON alone
+  FILE* report = json ? stderr : stdout;  // JSON keeps stdout for the JSON alone
 
   std::map<std::string, std::optional<Policy>> compiled;
   Coverage coverage;
@@ -184,7 +186,7 @@ int run_test(const std::vector<std::string>& argv) {
   std::size_t failed = 0;
   bool broken = false;
   for (const std::string& path : files) {
-    auto source = read_source(path, tool_limits().max_policy_bytes);
+    auto source = read_policy_source(path);
     if (!source) {
       fmt::print(stderr, "clause test: {}\n", source.error());
       broken = true;
@@ -232,7 +234,7 @@ int run_test(const std::vector<std::string>& argv) {
 
     for (const ast::TestCase& c : parsed.tests.cases) {
       const LineColumn at = line_column(source->text, c.span.begin);
-      const std::string where = fmt::format("{}:{}:{}", path, at.line, at.column);
+      const std::string where = fmt::format("{}:{}:{}", source->name, at.line, at.column);
       std::vector<std::string> missing;
       if (!c.data) missing.push_back("data");
       if (!c.requester) missing.push_back("requester");
@@ -285,12 +287,14 @@ int run_test(const std::vector<std::string>& argv) {
     }
   }
 
-  if (args.flag("coverage")) {
-    if (json) {
-      fmt::print("{}\n", coverage.json());
-    } else {
-      fmt::print(report, "{}", coverage.text());
-    }
+  if (json) {
+    nlohmann::json out = args.flag("coverage") ? coverage.json() : nlohmann::json::object();
+    out["schema_version"] = schema_version;
+    out["passed"] = passed;
+    out["failed"] = failed;
+    fmt::print("{}\n", out.dump(2));
+  } else if (args.flag("coverage")) {
+    fmt::print(report, "{}", coverage.text());
   }
   fmt::print(report, "{} passed, {} failed\n", passed, failed);
   return failed > 0 || broken ? exit_failed : exit_ok;

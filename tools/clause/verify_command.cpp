@@ -13,15 +13,11 @@
 namespace clause::cli {
 int run_verify(const std::vector<std::string>& argv) {
   if (wants_help(argv)) {
-    std::fputs(std::string(help_text("verify")).c_str(), stdout);
-    return exit_ok;
+    return print_help("verify");
   }
-  Args args(argv, {"json"}, {});
-  if (args.error() || args.positional().size() != 1) {
-    fmt::print(stderr, "clause verify: {}\nrun `clause verify --help` for usage\n",
-               args.error() ? *args.error() : "expected one policy file");
-    return exit_usage;
-  }
+  Args args(argv, "verify");
+  if (args.error()) return usage_error("verify", *args.error());
+  if (args.positional().size() != 1) return usage_error("verify", "expected one policy file");
   const std::string& path = args.positional()[0];
   const std::optional<Policy> policy = load_policy(path);
   if (!policy) return exit_failed;
@@ -55,8 +51,10 @@ int run_verify(const std::vector<std::string>& argv) {
     }
     json.push_back(std::move(item));
   }
-  if (args.flag("json")) {
-    fmt::print("{}\n", json.dump(2));
+  if (args.format() == "json") {
+    const nlohmann::json report = {
+        {"schema_version", schema_version}, {"policy", path}, {"assertions", std::move(json)}};
+    fmt::print("{}\n", report.dump(2));
   } else {
     std::fputs(out.c_str(), stdout);
     fmt::print("{} proved, {} not proved\n", proved, results.size() - proved);

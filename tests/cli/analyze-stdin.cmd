@@ -1,0 +1,1 @@
+analyze --format json -

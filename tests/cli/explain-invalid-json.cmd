@@ -1,0 +1,1 @@
+explain --policy policies/privacy.policy --format json -

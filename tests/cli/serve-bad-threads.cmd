@@ -1,0 +1,1 @@
+serve --policy policies/privacy.policy --threads 0

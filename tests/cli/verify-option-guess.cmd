@@ -1,0 +1,1 @@
+verify --fromat json tests/cli/broken-promise.policy
