@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -144,6 +145,13 @@ struct NameHash {
 };
 
 using NameMap = std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>>;
+
+/// Looks a name up in one of the policy's vocabularies.
+inline std::optional<std::uint32_t> find_name(const NameMap& map, std::string_view name) {
+  const auto it = map.find(name);
+  if (it == map.end()) return std::nullopt;
+  return it->second;
+}
 
 /// Everything a compiled policy holds.
 struct PolicyImpl {
@@ -289,6 +297,10 @@ inline bool consent_granted(const ResolvedRequest& r, const AtomLayout& layout, 
 /// tries a faster reader first and comes here for anything out of the ordinary.
 Result<ResolvedRequest, RequestError> decode_with_positions(const PolicyImpl& policy,
                                                             std::string_view json_text);
+
+/// Reads the common request in one pass (fast_request.cpp); gives nothing, for the full
+/// reader to decide, on anything out of the ordinary.
+std::optional<ResolvedRequest> fast_decode(const PolicyImpl& policy, std::string_view json_text);
 
 /// The reference evaluator's verdict: which rule decided and how.
 struct ReferenceVerdict {

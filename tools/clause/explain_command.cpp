@@ -182,9 +182,8 @@ int run_explain(const std::vector<std::string>& argv) {
   report["lost"] = nlohmann::json::array();
   report["near_misses"] = nlohmann::json::array();
   const auto rule_json = [&](std::size_t i) {
-    return nlohmann::json{{"rule", c.rules[i].id},
-                          {"tier", to_string(c.rules[i].tier)},
-                          {"at", where(i)}};
+    return nlohmann::json{
+        {"rule", c.rules[i].id}, {"tier", to_string(c.rules[i].tier)}, {"at", where(i)}};
   };
   const auto then_json = [](std::string_view consent, const Decision& then) {
     return nlohmann::json{{"consent", consent},

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "clause/clause.hpp"
+#include "clause/dsl/check.hpp"
 #include "clause/dsl/parse.hpp"
 #include "cli.hpp"
-#include "policy_impl.hpp"
 
 namespace clause::cli {
 namespace {
@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 struct Coverage {
   // Keyed by the policy's source name, then by id, in the policy's own order.
   struct PerPolicy {
-    const detail::PolicyImpl* impl = nullptr;
+    std::optional<Policy> policy;  // kept, so that its checked tree stays
     std::vector<std::size_t> clause_hits;
     std::vector<std::size_t> rule_hits;     // the rule matched the case's request
     std::vector<std::size_t> rule_decided;  // the rule gave the decision
@@ -29,13 +29,12 @@ struct Coverage {
   std::map<std::string, PerPolicy> policies;
 
   PerPolicy& of(const Policy& policy) {
-    const detail::PolicyImpl* impl = detail::Access::impl(policy);
-    PerPolicy& p = policies[impl->source.name];
-    if (p.impl == nullptr) {
-      p.impl = impl;
-      p.clause_hits.assign(impl->checked().clauses.size(), 0);
-      p.rule_hits.assign(impl->checked().rules.size(), 0);
-      p.rule_decided.assign(impl->checked().rules.size(), 0);
+    PerPolicy& p = policies[policy.source().name];
+    if (!p.policy) {
+      p.policy = policy;
+      p.clause_hits.assign(policy.checked().clauses.size(), 0);
+      p.rule_hits.assign(policy.checked().rules.size(), 0);
+      p.rule_decided.assign(policy.checked().rules.size(), 0);
     }
     return p;
   }
@@ -44,7 +43,7 @@ struct Coverage {
   // that the request's own names (and their ancestors) cite.
   void record(const Policy& policy, const Request& request, const Decision& d) {
     PerPolicy& p = of(policy);
-    const dsl::CheckedPolicy& c = p.impl->checked();
+    const dsl::CheckedPolicy& c = p.policy->checked();
     std::vector<bool> reached(c.clauses.size(), false);
     const auto cite = [&](std::string_view id) {
       for (std::size_t i = 0; i < c.clauses.size(); ++i) {
@@ -81,7 +80,7 @@ struct Coverage {
   std::string text() const {
     std::string out;
     for (const auto& [name, p] : policies) {
-      const dsl::CheckedPolicy& c = p.impl->checked();
+      const dsl::CheckedPolicy& c = p.policy->checked();
       out += fmt::format("coverage of {}\n  clauses\n", name);
       std::vector<std::string> missed;
       for (std::size_t i = 0; i < c.clauses.size(); ++i) {
@@ -91,7 +90,7 @@ struct Coverage {
       }
       out += "  rules (cases matched, cases decided)\n";
       for (std::size_t i = 0; i < c.rules.size(); ++i) {
-        const LineColumn at = line_column(p.impl->source.text, c.rules[i].span.begin);
+        const LineColumn at = line_column(p.policy->source().text, c.rules[i].span.begin);
         out += fmt::format("    {:<24} {:>6} {:>6}   line {}\n", c.rules[i].id, p.rule_hits[i],
                            p.rule_decided[i], at.line);
         if (p.rule_hits[i] == 0) {
@@ -114,7 +113,7 @@ struct Coverage {
     nlohmann::json clauses = nlohmann::json::array();
     nlohmann::json rules = nlohmann::json::array();
     for (const auto& [name, p] : policies) {
-      const dsl::CheckedPolicy& c = p.impl->checked();
+      const dsl::CheckedPolicy& c = p.policy->checked();
       for (std::size_t i = 0; i < c.clauses.size(); ++i) {
         clauses.push_back({{"id", c.clauses[i].id}, {"hits", p.clause_hits[i]}, {"policy", name}});
       }
@@ -122,7 +121,7 @@ struct Coverage {
         rules.push_back({{"id", c.rules[i].id},
                          {"hits", p.rule_hits[i]},
                          {"decided", p.rule_decided[i]},
-                         {"line", line_column(p.impl->source.text, c.rules[i].span.begin).line},
+                         {"line", line_column(p.policy->source().text, c.rules[i].span.begin).line},
                          {"policy", name}});
       }
     }
@@ -141,11 +140,10 @@ std::string describe(Effect effect, std::string_view consent, std::string_view c
 
 // Where the deciding rule stands, for the failure report.
 std::string rule_location(const Policy& policy, std::string_view rule) {
-  const detail::PolicyImpl* impl = detail::Access::impl(policy);
-  for (const dsl::CheckedRule& r : impl->checked().rules) {
+  for (const dsl::CheckedRule& r : policy.checked().rules) {
     if (r.id != rule) continue;
-    const LineColumn at = line_column(impl->source.text, r.span.begin);
-    return fmt::format("{}:{}:{}", impl->source.name, at.line, at.column);
+    const LineColumn at = line_column(policy.source().text, r.span.begin);
+    return fmt::format("{}:{}:{}", policy.source().name, at.line, at.column);
   }
   return "";
 }

@@ -55,6 +55,10 @@ struct PolicyImpl;
 struct Access;
 }  // namespace detail
 
+namespace dsl {
+struct CheckedPolicy;  // clause/dsl/check.hpp
+}  // namespace dsl
+
 /// Holds a request whose names are resolved to the ids of one policy; evaluating it costs
 /// no string compare and no allocation. Made only by Policy::resolve and Policy::decode.
 class ResolvedRequest {
@@ -95,19 +99,27 @@ struct TraceStep {
   std::string detail;   // e.g. "`service_active` is false"
 };
 
-/// The answer to one request. Its string views point into the Policy that made it and
-/// stay valid while any copy of that Policy lives.
-struct Decision {
+/// A decision as a small value without pointers, for loops that decide many requests:
+/// making one costs no allocation and touches nothing shared. Its texts are read through
+/// the Policy that made it (Policy::texts), which checks that it did.
+struct Verdict {
   Effect effect = Effect::deny;
-  std::string_view clause = "default";
-  std::string_view rule;            // the deciding rule's id; empty when no rule decided
-  std::string_view consent;         // the consent to ask for, when effect is require_consent
-  std::string_view reason;          // one line a person can read
-  std::string error;                // why the request could not be decided; empty when it was
-  std::vector<TraceStep> trace;     // every rule, when EvalOptions::trace was set
-  std::string_view policy_version;  // the deciding policy's version, from its header
-  std::string_view policy_hash;     // "sha256:" and the digest of the policy's source text
+  bool decided = false;      // false: the request could not be decided (denied, citing default)
+  bool granted = false;      // a consent requirement decided, and its consent is granted
+  std::int32_t rule = -1;    // the deciding rule by its place in the file; -1: none
+  std::uint64_t policy = 0;  // which compilation made it
 };
+
+/// The texts of a verdict, read through its policy: valid while any copy of it lives.
+struct VerdictTexts {
+  std::string_view clause = "default";
+  std::string_view rule;     // empty when no rule decided
+  std::string_view consent;  // the consent to ask for, when the effect is require_consent
+  std::string_view reason;
+  std::string_view error;  // why the request could not be decided; empty when it was
+};
+
+struct Decision;
 
 /// Options of one evaluation.
 struct EvalOptions {
@@ -141,13 +153,30 @@ class Policy {
   /// Gives a clause's words, or empty when the policy has no such clause.
   [[nodiscard]] std::string_view clause_words(std::string_view clause_id) const noexcept;
 
+  /// Gives the checked policy: names, hierarchies, clauses, rules with their spans and
+  /// assertions (clause/dsl/check.hpp), for tools that show or analyse a policy. Rules
+  /// dropped after compiling are read again from the source, once.
+  [[nodiscard]] const dsl::CheckedPolicy& checked() const noexcept;
+
+  /// Gives the names of a request resolved against this policy (resolving does not keep
+  /// `requester_id`: it reads "witness"); empty for a request of another policy.
+  [[nodiscard]] Request names(const ResolvedRequest& request) const;
+
   /// Resolves a request's names to this policy's ids; unknown names are errors.
   [[nodiscard]] Result<ResolvedRequest, RequestError> resolve(const Request& request) const;
 
   /// Decodes a request from JSON text and resolves it, reporting the position of mistakes.
   [[nodiscard]] Result<ResolvedRequest, RequestError> decode(std::string_view json) const;
 
-  /// Decides a resolved request. Allocates nothing unless a trace is asked for.
+  /// Decides a resolved request as a Verdict: no allocation, no shared counter touched,
+  /// so that threads deciding on one policy do not slow each other down.
+  [[nodiscard]] Verdict decide(const ResolvedRequest& request) const noexcept;
+
+  /// Gives a verdict's texts; a verdict this policy did not make reads as an error.
+  [[nodiscard]] VerdictTexts texts(const Verdict& verdict) const noexcept;
+
+  /// Decides a resolved request. Allocates nothing unless a trace is asked for; the
+  /// decision keeps this policy alive (one shared count, taken and dropped).
   [[nodiscard]] Decision evaluate(const ResolvedRequest& request,
                                   const EvalOptions& options = {}) const noexcept;
 
@@ -164,6 +193,21 @@ class Policy {
   // A denial for a request that could not be decided, naming this policy.
   [[nodiscard]] Decision refused(std::string message) const noexcept;
   std::shared_ptr<const detail::PolicyImpl> impl_;
+};
+
+/// The answer to one request. It holds the Policy that made it, so its string views stay
+/// valid for as long as the decision does, whatever reloads or copies follow.
+struct Decision {
+  Effect effect = Effect::deny;
+  std::string_view clause = "default";
+  std::string_view rule;            // the deciding rule's id; empty when no rule decided
+  std::string_view consent;         // the consent to ask for, when effect is require_consent
+  std::string_view reason;          // one line a person can read
+  std::string error;                // why the request could not be decided; empty when it was
+  std::vector<TraceStep> trace;     // every rule, when EvalOptions::trace was set
+  std::string_view policy_version;  // the deciding policy's version, from its header
+  std::string_view policy_hash;     // "sha256:" and the digest of the policy's source text
+  Policy policy;                    // the deciding policy: what the views above point into
 };
 
 /// Bounds on what the engine takes in, so that hostile or mistaken input gets a clean
