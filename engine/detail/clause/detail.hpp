@@ -4,7 +4,7 @@
 // (target clause::engine_detail); everything else uses the installed headers.
 #pragma once
 
-#include "../../src/analysis.hpp"
-#include "../../src/policy_impl.hpp"
-#include "../../src/sha256.hpp"
-#include "../../src/workload.hpp"
+#include "../../src/analysis/analysis.hpp"
+#include "../../src/analysis/workload.hpp"
+#include "../../src/core/policy_impl.hpp"
+#include "../../src/core/sha256.hpp"

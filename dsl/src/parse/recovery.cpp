@@ -1,6 +1,6 @@
 // Stage: parse. Recovery after a parse error: what was found, where the caret goes, and
 // where the parse resumes.
-#include "recovery.hpp"
+#include "parse/recovery.hpp"
 
 #include <fmt/format.h>
 

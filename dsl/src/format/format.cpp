@@ -4,7 +4,7 @@
 #include "clause/dsl/format.hpp"
 
 #include "clause/dsl/check.hpp"
-#include "format_layout.hpp"
+#include "format/format_layout.hpp"
 
 #include <fmt/format.h>
 

@@ -7,7 +7,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
-#include "policy_impl.hpp"
+#include "core/policy_impl.hpp"
 
 namespace clause {
 

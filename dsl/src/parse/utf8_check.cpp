@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "recovery.hpp"
+#include "parse/recovery.hpp"
 
 namespace clause::dsl::parsing {
 

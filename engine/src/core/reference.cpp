@@ -3,7 +3,7 @@
 // indexed evaluator to it, and traces come from it.
 #include <fmt/format.h>
 
-#include "policy_impl.hpp"
+#include "core/policy_impl.hpp"
 
 namespace clause::detail {
 namespace {

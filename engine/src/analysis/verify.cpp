@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "analysis.hpp"
+#include "analysis/analysis.hpp"
 
 namespace clause {
 namespace {

@@ -2,8 +2,8 @@
 // each tested by an interval compare and a short run of condition bytecode.
 #include <fmt/format.h>
 
-#include "analysis.hpp"
-#include "policy_impl.hpp"
+#include "analysis/analysis.hpp"
+#include "core/policy_impl.hpp"
 
 namespace clause {
 

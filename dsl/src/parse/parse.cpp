@@ -11,10 +11,10 @@
 #include <string>
 #include <utility>
 
-#include "grammar_errors.hpp"
-#include "parse_actions.hpp"
-#include "recovery.hpp"
-#include "test_actions.hpp"
+#include "parse/grammar_errors.hpp"
+#include "parse/parse_actions.hpp"
+#include "parse/recovery.hpp"
+#include "parse/test_actions.hpp"
 
 namespace clause::dsl {
 namespace parsing {

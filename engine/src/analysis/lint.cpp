@@ -12,8 +12,8 @@
 #include <set>
 #include <unordered_map>
 
-#include "analysis.hpp"
-#include "policy_impl.hpp"
+#include "analysis/analysis.hpp"
+#include "core/policy_impl.hpp"
 
 namespace clause {
 namespace {

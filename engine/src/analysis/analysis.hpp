@@ -12,7 +12,7 @@
 #include <span>
 #include <vector>
 
-#include "policy_impl.hpp"
+#include "core/policy_impl.hpp"
 
 namespace clause::detail {
 

@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "grammar.hpp"
-#include "recovery.hpp"
-#include "test_grammar.hpp"
+#include "parse/grammar.hpp"
+#include "parse/recovery.hpp"
+#include "parse/test_grammar.hpp"
 
 namespace clause::dsl::grammar {
 

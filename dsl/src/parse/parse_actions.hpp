@@ -11,9 +11,9 @@
 
 #include "clause/dsl/ast.hpp"
 #include "clause/dsl/parse.hpp"
-#include "grammar.hpp"
-#include "grammar_errors.hpp"
-#include "recovery.hpp"
+#include "parse/grammar.hpp"
+#include "parse/grammar_errors.hpp"
+#include "parse/recovery.hpp"
 
 namespace clause::dsl::parsing {
 

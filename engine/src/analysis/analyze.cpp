@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "analysis.hpp"
+#include "analysis/analysis.hpp"
 
 namespace clause::detail {
 namespace {

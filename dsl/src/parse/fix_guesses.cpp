@@ -7,7 +7,7 @@
 
 #include "clause/dsl/check.hpp"
 #include "clause/dsl/keywords.hpp"
-#include "recovery.hpp"
+#include "parse/recovery.hpp"
 
 namespace clause::dsl::parsing {
 namespace {

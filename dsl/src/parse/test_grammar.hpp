@@ -2,7 +2,7 @@
 // with the policy grammar.
 #pragma once
 
-#include "grammar.hpp"
+#include "parse/grammar.hpp"
 
 namespace clause::dsl::grammar {
 

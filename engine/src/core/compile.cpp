@@ -7,8 +7,8 @@
 #include <atomic>
 
 #include "clause/dsl/front_end.hpp"
-#include "policy_impl.hpp"
-#include "sha256.hpp"
+#include "core/policy_impl.hpp"
+#include "core/sha256.hpp"
 
 namespace clause {
 namespace detail {

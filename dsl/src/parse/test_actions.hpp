@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 
 #include "clause/dsl/check.hpp"
-#include "parse_actions.hpp"
-#include "recovery.hpp"
-#include "test_grammar.hpp"
+#include "parse/parse_actions.hpp"
+#include "parse/recovery.hpp"
+#include "parse/test_grammar.hpp"
 
 namespace clause::dsl::parsing {
 

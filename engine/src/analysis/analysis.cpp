@@ -1,6 +1,6 @@
 // Stage: analysis. Regions of the request space: names are grouped into classes by which
 // rules (and probes) cover them, so a region is decided once for all of its members.
-#include "analysis.hpp"
+#include "analysis/analysis.hpp"
 
 #include <map>
 

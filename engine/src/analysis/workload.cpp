@@ -1,10 +1,10 @@
-#include "workload.hpp"
+#include "analysis/workload.hpp"
 
 #include <malloc.h>
 
 #include <random>
 
-#include "policy_impl.hpp"
+#include "core/policy_impl.hpp"
 
 namespace clause::detail {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "clause/dsl/format.hpp"
-#include "format_layout.hpp"
+#include "format/format_layout.hpp"
 
 namespace clause::dsl {
 namespace {

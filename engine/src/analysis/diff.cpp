@@ -8,8 +8,8 @@
 #include <map>
 #include <set>
 
-#include "analysis.hpp"
-#include "policy_impl.hpp"
+#include "analysis/analysis.hpp"
+#include "core/policy_impl.hpp"
 
 namespace clause::detail {
 namespace {

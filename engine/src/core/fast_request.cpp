@@ -1,6 +1,6 @@
 // Stage: evaluate (input). The quick reader of JSON requests: the common request, read in
 // one pass; anything else is left to the full reader of request.cpp.
-#include "policy_impl.hpp"
+#include "core/policy_impl.hpp"
 
 namespace clause::detail {
 
