@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <unordered_map>
 
 namespace clause::dsl {
@@ -17,11 +18,30 @@ struct KindWords {
   std::string_view keyword;
   std::string_view noun;
 };
-constexpr KindWords kind_words[] = {{"data", "data category"}, {"requester", "requester kind"},
-                                    {"action", "action"},      {"purpose", "purpose"},
-                                    {"fact", "fact"},          {"consent", "consent"}};
+constexpr KindWords kind_words[] = {{"data", "data category"},  {"requester", "requester kind"},
+                                    {"action", "action"},       {"purpose", "purpose"},
+                                    {"fact", "fact"},           {"consent", "consent"},
+                                    {"objection", "objection"}, {"obligation", "obligation"}};
 
 }  // namespace
+
+std::string_view to_string(AttrType type) noexcept {
+  switch (type) {
+    case AttrType::string:
+      return "string";
+    case AttrType::integer:
+      return "integer";
+    case AttrType::boolean:
+      return "boolean";
+    case AttrType::date:
+      return "date";
+    case AttrType::time:
+      return "time";
+    case AttrType::string_list:
+      return "list of string";
+  }
+  return "string";
+}
 
 std::string_view kind_keyword(ast::DeclKind kind) {
   return kind_words[static_cast<std::size_t>(kind)].keyword;
@@ -85,6 +105,7 @@ class Checker {
     check_header();
     declare_clauses();
     declare_names();
+    declare_attributes();
     build_trees();
     resolve_decl_citations();
     check_rules();
@@ -128,6 +149,10 @@ class Checker {
         return out_.facts;
       case ast::DeclKind::consent:
         return out_.consents;
+      case ast::DeclKind::objection:
+        return out_.objections;
+      case ast::DeclKind::obligation:
+        return out_.obligations;
     }
     return out_.data;
   }
@@ -163,14 +188,18 @@ class Checker {
         continue;
       }
       clause_id_spans_.push_back(c.id.span);
-      out_.clauses.push_back({c.id.value, c.words.value, c.span, true});
+      out_.clauses.push_back({c.id.value, c.words.value, c.span, true, {}, {}});
     }
     auto it = clause_index_.find(std::string(default_clause_id));
     if (it == clause_index_.end()) {
       clause_index_.emplace(std::string(default_clause_id), out_.clauses.size());
       out_.default_clause = static_cast<std::uint32_t>(out_.clauses.size());
-      out_.clauses.push_back(
-          {std::string(default_clause_id), std::string(default_clause_words), Span{}, false});
+      out_.clauses.push_back({std::string(default_clause_id),
+                              std::string(default_clause_words),
+                              Span{},
+                              false,
+                              {},
+                              {}});
     } else {
       out_.default_clause = static_cast<std::uint32_t>(it->second);
     }
@@ -306,6 +335,7 @@ class Checker {
     }
     number_tree(ast::DeclKind::data);
     number_tree(ast::DeclKind::requester);
+    number_tree(ast::DeclKind::purpose);
   }
 
   // Finds cycles, then numbers each tree in preorder so a subtree is one interval.
@@ -405,6 +435,12 @@ class Checker {
     CheckedCond out;
     out.kind = cond.kind;
     out.span = cond.span;
+    if (cond.kind == ast::CondKind::compare || cond.kind == ast::CondKind::member ||
+        cond.kind == ast::CondKind::attribute) {
+      out.kind = ast::CondKind::attribute;
+      if (auto test = attribute_test(cond)) out.ids.push_back(add_test(*test));
+      return out;
+    }
     for (const ast::Name& n : cond.names) {
       std::optional<std::uint32_t> id;
       switch (cond.kind) {
@@ -413,6 +449,9 @@ class Checker {
           break;
         case ast::CondKind::consent:
           id = resolve(n, ast::DeclKind::consent, "`consent` in a condition");
+          break;
+        case ast::CondKind::objected:
+          id = resolve(n, ast::DeclKind::objection, "`objected` in a condition");
           break;
         default:
           id = resolve(n, ast::DeclKind::purpose, "`purpose is` in a condition");
@@ -426,6 +465,8 @@ class Checker {
   }
 
   static Tier tier_of(const ast::Rule& rule) {
+    if (rule.effective) return Tier::effective;
+    if (rule.first) return Tier::first;
     if (rule.fallback) return Tier::fallback;
     if (rule.exclusion) return Tier::exclusion;
     switch (rule.effect) {
@@ -457,6 +498,30 @@ class Checker {
       r.requesters = resolve_set(rule.requesters, ast::DeclKind::requester, "`by`");
       if (rule.condition) r.condition = resolve_cond(*rule.condition);
       const auto clause = resolve_clause(rule.cites);
+      fold_dates(rule, clause, r);
+      if (rule.first && rule.effect == ast::Effect::require_consent && r.consent >= 0) {
+        // A first-tier requirement is a gate: met, it steps aside for the tiers below.
+        CheckedCond granted;
+        granted.kind = ast::CondKind::consent;
+        granted.ids.push_back(static_cast<std::uint32_t>(r.consent));
+        granted.span = rule.consent->span;
+        CheckedCond unmet;
+        unmet.kind = ast::CondKind::negation;
+        unmet.span = rule.consent->span;
+        unmet.children.push_back(std::move(granted));
+        conjoin(r.condition, std::move(unmet));
+      }
+      for (const ast::Name& o : rule.obligations) {
+        if (auto id = resolve(o, ast::DeclKind::obligation, "`obliges`")) {
+          if (std::find(r.obligations.begin(), r.obligations.end(), *id) == r.obligations.end())
+            r.obligations.push_back(*id);
+        }
+      }
+      if (!rule.obligations.empty() && (rule.effect != ast::Effect::allow || rule.exclusion)) {
+        Diagnostic& d = error("E249", rule.obligations.front().span,
+                              "only an `allow` rule can carry obligations");
+        d.help = "duties come with a permission; a met consent requirement allows without them";
+      }
       if (clause) {
         r.clause = *clause;
         if (*clause == out_.default_clause && rule.effect != ast::Effect::deny) {
@@ -481,6 +546,398 @@ class Checker {
       }
       out_.rules.push_back(std::move(r));
     }
+  }
+
+  // Adds `c` to a rule's condition with `and`.
+  static void conjoin(std::optional<CheckedCond>& condition, CheckedCond c) {
+    if (!condition) {
+      condition = std::move(c);
+      return;
+    }
+    if (condition->kind != ast::CondKind::all) {
+      CheckedCond all;
+      all.kind = ast::CondKind::all;
+      all.span = condition->span;
+      all.children.push_back(std::move(*condition));
+      condition = std::move(all);
+    }
+    condition->children.push_back(std::move(c));
+  }
+
+  // A test of `context.time` against an instant: `>=` for `from`, `<` for `until`.
+  std::optional<CheckedCond> time_test(ast::CompareOp op, Instant at, Span span,
+                                       std::string_view what) {
+    if (out_.time_attribute == no_id) {
+      Diagnostic& d = error("E248", span, fmt::format("{} needs `context.time`", what));
+      d.help = "declare `attribute context.time time`";
+      return std::nullopt;
+    }
+    AttributeTest t;
+    t.kind = AttributeTest::Kind::compare;
+    t.lhs = static_cast<std::uint32_t>(out_.time_attribute);
+    t.op = op;
+    t.constant = at;
+    CheckedCond c;
+    c.kind = ast::CondKind::attribute;
+    c.ids.push_back(add_test(t));
+    c.span = span;
+    return c;
+  }
+
+  std::optional<Instant> read_time(const ast::TimeText& t) {
+    auto at = parse_time(t.text);
+    if (!at) {
+      Diagnostic& d = error("E246", t.span,
+                            fmt::format("`{}` is not a date or date-time: {}", t.text, at.error()));
+      d.help = "write a date as `2026-02-16` or a date-time as `2026-02-16T08:00:00Z`";
+      return std::nullopt;
+    }
+    return *at;
+  }
+
+  // Folds `from`/`until` of the rule and of the clause it cites into its condition, and
+  // makes `effective from DATE` a denial of every request before DATE.
+  void fold_dates(const ast::Rule& rule, std::optional<std::uint32_t> clause, CheckedRule& r) {
+    if (rule.effective) {
+      if (effective_seen_) {
+        Diagnostic& d = error("E250", rule.span, "the policy has a second `effective from`");
+        d.notes.push_back({*effective_seen_, "the first is here"});
+        d.help = "a policy takes effect once; keep one";
+      }
+      effective_seen_ = rule.span;
+      if (auto at = read_time(*rule.from)) {
+        if (auto c = time_test(ast::CompareOp::lt, *at, rule.from->span, "`effective from`"))
+          conjoin(r.condition, std::move(*c));
+      }
+      return;
+    }
+    if (rule.from) {
+      if (auto at = read_time(*rule.from)) {
+        if (auto c = time_test(ast::CompareOp::ge, *at, rule.from->span, "`from`"))
+          conjoin(r.condition, std::move(*c));
+      }
+    }
+    if (rule.until) {
+      if (auto at = read_time(*rule.until)) {
+        if (auto c = time_test(ast::CompareOp::lt, *at, rule.until->span, "`until`"))
+          conjoin(r.condition, std::move(*c));
+      }
+    }
+    if (!clause) return;
+    const ClauseInfo& info = out_.clauses[*clause];
+    const ast::ClauseDecl* decl = clause_decl(*clause);
+    if (info.from && decl != nullptr && decl->from) {
+      if (auto c = time_test(ast::CompareOp::ge, *info.from, decl->from->span, "`from`"))
+        conjoin(r.condition, std::move(*c));
+    }
+    if (info.until && decl != nullptr && decl->until) {
+      if (auto c = time_test(ast::CompareOp::lt, *info.until, decl->until->span, "`until`"))
+        conjoin(r.condition, std::move(*c));
+    }
+  }
+
+  const ast::ClauseDecl* clause_decl(std::uint32_t clause) const {
+    for (const ast::ClauseDecl& c : ast_.clauses) {
+      if (c.id.value == out_.clauses[clause].id) return &c;
+    }
+    return nullptr;
+  }
+
+  // Attributes: each declared once, on `data`, `requester` or `context`, with a type.
+  void declare_attributes() {
+    // Fields the request format already gives a meaning.
+    static constexpr std::string_view built_in[] = {"data.category",   "requester.kind",
+                                                    "context.purpose", "context.facts",
+                                                    "context.consent", "context.objections"};
+    for (const ast::AttributeDecl& a : ast_.attributes) {
+      const std::string path = a.path.text();
+      if (std::find(std::begin(built_in), std::end(built_in), path) != std::end(built_in)) {
+        Diagnostic& d =
+            error("E247", a.path.span,
+                  fmt::format("`{}` is a field of every request, not an attribute", path));
+        d.help = "choose another name for the attribute";
+        continue;
+      }
+      std::optional<AttrType> type;
+      const std::string& word = a.type.text;
+      if (a.list) {
+        if (a.element && a.element->text == "string") type = AttrType::string_list;
+      } else if (word == "string") {
+        type = AttrType::string;
+      } else if (word == "integer") {
+        type = AttrType::integer;
+      } else if (word == "boolean") {
+        type = AttrType::boolean;
+      } else if (word == "date") {
+        type = AttrType::date;
+      } else if (word == "time") {
+        type = AttrType::time;
+      }
+      if (!type) {
+        const ast::Name& at = a.list && a.element ? *a.element : a.type;
+        Diagnostic& d = error("E242", at.span, fmt::format("unknown attribute type `{}`", at.text));
+        d.subject = at.text;
+        d.help = a.list ? std::string("lists hold strings: write `list of string`") : [&] {
+          const std::string guess =
+              closest_name(at.text, {"string", "integer", "boolean", "date", "time"});
+          return guess.empty() ? std::string(
+                                     "the types are string, integer, boolean, "
+                                     "date, time and `list of string`")
+                               : fmt::format("did you mean `{}`?", guess);
+        }();
+        continue;
+      }
+      auto [it, fresh] = attribute_index_.emplace(path, out_.attributes.size());
+      if (!fresh) {
+        Diagnostic& d =
+            error("E241", a.path.span, fmt::format("attribute `{}` is declared twice", path));
+        d.notes.push_back({out_.attributes[it->second].span, "first declared here"});
+        d.help = "remove one of the two declarations";
+        continue;
+      }
+      if (path == "context.time" && *type != AttrType::time) {
+        Diagnostic& d = error("E243", a.type.span, "`context.time` is a `time`");
+        d.help = "declare it as `attribute context.time time`";
+      }
+      if (path == "context.time")
+        out_.time_attribute = static_cast<std::int32_t>(out_.attributes.size());
+      out_.attributes.push_back({path, *type, a.optional, a.path.span});
+    }
+    for (const ast::ClauseDecl& c : ast_.clauses) {
+      auto it = clause_index_.find(c.id.value);
+      if (it == clause_index_.end() || clause_id_spans_[it->second].begin != c.id.span.begin)
+        continue;
+      if (c.from) out_.clauses[it->second].from = read_time(*c.from);
+      if (c.until) out_.clauses[it->second].until = read_time(*c.until);
+      if ((c.from || c.until) && out_.time_attribute == no_id) {
+        Diagnostic& d = error("E248", c.from ? c.from->span : c.until->span,
+                              "a clause's dates need `context.time`");
+        d.help = "declare `attribute context.time time`";
+      }
+    }
+  }
+
+  std::optional<std::uint32_t> resolve_attribute(const ast::AttrPath& path) {
+    const std::string text = path.text();
+    auto it = attribute_index_.find(text);
+    if (it != attribute_index_.end()) return static_cast<std::uint32_t>(it->second);
+    Diagnostic& d = error("E240", path.span, fmt::format("unknown attribute `{}`", text));
+    d.subject = text;
+    std::vector<std::string_view> candidates;
+    for (const AttributeInfo& a : out_.attributes)
+      candidates.push_back(a.path);
+    const std::string guess = closest_name(text, candidates);
+    d.help = guess.empty() ? fmt::format("declare it with `attribute {} TYPE`", text)
+                           : fmt::format("did you mean `{}`?", guess);
+    return std::nullopt;
+  }
+
+  std::uint32_t add_test(const AttributeTest& t) {
+    auto it = std::find(out_.tests.begin(), out_.tests.end(), t);
+    if (it != out_.tests.end()) return static_cast<std::uint32_t>(it - out_.tests.begin());
+    out_.tests.push_back(t);
+    return static_cast<std::uint32_t>(out_.tests.size() - 1);
+  }
+
+  static bool is_time(AttrType t) { return t == AttrType::date || t == AttrType::time; }
+
+  static std::string_view noun(AttrType t) {
+    switch (t) {
+      case AttrType::string:
+        return "a string";
+      case AttrType::integer:
+        return "an integer";
+      case AttrType::boolean:
+        return "a boolean";
+      case AttrType::date:
+        return "a date";
+      case AttrType::time:
+        return "a time";
+      case AttrType::string_list:
+        return "a list of strings";
+    }
+    return "a string";
+  }
+
+  static std::string_view operand_noun(ast::Operand::Kind k) {
+    switch (k) {
+      case ast::Operand::Kind::attribute:
+        return "an attribute";
+      case ast::Operand::Kind::integer:
+        return "an integer";
+      case ast::Operand::Kind::string:
+        return "a string";
+      case ast::Operand::Kind::time:
+        return "a date";
+      case ast::Operand::Kind::boolean:
+        return "a boolean";
+    }
+    return "a value";
+  }
+
+  std::optional<Duration> read_duration(const ast::DurationText& d) {
+    std::string unit = d.unit.text;
+    if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
+    constexpr std::int64_t limit = 1'000'000;
+    if (d.amount > limit || d.amount < -limit) {
+      error("E245", d.span, "the duration is too long").help = "durations are up to 1000000 units";
+      return std::nullopt;
+    }
+    const auto n = d.amount;
+    Duration out;
+    if (unit == "year") {
+      out.years = static_cast<std::int32_t>(n);
+    } else if (unit == "month") {
+      out.months = static_cast<std::int32_t>(n);
+    } else if (unit == "day") {
+      out.days = static_cast<std::int32_t>(n);
+    } else if (unit == "hour") {
+      out.seconds = n * 3600;
+    } else if (unit == "minute") {
+      out.seconds = n * 60;
+    } else if (unit == "second") {
+      out.seconds = n;
+    } else {
+      Diagnostic& d2 =
+          error("E245", d.unit.span, fmt::format("unknown unit of time `{}`", d.unit.text));
+      d2.subject = d.unit.text;
+      const std::string guess =
+          closest_name(d.unit.text, {"years", "months", "days", "hours", "minutes", "seconds"});
+      d2.help = guess.empty() ? std::string(
+                                    "the units are years, months, days, hours, minutes "
+                                    "and seconds")
+                              : fmt::format("did you mean `{}`?", guess);
+      return std::nullopt;
+    }
+    return out;
+  }
+
+  // Checks a comparison's types and makes it a test; reports each mistake once.
+  std::optional<AttributeTest> attribute_test(const ast::Cond& cond) {
+    const auto lhs = resolve_attribute(*cond.attribute);
+    if (!lhs) return std::nullopt;
+    const AttributeInfo& left = out_.attributes[*lhs];
+    AttributeTest t;
+    t.lhs = *lhs;
+    if (cond.kind == ast::CondKind::attribute) {
+      if (left.type != AttrType::boolean) {
+        Diagnostic& d =
+            error("E243", cond.span,
+                  fmt::format("`{}` is {}, not a condition by itself", left.path, noun(left.type)));
+        d.help = fmt::format("compare it: `{} = ...`", left.path);
+        return std::nullopt;
+      }
+      t.kind = AttributeTest::Kind::truth;
+      return t;
+    }
+    const ast::Operand& o = *cond.operand;
+    if (cond.kind == ast::CondKind::member) {
+      t.kind = AttributeTest::Kind::member;
+      const auto rhs = resolve_attribute(o.attribute);
+      if (!rhs) return std::nullopt;
+      const AttributeInfo& right = out_.attributes[*rhs];
+      if (right.type != AttrType::string_list) {
+        Diagnostic& d =
+            error("E243", o.span,
+                  fmt::format("`in` needs a list, but `{}` is {}", right.path, noun(right.type)));
+        d.help = fmt::format("to compare two values, write `{} = {}`", left.path, right.path);
+        return std::nullopt;
+      }
+      if (left.type != AttrType::string) {
+        error("E243", cond.attribute->span,
+              fmt::format("`in` looks for a string in a list, but `{}` is {}", left.path,
+                          noun(left.type)));
+        return std::nullopt;
+      }
+      t.rhs = static_cast<std::int32_t>(*rhs);
+      return t;
+    }
+    t.kind = AttributeTest::Kind::compare;
+    t.op = cond.op;
+    if (left.type == AttrType::string_list) {
+      Diagnostic& d =
+          error("E244", cond.span,
+                fmt::format("`{}` is a list: it can only be searched with `in`", left.path));
+      d.help = fmt::format("write `requester.id in {}`, say", left.path);
+      return std::nullopt;
+    }
+    const bool ordered = left.type == AttrType::integer || is_time(left.type);
+    if (!ordered && cond.op != ast::CompareOp::eq && cond.op != ast::CompareOp::ne) {
+      Diagnostic& d = error("E244", cond.span,
+                            fmt::format("`{}` is {}: it can only be compared with `=` or `!=`",
+                                        left.path, noun(left.type)));
+      d.help = left.type == AttrType::string
+                   ? "strings and ids have no order; compare integers, dates or times"
+                   : "use `=` or `!=`";
+      return std::nullopt;
+    }
+    if (o.shift && !is_time(left.type)) {
+      Diagnostic& d =
+          error("E245", o.shift->span,
+                fmt::format("a duration can only be added to a date or time, and `{}` is {}",
+                            left.path, noun(left.type)));
+      d.help = "remove the duration";
+      return std::nullopt;
+    }
+    if (o.shift) {
+      if (auto d = read_duration(*o.shift)) {
+        t.shift = *d;
+      } else {
+        return std::nullopt;
+      }
+    }
+    const auto mismatch = [&](std::string_view right) -> std::optional<AttributeTest> {
+      Diagnostic& d = error(
+          "E243", o.span,
+          fmt::format("`{}` is {}, but it is compared with {}", left.path, noun(left.type), right));
+      if (is_time(left.type) && o.kind == ast::Operand::Kind::string) {
+        d.help = fmt::format("write the date without quotes: `{}`", o.text);
+      } else if (left.type == AttrType::integer && o.kind == ast::Operand::Kind::string) {
+        d.help = "write the number without quotes";
+      } else if (left.type == AttrType::string && o.kind != ast::Operand::Kind::attribute) {
+        d.help = "quote the value: `\"...\"`";
+      }
+      return std::nullopt;
+    };
+    switch (o.kind) {
+      case ast::Operand::Kind::attribute: {
+        const auto rhs = resolve_attribute(o.attribute);
+        if (!rhs) return std::nullopt;
+        const AttributeInfo& right = out_.attributes[*rhs];
+        const bool same = left.type == right.type || (is_time(left.type) && is_time(right.type));
+        if (!same) return mismatch(fmt::format("`{}`, {}", right.path, noun(right.type)));
+        t.rhs = static_cast<std::int32_t>(*rhs);
+        return t;
+      }
+      case ast::Operand::Kind::integer: {
+        if (left.type != AttrType::integer) return mismatch("an integer");
+        std::int64_t value = 0;
+        const auto [end, ec] = std::from_chars(o.text.data(), o.text.data() + o.text.size(), value);
+        if (ec != std::errc{} || end != o.text.data() + o.text.size()) {
+          error("E243", o.span, "the number is out of range").help =
+              "integers are 64-bit signed numbers";
+          return std::nullopt;
+        }
+        t.constant = value;
+        return t;
+      }
+      case ast::Operand::Kind::string:
+        if (left.type != AttrType::string) return mismatch("a string");
+        t.constant = o.text;
+        return t;
+      case ast::Operand::Kind::boolean:
+        if (left.type != AttrType::boolean) return mismatch("a boolean");
+        t.constant = o.boolean;
+        return t;
+      case ast::Operand::Kind::time: {
+        if (!is_time(left.type)) return mismatch("a date");
+        auto at = read_time(ast::TimeText{o.text, o.span});
+        if (!at) return std::nullopt;
+        t.constant = *at;
+        return t;
+      }
+    }
+    return std::nullopt;
   }
 
   void check_assertions() {
@@ -522,11 +979,13 @@ class Checker {
   CheckedPolicy out_;
   std::vector<Diagnostic> diagnostics_;
   std::unordered_map<std::string, std::size_t> clause_index_;
-  std::array<std::unordered_map<std::string, Entry>, 6> names_;
+  std::array<std::unordered_map<std::string, Entry>, 8> names_;
   std::vector<const ast::Decl*> decl_of_;
   std::vector<std::pair<ast::DeclKind, std::uint32_t>> decl_kind_index_;
   std::vector<bool> cited_;
   std::vector<Span> clause_id_spans_;  // where each declared clause's id is written
+  std::unordered_map<std::string, std::size_t> attribute_index_;
+  std::optional<Span> effective_seen_;
 };
 
 }  // namespace

@@ -78,11 +78,13 @@ TEST_CASE("the hand-written privacy function agrees with the engine on the whole
   // converting one-name requests so that the two lists need not share an order.
   std::vector<std::uint16_t> fact_bit;
   for (const auto& f : facts) {
-    fact_bit.push_back(must_convert({"personal_info", "user", "", "use", {}, {f}, {}}).facts);
+    fact_bit.push_back(
+        must_convert({"personal_info", "user", "", "use", {}, {f}, {}, {}, {}, {}}).facts);
   }
   std::vector<std::uint8_t> consent_bit;
   for (const auto& c : consents) {
-    consent_bit.push_back(must_convert({"personal_info", "user", "", "use", {}, {}, {c}}).consent);
+    consent_bit.push_back(
+        must_convert({"personal_info", "user", "", "use", {}, {}, {c}, {}, {}, {}}).consent);
   }
 
   std::size_t checked = 0;
@@ -170,13 +172,13 @@ TEST_CASE("the hand-written privacy function agrees with the engine on the whole
   const auto& consents = oracle::consents();
   REQUIRE(facts.size() <= 16);
   // The engine's atom bit and the hand-written bit of each fact, by the oracle's index.
-  const auto blank = policy.resolve({"personal_info", "user", "", "use", {}, {}, {}});
+  const auto blank = policy.resolve({"personal_info", "user", "", "use", {}, {}, {}, {}, {}, {}});
   REQUIRE(blank);
   REQUIRE(Access::atoms(*blank).size() == 1);  // the privacy policy's atoms fit one word
   std::vector<std::uint64_t> engine_bit;
   std::vector<std::uint16_t> hand_bit;
   for (const auto& f : facts) {
-    const Request one{"personal_info", "user", "", "use", {}, {f}, {}};
+    const Request one{"personal_info", "user", "", "use", {}, {f}, {}, {}, {}, {}};
     const auto resolved = policy.resolve(one);
     REQUIRE(resolved);
     engine_bit.push_back(Access::atoms(*resolved)[0] ^ Access::atoms(*blank)[0]);
@@ -244,10 +246,12 @@ TEST_CASE("the hand-written privacy function agrees with the engine on the whole
 
 TEST_CASE("the hand-written privacy function's request conversion refuses unknown names",
           "[privacy][handwritten]") {
-  CHECK_FALSE(hw::to_privacy_request({"nothing", "user", "", "use", {}, {}, {}}));
-  CHECK_FALSE(hw::to_privacy_request({"personal_info", "user", "", "use", "", {}, {}}));
-  CHECK_FALSE(hw::to_privacy_request({"personal_info", "user", "", "use", {}, {"x"}, {}}));
-  CHECK(hw::to_privacy_request({"cookie_data", "counterparty", "", "buy", "dispute", {}, {}}));
+  CHECK_FALSE(hw::to_privacy_request({"nothing", "user", "", "use", {}, {}, {}, {}, {}, {}}));
+  CHECK_FALSE(hw::to_privacy_request({"personal_info", "user", "", "use", "", {}, {}, {}, {}, {}}));
+  CHECK_FALSE(
+      hw::to_privacy_request({"personal_info", "user", "", "use", {}, {"x"}, {}, {}, {}, {}}));
+  CHECK(hw::to_privacy_request(
+      {"cookie_data", "counterparty", "", "buy", "dispute", {}, {}, {}, {}, {}}));
 }
 
 }  // namespace

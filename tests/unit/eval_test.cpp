@@ -219,9 +219,11 @@ allow write cites "yes"
   // Every step of the privacy policy's trace points at its rule's first character.
   const Policy& privacy = privacy_policy();
   const std::string& text = privacy.source().text;
-  const Decision traced =
-      privacy.evaluate(Request{"contact_info", "counterparty", "", "access", {}, {}, {}},
-                       EvalOptions{.trace = true});
+  Request request;
+  request.data = "contact_info";
+  request.requester = "counterparty";
+  request.action = "access";
+  const Decision traced = privacy.evaluate(request, EvalOptions{.trace = true});
   REQUIRE(traced.trace.size() == 29);
   for (const TraceStep& step : traced.trace) {
     std::size_t at = 0;

@@ -119,6 +119,10 @@ int completion_kind(const Completion& c) {
       return 6;  // Variable
     case ast::DeclKind::consent:
       return 10;  // Property
+    case ast::DeclKind::objection:
+      return 10;  // Property
+    case ast::DeclKind::obligation:
+      return 24;  // Event
   }
   return 1;  // Text
 }

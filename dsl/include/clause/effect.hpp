@@ -10,7 +10,17 @@ namespace clause {
 /// the request is outside the policy's scope).
 enum class Effect : std::uint8_t { allow, deny, require_consent };
 
-/// The precedence tiers of rules, highest first.
-enum class Tier : std::uint8_t { exclusion, prohibition, permission, consent, fallback };
+/// The precedence tiers of rules, highest first. `effective` holds the policy's
+/// `effective from` date; `first` the rules an author marks to decide before the fixed
+/// tiers, in file order.
+enum class Tier : std::uint8_t {
+  effective,
+  first,
+  exclusion,
+  prohibition,
+  permission,
+  consent,
+  fallback
+};
 
 }  // namespace clause

@@ -180,6 +180,49 @@ std::string first_name(const ast::Cond& c) {
   return c.names.empty() ? std::string() : c.names.front().text;
 }
 
+std::string_view compare_op_text(ast::CompareOp op) {
+  switch (op) {
+    case ast::CompareOp::eq:
+      return " = ";
+    case ast::CompareOp::ne:
+      return " != ";
+    case ast::CompareOp::lt:
+      return " < ";
+    case ast::CompareOp::le:
+      return " <= ";
+    case ast::CompareOp::gt:
+      return " > ";
+    case ast::CompareOp::ge:
+      return " >= ";
+  }
+  return " = ";
+}
+
+// Prints the right side of a comparison as it would be written.
+std::string operand_text(const ast::Operand& o) {
+  std::string out;
+  switch (o.kind) {
+    case ast::Operand::Kind::attribute:
+      out = o.attribute.text();
+      break;
+    case ast::Operand::Kind::integer:
+    case ast::Operand::Kind::time:
+      out = o.text;
+      break;
+    case ast::Operand::Kind::string:
+      out = quote(o.text);
+      break;
+    case ast::Operand::Kind::boolean:
+      out = o.boolean ? "true" : "false";
+      break;
+  }
+  if (o.shift) {
+    const std::int64_t n = o.shift->amount;
+    out += fmt::format(" {} {} {}", n < 0 ? '-' : '+', n < 0 ? -n : n, o.shift->unit.text);
+  }
+  return out;
+}
+
 // Prints a condition with the fewest parentheses that keep its tree. A '\n' marks where a
 // line may break: before `and` and `or`, after the commas of `purpose in (...)`.
 void print_cond(const ast::Cond& c, std::string& out) {
@@ -203,6 +246,18 @@ void print_cond(const ast::Cond& c, std::string& out) {
       break;
     case ast::CondKind::consent:
       out += "consent " + first_name(c);
+      break;
+    case ast::CondKind::objected:
+      out += "objected " + first_name(c);
+      break;
+    case ast::CondKind::attribute:
+      out += c.attribute ? c.attribute->text() : std::string();
+      break;
+    case ast::CondKind::compare:
+    case ast::CondKind::member:
+      out += c.attribute ? c.attribute->text() : std::string();
+      out += c.kind == ast::CondKind::member ? " in " : compare_op_text(c.op);
+      if (c.operand) out += operand_text(*c.operand);
       break;
     case ast::CondKind::negation:
       out += "not ";

@@ -59,6 +59,16 @@ struct kw_assert : kw<keyword_index("assert")> {};
 struct kw_always : kw<keyword_index("always")> {};
 struct kw_never : kw<keyword_index("never")> {};
 struct kw_unless : kw<keyword_index("unless")> {};
+struct kw_context : kw<keyword_index("context")> {};
+struct kw_attribute : kw<keyword_index("attribute")> {};
+struct kw_objection : kw<keyword_index("objection")> {};
+struct kw_obligation : kw<keyword_index("obligation")> {};
+struct kw_objected : kw<keyword_index("objected")> {};
+struct kw_obliges : kw<keyword_index("obliges")> {};
+struct kw_first : kw<keyword_index("first")> {};
+struct kw_effective : kw<keyword_index("effective")> {};
+struct kw_from : kw<keyword_index("from")> {};
+struct kw_until : kw<keyword_index("until")> {};
 
 // Every reserved word; none of them can name a thing.
 // Any reserved word of the keyword table.
@@ -83,10 +93,25 @@ struct header_name : string_lit {};
 struct header_version : string_lit {};
 struct header : if_must<kw_policy, sep, header_name, sep, kw_version, sep, header_version> {};
 
-// `clause "ID" "WORDS" ...`: adjacent strings join, so long words can span lines.
+// A date `2026-02-16` or an RFC 3339 date-time `2026-02-16T08:00:00+01:00`; the checker
+// reads it strictly.
+struct time_offset
+    : sor<one<'Z', 'z'>, seq<one<'+', '-'>, rep<2, digit>, one<':'>, rep<2, digit>>> {};
+struct time_lit : seq<rep<4, digit>, one<'-'>, rep<2, digit>, one<'-'>, rep<2, digit>,
+                      opt<one<'T', 't'>, plus<sor<digit, one<':', '.'>>>, opt<time_offset>>,
+                      not_at<identifier_other>> {};
+// `from DATE` and `until DATE`: when a clause or a rule applies.
+struct from_time : time_lit {};
+struct until_time : time_lit {};
+struct from_part : if_must<kw_from, sep, from_time> {};
+struct until_part : if_must<kw_until, sep, until_time> {};
+struct dates_part : seq<opt<sep, from_part>, opt<sep, until_part>> {};
+
+// `clause "ID" [from DATE] [until DATE] "WORDS" ...`: adjacent strings join, so long
+// words can span lines.
 struct clause_id : string_lit {};
 struct clause_words : list<string_lit, sep> {};
-struct clause_decl : if_must<kw_clause, sep, clause_id, sep, clause_words> {};
+struct clause_decl : if_must<kw_clause, sep, clause_id, dates_part, sep, clause_words> {};
 
 // `cites "ID"` on a declaration.
 struct cite_id : string_lit {};
@@ -101,11 +126,28 @@ struct tree_tail : seq<decl_name, opt<sep, decl_parent>, opt<sep, decl_cites>> {
 struct data_decl : if_must<kw_data, sep, tree_tail> {};
 struct requester_decl : if_must<kw_requester, sep, tree_tail> {};
 
-// `action a, b, c`, likewise `purpose` and `fact`; `consent a, b [cites "ID"]`.
+// `action a, b, c`, likewise `fact`, `objection` and `obligation`; `consent a, b
+// [cites "ID"]`; `purpose a, b` or `purpose NAME under PARENT`.
 struct action_decl : if_must<kw_action, sep, name_list> {};
-struct purpose_decl : if_must<kw_purpose, sep, name_list> {};
+struct purpose_tree : seq<at<name, sep, kw_under>, tree_tail> {};
+struct purpose_names : sor<purpose_tree, name_list> {};
+struct purpose_decl : if_must<kw_purpose, sep, purpose_names> {};
 struct fact_decl : if_must<kw_fact, sep, name_list> {};
 struct consent_decl : if_must<kw_consent, sep, name_list, opt<sep, decl_cites>> {};
+struct objection_decl : if_must<kw_objection, sep, name_list> {};
+struct obligation_decl : if_must<kw_obligation, sep, name_list> {};
+
+// An attribute of a request: `data.subject`, `requester.id`, `context.time`.
+struct attr_root : sor<kw_data, kw_requester, kw_context> {};
+struct attr_path : seq<attr_root, one<'.'>, bounded_identifier> {};
+// `attribute PATH TYPE [optional]`, TYPE a word or `list of WORD`.
+struct attr_decl_path : attr_path {};
+struct attr_type_word : bounded_identifier {};
+struct attr_list_of : seq<TAO_PEGTL_KEYWORD("list"), sep, kw_of, sep, attr_type_word> {};
+struct attr_type : sor<attr_list_of, attr_type_word> {};
+struct attr_optional : TAO_PEGTL_KEYWORD("optional") {};
+struct attribute_decl
+    : if_must<kw_attribute, sep, attr_decl_path, sep, attr_type, opt<sep, attr_optional>> {};
 
 // Conditions. `not` binds tightest, then `and`, then `or`.
 struct condition;
@@ -119,9 +161,30 @@ struct purpose_in : if_must<kw_in, sep, open_paren, sep, purpose_list, sep, clos
 struct purpose_test : sor<purpose_is, purpose_in> {};
 struct purpose_atom : if_must<kw_purpose, sep, purpose_test> {};
 struct consent_atom : if_must<kw_consent, sep, cond_name> {};
+struct objected_atom : if_must<kw_objected, sep, cond_name> {};
 struct fact_atom : cond_name {};
 struct paren : if_must<one<'('>, sep, condition, sep, close_paren> {};
-struct primary : sor<paren, purpose_atom, consent_atom, fact_atom> {};
+// Conditions over attributes: `ATTR op OPERAND`, `ATTR in ATTR`, or a boolean `ATTR`.
+struct cmp_op : sor<string<'<', '='>, string<'>', '='>, string<'!', '='>, one<'<'>, one<'>'>,
+                    one<'='>, kw_is> {};
+struct duration_amount : plus<digit> {};
+struct duration_unit : bounded_identifier {};
+struct shift_sign : one<'+', '-'> {};
+struct shift : seq<sep, shift_sign, sep, duration_amount, sep, duration_unit> {};
+struct operand_attr : attr_path {};
+struct operand_time : time_lit {};
+struct operand_integer : seq<opt<one<'-'>>, plus<digit>, not_at<identifier_other>> {};
+struct operand_string : string_lit {};
+struct operand_true : TAO_PEGTL_KEYWORD("true") {};
+struct operand_false : TAO_PEGTL_KEYWORD("false") {};
+struct operand : sor<seq<operand_attr, opt<shift>>, seq<operand_time, opt<shift>>, operand_integer,
+                     operand_string, operand_true, operand_false> {};
+struct attr_lhs : attr_path {};
+struct compare_tail : seq<sep, cmp_op, sep, must<operand>> {};
+struct member_rhs : attr_path {};
+struct member_tail : seq<sep, kw_in, sep, must<member_rhs>> {};
+struct attr_atom : seq<attr_lhs, sor<compare_tail, member_tail, success>> {};
+struct primary : sor<paren, purpose_atom, consent_atom, objected_atom, attr_atom, fact_atom> {};
 struct not_expr : if_must<kw_not, sep, unary> {};
 struct unary : sor<not_expr, primary> {};
 struct and_tail : if_must<seq<sep, kw_and>, sep, unary> {};
@@ -149,15 +212,26 @@ struct effect_deny : kw_deny {};
 struct consent_name : name {};
 struct effect_require : if_must<kw_require, sep, kw_consent, sep, consent_name, sep, kw_for> {};
 struct effect : sor<effect_allow, effect_deny, effect_require> {};
-struct effect_rule : seq<effect, target, opt<sep, when_part>, sep, must<rule_cites>> {};
+// `obliges a, b`: the duties that come with the rule's allow.
+struct obligation_name : name {};
+struct obliges_part
+    : if_must<kw_obliges, sep, list_must<obligation_name, seq<sep, one<','>, sep>>> {};
+struct effect_rule : seq<effect, target, opt<sep, when_part>, dates_part, opt<sep, obliges_part>,
+                         sep, must<rule_cites>> {};
 struct otherwise : kw_otherwise {};
 struct fallback_rule : if_must<otherwise, sep, effect_rule> {};
+struct first_tier : kw_first {};
+struct first_rule : if_must<first_tier, sep, effect_rule> {};
+// `effective from DATE cites "ID"`: before DATE, every request is denied citing ID.
+struct effective_time : time_lit {};
+struct effective_rule : if_must<kw_effective, sep, kw_from, sep, effective_time, sep, rule_cites> {
+};
 struct exclude_effect : kw_exclude {};
 struct exclude_cites : rule_cites {};
 struct exclude_rule : if_must<exclude_effect, sep, data_set, sep, exclude_cites> {};
 // `NAME:` before a rule names it.
 struct rule_label : seq<name, sep, one<':'>> {};
-struct rule_body : sor<exclude_rule, fallback_rule, effect_rule> {};
+struct rule_body : sor<exclude_rule, fallback_rule, first_rule, effective_rule, effect_rule> {};
 struct labelled_rule : if_must<rule_label, sep, rule_body> {};
 struct rule : sor<labelled_rule, rule_body> {};
 
@@ -174,8 +248,9 @@ struct unless_part : if_must<kw_unless, sep, condition> {};
 struct assertion : if_must<kw_assert, sep, quantifier, sep, assert_effect, target,
                            opt<sep, when_part>, opt<sep, unless_part>> {};
 
-struct statement : sor<header, clause_decl, data_decl, requester_decl, action_decl, purpose_decl,
-                       fact_decl, consent_decl, assertion, rule> {};
+struct statement
+    : sor<header, clause_decl, data_decl, requester_decl, action_decl, purpose_decl, fact_decl,
+          consent_decl, objection_decl, obligation_decl, attribute_decl, assertion, rule> {};
 // `@ignore W004, W002` before a statement silences those warnings for it.
 struct ignore_code : seq<one<'W'>, digit, digit, digit> {};
 struct ignore_codes : list_must<ignore_code, seq<sep, one<','>, sep>> {};

@@ -41,6 +41,9 @@ inline constexpr const char* expected<tree_tail> = "expected a name to declare";
 template <>
 inline constexpr const char* expected<name_list> = "expected one or more names separated by commas";
 template <>
+inline constexpr const char* expected<purpose_names> =
+    "expected one or more names separated by commas, or `NAME under PARENT`";
+template <>
 inline constexpr const char* expected<list_name> = "expected a name after `,`";
 template <>
 inline constexpr const char* expected<cond_name> = "expected a name";
@@ -148,6 +151,8 @@ template <>
 inline constexpr unsigned expects_at<tree_tail> = parsing::expects::name;
 template <>
 inline constexpr unsigned expects_at<name_list> = parsing::expects::name;
+template <>
+inline constexpr unsigned expects_at<purpose_names> = parsing::expects::name;
 template <>
 inline constexpr unsigned expects_at<list_name> =
     parsing::expects::name_after_comma | parsing::expects::name;

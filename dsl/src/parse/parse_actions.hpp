@@ -49,6 +49,13 @@ struct State {
   ast::TestCase test_case;
   ast::Expectation expect;
   std::optional<ast::Name> unknown_field;    // a word where a case's field belongs
+  std::optional<ast::TimeText> from, until;  // `from DATE`, `until DATE`
+  std::optional<ast::TimeText> effective;    // `effective from DATE`
+  ast::AttributeDecl attribute;              // of an `attribute` declaration
+  std::optional<ast::AttrPath> lhs;          // a comparison's left side
+  ast::CompareOp op = ast::CompareOp::eq;
+  std::optional<ast::Operand> operand;       // a comparison's right side
+  bool member = false;                       // the comparison is `in`
   std::vector<Diagnostic>* found = nullptr;  // errors that do not stop the parse
 
   Span span_of(const char* begin, const char* end) const {
@@ -158,7 +165,10 @@ struct action<grammar::clause_decl> {
     ast::Text words{
         join_literals(words_raw),
         Span{st.text->span.end + static_cast<std::uint32_t>(words_begin), st.span_of(in).end}};
-    st.policy->clauses.push_back({*st.text, std::move(words), st.span_of(in)});
+    st.policy->clauses.push_back(
+        {*st.text, std::move(words), st.span_of(in), std::move(st.from), std::move(st.until)});
+    st.from.reset();
+    st.until.reset();
   }
 };
 
@@ -216,6 +226,82 @@ struct action<grammar::purpose_decl> : decl_action<ast::DeclKind::purpose> {};
 template <>
 struct action<grammar::fact_decl> : decl_action<ast::DeclKind::fact> {};
 template <>
+struct action<grammar::objection_decl> : decl_action<ast::DeclKind::objection> {};
+template <>
+struct action<grammar::obligation_decl> : decl_action<ast::DeclKind::obligation> {};
+
+// Reads `root.field` as written, with the span of each part.
+template <typename Input>
+ast::AttrPath attr_path_of(const Input& in, const State& st) {
+  const std::string_view raw = in.string_view();
+  const std::size_t dot = raw.find('.');
+  const Span span = st.span_of(in);
+  ast::AttrPath path;
+  path.root = {std::string(raw.substr(0, dot)),
+               Span{span.begin, span.begin + static_cast<std::uint32_t>(dot)}};
+  path.field = {std::string(raw.substr(dot + 1)),
+                Span{span.begin + static_cast<std::uint32_t>(dot) + 1, span.end}};
+  path.span = span;
+  return path;
+}
+
+template <>
+struct action<grammar::attr_decl_path> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.attribute = ast::AttributeDecl{};
+    st.attribute.path = attr_path_of(in, st);
+  }
+};
+
+template <>
+struct action<grammar::attr_type_word> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    if (st.attribute.list) {
+      st.attribute.element = ast::Name{in.string(), st.span_of(in)};
+    } else {
+      st.attribute.type = ast::Name{in.string(), st.span_of(in)};
+    }
+  }
+};
+
+// `list of WORD`: the element's word goes to `element`, so mark the list before it is read.
+template <>
+struct action<grammar::attr_list_of> : pegtl::maybe_nothing {
+  template <typename Rule, pegtl::apply_mode A, pegtl::rewind_mode M,
+            template <typename...> class Action, template <typename...> class Control,
+            typename Input>
+  [[nodiscard]] static bool match(Input& in, State& st) {
+    const char* const begin = in.current();
+    st.attribute.list = true;
+    if (!pegtl::match<Rule, A, M, Action, Control>(in, st)) {
+      st.attribute.list = false;
+      return false;
+    }
+    st.attribute.type = ast::Name{"list", st.span_of(begin, begin + 4)};
+    return true;
+  }
+};
+
+template <>
+struct action<grammar::attr_optional> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.attribute.optional = true;
+  }
+};
+
+template <>
+struct action<grammar::attribute_decl> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.attribute.span = st.span_of(in);
+    st.policy->attributes.push_back(std::move(st.attribute));
+    st.attribute = ast::AttributeDecl{};
+  }
+};
+template <>
 struct action<grammar::consent_decl> : decl_action<ast::DeclKind::consent> {};
 
 // Conditions are built on a stack: leaves push, operators pop their operands.
@@ -256,6 +342,137 @@ template <>
 struct action<grammar::purpose_is> : leaf_action<ast::CondKind::purpose_is> {};
 template <>
 struct action<grammar::purpose_in> : leaf_action<ast::CondKind::purpose_in> {};
+
+template <>
+struct action<grammar::objected_atom> : leaf_action<ast::CondKind::objected> {};
+
+template <>
+struct action<grammar::attr_lhs> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.lhs = attr_path_of(in, st);
+    st.operand.reset();
+  }
+};
+
+template <>
+struct action<grammar::cmp_op> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    const std::string_view op = in.string_view();
+    using Op = ast::CompareOp;
+    st.op = op == "<"    ? Op::lt
+            : op == "<=" ? Op::le
+            : op == ">"  ? Op::gt
+            : op == ">=" ? Op::ge
+            : op == "!=" ? Op::ne
+                         : Op::eq;  // `=` and `is`
+  }
+};
+
+template <ast::Operand::Kind Kind>
+struct operand_action {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    ast::Operand o;
+    o.kind = Kind;
+    o.span = st.span_of(in);
+    if constexpr (Kind == ast::Operand::Kind::attribute) {
+      o.attribute = attr_path_of(in, st);
+    } else if constexpr (Kind == ast::Operand::Kind::integer) {
+      // Digits only (and a sign): out of range is the checker's to report.
+      o.text = in.string();
+    } else if constexpr (Kind == ast::Operand::Kind::string) {
+      o.text = join_literals(in.string_view());
+    } else if constexpr (Kind == ast::Operand::Kind::time) {
+      o.text = in.string();
+    }
+    st.operand = std::move(o);
+  }
+};
+template <>
+struct action<grammar::operand_attr> : operand_action<ast::Operand::Kind::attribute> {};
+template <>
+struct action<grammar::operand_time> : operand_action<ast::Operand::Kind::time> {};
+template <>
+struct action<grammar::operand_integer> : operand_action<ast::Operand::Kind::integer> {};
+template <>
+struct action<grammar::operand_string> : operand_action<ast::Operand::Kind::string> {};
+template <>
+struct action<grammar::operand_true> : operand_action<ast::Operand::Kind::boolean> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    operand_action::apply(in, st);
+    st.operand->boolean = true;
+  }
+};
+template <>
+struct action<grammar::operand_false> : operand_action<ast::Operand::Kind::boolean> {};
+
+template <>
+struct action<grammar::member_rhs> : operand_action<ast::Operand::Kind::attribute> {};
+
+template <>
+struct action<grammar::shift> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    // `+ 6 years`: sign, amount and unit, read back from the text.
+    const std::string_view raw = in.string_view();
+    ast::DurationText d;
+    const std::size_t sign = raw.find_first_of("+-");
+    const std::size_t digits = raw.find_first_of("0123456789", sign);
+    std::size_t end = digits;
+    while (end < raw.size() && raw[end] >= '0' && raw[end] <= '9')
+      ++end;
+    std::size_t unit = end;
+    while (unit < raw.size() && !is_word_char(raw[unit]))
+      ++unit;
+    const Span span = st.span_of(in);
+    const std::string_view amount = raw.substr(digits, end - digits);
+    d.amount = 0;
+    for (const char c : amount.substr(0, 12))  // longer is out of range for the checker
+      d.amount = d.amount * 10 + (c - '0');
+    if (amount.size() > 12) d.amount = std::int64_t{1} << 50;
+    if (raw[sign] == '-') d.amount = -d.amount;
+    d.unit = ast::Name{std::string(raw.substr(unit)),
+                       Span{span.begin + static_cast<std::uint32_t>(unit), span.end}};
+    d.span = Span{span.begin + static_cast<std::uint32_t>(sign), span.end};
+    if (st.operand) {
+      st.operand->shift = std::move(d);
+      st.operand->span.end = span.end;
+    }
+  }
+};
+
+template <>
+struct action<grammar::attr_atom> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    ast::Cond leaf;
+    leaf.attribute = std::move(st.lhs);
+    leaf.span = st.span_of(in);
+    if (!st.operand) {
+      leaf.kind = ast::CondKind::attribute;
+    } else {
+      leaf.kind = st.member ? ast::CondKind::member : ast::CondKind::compare;
+      leaf.op = st.op;
+      leaf.operand = std::move(st.operand);
+    }
+    st.lhs.reset();
+    st.operand.reset();
+    st.op = ast::CompareOp::eq;
+    st.member = false;
+    st.conds.push_back(std::move(leaf));
+  }
+};
+
+template <>
+struct action<grammar::member_tail> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.member = true;
+  }
+};
 
 template <>
 struct action<grammar::purpose_atom> {
@@ -424,6 +641,50 @@ struct action<grammar::effect_require> {
 };
 
 template <>
+struct action<grammar::from_time> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.from = ast::TimeText{in.string(), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::until_time> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.until = ast::TimeText{in.string(), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::effective_time> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.rule.effective = true;
+    st.rule.effect = ast::Effect::deny;
+    st.rule.from = ast::TimeText{in.string(), st.span_of(in)};
+    const Span span = st.span_of(in);
+    st.rule.effect_span = span;
+  }
+};
+
+template <>
+struct action<grammar::obligation_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.rule.obligations.push_back({in.string(), st.span_of(in)});
+  }
+};
+
+template <>
+struct action<grammar::first_tier> {
+  template <typename Input>
+  static void apply(const Input& /*in*/, State& st) {
+    st.rule.first = true;
+  }
+};
+
+template <>
 struct action<grammar::otherwise> {
   template <typename Input>
   static void apply(const Input& /*in*/, State& st) {
@@ -450,6 +711,10 @@ struct action<grammar::rule> {
   template <typename Input>
   static void apply(const Input& in, State& st) {
     st.rule.cites = *st.text;
+    if (!st.rule.effective) {
+      st.rule.from = std::move(st.from);
+      st.rule.until = std::move(st.until);
+    }
     st.rule.span = st.span_of(in);
     st.policy->rules.push_back(std::move(st.rule));
     st.rule = ast::Rule{};

@@ -18,6 +18,8 @@
 #include "clause/diagnostic.hpp"
 #include "clause/effect.hpp"
 #include "clause/result.hpp"
+#include "clause/time.hpp"
+#include "clause/value.hpp"
 
 namespace clause {
 
@@ -27,15 +29,32 @@ std::string_view to_string(Effect effect) noexcept;
 /// Names a tier: "exclusion", "prohibition", "permission", "consent", "fallback".
 std::string_view to_string(Tier tier) noexcept;
 
+/// A consent the person gave, with the dates that bound it: it counts at `context.time`
+/// only while each date given is later.
+struct ConsentRecord {
+  std::string id;
+  std::optional<Instant> expires;
+  std::optional<Instant> withdrawn;
+};
+
+/// One attribute of a request by its path, e.g. {"data.subject_age", std::int64_t{12}}.
+struct Attribute {
+  std::string path;
+  Value value;
+};
+
 /// Describes a request by names, as a service builds it in code.
 struct Request {
   std::string data;          // data.category
   std::string requester;     // requester.kind
-  std::string requester_id;  // requester.id; carried, never decides
+  std::string requester_id;  // requester.id; decides only when the policy declares it
   std::string action;
-  std::optional<std::string> purpose;  // context.purpose
-  std::vector<std::string> facts;      // the facts that are true
-  std::vector<std::string> consent;    // consent ids the person has granted
+  std::optional<std::string> purpose;          // context.purpose
+  std::vector<std::string> facts;              // the facts that are true
+  std::vector<std::string> consent;            // consent ids the person has granted
+  std::vector<ConsentRecord> consent_records;  // consents with dates (`context.consent`)
+  std::vector<std::string> objections;         // what the person objected to
+  std::vector<Attribute> attributes;           // the declared attributes given, `context.time` too
 };
 
 /// Says why a request cannot be decided: the field, the name found there and, for JSON
@@ -72,7 +91,10 @@ class ResolvedRequest {
   std::uint32_t requester_ = 0;
   std::uint32_t action_ = 0;
   std::int32_t purpose_ = -1;
-  std::vector<std::uint64_t> atoms_;  // true facts, granted consents and the purpose, as bits
+  // True facts, granted consents, the purpose and its ancestors, objections and the
+  // answers of the policy's attribute tests, as bits.
+  std::vector<std::uint64_t> atoms_;
+  std::vector<Value> attributes_;  // by declared attribute: what the request said
 };
 
 /// Says how one rule fared in a traced evaluation.
@@ -117,6 +139,7 @@ struct VerdictTexts {
   std::string_view consent;  // the consent to ask for, when the effect is require_consent
   std::string_view reason;
   std::string_view error;  // why the request could not be decided; empty when it was
+  std::span<const std::string_view> obligations;  // duties that come with the allow
 };
 
 struct Decision;
@@ -200,9 +223,10 @@ class Policy {
 struct Decision {
   Effect effect = Effect::deny;
   std::string_view clause = "default";
-  std::string_view rule;            // the deciding rule's id; empty when no rule decided
-  std::string_view consent;         // the consent to ask for, when effect is require_consent
-  std::string_view reason;          // one line a person can read
+  std::string_view rule;     // the deciding rule's id; empty when no rule decided
+  std::string_view consent;  // the consent to ask for, when effect is require_consent
+  std::string_view reason;   // one line a person can read
+  std::span<const std::string_view> obligations;  // duties that come with an allow
   std::string error;                // why the request could not be decided; empty when it was
   std::vector<TraceStep> trace;     // every rule, when EvalOptions::trace was set
   std::string_view policy_version;  // the deciding policy's version, from its header

@@ -121,7 +121,8 @@ bool for_each_region(const PolicyImpl& impl, std::span<const Probe> probes, std:
         bool go_on = true;
         const bool enumerated = for_each_assignment(p, atoms, max_atoms, [&](const Assignment& x) {
           clear_request(witness, impl.serial, impl.layout);
-          set_purpose(witness, impl.layout, x.purpose == -2 ? other_purpose : x.purpose);
+          set_purpose(witness, impl.layout, impl.vocabulary().purposes,
+                      x.purpose == -2 ? other_purpose : x.purpose);
           for (std::uint32_t f = 0; f < x.facts.size(); ++f) {
             if (x.facts[f]) set_bit(Access::atoms(witness), impl.layout.fact(f));
           }

@@ -20,8 +20,20 @@ namespace clause::detail {
 struct Assignment {
   std::vector<bool> facts;
   std::vector<bool> consents;
+  std::vector<bool> objections;
+  std::vector<bool> tests;    // the answers of the policy's attribute tests
   std::int32_t purpose = -1;  // -1: no purpose; -2: a purpose no condition names
+  const std::vector<dsl::Term>* purposes = nullptr;  // the purpose tree, for `purpose is`
 };
+
+/// Tells whether purpose `id` is `ancestor` or a kind of it.
+inline bool purpose_under(const std::vector<dsl::Term>& purposes, std::int32_t id,
+                          std::uint32_t ancestor) {
+  for (; id >= 0; id = purposes[static_cast<std::size_t>(id)].parent) {
+    if (static_cast<std::uint32_t>(id) == ancestor) return true;
+  }
+  return false;
+}
 
 inline bool holds(const dsl::CheckedCond& c, const Assignment& a) {
   using ast::CondKind;
@@ -30,10 +42,18 @@ inline bool holds(const dsl::CheckedCond& c, const Assignment& a) {
       return a.facts[c.ids.at(0)];
     case CondKind::consent:
       return a.consents[c.ids.at(0)];
+    case CondKind::objected:
+      return a.objections[c.ids.at(0)];
+    case CondKind::attribute:
+      return a.tests[c.ids.at(0)];
+    case CondKind::compare:
+    case CondKind::member:
+      return false;  // the checker makes every comparison an `attribute` leaf
     case CondKind::purpose_is:
     case CondKind::purpose_in:
       return std::any_of(c.ids.begin(), c.ids.end(), [&](std::uint32_t id) {
-        return a.purpose == static_cast<std::int32_t>(id);
+        return a.purposes != nullptr ? purpose_under(*a.purposes, a.purpose, id)
+                                     : a.purpose == static_cast<std::int32_t>(id);
       });
     case CondKind::negation:
       return !holds(c.children.at(0), a);
@@ -53,12 +73,18 @@ inline bool holds(const std::optional<dsl::CheckedCond>& c, const Assignment& a)
 
 // The facts, consents and purposes a condition reads.
 struct Atoms {
-  std::set<std::uint32_t> facts, consents, purposes;
+  std::set<std::uint32_t> facts, consents, purposes, objections, tests;
   void add(const dsl::CheckedCond& c) {
     using ast::CondKind;
     switch (c.kind) {
       case CondKind::fact:
         facts.insert(c.ids.at(0));
+        break;
+      case CondKind::objected:
+        objections.insert(c.ids.at(0));
+        break;
+      case CondKind::attribute:
+        tests.insert(c.ids.at(0));
         break;
       case CondKind::consent:
         consents.insert(c.ids.at(0));
@@ -85,7 +111,9 @@ bool for_each_assignment(const dsl::CheckedPolicy& p, const Atoms& atoms, std::s
                          Visit&& visit) {
   const std::vector<std::uint32_t> facts(atoms.facts.begin(), atoms.facts.end());
   const std::vector<std::uint32_t> consents(atoms.consents.begin(), atoms.consents.end());
-  if (facts.size() + consents.size() > max_atoms) return false;
+  const std::vector<std::uint32_t> objections(atoms.objections.begin(), atoms.objections.end());
+  const std::vector<std::uint32_t> tests(atoms.tests.begin(), atoms.tests.end());
+  if (facts.size() + consents.size() + objections.size() + tests.size() > max_atoms) return false;
   std::vector<std::int32_t> purposes = {-1};
   for (const std::uint32_t id : atoms.purposes)
     purposes.push_back(static_cast<std::int32_t>(id));
@@ -93,13 +121,20 @@ bool for_each_assignment(const dsl::CheckedPolicy& p, const Atoms& atoms, std::s
   Assignment a;
   a.facts.assign(p.facts.size(), false);
   a.consents.assign(p.consents.size(), false);
-  const std::size_t bits = facts.size() + consents.size();
+  a.objections.assign(p.objections.size(), false);
+  a.tests.assign(p.tests.size(), false);
+  a.purposes = &p.purposes;
+  const std::size_t bits = facts.size() + consents.size() + objections.size() + tests.size();
   for (std::uint64_t mask = 0; mask < (std::uint64_t{1} << bits); ++mask) {
+    std::size_t at = 0;
     for (std::size_t i = 0; i < facts.size(); ++i)
-      a.facts[facts[i]] = ((mask >> i) & 1U) != 0;
-    for (std::size_t i = 0; i < consents.size(); ++i) {
-      a.consents[consents[i]] = ((mask >> (facts.size() + i)) & 1U) != 0;
-    }
+      a.facts[facts[i]] = ((mask >> at++) & 1U) != 0;
+    for (std::size_t i = 0; i < consents.size(); ++i)
+      a.consents[consents[i]] = ((mask >> at++) & 1U) != 0;
+    for (std::size_t i = 0; i < objections.size(); ++i)
+      a.objections[objections[i]] = ((mask >> at++) & 1U) != 0;
+    for (std::size_t i = 0; i < tests.size(); ++i)
+      a.tests[tests[i]] = ((mask >> at++) & 1U) != 0;
     for (const std::int32_t purpose : purposes) {
       a.purpose = purpose;
       if (!visit(a)) return true;

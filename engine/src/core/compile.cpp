@@ -128,6 +128,10 @@ class Compiler {
     fill(p_.purpose_ids, c_.purposes);
     fill(p_.fact_ids, c_.facts);
     fill(p_.consent_ids, c_.consents);
+    fill(p_.objection_ids, c_.objections);
+    p_.attribute_ids.reserve(c_.attributes.size());
+    for (std::uint32_t i = 0; i < c_.attributes.size(); ++i)
+      p_.attribute_ids.emplace(c_.attributes[i].path, i);
   }
 
   // Emits postfix code; returns the stack depth the condition needs.
@@ -139,6 +143,17 @@ class Compiler {
         return 1;
       case CondKind::consent:
         p_.code.push_back({Instr::atom, p_.layout.consent(cond.ids.at(0))});
+        return 1;
+      case CondKind::objected:
+        p_.code.push_back({Instr::atom, p_.layout.objection(cond.ids.at(0))});
+        return 1;
+      case CondKind::attribute:
+        p_.code.push_back({Instr::atom, p_.layout.test(cond.ids.at(0))});
+        return 1;
+      case CondKind::compare:
+      case CondKind::member:
+        // The checker makes every comparison an `attribute` leaf.
+        p_.code.push_back({Instr::atom, p_.layout.never});
         return 1;
       case CondKind::purpose_is:
       case CondKind::purpose_in: {
@@ -255,6 +270,17 @@ class Compiler {
     std::string reason;
     std::string met_reason;
     switch (rule.tier) {
+      case dsl::Tier::effective:
+        reason = fmt::format("the policy is not yet in effect, by rule {}: {}", rule.id, text);
+        break;
+      case dsl::Tier::first:
+        reason = rule.effect == Effect::allow
+                     ? fmt::format("permitted first, by rule {}: {}", rule.id, text)
+                 : rule.effect == Effect::deny
+                     ? fmt::format("prohibited first, by rule {}: {}", rule.id, text)
+                     : fmt::format("needs consent `{}` before any permission, by rule {}: {}",
+                                   consent, rule.id, text);
+        break;
       case dsl::Tier::exclusion:
         reason = fmt::format("outside the policy's scope, by rule {}: {}", rule.id, text);
         break;

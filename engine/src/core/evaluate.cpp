@@ -21,6 +21,10 @@ std::string_view to_string(Effect effect) noexcept {
 
 std::string_view to_string(Tier tier) noexcept {
   switch (tier) {
+    case Tier::effective:
+      return "effective";
+    case Tier::first:
+      return "first";
     case Tier::exclusion:
       return "exclusion";
     case Tier::prohibition:
@@ -141,6 +145,8 @@ FastVerdict decide(const PolicyImpl& p, const std::uint64_t* atoms, Bits bit, Ne
     }
     const auto index = static_cast<std::int32_t>(rule.index);
     switch (rule.tier) {
+      case dsl::Tier::effective:
+      case dsl::Tier::first:
       case dsl::Tier::exclusion:
       case dsl::Tier::prohibition:
       case dsl::Tier::permission:

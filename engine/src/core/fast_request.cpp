@@ -139,7 +139,7 @@ class FastReader {
         if (word("null")) return true;
         std::uint32_t id = 0;
         if (!name_into(p_.purpose_ids, id)) return false;
-        set_purpose(r_, p_.layout, static_cast<std::int32_t>(id));
+        set_purpose(r_, p_.layout, p_.vocabulary().purposes, static_cast<std::int32_t>(id));
         return true;
       }
       if (key == "consent") {

@@ -116,10 +116,14 @@ inline constexpr std::uint32_t no_blocks = 0xffffffffU;
 inline constexpr std::uint32_t max_blocks = 64;
 
 /// Where a request's atoms sit in its bits: the facts from 0, then the consents, then one
-/// bit per purpose, then one bit that is never set (conditions read it as false).
+/// bit per purpose (a request sets its purpose's and every ancestor's), then the
+/// objections, then one bit per attribute test, then one bit that is never set
+/// (conditions read it as false).
 struct AtomLayout {
   std::uint32_t consent_base = 0;
   std::uint32_t purpose_base = 0;
+  std::uint32_t objection_base = 0;
+  std::uint32_t test_base = 0;
   std::uint32_t never = 0;
   std::uint32_t words = 1;
 
@@ -127,13 +131,17 @@ struct AtomLayout {
     AtomLayout l;
     l.consent_base = static_cast<std::uint32_t>(c.facts.size());
     l.purpose_base = l.consent_base + static_cast<std::uint32_t>(c.consents.size());
-    l.never = l.purpose_base + static_cast<std::uint32_t>(c.purposes.size());
+    l.objection_base = l.purpose_base + static_cast<std::uint32_t>(c.purposes.size());
+    l.test_base = l.objection_base + static_cast<std::uint32_t>(c.objections.size());
+    l.never = l.test_base + static_cast<std::uint32_t>(c.tests.size());
     l.words = l.never / 64 + 1;
     return l;
   }
   std::uint32_t fact(std::uint32_t id) const { return id; }
   std::uint32_t consent(std::uint32_t id) const { return consent_base + id; }
   std::uint32_t purpose(std::uint32_t id) const { return purpose_base + id; }
+  std::uint32_t objection(std::uint32_t id) const { return objection_base + id; }
+  std::uint32_t test(std::uint32_t id) const { return test_base + id; }
 };
 
 /// Hashes names so that a map can be searched with a string_view, without a copy.
@@ -174,7 +182,8 @@ struct PolicyImpl {
   std::vector<ast::Suppression> suppressions;  // `@ignore` annotations, for the linter
 
   // Name lookup, used only when resolving requests.
-  NameMap data_ids, requester_ids, action_ids, purpose_ids, fact_ids, consent_ids;
+  NameMap data_ids, requester_ids, action_ids, purpose_ids, fact_ids, consent_ids, objection_ids;
+  NameMap attribute_ids;  // "data.subject" -> attribute index
 
   std::vector<std::uint32_t> data_first;  // data id -> preorder number
   std::vector<Instr> code;
@@ -251,6 +260,8 @@ struct Access {
   static std::uint32_t& action(ResolvedRequest& r) { return r.action_; }
   static std::int32_t& purpose(ResolvedRequest& r) { return r.purpose_; }
   static std::vector<std::uint64_t>& atoms(ResolvedRequest& r) { return r.atoms_; }
+  static std::vector<Value>& attributes(ResolvedRequest& r) { return r.attributes_; }
+  static const std::vector<Value>& attributes(const ResolvedRequest& r) { return r.attributes_; }
   static std::uint64_t serial(const ResolvedRequest& r) { return r.policy_serial_; }
   static std::uint32_t data(const ResolvedRequest& r) { return r.data_; }
   static std::uint32_t requester(const ResolvedRequest& r) { return r.requester_; }
@@ -275,14 +286,19 @@ inline void clear_request(ResolvedRequest& r, std::uint64_t serial, const AtomLa
   Access::atoms(r).assign(layout.words, 0);
 }
 
-inline void set_purpose(ResolvedRequest& r, const AtomLayout& layout, std::int32_t id) {
+/// Sets the request's purpose: its bit and those of every purpose above it, so that a
+/// condition on `operations` holds for `training`. -1 clears it.
+inline void set_purpose(ResolvedRequest& r, const AtomLayout& layout,
+                        const std::vector<dsl::Term>& purposes, std::int32_t id) {
   std::vector<std::uint64_t>& atoms = Access::atoms(r);
-  if (Access::purpose(r) >= 0) {
-    const std::uint32_t old = layout.purpose(static_cast<std::uint32_t>(Access::purpose(r)));
-    atoms[old / 64] &= ~(std::uint64_t{1} << (old % 64));
+  for (std::int32_t p = Access::purpose(r); p >= 0;
+       p = purposes[static_cast<std::size_t>(p)].parent) {
+    const std::uint32_t bit = layout.purpose(static_cast<std::uint32_t>(p));
+    atoms[bit / 64] &= ~(std::uint64_t{1} << (bit % 64));
   }
   Access::purpose(r) = id;
-  if (id >= 0) set_bit(atoms, layout.purpose(static_cast<std::uint32_t>(id)));
+  for (std::int32_t p = id; p >= 0; p = purposes[static_cast<std::size_t>(p)].parent)
+    set_bit(atoms, layout.purpose(static_cast<std::uint32_t>(p)));
 }
 
 inline bool fact_true(const ResolvedRequest& r, const AtomLayout& layout, std::uint32_t id) {
@@ -331,6 +347,12 @@ FastVerdict fast_verdict(const PolicyImpl& policy, const ResolvedRequest& reques
 /// specification the index is tested against. Optionally records a trace.
 ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequest& request,
                                     std::vector<TraceStep>* trace);
+
+/// Renders a value as a policy or a message writes it: `"p-1"`, `12`, `2026-02-16`.
+std::string value_text(const Value& value);
+
+/// Renders an attribute test as it would be written: `data.subject_age < 18`.
+std::string test_text(const dsl::CheckedPolicy& policy, const dsl::AttributeTest& test);
 
 /// Renders a condition as it would be written.
 std::string condition_text(const dsl::CheckedPolicy& policy, const dsl::CheckedCond& cond);

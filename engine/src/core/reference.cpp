@@ -3,6 +3,7 @@
 // indexed evaluator to it, and traces come from it.
 #include <fmt/format.h>
 
+#include "core/attribute_test.hpp"
 #include "core/policy_impl.hpp"
 
 namespace clause::detail {
@@ -25,29 +26,41 @@ bool covers(const dsl::IdSet& set, const std::vector<dsl::Term>& terms, std::uin
   return false;
 }
 
-bool holds(const dsl::CheckedCond& cond, const ResolvedRequest& q, const AtomLayout& layout) {
+bool holds(const dsl::CheckedPolicy& p, const dsl::CheckedCond& cond, const ResolvedRequest& q,
+           const AtomLayout& layout) {
   using ast::CondKind;
   switch (cond.kind) {
     case CondKind::fact:
       return fact_true(q, layout, cond.ids.at(0));
     case CondKind::consent:
       return consent_granted(q, layout, cond.ids.at(0));
+    case CondKind::objected:
+      return test_bit(Access::atoms(q), layout.objection(cond.ids.at(0)));
+    case CondKind::attribute:
+      // From the values, not the bits the request was resolved to: the reference reads
+      // the semantics directly.
+      return run_test(p.tests.at(cond.ids.at(0)), Access::attributes(q));
+    case CondKind::compare:
+    case CondKind::member:
+      return false;  // the checker makes every comparison an `attribute` leaf
     case CondKind::purpose_is:
     case CondKind::purpose_in:
       for (const std::uint32_t id : cond.ids) {
-        if (Access::purpose(q) == static_cast<std::int32_t>(id)) return true;
+        if (Access::purpose(q) >= 0 &&
+            is_a(p.purposes, static_cast<std::uint32_t>(Access::purpose(q)), id))
+          return true;
       }
       return false;
     case CondKind::negation:
-      return !holds(cond.children.at(0), q, layout);
+      return !holds(p, cond.children.at(0), q, layout);
     case CondKind::all:
       for (const auto& c : cond.children) {
-        if (!holds(c, q, layout)) return false;
+        if (!holds(p, c, q, layout)) return false;
       }
       return true;
     case CondKind::any:
       for (const auto& c : cond.children) {
-        if (holds(c, q, layout)) return true;
+        if (holds(p, c, q, layout)) return true;
       }
       return false;
   }
@@ -68,11 +81,17 @@ std::string why_false(const dsl::CheckedPolicy& p, const dsl::CheckedCond& cond,
       if (Access::purpose(q) < 0) return "the request has no purpose";
       return fmt::format("the purpose is `{}`",
                          p.purposes[static_cast<std::size_t>(Access::purpose(q))].name);
+    case CondKind::objected:
+      return fmt::format("no objection `{}` was made", p.objections[cond.ids.at(0)].name);
+    case CondKind::attribute:
+    case CondKind::compare:
+    case CondKind::member:
+      return fmt::format("`{}` is false", condition_text(p, cond));
     case CondKind::negation:
       return fmt::format("`{}` is true", condition_text(p, cond.children.at(0)));
     case CondKind::all:
       for (const auto& c : cond.children) {
-        if (!holds(c, q, AtomLayout::of(p))) return why_false(p, c, q);
+        if (!holds(p, c, q, AtomLayout::of(p))) return why_false(p, c, q);
       }
       return "";
     case CondKind::any: {
@@ -89,6 +108,50 @@ std::string why_false(const dsl::CheckedPolicy& p, const dsl::CheckedCond& cond,
 
 }  // namespace
 
+std::string value_text(const Value& v) {
+  struct Text {
+    std::string operator()(std::monostate) const { return "absent"; }
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(std::int64_t n) const { return std::to_string(n); }
+    std::string operator()(const std::string& s) const { return fmt::format("\"{}\"", s); }
+    std::string operator()(const std::vector<std::string>& list) const {
+      std::string out = "[";
+      for (const std::string& s : list)
+        out += (out.size() > 1 ? ", \"" : "\"") + s + "\"";
+      return out + "]";
+    }
+    std::string operator()(Instant at) const {
+      // Midnight UTC reads as the date it is.
+      return at.micros % (std::int64_t{86'400} * 1'000'000) == 0 ? format_date(at)
+                                                                 : format_date_time(at);
+    }
+  };
+  return std::visit(Text{}, v);
+}
+
+std::string test_text(const dsl::CheckedPolicy& p, const dsl::AttributeTest& t) {
+  const std::string& lhs = p.attributes.at(t.lhs).path;
+  using Kind = dsl::AttributeTest::Kind;
+  if (t.kind == Kind::truth) return lhs;
+  std::string rhs = t.rhs != dsl::no_id ? p.attributes.at(static_cast<std::size_t>(t.rhs)).path
+                                        : value_text(t.constant);
+  if (t.kind == Kind::member) return fmt::format("{} in {}", lhs, rhs);
+  if (!(t.shift == Duration{})) {
+    const bool minus =
+        t.shift.years < 0 || t.shift.months < 0 || t.shift.days < 0 || t.shift.seconds < 0;
+    Duration magnitude = t.shift;
+    if (minus) {
+      magnitude.years = -magnitude.years;
+      magnitude.months = -magnitude.months;
+      magnitude.days = -magnitude.days;
+      magnitude.seconds = -magnitude.seconds;
+    }
+    rhs += fmt::format(" {} {}", minus ? '-' : '+', format_duration(magnitude));
+  }
+  static constexpr std::string_view ops[] = {"=", "!=", "<", "<=", ">", ">="};
+  return fmt::format("{} {} {}", lhs, ops[static_cast<std::size_t>(t.op)], rhs);
+}
+
 std::string condition_text(const dsl::CheckedPolicy& p, const dsl::CheckedCond& cond) {
   using ast::CondKind;
   const auto operand = [&](const dsl::CheckedCond& c) {
@@ -100,6 +163,13 @@ std::string condition_text(const dsl::CheckedPolicy& p, const dsl::CheckedCond& 
       return p.facts[cond.ids.at(0)].name;
     case CondKind::consent:
       return fmt::format("consent {}", p.consents[cond.ids.at(0)].name);
+    case CondKind::objected:
+      return fmt::format("objected {}", p.objections[cond.ids.at(0)].name);
+    case CondKind::attribute:
+      return cond.ids.empty() ? std::string() : test_text(p, p.tests.at(cond.ids.at(0)));
+    case CondKind::compare:
+    case CondKind::member:
+      return "";
     case CondKind::purpose_is:
       return fmt::format("purpose is {}", p.purposes[cond.ids.at(0)].name);
     case CondKind::purpose_in: {
@@ -140,7 +210,7 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
       outcome[i] = Outcome::data_mismatch;
     } else if (!covers(r.requesters, p.requesters, Access::requester(q), true)) {
       outcome[i] = Outcome::requester_mismatch;
-    } else if (r.condition && !holds(*r.condition, q, policy.layout)) {
+    } else if (r.condition && !holds(p, *r.condition, q, policy.layout)) {
       outcome[i] = Outcome::condition_false;
     } else {
       matches[i] = true;
@@ -165,13 +235,21 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
   };
 
   bool done = false;
-  for (const dsl::Tier tier : {dsl::Tier::exclusion, dsl::Tier::prohibition, dsl::Tier::permission,
-                               dsl::Tier::consent, dsl::Tier::fallback}) {
+  for (const dsl::Tier tier :
+       {dsl::Tier::effective, dsl::Tier::first, dsl::Tier::exclusion, dsl::Tier::prohibition,
+        dsl::Tier::permission, dsl::Tier::consent, dsl::Tier::fallback}) {
     std::int32_t first_granted = -1;
     for (std::size_t i = 0; i < n && !done; ++i) {
       const dsl::CheckedRule& r = p.rules[i];
       if (!matches[i] || r.tier != tier) continue;
       switch (tier) {
+        case dsl::Tier::effective:
+        case dsl::Tier::first:
+          // Decides with its own effect; a first-tier requirement's condition holds only
+          // while its consent is not granted (the checker folds that in).
+          decide(i, r.effect, r.clause);
+          done = true;
+          break;
         case dsl::Tier::exclusion:
         case dsl::Tier::permission:
           decide(i, Effect::allow, r.clause);

@@ -118,7 +118,7 @@ Result<ResolvedRequest, RequestError> Policy::resolve(const Request& request) co
   }
   if (request.purpose) {
     if (auto id = detail::find_name(p.purpose_ids, *request.purpose)) {
-      detail::set_purpose(r, p.layout, static_cast<std::int32_t>(*id));
+      detail::set_purpose(r, p.layout, c.purposes, static_cast<std::int32_t>(*id));
     } else {
       return Failure{unknown_name("context.purpose", "purpose", *request.purpose, c.purposes)};
     }
@@ -274,7 +274,8 @@ class RequestReader final : public nlohmann::json_sax<json> {
     if (field == "context.purpose") {
       auto id = detail::find_name(p_.purpose_ids, value);
       if (!id) return unknown(field, "purpose", value, p_.vocabulary().purposes);
-      detail::set_purpose(request_, p_.layout, static_cast<std::int32_t>(*id));
+      detail::set_purpose(request_, p_.layout, p_.vocabulary().purposes,
+                          static_cast<std::int32_t>(*id));
       return true;
     }
     if (is_id(field)) return true;

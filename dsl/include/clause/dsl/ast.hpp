@@ -24,6 +24,13 @@ struct Text {
   Span span;
 };
 
+/// Holds a date or date-time literal as written (`2026-02-16`, `2026-02-16T08:00:00Z`);
+/// the checker reads it.
+struct TimeText {
+  std::string text;
+  Span span;
+};
+
 /// Holds `policy "NAME" version "VERSION"`.
 struct Header {
   Text name;
@@ -36,27 +43,95 @@ struct ClauseDecl {
   Text id;
   Text words;
   Span span;
+  std::optional<TimeText> from;   // `from DATE`: every rule citing it applies from then
+  std::optional<TimeText> until;  // `until DATE`: and before then
 };
 
-enum class DeclKind : std::uint8_t { data, requester, action, purpose, fact, consent };
+enum class DeclKind : std::uint8_t {
+  data,
+  requester,
+  action,
+  purpose,
+  fact,
+  consent,
+  objection,
+  obligation
+};
 
 /// Holds one declared vocabulary name, with its parent and citation when given.
 struct Decl {
   DeclKind kind = DeclKind::data;
   Name name;
-  std::optional<Name> parent;  // data and requester only
+  std::optional<Name> parent;  // data, requester and purpose only
   std::optional<Text> cites;   // data, requester and consent only
   Span span;                   // the whole declaration statement
 };
 
-enum class CondKind : std::uint8_t { fact, purpose_is, purpose_in, consent, negation, all, any };
+/// Holds an attribute as written: `data.subject`, `requester.id`, `context.time`.
+struct AttrPath {
+  Name root;   // `data`, `requester` or `context`
+  Name field;  // the attribute's name
+  Span span;
+  [[nodiscard]] std::string text() const { return root.text + "." + field.text; }
+};
 
-/// Holds a condition: a leaf (`fact`, `purpose is x`, `purpose in (x, y)`, `consent x`) or
-/// `not`, `and` (all) and `or` (any) over children. Chains of one operator are flat.
+/// Holds `attribute PATH TYPE [optional]`, TYPE being `string`, `integer`, `boolean`,
+/// `date`, `time` or `list of string`.
+struct AttributeDecl {
+  AttrPath path;
+  Name type;                    // the type word; `list` for `list of string`
+  bool list = false;            // `list of ...`
+  std::optional<Name> element;  // the word after `list of`
+  bool optional = false;
+  Span span;
+};
+
+/// Holds a duration as written: `6 years`, `-30 days`.
+struct DurationText {
+  std::int64_t amount = 0;
+  Name unit;  // years, months, days, hours, minutes, seconds (or the singular)
+  Span span;
+};
+
+/// Holds the right-hand side of a comparison: another attribute (optionally shifted by a
+/// duration), or a constant.
+struct Operand {
+  enum class Kind : std::uint8_t { attribute, integer, string, time, boolean };
+  Kind kind = Kind::integer;
+  AttrPath attribute;
+  std::int64_t integer = 0;
+  bool boolean = false;
+  std::string text;  // a string's value, or a time literal as written
+  std::optional<DurationText> shift;
+  Span span;
+};
+
+enum class CompareOp : std::uint8_t { eq, ne, lt, le, gt, ge };
+
+enum class CondKind : std::uint8_t {
+  fact,
+  purpose_is,
+  purpose_in,
+  consent,
+  negation,
+  all,
+  any,
+  objected,   // `objected NAME`
+  compare,    // `ATTR op OPERAND` (`is` reads as `=`)
+  member,     // `ATTR in ATTR` (a list)
+  attribute,  // a boolean attribute alone
+};
+
+/// Holds a condition: a leaf (`fact`, `purpose is x`, `purpose in (x, y)`, `consent x`,
+/// `objected x`, a comparison of attributes) or `not`, `and` (all) and `or` (any) over
+/// children. Chains of one operator are flat.
 struct Cond {
   CondKind kind = CondKind::fact;
-  std::vector<Name> names;  // leaves: the fact, purposes or consent named
+  std::vector<Name> names;  // leaves: the fact, purposes, consent or objection named
   std::vector<Cond> children;
+  std::optional<AttrPath> attribute;  // compare, member, attribute: the left side
+  CompareOp op = CompareOp::eq;
+  std::optional<Operand> operand;  // compare and member: the right side
   Span span;
 };
 
@@ -75,6 +150,12 @@ struct Rule {
   std::optional<Name> name;
   bool fallback = false;
   bool exclusion = false;  // `exclude`: its effect is allow, in the exclusion tier
+  bool first = false;      // `first`: decides before every tier but the effective date
+  // `effective from DATE cites "ID"`: a request before DATE is denied citing ID, first of all.
+  bool effective = false;
+  std::optional<TimeText> from;   // `from DATE`: applies at or after DATE
+  std::optional<TimeText> until;  // `until DATE`: applies before DATE
+  std::vector<Name> obligations;  // `obliges a, b`
   Effect effect = Effect::deny;
   Span effect_span;
   std::optional<Name> consent;  // require_consent only
@@ -113,6 +194,7 @@ struct Policy {
   std::vector<Header> headers;  // exactly one is valid; the checker reports others
   std::vector<ClauseDecl> clauses;
   std::vector<Decl> decls;
+  std::vector<AttributeDecl> attributes;
   std::vector<Rule> rules;
   std::vector<Assertion> assertions;
   std::vector<Comment> comments;

@@ -9,6 +9,8 @@
 
 #include "clause/diagnostic.hpp"
 #include "clause/dsl/ast.hpp"
+#include "clause/time.hpp"
+#include "clause/value.hpp"
 
 namespace clause::dsl {
 
@@ -27,6 +29,8 @@ struct ClauseInfo {
   std::string words;
   Span span;             // empty for the built-in `default` when the file does not declare it
   bool declared = true;  // false for the built-in `default`
+  std::optional<Instant> from;   // rules citing it apply at or after this instant
+  std::optional<Instant> until;  // and before this one
 };
 
 /// Holds one declared name of any kind. For data and requesters, `first` and `last` bound
@@ -43,7 +47,33 @@ struct Term {
 
 using clause::Tier;
 
-/// Holds a condition with names resolved: leaves carry fact, purpose or consent ids.
+/// Holds one declared attribute of requests.
+struct AttributeInfo {
+  std::string path;  // `data.subject`
+  AttrType type = AttrType::string;
+  bool optional = false;  // absent in a request: every comparison reading it is false
+  Span span;
+};
+
+/// Holds one comparison over attributes: a yes-or-no question a request's attribute
+/// values answer once, when the request is resolved. Conditions read it as one bit.
+struct AttributeTest {
+  enum class Kind : std::uint8_t {
+    truth,    // a boolean attribute is true
+    compare,  // `lhs op rhs`, rhs an attribute (plus `shift`) or `constant`
+    member,   // `lhs in rhs`, rhs a list attribute
+  };
+  Kind kind = Kind::truth;
+  std::uint32_t lhs = 0;  // attribute index
+  ast::CompareOp op = ast::CompareOp::eq;
+  std::int32_t rhs = no_id;  // attribute index, or no_id for a constant
+  Value constant;            // when rhs is no_id
+  Duration shift;            // added to the right side (dates only)
+  friend bool operator==(const AttributeTest&, const AttributeTest&) = default;
+};
+
+/// Holds a condition with names resolved: leaves carry fact, purpose, consent or
+/// objection ids, or (kind attribute) the index of an AttributeTest.
 struct CheckedCond {
   ast::CondKind kind = ast::CondKind::fact;
   std::vector<std::uint32_t> ids;
@@ -67,7 +97,8 @@ struct CheckedRule {
   IdSet actions;
   IdSet data;
   IdSet requesters;
-  std::optional<CheckedCond> condition;
+  std::optional<CheckedCond> condition;  // `from`/`until` dates folded in
+  std::vector<std::uint32_t> obligations;
   std::uint32_t clause = 0;
   Span span;
 };
@@ -97,7 +128,12 @@ struct CheckedPolicy {
   std::vector<Term> purposes;
   std::vector<Term> facts;
   std::vector<Term> consents;
-  std::vector<CheckedRule> rules;  // in file order
+  std::vector<Term> objections;
+  std::vector<Term> obligations;
+  std::vector<AttributeInfo> attributes;  // in declaration order
+  std::vector<AttributeTest> tests;       // every distinct comparison conditions read
+  std::int32_t time_attribute = no_id;    // `context.time`, when declared
+  std::vector<CheckedRule> rules;         // in file order
   std::vector<CheckedAssertion> assertions;
 };
 
