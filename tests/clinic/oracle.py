@@ -11,7 +11,8 @@ lawyer would):
     (a string, a number or null; they never decide). Every other field is unknown: error.
  2. `requester.id` and `data.subject` must be non-empty strings: an empty id names nobody,
     and "" = "" must not open the patient's record (A). Entries of the id lists may be any
-    string.
+    string. Ids are compared exactly (case sensitive, no trimming); repeats in a list of
+    ids, objections or facts are harmless.
  3. `data.subject_age` is a JSON integer (not a float, not a boolean) from 0 to 2^63 - 1;
     a negative age, or one no 64-bit integer holds, is an error.
  4. Dates are `YYYY-MM-DD` (four-digit year 0000-9999, proleptic Gregorian, real calendar
@@ -28,7 +29,7 @@ lawyer would):
     and `withdrawn`) given as null is a wrong type.
  8. Facts may be given as in the seed: as keys of `context`, as keys of an object
     `context.facts`, or as names in an array `context.facts`; a fact is true when any of
-    them says so. A name repeated in a list is harmless.
+    them says so.
  9. A consent record needs `id` and takes only `id`, `expires` and `withdrawn`.
 10. A `last_visit` after `context.time` is not an error: K only counts from it.
 11. A key given twice in one JSON object, NaN or Infinity, or text that is not one JSON
