@@ -179,6 +179,8 @@ std::string text_decision(const Policy& policy, std::string_view label, std::str
   out += fmt::format("  decision  {}", to_string(d.effect));
   if (d.effect == Effect::require_consent) out += fmt::format(" (consent `{}`)", d.consent);
   out += '\n';
+  if (!d.obligations.empty())
+    out += fmt::format("  duties    {}\n", fmt::join(d.obligations, ", "));
   out += fmt::format("  clause    {}: \"{}\"\n", d.clause,
                      wrap_words(policy.clause_words(d.clause), 15, 96));
   if (!d.rule.empty()) {

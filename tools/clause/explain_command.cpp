@@ -177,6 +177,11 @@ int run_explain(const std::vector<std::string>& argv) {
                            {"clause", d.clause},
                            {"clause_words", policy.clause_words(d.clause)}};
   if (d.effect == Effect::require_consent) report["consent"] = d.consent;
+  if (!d.obligations.empty()) {
+    report["obligations"] = nlohmann::json::array();
+    for (const std::string_view o : d.obligations)
+      report["obligations"].push_back(o);
+  }
   report["decided_by"] = nullptr;
   report["to_allow"] = nlohmann::json::array();
   report["lost"] = nlohmann::json::array();
@@ -206,6 +211,8 @@ int run_explain(const std::vector<std::string>& argv) {
       context.empty() ? " (no purpose, no facts, no consent)" : fmt::format(" ({})", context));
   out += fmt::format("{} {}", s.bold("Decision:"), s.effect(d.effect));
   if (d.effect == Effect::require_consent) out += fmt::format(" `{}`", d.consent);
+  if (!d.obligations.empty())
+    out += fmt::format(", with duties: {}", fmt::join(d.obligations, ", "));
   out += fmt::format("\n\n{} {}\n  \"{}\"\n", s.bold("Clause"), s.bold(d.clause),
                      wrap_words(policy.clause_words(d.clause), 3, 92));
 

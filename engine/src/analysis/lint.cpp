@@ -209,7 +209,7 @@ class Linter {
     report(p_.data, data, ast::DeclKind::data, true);
     report(p_.requesters, requesters, ast::DeclKind::requester, true);
     report(p_.actions, actions, ast::DeclKind::action, false);
-    report(p_.purposes, purposes, ast::DeclKind::purpose, false);
+    report(p_.purposes, purposes, ast::DeclKind::purpose, true);
     report(p_.facts, facts, ast::DeclKind::fact, false);
     report(p_.consents, consents, ast::DeclKind::consent, false);
   }
@@ -273,7 +273,10 @@ class Linter {
   void consent_restricts() {
     for (const CheckedRule& r : p_.rules) {
       if (!r.condition) continue;
-      const bool gives_allow = r.effect != ast::Effect::deny;
+      // A first-tier requirement never allows: met, it steps aside (a gate).
+      const bool gives_allow =
+          r.effect == ast::Effect::allow ||
+          (r.effect == ast::Effect::require_consent && r.tier != dsl::Tier::first);
       const bool restricts = r.effect != ast::Effect::allow;
       const CheckedCond* found = nullptr;
       bool negated = false;

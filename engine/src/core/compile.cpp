@@ -333,10 +333,29 @@ class Compiler {
         if (consent_clause >= 0) t.met_clause = static_cast<std::uint32_t>(consent_clause);
       }
       if (t.effect == Effect::require_consent) t.consent = rule.consent;
+      t.obligations_at = static_cast<std::uint32_t>(obligation_refs.size());
+      t.obligations_size = static_cast<std::uint32_t>(rule.obligations.size());
+      for (const std::uint32_t o : rule.obligations)
+        obligation_refs.push_back(obligation_text(o));
       p_.rule_texts.push_back(t);
     }
     p_.texts.shrink_to_fit();
+    // Views only once the buffer has stopped moving.
+    p_.obligation_views.reserve(obligation_refs.size());
+    for (const TextRef ref : obligation_refs)
+      p_.obligation_views.push_back(p_.text(ref));
   }
+
+  // Each obligation's name is written into the texts once.
+  TextRef obligation_text(std::uint32_t obligation) {
+    if (obligation_texts_.size() < c_.obligations.size())
+      obligation_texts_.resize(c_.obligations.size());
+    if (!obligation_texts_[obligation])
+      obligation_texts_[obligation] = add_text(c_.obligations[obligation].name);
+    return *obligation_texts_[obligation];
+  }
+  std::vector<std::optional<TextRef>> obligation_texts_;
+  std::vector<TextRef> obligation_refs;
 
   // Adds a rule (by rank) to a candidate list unless the list is closed to it.
   void offer(std::vector<std::uint32_t>& list, ListState& state, std::uint32_t rank,

@@ -317,10 +317,12 @@ VerdictTexts Policy::texts(const Verdict& v) const noexcept {
     out.clause = p.clause_id(t.met_clause);
     out.reason = p.met_reason(t);
   } else {
+    // A met consent requirement allows without duties; only the rule's own allow has them.
     out.clause = p.clause_id(t.clause);
     out.reason = p.text(t.reason);
     if (t.consent >= 0)
       out.consent = p.vocabulary().consents[static_cast<std::size_t>(t.consent)].name;
+    if (t.effect == Effect::allow) out.obligations = p.obligations(t);
   }
   return out;
 }
@@ -339,6 +341,7 @@ Decision Policy::evaluate(const ResolvedRequest& request,
     d.rule = t.rule;
     d.consent = t.consent;
     d.reason = t.reason;
+    d.obligations = t.obligations;
   }
   if (!impl_) return d;
   d.policy_version = impl_->vocabulary().version;

@@ -67,6 +67,14 @@ void append_json(std::string& out, const Decision& d) {
   }
   append_field(out, "rule", d.rule);
   if (d.effect == Effect::require_consent) append_field(out, "consent", d.consent);
+  if (!d.obligations.empty()) {
+    out += ",\"obligations\":[";
+    for (std::size_t i = 0; i < d.obligations.size(); ++i) {
+      if (i > 0) out += ',';
+      append_string(out, d.obligations[i]);
+    }
+    out += ']';
+  }
   append_field(out, "reason", d.reason);
   if (!d.trace.empty()) {
     out += ",\"trace\":[";

@@ -90,6 +90,8 @@ struct RuleText {
   std::uint32_t met_clause = 0;       // cited when its consent is granted
   std::int32_t consent = -1;          // the consent asked for, when it requires one
   Effect effect = Effect::deny;       // when it decides
+  std::uint32_t obligations_at = 0;   // its duties: [at, at + size) of obligation_views
+  std::uint32_t obligations_size = 0;
 };
 
 inline constexpr std::uint32_t end_of_list = 0xffffffffU;
@@ -190,6 +192,7 @@ struct PolicyImpl {
   std::vector<HotRule> rules;        // by rank: the order rules are tried in
   std::vector<RuleText> rule_texts;  // by rule index
   std::string texts;                 // rule ids and reasons, for decisions to point into
+  std::vector<std::string_view> obligation_views;  // into texts, each rule's in a run
 
   // The index (docs/performance.md). Each (action, requester) pair has a short chain of
   // cells; together they hold every rule that can match the pair. A cell splits the data
@@ -220,6 +223,9 @@ struct PolicyImpl {
   std::string_view met_reason(const RuleText& t) const {
     return {texts.data() + t.reason.at + t.reason.size, t.met_reason_size};
   }
+  std::span<const std::string_view> obligations(const RuleText& t) const {
+    return {obligation_views.data() + t.obligations_at, t.obligations_size};
+  }
 
   /// The bytes the decision path reads: the index, the rules' hot part, their code and the
   /// decisions made ahead of time with their texts. The source, the checked tree (kept
@@ -228,7 +234,7 @@ struct PolicyImpl {
     const auto bytes = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
     return bytes(data_first) + bytes(code) + bytes(rules) + bytes(rule_texts) + texts.capacity() +
            bytes(chain_begin) + bytes(chains) + bytes(pair_cell) + bytes(cell_segments) +
-           bytes(segments) + bytes(lists) + bytes(block_start);
+           bytes(segments) + bytes(lists) + bytes(block_start) + bytes(obligation_views);
   }
 };
 

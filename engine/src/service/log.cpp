@@ -32,10 +32,11 @@ struct Record {
   Clock::time_point time;
   Effect effect = Effect::deny;
   std::string request, clause, rule, consent, error, version, hash;
+  std::string obligations;  // comma-separated; empty when there are none
   // What the record holds in memory, for the log's bound in bytes.
   [[nodiscard]] std::size_t bytes() const {
     return sizeof(Record) + request.size() + clause.size() + rule.size() + consent.size() +
-           error.size() + version.size() + hash.size();
+           error.size() + version.size() + hash.size() + obligations.size();
   }
 };
 
@@ -149,6 +150,14 @@ struct DecisionLog::State {
     line["clause"] = r.clause;
     line["rule"] = r.rule;
     if (!r.consent.empty()) line["consent"] = r.consent;
+    if (!r.obligations.empty()) {
+      auto& list = line["obligations"] = nlohmann::ordered_json::array();
+      for (std::size_t at = 0; at <= r.obligations.size();) {
+        const std::size_t comma = std::min(r.obligations.find(',', at), r.obligations.size());
+        list.push_back(r.obligations.substr(at, comma - at));
+        at = comma + 1;
+      }
+    }
     if (!r.error.empty()) line["error"] = r.error;
     line["policy_version"] = r.version;
     line["policy_hash"] = r.hash;
@@ -364,7 +373,12 @@ bool DecisionLog::record(std::string_view request_json, const Decision& d) noexc
              std::string(d.consent),
              d.error,
              std::string(d.policy_version),
-             std::string(d.policy_hash)};
+             std::string(d.policy_hash),
+             {}};
+    for (const std::string_view o : d.obligations) {
+      if (!r.obligations.empty()) r.obligations += ',';
+      r.obligations.append(o);
+    }
     const std::size_t bytes = r.bytes();
     {
       std::unique_lock lock(s.mutex);
