@@ -69,18 +69,13 @@ bool read_digits(std::string_view text, std::size_t at, std::size_t count, int& 
   return true;
 }
 
-enum class Form { date, date_time, either };
+enum class Form : std::uint8_t { date, date_time, either };  // shape_error() indexes by it
 
 std::string_view shape_error(Form form) noexcept {
-  switch (form) {
-    case Form::date:
-      return "expected a date `YYYY-MM-DD`";
-    case Form::date_time:
-      return "expected a date-time such as `2026-02-16T08:00:00Z`";
-    case Form::either:
-      break;
-  }
-  return "expected a date `YYYY-MM-DD` or a date-time such as `2026-02-16T08:00:00Z`";
+  constexpr std::array<std::string_view, 3> expected = {
+      "expected a date `YYYY-MM-DD`", "expected a date-time such as `2026-02-16T08:00:00Z`",
+      "expected a date `YYYY-MM-DD` or a date-time such as `2026-02-16T08:00:00Z`"};
+  return expected[static_cast<std::size_t>(form)];
 }
 
 /// Reads the `YYYY-MM-DD` that starts the text: days since 1970-01-01.
