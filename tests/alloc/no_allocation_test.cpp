@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
   if (!privacy) return 1;
   int failed = 0;
   failed += check(argv[1], privacy->text, std::nullopt);
-  const std::string synthetic = clause::gen::synthetic_policy({2000, 1, 0});
+  const std::string synthetic = clause::gen::synthetic_policy({2000, 1, 0, false});
   failed += check("synthetic 2000 rules", synthetic, std::nullopt);
   failed += check("synthetic 2000 rules, chained cells", synthetic, 0);
   return failed == 0 ? 0 : 1;

@@ -33,7 +33,7 @@ const std::string& policy_text(std::int64_t rules) {
   if (it == texts.end()) {
     const std::string text =
         rules == 0 ? privacy_text()
-                   : clause::gen::synthetic_policy({static_cast<std::size_t>(rules), 1, 0});
+                   : clause::gen::synthetic_policy({static_cast<std::size_t>(rules), 1, 0, false});
     it = texts.emplace(rules, text).first;
   }
   return it->second;

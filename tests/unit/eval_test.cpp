@@ -376,7 +376,7 @@ TEST_CASE("the index agrees with the reference evaluator on synthetic policies",
           "[eval][index][synthetic]") {
   for (const std::size_t rules : {100U, 1000U, 5000U}) {
     for (const std::uint64_t seed : {1U, 2U}) {
-      const std::string text = gen::synthetic_policy({rules, seed, 0});
+      const std::string text = gen::synthetic_policy({rules, seed, 0, false});
       for (const std::optional<std::size_t> budget :
            {std::optional<std::size_t>(), std::optional<std::size_t>(0),
             std::optional<std::size_t>(rules * 2)}) {

@@ -10,14 +10,15 @@ namespace {
 
 int usage() {
   std::fputs(
-      "usage: clause-gen --rules N [--seed S] [--vary K]\n\n"
+      "usage: clause-gen --rules N [--seed S] [--vary K] [--attributes]\n\n"
       "Writes a synthetic policy of N rules to stdout: a vocabulary that grows with N (data\n"
       "categories and requester kinds in trees, actions, purposes, facts, consents), N/10\n"
       "clauses, and rules of every tier with conditions. Up to 100 rules, a fifth name any\n"
       "action and a tenth any data or any requester; larger policies keep about that many\n"
       "wide rules and are otherwise specific. --vary K writes the same policy\n"
       "with K of its rules changed (dropped, turned from allow to deny or back, or given a\n"
-      "condition), as a new version for `clause diff`.\n",
+      "condition), as a new version for `clause diff`. --attributes declares typed\n"
+      "attributes, objections and obligations, and conditions compare them.\n",
       stderr);
   return 64;
 }
@@ -28,6 +29,10 @@ int main(int argc, char** argv) {
   clause::gen::SyntheticOptions o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--attributes") {
+      o.attributes = true;
+      continue;
+    }
     if (i + 1 >= argc) return usage();
     const std::string value = argv[++i];
     try {

@@ -30,6 +30,10 @@ class Generator {
     tree(out, "requester", "r", requesters_);
     out += list("action", "a", actions_) + list("purpose", "p", purposes_) +
            list("fact", "f", facts_) + list("consent", "k", consents_) + "\n";
+    if (o_.attributes) {
+      out += list("objection", "o", objections_) + list("obligation", "g", 2) + "\n" +
+             synthetic_attributes + "\n";
+    }
     std::vector<std::string> rules;
     for (std::size_t i = 0; i < o_.rules; ++i)
       rules.push_back(rule(i + 1 == o_.rules));
@@ -97,8 +101,31 @@ class Generator {
     return out;
   }
 
+  // A comparison of attributes, or an objection.
+  std::string attribute_atom() {
+    switch (pick(8)) {
+      case 0:
+        return "requester.id = data.subject";
+      case 1:
+        return "requester.id in data.team";
+      case 2:
+        return fmt::format("data.age < {}", 10 + pick(70));
+      case 3:
+        return fmt::format("data.age >= {}", 10 + pick(70));
+      case 4:
+        return "data.flag";
+      case 5:
+        return fmt::format("context.time >= 2026-{:02}-01", 1 + pick(12));
+      case 6:
+        return fmt::format("context.time >= data.since + {} years", 1 + pick(10));
+      default:
+        return fmt::format("objected o{}", pick(objections_));
+    }
+  }
+
   std::string condition() {
     const auto atom = [&]() -> std::string {
+      if (o_.attributes && pick(2) == 0) return attribute_atom();
       switch (pick(4)) {
         case 0:
           return fmt::format("purpose is p{}", pick(purposes_));
@@ -127,7 +154,11 @@ class Generator {
     const std::string cites = fmt::format("\n  cites \"c{}\"", pick(clauses_));
     if (wide(2)) return fmt::format("exclude d{}{}", data_ - 1 - pick(data_ / 4), cites);
     std::string r;
-    if (pick(100) < 3) r = "otherwise ";
+    if (pick(100) < 3) {
+      r = "otherwise ";
+    } else if (o_.attributes && pick(100) < 2) {
+      r = "first ";
+    }
     const std::size_t effect = pick(100);
     if (effect < 45) {
       r += "allow ";
@@ -140,6 +171,7 @@ class Generator {
     r += " of " + (wide(10) ? std::string("any") : names("d", data_, 2));
     r += " by " + (wide(10) ? std::string("any") : names("r", requesters_, 2));
     if (pick(2) == 0) r += " when " + condition();
+    if (o_.attributes && effect < 45 && pick(4) == 0) r += fmt::format(" obliges g{}", pick(2));
     return r + cites;
   }
 
@@ -147,7 +179,7 @@ class Generator {
   std::mt19937_64 rng_;
   std::size_t data_, requesters_, clauses_;
   double wide_ = 1.0;
-  std::size_t actions_ = 12, purposes_ = 8, facts_ = 24, consents_ = 6;
+  std::size_t actions_ = 12, purposes_ = 8, facts_ = 24, consents_ = 6, objections_ = 4;
 };
 
 }  // namespace
