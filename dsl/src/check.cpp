@@ -25,24 +25,6 @@ constexpr KindWords kind_words[] = {{"data", "data category"},  {"requester", "r
 
 }  // namespace
 
-std::string_view to_string(AttrType type) noexcept {
-  switch (type) {
-    case AttrType::string:
-      return "string";
-    case AttrType::integer:
-      return "integer";
-    case AttrType::boolean:
-      return "boolean";
-    case AttrType::date:
-      return "date";
-    case AttrType::time:
-      return "time";
-    case AttrType::string_list:
-      return "list of string";
-  }
-  return "string";
-}
-
 std::string_view kind_keyword(ast::DeclKind kind) {
   return kind_words[static_cast<std::size_t>(kind)].keyword;
 }

@@ -95,9 +95,19 @@ json names(const std::vector<dsl::Term>& terms) {
 }
 
 json vocabulary(const dsl::CheckedPolicy& c) {
-  return {{"data", names(c.data)},       {"requesters", names(c.requesters)},
-          {"actions", names(c.actions)}, {"purposes", names(c.purposes)},
-          {"facts", names(c.facts)},     {"consents", names(c.consents)}};
+  json attributes = json::array();
+  for (const dsl::AttributeInfo& a : c.attributes) {
+    attributes.push_back(
+        {{"path", a.path}, {"type", std::string(to_string(a.type))}, {"optional", a.optional}});
+  }
+  return {{"data", names(c.data)},
+          {"requesters", names(c.requesters)},
+          {"actions", names(c.actions)},
+          {"purposes", names(c.purposes)},
+          {"facts", names(c.facts)},
+          {"consents", names(c.consents)},
+          {"objections", names(c.objections)},
+          {"attributes", std::move(attributes)}};
 }
 
 json clauses(const dsl::CheckedPolicy& c, std::string_view text) {

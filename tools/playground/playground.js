@@ -132,6 +132,53 @@ function fillChecks(box, names, kind) {
   if (names.length === 0) box.textContent = 'none declared';
 }
 
+// One input per declared attribute, typed: a number, a checkbox, a date or date-time
+// picker (UTC), a comma-separated list, or text. Values typed before are kept.
+function fillAttributes(box, attributes) {
+  const keep = new Map([...box.querySelectorAll('[data-path]')].map((i) => [i.dataset.path, i]));
+  box.replaceChildren();
+  for (const a of attributes || []) {
+    const label = document.createElement('label');
+    const input = document.createElement('input');
+    input.dataset.path = a.path;
+    input.dataset.type = a.type;
+    input.dataset.optional = a.optional ? '1' : '';
+    if (a.type === 'integer') input.type = 'number';
+    else if (a.type === 'boolean') input.type = 'checkbox';
+    else if (a.type === 'date') input.type = 'date';
+    else if (a.type === 'time') input.type = 'datetime-local';
+    else input.type = 'text';
+    if (a.type === 'list of string') input.placeholder = 'a, b, c';
+    const old = keep.get(a.path);
+    if (old && old.dataset.type === a.type) {
+      if (input.type === 'checkbox') input.checked = old.checked;
+      else input.value = old.value;
+    } else if (a.type === 'time') {
+      input.value = new Date().toISOString().slice(0, 16);
+    }
+    label.append(`${a.path} (${a.type}${a.optional ? ', optional' : ''}) `, input);
+    box.appendChild(label);
+  }
+  box.parentElement.hidden = (attributes || []).length === 0;
+}
+
+// Puts each attribute's value at its place in the request: `data.subject` in `data`.
+function addAttributes(request) {
+  for (const input of document.querySelectorAll('#attributes [data-path]')) {
+    const [root, field] = input.dataset.path.split('.');
+    const type = input.dataset.type;
+    let value;
+    if (type === 'boolean') value = input.checked;
+    else if (input.value === '' && input.dataset.optional) continue;
+    else if (type === 'integer') value = Number.parseInt(input.value, 10);
+    else if (type === 'time') value = input.value ? `${input.value}:00Z` : '';
+    else if (type === 'list of string') value = input.value.split(',').map((x) => x.trim()).filter((x) => x);
+    else value = input.value;
+    const target = root === 'data' ? request.data : root === 'requester' ? request.requester : request.context;
+    target[field] = value;
+  }
+}
+
 function fillForm(v) {
   fillSelect($('data'), v.data);
   fillSelect($('requester'), v.requesters);
@@ -139,6 +186,9 @@ function fillForm(v) {
   fillSelect($('purpose'), v.purposes, '(no purpose)');
   fillChecks($('facts'), v.facts, 'fact');
   fillChecks($('consents'), v.consents, 'consent');
+  fillChecks($('objections'), v.objections || [], 'objection');
+  $('objections-box').hidden = (v.objections || []).length === 0;
+  fillAttributes($('attributes'), v.attributes);
 }
 
 function currentRequest() {
@@ -150,6 +200,9 @@ function currentRequest() {
     context: { facts: checked('fact'), consent: checked('consent') },
   };
   if ($('purpose').value) request.context.purpose = $('purpose').value;
+  const objections = checked('objection');
+  if (objections.length > 0) request.context.objections = objections;
+  addAttributes(request);
   return request;
 }
 
@@ -237,6 +290,7 @@ function renderDecision(status, data) {
   line.append(effect, ` citing clause ${d.clause}`);
   if (d.rule) line.append(`, by rule ${d.rule}`);
   if (d.consent) line.append(`; ask for consent ${d.consent}`);
+  if (d.obligations && d.obligations.length > 0) line.append(`; duties: ${d.obligations.join(', ')}`);
   box.appendChild(line);
   const reason = document.createElement('div');
   reason.textContent = d.error ? `The request is not valid: ${d.error}` : d.reason;
