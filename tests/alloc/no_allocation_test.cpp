@@ -98,16 +98,20 @@ int check(const std::string& name, const std::string& text, std::optional<std::s
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: no_allocation_test PRIVACY.policy\n");
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: no_allocation_test POLICY...\n");
     return 64;
   }
-  auto privacy = clause::read_source(argv[1]);
-  if (!privacy) return 1;
   int failed = 0;
-  failed += check(argv[1], privacy->text, std::nullopt);
+  for (int i = 1; i < argc; ++i) {
+    auto source = clause::read_source(argv[i]);
+    if (!source) return 1;
+    failed += check(argv[i], source->text, std::nullopt);
+  }
   const std::string synthetic = clause::gen::synthetic_policy({2000, 1, 0, false});
   failed += check("synthetic 2000 rules", synthetic, std::nullopt);
   failed += check("synthetic 2000 rules, chained cells", synthetic, 0);
+  failed += check("synthetic 2000 rules with attributes",
+                  clause::gen::synthetic_policy({2000, 1, 0, true}), std::nullopt);
   return failed == 0 ? 0 : 1;
 }
