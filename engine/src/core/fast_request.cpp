@@ -177,6 +177,9 @@ class FastReader {
 }  // namespace
 
 std::optional<ResolvedRequest> fast_decode(const PolicyImpl& policy, std::string_view json_text) {
+  // Attributes, objections and consent records are read by the full reader alone.
+  const dsl::CheckedPolicy& c = policy.vocabulary();
+  if (!c.attributes.empty() || !c.objections.empty()) return std::nullopt;
   return FastReader(policy, json_text).read();
 }
 
