@@ -511,8 +511,55 @@ TEST_CASE("policies without attributes decode as before, by either reader",
   REQUIRE(detail::fast_decode(*impl, text));
   CHECK(detail::Access::attributes(*detail::fast_decode(*impl, text)).empty());
   CHECK(detail::Access::attributes(*detail::decode_with_positions(*impl, text)).empty());
-  // A policy with attributes is read by the full reader alone.
-  CHECK_FALSE(detail::fast_decode(*detail::Access::impl(policy()), Parts{}.json()));
+}
+
+TEST_CASE("the quick reader reads attributes as the full reader does, or leaves them to it",
+          "[request][attributes]") {
+  using detail::Access;
+  const auto* impl = Access::impl(policy());
+  std::vector<std::string> texts;
+  for (const Pair& pair : pairs())
+    texts.push_back(pair.json);
+  const std::string data_head = R"("category":"health_info","subject":"p-7",)";
+  const std::string data_tail =
+      R"("care_team":["c-1","c-2"],"last_visit":"2025-06-01","self_paid":false)";
+  for (const char* age :
+       {"12", "-0", "0", "17", "18", "9223372036854775807", "-9223372036854775808",
+        "9223372036854775808", "012", "12.0", "1e2", "-", "\"12\"", "null"}) {
+    Parts r;
+    r.data = data_head + R"("subject_age":)" + age + "," + data_tail;
+    texts.push_back(r.json());
+  }
+  for (const char* time :
+       {R"("2026-03-01")", R"("2026-03-01T10:00:00Z")", R"("2026-03-01T10:00:00.5-01:30")",
+        R"("2026-02-30")", R"("x")", "1", "null"}) {
+    Parts r;
+    r.context = std::string(R"("time":)") + time + R"(,"objections":["family_disclosure"])";
+    texts.push_back(r.json());
+  }
+  Parts r;
+  r.context = R"("time":"2026-03-01","objections":["family"])";
+  texts.push_back(r.json());
+  r.context = R"("time":"2026-03-01","destination":"CA","consent":["research_authorization"])";
+  texts.push_back(r.json());
+  r.requester = R"("kind":"person","id":null)";
+  texts.push_back(r.json());
+  r.requester = R"("kind":"person")";
+  texts.push_back(r.json());
+  std::size_t quick = 0;
+  for (const std::string& text : texts) {
+    INFO(text);
+    const auto fast = detail::fast_decode(*impl, text);
+    const auto full = detail::decode_with_positions(*impl, text);
+    if (!fast) continue;
+    ++quick;
+    REQUIRE(full);
+    CHECK(Access::atoms(*fast) == Access::atoms(*full));
+    CHECK(Access::attributes(*fast) == Access::attributes(*full));
+    CHECK(Access::purpose(*fast) == Access::purpose(*full));
+  }
+  CHECK(quick >= 12);  // the common requests take the quick way
+  CHECK(detail::fast_decode(*impl, Parts{}.json()));
 }
 
 }  // namespace

@@ -316,6 +316,9 @@ Result<ResolvedRequest, RequestError> decode_with_positions(
     const PolicyImpl& policy, std::string_view json_text,
     std::optional<Instant> as_of = std::nullopt);
 
+/// Sets the bit of every attribute test the request's values make true (request.cpp).
+void answer_tests(const PolicyImpl& policy, ResolvedRequest& request);
+
 /// Reads the common request in one pass (fast_request.cpp); gives nothing, for the full
 /// reader to decide, on anything out of the ordinary.
 std::optional<ResolvedRequest> fast_decode(const PolicyImpl& policy, std::string_view json_text);

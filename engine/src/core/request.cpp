@@ -139,9 +139,7 @@ void settle(const PolicyImpl& p, ResolvedRequest& r, const std::vector<DatedCons
     if (before(record.expires) && before(record.withdrawn))
       detail::set_bit(Access::atoms(r), p.layout.consent(record.consent));
   }
-  for (std::uint32_t i = 0; i < c.tests.size(); ++i) {
-    if (detail::run_test(c.tests[i], values)) detail::set_bit(Access::atoms(r), p.layout.test(i));
-  }
+  detail::answer_tests(p, r);
 }
 
 // The first declared attribute that a request must give and did not, if any.
@@ -904,6 +902,13 @@ std::optional<RequestError> too_long(const Limits& bounds, std::string_view json
 }  // namespace
 
 namespace detail {
+
+void answer_tests(const PolicyImpl& p, ResolvedRequest& r) {
+  const std::vector<dsl::AttributeTest>& tests = p.vocabulary().tests;
+  for (std::uint32_t i = 0; i < tests.size(); ++i) {
+    if (run_test(tests[i], Access::attributes(r))) set_bit(Access::atoms(r), p.layout.test(i));
+  }
+}
 
 Result<ResolvedRequest, RequestError> decode_with_positions(const PolicyImpl& p,
                                                             std::string_view json_text,
