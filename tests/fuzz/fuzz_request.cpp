@@ -1,4 +1,5 @@
-// Fuzz target: any bytes as a JSON request to the privacy policy. A request that cannot be
+// Fuzz target: any bytes as a JSON request to the privacy policy, and to a policy with typed
+// attributes, a time and objections (tests/cli/attributes.policy). A request that cannot be
 // decoded is denied citing `default`; the quick reader and the full reader agree on what
 // decodes, on the error and on the request; decoding then deciding gives what evaluate_json
 // gives; every decision encodes as valid JSON that says the same.
@@ -15,16 +16,13 @@
 namespace clause::fuzz {
 namespace {
 
-const Policy& privacy_policy() {
-  static const Policy policy = [] {
-    const std::string path = std::string(CLAUSE_SOURCE_DIR) + "/policies/privacy.policy";
-    auto source = read_source(path);
-    if (!source) fail("cannot read " + path + ": " + source.error());
-    auto compiled = compile(*source);
-    if (!compiled) fail(render_text(*source, compiled.error()));
-    return std::move(*compiled);
-  }();
-  return policy;
+Policy load(const std::string& relative) {
+  const std::string path = std::string(CLAUSE_SOURCE_DIR) + "/" + relative;
+  auto source = read_source(path);
+  if (!source) fail("cannot read " + path + ": " + source.error());
+  auto compiled = compile(*source);
+  if (!compiled) fail(render_text(*source, compiled.error()));
+  return std::move(*compiled);
 }
 
 // The JSON of a decision parses, and says what the decision says.
@@ -38,8 +36,7 @@ void check_json(const Decision& d, std::string_view input) {
   check(d.error.empty() || j.contains("error"), "to_json drops the error: " + text, input);
 }
 
-void run(std::string_view input) {
-  const Policy& p = privacy_policy();
+void run_on(const Policy& p, std::string_view input) {
   const detail::PolicyImpl& impl = *detail::Access::impl(p);
 
   const Decision d = p.evaluate_json(input);
@@ -74,7 +71,8 @@ void run(std::string_view input) {
             Access::requester(*quick) == Access::requester(*full) &&
             Access::action(*quick) == Access::action(*full) &&
             Access::purpose(*quick) == Access::purpose(*full) &&
-            Access::atoms(*quick) == Access::atoms(*full),
+            Access::atoms(*quick) == Access::atoms(*full) &&
+            Access::attributes(*quick) == Access::attributes(*full),
         "the quick and the full reader decode different requests", input);
   const Decision by_full = p.evaluate(*full);
   check(same_decision(d, by_full),
@@ -83,6 +81,13 @@ void run(std::string_view input) {
   const Decision traced = p.evaluate(*quick, EvalOptions{.trace = true});
   check(same_decision(d, traced), "traced: " + describe(traced) + ", not: " + describe(d), input);
   check_json(traced, input);
+}
+
+void run(std::string_view input) {
+  static const Policy privacy = load("policies/privacy.policy");
+  static const Policy attributes = load("tests/cli/attributes.policy");
+  run_on(privacy, input);
+  run_on(attributes, input);
 }
 
 }  // namespace

@@ -229,17 +229,51 @@ std::vector<std::string> gather_files(const std::vector<std::string>& inputs,
   return files;
 }
 
+namespace {
+
+// An instant as a request gives it: a date when it is midnight UTC, which a `date` needs
+// and a `time` accepts.
+std::string instant_text(Instant at) {
+  const std::string day = format_date(at);
+  return parse_date(day) && (*parse_date(day)).micros == at.micros ? day : format_date_time(at);
+}
+
+// An attribute's value as JSON; null when absent.
+nlohmann::json value_json(const Value& v) {
+  if (const auto* b = std::get_if<bool>(&v)) return *b;
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* l = std::get_if<std::vector<std::string>>(&v)) return *l;
+  if (const auto* t = std::get_if<Instant>(&v)) return instant_text(*t);
+  return nullptr;
+}
+
+}  // namespace
+
 // A request as the JSON that `clause eval` reads.
 nlohmann::json request_json(const Request& r) {
   nlohmann::json context = nlohmann::json::object();
   if (r.purpose) context["purpose"] = *r.purpose;
   context["consent"] = r.consent;
+  for (const ConsentRecord& record : r.consent_records) {
+    nlohmann::json entry = {{"id", record.id}};
+    if (record.expires) entry["expires"] = instant_text(*record.expires);
+    if (record.withdrawn) entry["withdrawn"] = instant_text(*record.withdrawn);
+    context["consent"].push_back(std::move(entry));
+  }
+  if (!r.objections.empty()) context["objections"] = r.objections;
   for (const std::string& f : r.facts)
     context[f] = true;
-  return {{"data", {{"category", r.data}}},
-          {"requester", {{"kind", r.requester}, {"id", r.requester_id}}},
-          {"action", r.action},
-          {"context", std::move(context)}};
+  nlohmann::json out = {{"data", {{"category", r.data}}},
+                        {"requester", {{"kind", r.requester}, {"id", r.requester_id}}},
+                        {"action", r.action},
+                        {"context", std::move(context)}};
+  for (const Attribute& a : r.attributes) {
+    const std::size_t dot = a.path.find('.');
+    if (dot == std::string::npos || std::holds_alternative<std::monostate>(a.value)) continue;
+    out[a.path.substr(0, dot)][a.path.substr(dot + 1)] = value_json(a.value);
+  }
+  return out;
 }
 
 std::string join_names(const std::vector<std::string>& names) {

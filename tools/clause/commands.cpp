@@ -126,6 +126,21 @@ std::optional<std::string> read_request_text(const std::string& path) {
 
 namespace {
 
+// A consent given with dates, for people: `research (expires 2027-01-01)`.
+std::string dated_consent(const nlohmann::json& record) {
+  const auto text = [&](const char* key) {
+    const auto it = record.find(key);
+    return it != record.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::string dates;
+  for (const char* key : {"expires", "withdrawn"}) {
+    if (!text(key).empty())
+      dates += fmt::format("{}{} {}", dates.empty() ? "" : ", ", key, text(key));
+  }
+  const std::string id = text("id").empty() ? "?" : text("id");
+  return dates.empty() ? id : fmt::format("{} ({})", id, dates);
+}
+
 // One decision for people: the request, the answer, the clause and its words.
 std::string text_decision(const Policy& policy, std::string_view label, std::string_view json_text,
                           const Decision& d) {
@@ -144,6 +159,7 @@ std::string text_decision(const Policy& policy, std::string_view label, std::str
     std::string purpose;
     std::string facts;
     std::string consent;
+    std::string objections;
     if (request.contains("context") && request["context"].is_object()) {
       for (const auto& [key, value] : request["context"].items()) {
         if (key == "purpose" && value.is_string()) purpose = value.get<std::string>();
@@ -165,9 +181,28 @@ std::string text_decision(const Policy& policy, std::string_view label, std::str
         if (key == "consent" && value.is_array()) {
           for (const auto& c : value) {
             if (c.is_string()) consent += (consent.empty() ? "" : ", ") + c.get<std::string>();
+            if (c.is_object()) consent += (consent.empty() ? "" : ", ") + dated_consent(c);
+          }
+        }
+        if (key == "objections" && value.is_array()) {
+          for (const auto& o : value) {
+            if (o.is_string())
+              objections += (objections.empty() ? "" : ", ") + o.get<std::string>();
           }
         }
       }
+    }
+    // The declared attributes the request gives, as JSON writes them.
+    std::string values;
+    for (const dsl::AttributeInfo& a : policy.checked().attributes) {
+      const std::size_t dot = a.path.find('.');
+      const std::string root = a.path.substr(0, dot);
+      const std::string field = a.path.substr(dot + 1);
+      if (!request.contains(root) || !request[root].is_object() || !request[root].contains(field))
+        continue;
+      values += fmt::format(
+          "{}{} {}", values.empty() ? "" : ", ", a.path,
+          request[root][field].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     if (const auto id = request_id_json(json_text)) out += fmt::format("  id        {}\n", *id);
     out += fmt::format("  request   {} wants to {} {}\n", name("requester", "kind"),
@@ -175,6 +210,8 @@ std::string text_decision(const Policy& policy, std::string_view label, std::str
     out += fmt::format("  context   purpose {}; facts {}; consent {}\n",
                        purpose.empty() ? "none" : purpose, facts.empty() ? "none" : facts,
                        consent.empty() ? "none" : consent);
+    if (!objections.empty()) out += fmt::format("  objected  {}\n", objections);
+    if (!values.empty()) out += fmt::format("  values    {}\n", values);
   }
   out += fmt::format("  decision  {}", to_string(d.effect));
   if (d.effect == Effect::require_consent) out += fmt::format(" (consent `{}`)", d.consent);
@@ -282,8 +319,19 @@ int run_eval(const std::vector<std::string>& argv) {
     return usage_error("eval", "stdin (`-`) can be read only once");
   }
 
+  // --as-of: the time of every request that gives none.
+  std::optional<Instant> as_of;
+  if (const auto when = args.option("as-of")) {
+    auto at = parse_time(*when);
+    if (!at) return usage_error("eval", fmt::format("--as-of {}: {}", *when, at.error()));
+    as_of = *at;
+  }
+
   const std::optional<Policy> policy = load_policy(*policy_path);
   if (!policy) return exit_failed;
+  if (as_of && policy->checked().time_attribute == dsl::no_id) {
+    return usage_error("eval", "--as-of needs a policy that declares `context.time`");
+  }
   const EvalOptions options{.trace = args.flag("explain")};
 
   // The decision log: every record waits for room rather than being dropped.
@@ -304,6 +352,20 @@ int run_eval(const std::vector<std::string>& argv) {
                "clause: error: the decision log `{}` lacks {} of {} decisions ({} failed writes)\n",
                *args.option("log"), missing, missing + log->written(), log->write_errors());
     return false;
+  };
+
+  // Decides one request's text, read as at --as-of when it gives no time.
+  const auto decide_text = [&](std::string_view text) {
+    if (!as_of) return policy->evaluate_json(text, options);
+    auto resolved = policy->decode(text, as_of);
+    if (resolved) return policy->evaluate(*resolved, options);
+    Decision d;
+    d.reason = "the request could not be decided";
+    d.error = resolved.error().to_string();
+    d.policy_version = policy->version();
+    d.policy_hash = policy->content_hash();
+    d.policy = *policy;
+    return d;
   };
 
   bool all_valid = true;
@@ -344,7 +406,7 @@ int run_eval(const std::vector<std::string>& argv) {
       ++number;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       Decision d;
-      auto resolved = policy->decode(line);
+      auto resolved = policy->decode(line, as_of);
       if (resolved) {
         d = policy->evaluate(*resolved, options);
       } else {
@@ -380,7 +442,7 @@ int run_eval(const std::vector<std::string>& argv) {
       emit(input, "", std::move(d));
       continue;
     }
-    emit(input == "-" ? "stdin" : input, *text, policy->evaluate_json(*text, options));
+    emit(input == "-" ? "stdin" : input, *text, decide_text(*text));
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   if (!close_log()) return exit_failed;

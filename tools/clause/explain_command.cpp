@@ -205,6 +205,13 @@ int run_explain(const std::vector<std::string>& argv) {
   for (const auto& k : request.consent) {
     context += (context.empty() ? "" : ", ") + fmt::format("consent `{}` granted", k);
   }
+  for (const ConsentRecord& k : request.consent_records) {
+    context += (context.empty() ? "" : ", ") + fmt::format("consent `{}` given", k.id);
+    if (k.expires) context += fmt::format(" until {}", format_date_time(*k.expires));
+    if (k.withdrawn) context += fmt::format(", withdrawn {}", format_date_time(*k.withdrawn));
+  }
+  for (const auto& o : request.objections)
+    context += (context.empty() ? "" : ", ") + fmt::format("objected to `{}`", o);
   out += fmt::format(
       "{} `{}` wants to {} `{}`{}\n\n", s.bold("Request:"), request.requester, request.action,
       request.data,

@@ -191,6 +191,11 @@ class Policy {
   /// Decodes a request from JSON text and resolves it, reporting the position of mistakes.
   [[nodiscard]] Result<ResolvedRequest, RequestError> decode(std::string_view json) const;
 
+  /// Decodes as above; a request that gives no `context.time` is read as at `as_of`, when
+  /// the policy declares `context.time` (`clause eval --as-of`).
+  [[nodiscard]] Result<ResolvedRequest, RequestError> decode(std::string_view json,
+                                                             std::optional<Instant> as_of) const;
+
   /// Decides a resolved request as a Verdict: no allocation, no shared counter touched,
   /// so that threads deciding on one policy do not slow each other down.
   [[nodiscard]] Verdict decide(const ResolvedRequest& request) const noexcept;

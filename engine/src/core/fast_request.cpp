@@ -17,7 +17,18 @@ class FastReader {
 
   std::optional<ResolvedRequest> read() {
     clear_request(r_, p_.serial, p_.layout);
+    const std::vector<dsl::AttributeInfo>& declared = p_.vocabulary().attributes;
+    Access::attributes(r_).assign(declared.size(), Value{});
     if (!request() || (skip(), at_ != end_)) return std::nullopt;
+    if (!declared.empty()) {
+      // A required attribute left out is an error: the full reader words it.
+      for (std::size_t i = 0; i < declared.size(); ++i) {
+        if (!declared[i].optional &&
+            std::holds_alternative<std::monostate>(Access::attributes(r_)[i]))
+          return std::nullopt;
+      }
+      answer_tests(p_, r_);
+    }
     return std::move(r_);
   }
 
@@ -101,6 +112,81 @@ class FastReader {
     std::string_view ignored;
     return text(ignored);
   }
+  // A whole number as JSON writes it, without fraction or exponent, within int64.
+  bool integer(std::int64_t& out) {
+    skip();
+    const char* start = at_;
+    const bool negative = at_ != end_ && *at_ == '-';
+    if (negative) ++at_;
+    const char* digits = at_;
+    std::uint64_t value = 0;
+    while (at_ != end_ && *at_ >= '0' && *at_ <= '9') {
+      if (value > (std::numeric_limits<std::uint64_t>::max() - 9) / 10) return false;
+      value = value * 10 + static_cast<std::uint64_t>(*at_ - '0');
+      ++at_;
+    }
+    const auto count = at_ - digits;
+    if (count == 0 || count > 19 || (*digits == '0' && count > 1)) return false;
+    if (at_ != end_ && (*at_ == '.' || *at_ == 'e' || *at_ == 'E')) return false;
+    const std::uint64_t limit =
+        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) + (negative ? 1 : 0);
+    if (value > limit) return false;
+    out = negative ? static_cast<std::int64_t>(0 - value) : static_cast<std::int64_t>(value);
+    return at_ != start;
+  }
+  // The declared attribute `root.name`, if any; found without allocating.
+  std::optional<std::uint32_t> attribute(std::string_view root, std::string_view name) const {
+    std::array<char, 96> path{};
+    if (root.size() + 1 + name.size() > path.size()) return std::nullopt;
+    std::copy(root.begin(), root.end(), path.begin());
+    path[root.size()] = '.';
+    std::copy(name.begin(), name.end(),
+              path.begin() + static_cast<std::ptrdiff_t>(root.size()) + 1);
+    return find_name(p_.attribute_ids,
+                     std::string_view(path.data(), root.size() + 1 + name.size()));
+  }
+  // Reads an attribute's value of its declared type; anything else is the full reader's.
+  bool attribute_value(std::uint32_t id) {
+    Value& value = Access::attributes(r_)[id];
+    std::string_view s;
+    switch (p_.vocabulary().attributes[id].type) {
+      case AttrType::string:
+        if (!text(s)) return false;
+        value = std::string(s);
+        return true;
+      case AttrType::integer: {
+        std::int64_t n = 0;
+        if (!integer(n)) return false;
+        value = n;
+        return true;
+      }
+      case AttrType::boolean: {
+        bool b = false;
+        if (!boolean(b)) return false;
+        value = b;
+        return true;
+      }
+      case AttrType::date:
+      case AttrType::time: {
+        if (!text(s)) return false;
+        auto at =
+            p_.vocabulary().attributes[id].type == AttrType::date ? parse_date(s) : parse_time(s);
+        if (!at) return false;
+        value = *at;
+        return true;
+      }
+      case AttrType::string_list: {
+        value = std::vector<std::string>{};
+        auto& list = std::get<std::vector<std::string>>(value);
+        return array([&] {
+          if (!text(s)) return false;
+          list.emplace_back(s);
+          return true;
+        });
+      }
+    }
+    return false;
+  }
   bool set_fact(std::string_view name, bool value) {
     const auto id = find_name(p_.fact_ids, name);
     if (!id) return false;
@@ -116,12 +202,14 @@ class FastReader {
       if (key == "data") {
         return object([&](std::string_view k) {
           if (k == "category") return data = name_into(p_.data_ids, Access::data(r_));
+          if (const auto id = attribute("data", k)) return attribute_value(*id);
           return k == "id" && id_field();
         });
       }
       if (key == "requester") {
         return object([&](std::string_view k) {
           if (k == "kind") return requester = name_into(p_.requester_ids, Access::requester(r_));
+          if (const auto id = attribute("requester", k)) return attribute_value(*id);
           return k == "id" && id_field();
         });
       }
@@ -134,7 +222,17 @@ class FastReader {
 
   bool context() {
     const bool container = !find_name(p_.fact_ids, "facts").has_value();
+    const bool objections = !find_name(p_.fact_ids, "objections").has_value();
     return object([&](std::string_view key) {
+      if (const auto id = attribute("context", key)) return attribute_value(*id);
+      if (key == "objections" && objections) {
+        return array([&] {
+          std::uint32_t id = 0;
+          if (!name_into(p_.objection_ids, id)) return false;
+          set_bit(Access::atoms(r_), p_.layout.objection(id));
+          return true;
+        });
+      }
       if (key == "purpose") {
         if (word("null")) return true;
         std::uint32_t id = 0;

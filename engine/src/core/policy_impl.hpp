@@ -317,8 +317,13 @@ inline bool consent_granted(const ResolvedRequest& r, const AtomLayout& layout, 
 
 /// Decodes a JSON request with the full reader, which places every mistake; decode()
 /// tries a faster reader first and comes here for anything out of the ordinary.
-Result<ResolvedRequest, RequestError> decode_with_positions(const PolicyImpl& policy,
-                                                            std::string_view json_text);
+/// `as_of` is the time of a request that gives no `context.time`.
+Result<ResolvedRequest, RequestError> decode_with_positions(
+    const PolicyImpl& policy, std::string_view json_text,
+    std::optional<Instant> as_of = std::nullopt);
+
+/// Sets the bit of every attribute test the request's values make true (request.cpp).
+void answer_tests(const PolicyImpl& policy, ResolvedRequest& request);
 
 /// Reads the common request in one pass (fast_request.cpp); gives nothing, for the full
 /// reader to decide, on anything out of the ordinary.

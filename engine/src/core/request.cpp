@@ -7,6 +7,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "core/attribute_test.hpp"
 #include "core/policy_impl.hpp"
 
 namespace clause {
@@ -82,7 +83,163 @@ RequestError unknown_name(std::string field, std::string_view kind, const std::s
 ResolvedRequest blank(const PolicyImpl& p) {
   ResolvedRequest r;
   detail::clear_request(r, p.serial, p.layout);
+  Access::attributes(r).assign(p.vocabulary().attributes.size(), Value{});
   return r;
+}
+
+// What a field of a declared type takes, as an error says it.
+std::string_view wanted_for(AttrType type) {
+  switch (type) {
+    case AttrType::string:
+      return "a string";
+    case AttrType::integer:
+      return "an integer";
+    case AttrType::boolean:
+      return "true or false";
+    case AttrType::date:
+      return "a date `YYYY-MM-DD`";
+    case AttrType::time:
+      return "a date or an RFC 3339 date-time";
+    case AttrType::string_list:
+      return "an array of strings";
+  }
+  return "a value";
+}
+
+// Reads the text of a date or time field; the error quotes the text and says what is wrong.
+Result<Instant, std::string> read_instant(AttrType type, std::string_view text) {
+  auto at = type == AttrType::date ? parse_date(text) : parse_time(text);
+  if (!at) {
+    return Failure{fmt::format("invalid {} \"{}\": {}", type == AttrType::date ? "date" : "time",
+                               printable(text, quoted_value_bytes), at.error())};
+  }
+  return *at;
+}
+
+// A consent given with dates: it counts only while each date given is after context.time.
+struct DatedConsent {
+  std::uint32_t consent = 0;
+  std::optional<Instant> expires;
+  std::optional<Instant> withdrawn;
+};
+
+// Turns what a request said into bits, once: the consents whose records count at
+// `context.time`, and the answer of every attribute test.
+void settle(const PolicyImpl& p, ResolvedRequest& r, const std::vector<DatedConsent>& records) {
+  const dsl::CheckedPolicy& c = p.vocabulary();
+  const std::vector<Value>& values = Access::attributes(r);
+  const Instant* now = nullptr;
+  if (c.time_attribute != dsl::no_id)
+    now = std::get_if<Instant>(&values[static_cast<std::size_t>(c.time_attribute)]);
+  // A date with no time to hold it against does not count: fail closed.
+  const auto before = [&](const std::optional<Instant>& end) {
+    return !end || (now != nullptr && *now < *end);
+  };
+  for (const DatedConsent& record : records) {
+    if (before(record.expires) && before(record.withdrawn))
+      detail::set_bit(Access::atoms(r), p.layout.consent(record.consent));
+  }
+  detail::answer_tests(p, r);
+}
+
+// The first declared attribute that a request must give and did not, if any.
+const dsl::AttributeInfo* missing_attribute(const PolicyImpl& p, const ResolvedRequest& r) {
+  const std::vector<dsl::AttributeInfo>& declared = p.vocabulary().attributes;
+  for (std::size_t i = 0; i < declared.size(); ++i) {
+    if (!declared[i].optional && std::holds_alternative<std::monostate>(Access::attributes(r)[i]))
+      return &declared[i];
+  }
+  return nullptr;
+}
+
+std::string missing_message(const dsl::AttributeInfo& a) {
+  return fmt::format("missing field: the policy requires `{}`", a.path);
+}
+
+// Names the kind of a value given in code, for a type error.
+std::string value_kind(const Value& v) {
+  if (std::holds_alternative<bool>(v)) return "a boolean";
+  if (std::holds_alternative<std::int64_t>(v)) return "an integer";
+  if (std::holds_alternative<std::string>(v)) return "a string";
+  if (std::holds_alternative<std::vector<std::string>>(v)) return "a list of strings";
+  if (const auto* at = std::get_if<Instant>(&v)) return "the time " + format_date_time(*at);
+  return "no value";
+}
+
+// Whether a value given in code has the declared type; a date is a whole day in UTC.
+bool fits(AttrType type, const Value& v) {
+  constexpr std::int64_t micros_per_day = 86'400'000'000;
+  switch (type) {
+    case AttrType::string:
+      return std::holds_alternative<std::string>(v);
+    case AttrType::integer:
+      return std::holds_alternative<std::int64_t>(v);
+    case AttrType::boolean:
+      return std::holds_alternative<bool>(v);
+    case AttrType::date: {
+      const auto* at = std::get_if<Instant>(&v);
+      return at != nullptr && at->micros % micros_per_day == 0;
+    }
+    case AttrType::time:
+      return std::holds_alternative<Instant>(v);
+    case AttrType::string_list:
+      return std::holds_alternative<std::vector<std::string>>(v);
+  }
+  return false;
+}
+
+// Guesses the declared attribute meant by an unknown `root.name`, among those under root.
+std::string attribute_guess(const PolicyImpl& p, std::string_view root, std::string_view name) {
+  std::vector<std::string_view> fields;
+  for (const dsl::AttributeInfo& a : p.vocabulary().attributes) {
+    const std::string_view path = a.path;
+    if (path.size() > root.size() && path.starts_with(root) && path[root.size()] == '.')
+      fields.push_back(path.substr(root.size() + 1));
+  }
+  if (fields.empty()) return "";
+  return dsl::closest_name(name, fields);
+}
+
+// Reads the attributes a request gives in code into their declared places.
+std::optional<RequestError> read_attributes(const PolicyImpl& p, const Request& request,
+                                            ResolvedRequest& r) {
+  const std::vector<dsl::AttributeInfo>& declared = p.vocabulary().attributes;
+  std::vector<Value>& values = Access::attributes(r);
+  std::vector<bool> given(declared.size(), false);
+  for (const Attribute& a : request.attributes) {
+    const auto id = detail::find_name(p.attribute_ids, a.path);
+    if (!id) {
+      std::string message =
+          fmt::format("unknown attribute `{}`", printable(a.path, quoted_name_bytes));
+      std::vector<std::string_view> paths;
+      for (const dsl::AttributeInfo& d : declared)
+        paths.push_back(d.path);
+      const std::string guess = dsl::closest_name(a.path, paths);
+      if (!guess.empty()) message += fmt::format("; did you mean `{}`?", guess);
+      return RequestError{a.path, a.path, std::move(message), std::nullopt};
+    }
+    if (given[*id]) return RequestError{a.path, a.path, "duplicate field", std::nullopt};
+    given[*id] = true;
+    if (std::holds_alternative<std::monostate>(a.value)) continue;  // absent
+    if (!fits(declared[*id].type, a.value)) {
+      return RequestError{
+          a.path, "",
+          fmt::format("expected {}, found {}", wanted_for(declared[*id].type), value_kind(a.value)),
+          std::nullopt};
+    }
+    values[*id] = a.value;
+  }
+  // `requester_id` fills a declared `requester.id` that the attributes leave out.
+  if (const auto id = detail::find_name(p.attribute_ids, "requester.id");
+      id && !given[*id] && !request.requester_id.empty()) {
+    if (declared[*id].type != AttrType::string) {
+      return RequestError{
+          "requester.id", request.requester_id,
+          fmt::format("expected {}, found a string", wanted_for(declared[*id].type)), std::nullopt};
+    }
+    values[*id] = request.requester_id;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -139,6 +296,29 @@ Result<ResolvedRequest, RequestError> Policy::resolve(const Request& request) co
                                   request.consent[i], c.consents)};
     }
   }
+  // Records follow the plain ids in one `context.consent` list, as JSON gives them.
+  std::vector<DatedConsent> records;
+  for (std::size_t i = 0; i < request.consent_records.size(); ++i) {
+    const ConsentRecord& record = request.consent_records[i];
+    const auto id = detail::find_name(p.consent_ids, record.id);
+    if (!id) {
+      return Failure{unknown_name(fmt::format("context.consent[{}].id", request.consent.size() + i),
+                                  "consent", record.id, c.consents)};
+    }
+    records.push_back({*id, record.expires, record.withdrawn});
+  }
+  for (std::size_t i = 0; i < request.objections.size(); ++i) {
+    if (auto id = detail::find_name(p.objection_ids, request.objections[i])) {
+      detail::set_bit(Access::atoms(r), p.layout.objection(*id));
+    } else {
+      return Failure{unknown_name(fmt::format("context.objections[{}]", i), "objection",
+                                  request.objections[i], c.objections)};
+    }
+  }
+  if (auto e = read_attributes(p, request, r)) return Failure{std::move(*e)};
+  if (const dsl::AttributeInfo* a = missing_attribute(p, r))
+    return Failure{RequestError{a->path, "", missing_message(*a), std::nullopt}};
+  settle(p, r, records);
   return r;
 }
 
@@ -179,8 +359,8 @@ using json = nlohmann::json;
 
 class RequestReader final : public nlohmann::json_sax<json> {
  public:
-  RequestReader(const PolicyImpl& p, std::string_view text)
-      : p_(p), text_(text), reached_(text.data()), request_(blank(p)) {}
+  RequestReader(const PolicyImpl& p, std::string_view text, std::optional<Instant> as_of)
+      : p_(p), text_(text), reached_(text.data()), request_(blank(p)), as_of_(as_of) {}
 
   const char** reached() { return &reached_; }
 
@@ -191,7 +371,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
   ResolvedRequest& request() { return request_; }
   std::optional<RequestError>& error() { return error_; }
 
-  // Checks that every required field was given.
+  // Checks that every required field was given, then answers what the values decide.
   void finish() {
     if (error_) return;
     if (!seen_root_) {
@@ -202,6 +382,13 @@ class RequestReader final : public nlohmann::json_sax<json> {
       fail("requester.kind", "", "missing field: the requester's kind is required", root_at_);
     } else if (!seen_action_) {
       fail("action", "", "missing field: the action is required", root_at_);
+    } else {
+      fill_time();
+      if (const dsl::AttributeInfo* a = missing_attribute(p_, request_)) {
+        fail(a->path, "", missing_message(*a), root_at_);
+      } else {
+        settle(p_, request_, records_);
+      }
     }
   }
 
@@ -215,6 +402,27 @@ class RequestReader final : public nlohmann::json_sax<json> {
   static bool is_id(const std::string& field) {
     return field == "id" || field == "data.id" || field == "requester.id";
   }
+  // `context.objections` lists objections, unless the policy declares a fact of that name.
+  bool objections_container() const {
+    return !detail::find_name(p_.fact_ids, "objections").has_value();
+  }
+  bool in_objections() const {
+    return frames_.size() == 3 && frames_[0].key == "context" && frames_[1].key == "objections" &&
+           frames_[2].array && objections_container();
+  }
+  // Inside one object of `context.consent`: a consent with dates.
+  bool in_record() const {
+    return frames_.size() == 4 && frames_[0].key == "context" && frames_[1].key == "consent" &&
+           frames_[2].array;
+  }
+  // The declared attribute whose value is being read, or null; a list's elements are
+  // read by list_element().
+  const dsl::AttributeInfo* scalar_attribute() const {
+    if (!attribute_ || frames_.size() != 2) return nullptr;
+    return &p_.vocabulary().attributes[*attribute_];
+  }
+  bool list_element() const { return attribute_ && frames_.size() == 3 && frames_[2].array; }
+  Value& attribute_value() { return Access::attributes(request_)[*attribute_]; }
 
   bool null() override {
     const std::string field = path();
@@ -223,6 +431,11 @@ class RequestReader final : public nlohmann::json_sax<json> {
     return wrong_type("null");
   }
   bool boolean(bool value) override {
+    if (const dsl::AttributeInfo* a = scalar_attribute(); a && a->type == AttrType::boolean) {
+      attribute_value() = value;
+      return true;
+    }
+    if (scalar_attribute() || list_element()) return wrong_type(value ? "true" : "false");
     if (in_facts(false)) {
       auto id = detail::find_name(p_.fact_ids, frames_[2].key);
       if (value)
@@ -241,15 +454,47 @@ class RequestReader final : public nlohmann::json_sax<json> {
     }
     return wrong_type(value ? "true" : "false");
   }
-  bool number_integer(json::number_integer_t /*value*/) override { return number(); }
-  bool number_unsigned(json::number_unsigned_t /*value*/) override { return number(); }
-  bool number_float(json::number_float_t /*value*/, const std::string& /*raw*/) override {
-    return number();
+  bool number_integer(json::number_integer_t value) override {
+    if (const dsl::AttributeInfo* a = scalar_attribute(); a && a->type == AttrType::integer) {
+      attribute_value() = std::int64_t{value};
+      return true;
+    }
+    return number(fmt::format("the number {}", value));
+  }
+  bool number_unsigned(json::number_unsigned_t value) override {
+    if (const dsl::AttributeInfo* a = scalar_attribute(); a && a->type == AttrType::integer) {
+      if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return out_of_range(fmt::format("{}", value));
+      attribute_value() = static_cast<std::int64_t>(value);
+      return true;
+    }
+    return number(fmt::format("the number {}", value));
+  }
+  bool number_float(json::number_float_t /*value*/, const std::string& raw) override {
+    // Digits alone: an integer too large for the reader, which then gives it as a double.
+    if (const dsl::AttributeInfo* a = scalar_attribute();
+        a && a->type == AttrType::integer &&
+        raw.find_first_not_of("-0123456789") == std::string::npos) {
+      return out_of_range(raw);
+    }
+    return number(fmt::format("the number {}", printable(raw, quoted_value_bytes)));
   }
   bool binary(json::binary_t& /*value*/) override { return wrong_type("binary data"); }
 
   bool string(std::string& value) override {
     const std::string field = path();
+    if (const dsl::AttributeInfo* a = scalar_attribute()) return attribute_text(*a, field, value);
+    if (list_element()) {
+      std::get<std::vector<std::string>>(attribute_value()).push_back(std::move(value));
+      return true;
+    }
+    if (in_objections()) {
+      auto id = detail::find_name(p_.objection_ids, value);
+      if (!id) return unknown(field, "objection", value, p_.vocabulary().objections);
+      detail::set_bit(Access::atoms(request_), p_.layout.objection(*id));
+      return true;
+    }
+    if (in_record()) return record_text(field, value);
     if (field == "data.category") {
       seen_category_ = true;
       auto id = detail::find_name(p_.data_ids, value);
@@ -299,14 +544,21 @@ class RequestReader final : public nlohmann::json_sax<json> {
     if (frames_.empty() && !seen_root_) {
       seen_root_ = true;
       root_at_ = at;
-      frames_.push_back({false, "", 0, {}});
+      frames_.push_back({false, "", 0, {}, at});
       return true;
     }
     if (too_deep(at)) return false;
     const std::string field = path();
     if (field == "data" || field == "requester" || field == "context" ||
         (field == "context.facts" && facts_container())) {
-      frames_.push_back({false, "", 0, {}});
+      frames_.push_back({false, "", 0, {}, at});
+      return true;
+    }
+    if (frames_.size() == 3 && frames_[0].key == "context" && frames_[1].key == "consent" &&
+        frames_[2].array) {
+      frames_.push_back({false, "", 0, {}, at});
+      record_ = DatedConsent{};
+      record_id_ = false;
       return true;
     }
     return wrong_type("an object", at);
@@ -320,6 +572,19 @@ class RequestReader final : public nlohmann::json_sax<json> {
     frame.keys.push_back(name);
     frame.key = name;
     const std::string field = path();
+    if (frames_.size() == 1) attribute_.reset();
+    if (in_record()) {
+      if (name == "id" || name == "expires" || name == "withdrawn") return true;
+      return fail(field, name,
+                  fmt::format("unknown field `{}`; a consent record has `id`, `expires` and "
+                              "`withdrawn`",
+                              printable(name, quoted_name_bytes)),
+                  key_start());
+    }
+    if (frames_.size() == 2) {
+      attribute_ = detail::find_name(p_.attribute_ids, field);
+      if (attribute_) return true;
+    }
     static const std::vector<std::string> known = {
         "data",    "requester",      "action",       "context",         "data.category",
         "data.id", "requester.kind", "requester.id", "context.purpose", "context.consent",
@@ -328,26 +593,57 @@ class RequestReader final : public nlohmann::json_sax<json> {
                        !(name == "facts" && facts_container())) ||
                       in_facts(false);
     if (!fact && std::find(known.begin(), known.end(), field) == known.end()) {
-      return fail(field, name,
-                  fmt::format("unknown field `{}`; {}", printable(name, quoted_name_bytes),
-                              expected_fields()),
-                  key_start());
+      const std::string guess =
+          frames_.size() == 2 ? attribute_guess(p_, frames_[0].key, name) : std::string();
+      return fail(
+          field, name,
+          fmt::format("unknown field `{}`; {}", printable(name, quoted_name_bytes),
+                      guess.empty() ? expected_fields() : fmt::format("did you mean `{}`?", guess)),
+          key_start());
     }
-    const bool context_field = !in_facts(false) && (name == "purpose" || name == "consent" ||
-                                                    (name == "facts" && facts_container()));
+    const bool context_field =
+        !in_facts(false) &&
+        (name == "purpose" || name == "consent" || (name == "facts" && facts_container()) ||
+         (name == "objections" && objections_container()));
     if (fact && !context_field && !detail::find_name(p_.fact_ids, name)) {
+      // A mistyped context attribute, when no fact comes close.
+      std::vector<std::string_view> facts;
+      for (const dsl::Term& t : p_.vocabulary().facts)
+        facts.push_back(t.name);
+      const std::string guess = in_facts(false) || !dsl::closest_name(name, facts).empty()
+                                    ? std::string()
+                                    : attribute_guess(p_, "context", name);
+      if (!guess.empty()) {
+        return fail(field, name,
+                    fmt::format("unknown field `{}`; did you mean `{}`?",
+                                printable(name, quoted_name_bytes), guess),
+                    key_start());
+      }
       return unknown(field, "fact", name, p_.vocabulary().facts, key_start());
     }
     return true;
   }
   bool end_object() override {
+    if (in_record()) {
+      if (!record_id_) {
+        frames_.back().key = "id";
+        return fail(path(), "", "missing field: a consent record needs `id`", frames_.back().at);
+      }
+      records_.push_back(record_);
+    }
     frames_.pop_back();
     return true;
   }
   bool start_array(std::size_t /*elements*/) override {
     if (too_deep(offset() - 1)) return false;
-    if (path() == "context.consent" || (path() == "context.facts" && facts_container())) {
-      frames_.push_back({true, "", 0, {}});
+    if (const dsl::AttributeInfo* a = scalar_attribute(); a && a->type == AttrType::string_list) {
+      attribute_value() = std::vector<std::string>{};
+      frames_.push_back({true, "", 0, {}, offset() - 1});
+      return true;
+    }
+    if (path() == "context.consent" || (path() == "context.facts" && facts_container()) ||
+        (path() == "context.objections" && objections_container())) {
+      frames_.push_back({true, "", 0, {}, offset() - 1});
       return true;
     }
     return wrong_type("an array", offset() - 1);
@@ -360,11 +656,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
                    const nlohmann::detail::exception& ex) override {
     // A number past the range of a double is valid JSON text, but cannot be read: say which
     // field holds it, and where it starts, as for any other wrong value.
-    if (ex.id == 406) {
-      return fail(path(), last_token,
-                  fmt::format("the number {} is out of range", printable(last_token, 40)),
-                  value_start());
-    }
+    if (ex.id == 406) return out_of_range(last_token);
     std::string message = ex.what();
     // Keep nlohmann's explanation, without its exception id and its own position.
     const std::size_t colon = message.find(": ");
@@ -389,7 +681,51 @@ class RequestReader final : public nlohmann::json_sax<json> {
     std::string key;    // current key (objects)
     std::size_t index;  // next index (arrays)
     std::vector<std::string> keys;
+    std::uint32_t at;  // where it starts
   };
+
+  // Reads a declared attribute given as a string.
+  bool attribute_text(const dsl::AttributeInfo& a, const std::string& field, std::string& value) {
+    if (a.type == AttrType::string) {
+      attribute_value() = std::move(value);
+      return true;
+    }
+    if (a.type == AttrType::date || a.type == AttrType::time) {
+      auto at = read_instant(a.type, value);
+      if (!at) return fail(field, value, std::move(at.error()), value_start());
+      attribute_value() = *at;
+      return true;
+    }
+    return wrong_type(fmt::format("the string \"{}\"", printable(value, quoted_value_bytes)));
+  }
+
+  // Reads `id`, `expires` or `withdrawn` of a consent record.
+  bool record_text(const std::string& field, const std::string& value) {
+    if (frames_.back().key == "id") {
+      auto id = detail::find_name(p_.consent_ids, value);
+      if (!id) return unknown(field, "consent", value, p_.vocabulary().consents);
+      record_.consent = *id;
+      record_id_ = true;
+      return true;
+    }
+    auto at = read_instant(AttrType::time, value);
+    if (!at) return fail(field, value, std::move(at.error()), value_start());
+    (frames_.back().key == "expires" ? record_.expires : record_.withdrawn) = *at;
+    return true;
+  }
+
+  // Gives a request without `context.time` the time it is read as, if any.
+  void fill_time() {
+    const std::int32_t time = p_.vocabulary().time_attribute;
+    if (!as_of_ || time == dsl::no_id) return;
+    Value& value = Access::attributes(request_)[static_cast<std::size_t>(time)];
+    if (std::holds_alternative<std::monostate>(value)) value = *as_of_;
+  }
+
+  bool out_of_range(const std::string& raw) {
+    return fail(path(), raw, fmt::format("the number {} is out of range", printable(raw, 40)),
+                value_start());
+  }
 
   std::uint32_t offset() const { return static_cast<std::uint32_t>(reached_ - text_.data()); }
 
@@ -441,13 +777,26 @@ class RequestReader final : public nlohmann::json_sax<json> {
     return out;
   }
 
-  bool number() { return is_id(path()) ? true : wrong_type("a number"); }
+  bool number(const std::string& found) {
+    if (scalar_attribute() || list_element()) return wrong_type(found);
+    return is_id(path()) ? true : wrong_type("a number");
+  }
 
   bool wrong_type(const std::string& found, std::optional<std::uint32_t> at = {}) {
     const std::string field = path();
     std::string wanted = "a value";
-    if (field == "data.category" || field == "requester.kind" || field == "action" ||
-        field == "context.purpose" || field.starts_with("context.consent[")) {
+    if (const dsl::AttributeInfo* a = scalar_attribute()) {
+      wanted = wanted_for(a->type);
+    } else if (list_element()) {
+      wanted = "a string";
+    } else if (in_objections()) {
+      wanted = "an objection's name";
+    } else if (field == "context.objections" && objections_container()) {
+      wanted = "an array of objection names";
+    } else if (in_record()) {
+      wanted = frames_.back().key == "id" ? "a consent id" : wanted_for(AttrType::time);
+    } else if (field == "data.category" || field == "requester.kind" || field == "action" ||
+               field == "context.purpose" || field.starts_with("context.consent[")) {
       wanted = "a string";
     } else if (field == "data" || field == "requester" || field == "context") {
       wanted = "an object";
@@ -494,6 +843,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
   std::string_view text_;
   const char* reached_;
   ResolvedRequest request_;
+  std::optional<Instant> as_of_;
   std::optional<RequestError> error_;
   std::vector<Frame> frames_;
   bool seen_root_ = false;
@@ -501,6 +851,10 @@ class RequestReader final : public nlohmann::json_sax<json> {
   bool seen_category_ = false;
   bool seen_kind_ = false;
   bool seen_action_ = false;
+  std::optional<std::uint32_t> attribute_;  // the declared attribute being read
+  DatedConsent record_;                     // the consent record being read
+  bool record_id_ = false;
+  std::vector<DatedConsent> records_;
 };
 
 // Advances array indices after each element, so error paths read `context.consent[2]`.
@@ -549,13 +903,21 @@ std::optional<RequestError> too_long(const Limits& bounds, std::string_view json
 
 namespace detail {
 
+void answer_tests(const PolicyImpl& p, ResolvedRequest& r) {
+  const std::vector<dsl::AttributeTest>& tests = p.vocabulary().tests;
+  for (std::uint32_t i = 0; i < tests.size(); ++i) {
+    if (run_test(tests[i], Access::attributes(r))) set_bit(Access::atoms(r), p.layout.test(i));
+  }
+}
+
 Result<ResolvedRequest, RequestError> decode_with_positions(const PolicyImpl& p,
-                                                            std::string_view json_text) {
+                                                            std::string_view json_text,
+                                                            std::optional<Instant> as_of) {
   if (auto error = too_long(p.bounds, json_text)) return Failure{std::move(*error)};
   if (json_text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Failure{RequestError{"", "", "the request is empty", LineColumn{1, 1}}};
   }
-  RequestReader reader(p, json_text);
+  RequestReader reader(p, json_text, as_of);
   IndexedReader indexed(reader);
   const char* const begin = json_text.data();
   const char* const end = begin + json_text.size();
@@ -588,6 +950,14 @@ Result<ResolvedRequest, RequestError> Policy::decode(std::string_view json_text)
     if (auto fast = detail::fast_decode(*impl_, json_text)) return std::move(*fast);
   }
   return detail::decode_with_positions(*impl_, json_text);
+}
+
+Result<ResolvedRequest, RequestError> Policy::decode(std::string_view json_text,
+                                                     std::optional<Instant> as_of) const {
+  if (!as_of) return decode(json_text);
+  if (!impl_) return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
+  // The quick reader reads no attributes, so the time is the full reader's to give.
+  return detail::decode_with_positions(*impl_, json_text, as_of);
 }
 
 }  // namespace clause

@@ -1,0 +1,1 @@
+eval --policy tests/cli/attributes.policy --as-of 2026-02-30

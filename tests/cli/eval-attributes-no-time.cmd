@@ -1,0 +1,1 @@
+eval --policy tests/cli/attributes.policy --jsonl

@@ -1,0 +1,1 @@
+eval --policy tests/cli/attributes.policy --format text --as-of 2026-03-01
