@@ -9,22 +9,9 @@
 #include <charconv>
 #include <unordered_map>
 
-namespace clause::dsl {
+namespace clause {
 
-namespace {
-
-// Each kind of name: the keyword that declares it and the noun an author uses for it.
-struct KindWords {
-  std::string_view keyword;
-  std::string_view noun;
-};
-constexpr KindWords kind_words[] = {{"data", "data category"},  {"requester", "requester kind"},
-                                    {"action", "action"},       {"purpose", "purpose"},
-                                    {"fact", "fact"},           {"consent", "consent"},
-                                    {"objection", "objection"}, {"obligation", "obligation"}};
-
-}  // namespace
-
+// Declared with the value types (clause/value.hpp); the checker is where types are read.
 std::string_view to_string(AttrType type) noexcept {
   switch (type) {
     case AttrType::string:
@@ -42,6 +29,24 @@ std::string_view to_string(AttrType type) noexcept {
   }
   return "string";
 }
+
+}  // namespace clause
+
+namespace clause::dsl {
+
+namespace {
+
+// Each kind of name: the keyword that declares it and the noun an author uses for it.
+struct KindWords {
+  std::string_view keyword;
+  std::string_view noun;
+};
+constexpr KindWords kind_words[] = {{"data", "data category"},  {"requester", "requester kind"},
+                                    {"action", "action"},       {"purpose", "purpose"},
+                                    {"fact", "fact"},           {"consent", "consent"},
+                                    {"objection", "objection"}, {"obligation", "obligation"}};
+
+}  // namespace
 
 std::string_view kind_keyword(ast::DeclKind kind) {
   return kind_words[static_cast<std::size_t>(kind)].keyword;

@@ -454,20 +454,23 @@ TEST_CASE("fmt: the golden policies format idempotently", "[format]") {
   CHECK(formatted >= 30);
 }
 
+// Formats a test file; checks that the result parses to the same cases and comments and is
+// formatted. Gives the formatted text.
+std::string check_tests(const std::string& text) {
+  INFO(text);
+  const auto before = dsl::parse_tests(SourceFile{"t.test", text});
+  REQUIRE(before.diagnostics.empty());
+  const std::string once = dsl::format_tests(SourceFile{"t.test", text}, before.tests);
+  INFO(once);
+  const auto after = dsl::parse_tests(SourceFile{"t.test", once});
+  REQUIRE(after.diagnostics.empty());
+  CHECK(dsl::same_tree(before.tests, after.tests));
+  CHECK(dsl::same_comments(before.tests.comments, after.tests.comments));
+  CHECK(dsl::format_tests(SourceFile{"t.test", once}, after.tests) == once);
+  return once;
+}
+
 TEST_CASE("fmt: test files keep their cases and comments", "[format]") {
-  const auto check_tests = [](const std::string& text) {
-    INFO(text);
-    const auto before = dsl::parse_tests(SourceFile{"t.test", text});
-    REQUIRE(before.diagnostics.empty());
-    const std::string once = dsl::format_tests(SourceFile{"t.test", text}, before.tests);
-    INFO(once);
-    const auto after = dsl::parse_tests(SourceFile{"t.test", once});
-    REQUIRE(after.diagnostics.empty());
-    CHECK(dsl::same_tree(before.tests, after.tests));
-    CHECK(dsl::same_comments(before.tests.comments, after.tests.comments));
-    CHECK(dsl::format_tests(SourceFile{"t.test", once}, after.tests) == once);
-    return once;
-  };
   check_tests(read_file(source_dir() / "policies" / "privacy.test"));
   CHECK(check_tests(R"(# cases
 tests for "p.policy"   # the policy
@@ -498,6 +501,50 @@ case "two"
 )");
   const SourceFile twice{"t.test", "tests for \"a\"\ntests for \"b\"\n"};
   CHECK_THROWS_AS(dsl::format_tests(twice, dsl::parse_tests(twice).tests), std::invalid_argument);
+}
+
+TEST_CASE("fmt: test cases with attributes, a time, dated consents, objections and obligations",
+          "[format]") {
+  CHECK(check_tests(R"(tests for "p.policy"
+case "one" data a requester r action read
+  with requester.id="c-1",data.age = -4 # ages
+  with data.team = ["c-1","c-2"], data.empty = [ ], data.ok = true, data.seen = 2025-06-01
+  at 2026-03-01T10:00:00Z
+  consent k expires 2027-01-01 withdrawn 2026-06-01,plain
+  objections o1,o2
+  expect allow cites "L" obliges b,a)") == R"(tests for "p.policy"
+case "one"
+  data a
+  requester r
+  action read
+  with requester.id = "c-1", data.age = -4, data.team = ["c-1", "c-2"], data.empty = [],
+    data.ok = true, data.seen = 2025-06-01
+  # ages
+  at 2026-03-01T10:00:00Z
+  consent k expires 2027-01-01 withdrawn 2026-06-01, plain
+  objections o1, o2
+  expect allow cites "L" obliges b, a
+)");
+  const auto same = [](const std::string& a, const std::string& b) {
+    const auto x =
+        dsl::parse_tests(SourceFile{"a.test", "case \"c\" " + a + " expect deny cites \"1\""});
+    const auto y =
+        dsl::parse_tests(SourceFile{"b.test", "case \"c\" " + b + " expect deny cites \"1\""});
+    REQUIRE(x.diagnostics.empty());
+    REQUIRE(y.diagnostics.empty());
+    return dsl::same_tree(x.tests, y.tests);
+  };
+  CHECK(same("with data.a = 1", "with data.a=1"));
+  CHECK_FALSE(same("with data.a = 1", "with data.a = 2"));
+  CHECK_FALSE(same("with data.a = 1", "with data.b = 1"));
+  CHECK_FALSE(same("with data.a = \"1\"", "with data.a = 1"));
+  CHECK_FALSE(same("with data.a = [\"x\"]", "with data.a = [\"y\"]"));
+  CHECK_FALSE(same("with data.a = true", "with data.a = false"));
+  CHECK_FALSE(same("at 2026-01-01", "at 2026-01-02"));
+  CHECK_FALSE(same("consent k expires 2026-01-01", "consent k"));
+  CHECK_FALSE(same("consent k withdrawn 2026-01-01", "consent k expires 2026-01-01"));
+  CHECK_FALSE(same("objections a", "objections b"));
+  CHECK_FALSE(same("", "objections b"));
 }
 
 // ---- random policies ----

@@ -167,17 +167,33 @@ bool same_tree(const ast::Policy& a, const ast::Policy& b) {
   return true;
 }
 
+bool same_test_attribute(const ast::TestAttribute& a, const ast::TestAttribute& b) {
+  return same_path(a.path, b.path) && a.value.kind == b.value.kind &&
+         a.value.text == b.value.text && a.value.boolean == b.value.boolean &&
+         a.value.items == b.value.items;
+}
+
+bool same_consent(const ast::TestConsent& a, const ast::TestConsent& b) {
+  return same_name(a.name, b.name) && same_optional(a.expires, b.expires, same_time) &&
+         same_optional(a.withdrawn, b.withdrawn, same_time);
+}
+
 bool same_tree(const ast::TestFile& a, const ast::TestFile& b) {
   const auto same_expect = [](const ast::Expectation& x, const ast::Expectation& y) {
     return x.effect == y.effect && same_optional(x.consent, y.consent, same_name) &&
-           same_text(x.cites, y.cites);
+           same_text(x.cites, y.cites) && same_names(x.obligations, y.obligations);
   };
   const auto same_case = [&](const ast::TestCase& x, const ast::TestCase& y) {
     return same_text(x.name, y.name) && same_optional(x.data, y.data, same_name) &&
            same_optional(x.requester, y.requester, same_name) &&
            same_optional(x.action, y.action, same_name) &&
-           same_optional(x.purpose, y.purpose, same_name) && same_names(x.facts, y.facts) &&
-           same_names(x.consent, y.consent) && same_optional(x.expect, y.expect, same_expect);
+           same_optional(x.purpose, y.purpose, same_name) &&
+           std::equal(x.with.begin(), x.with.end(), y.with.begin(), y.with.end(),
+                      same_test_attribute) &&
+           same_optional(x.at, y.at, same_time) && same_names(x.facts, y.facts) &&
+           std::equal(x.consent.begin(), x.consent.end(), y.consent.begin(), y.consent.end(),
+                      same_consent) &&
+           same_names(x.objections, y.objections) && same_optional(x.expect, y.expect, same_expect);
   };
   return same_optional(a.policy, b.policy, same_text) &&
          std::equal(a.cases.begin(), a.cases.end(), b.cases.begin(), b.cases.end(), same_case);
