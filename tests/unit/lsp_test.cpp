@@ -276,6 +276,22 @@ TEST_CASE("a test document has the test parser's diagnostics and the policy's na
   const std::uint32_t after_data = offset_of(text, "data ", 5);
   CHECK(labels(doc.completion(after_data, &names)) ==
         std::vector<std::string>{"personal_info", "registration_info"});
+
+  // The new fields: objections, obligations, and the attributes after a root.
+  const lsp::Vocabulary clinic = policy(demo +
+                                        "objection family_disclosure\n"
+                                        "obligation record_disclosure\n"
+                                        "attribute data.subject_age integer\n")
+                                     .vocabulary();
+  const auto at_end = [&](const std::string& tail) {
+    const std::string t = "tests for \"demo.policy\"\ncase \"a\"\n  " + tail;
+    const Document d(DocumentKind::tests, SourceFile{"t.test", t}, options());
+    return labels(d.completion(static_cast<std::uint32_t>(t.size()), &clinic));
+  };
+  CHECK(at_end("objections ") == std::vector<std::string>{"family_disclosure"});
+  CHECK(at_end("expect allow cites \"2\" obliges ") ==
+        std::vector<std::string>{"record_disclosure"});
+  CHECK(at_end("with data.") == std::vector<std::string>{"subject_age"});
   CHECK(lsp::kind_of("file:///a/b.test", "") == DocumentKind::tests);
   CHECK(lsp::kind_of("file:///a/b.policy", "clause-test") == DocumentKind::tests);
   CHECK(lsp::kind_of("file:///a/b.test", "clause-policy") == DocumentKind::policy);

@@ -283,6 +283,8 @@ Expectation test_expectation(const std::vector<Token>& t, std::ptrdiff_t i) {
   if (at("purpose")) return names_of(DeclKind::purpose);
   if (at("facts")) return names_of(DeclKind::fact);
   if (at("consent")) return names_of(DeclKind::consent);
+  if (at("objections")) return names_of(DeclKind::objection);
+  if (at("obliges")) return names_of(DeclKind::obligation);
   if (at("cites")) {
     e.clauses = true;
     e.quote_clauses = true;
