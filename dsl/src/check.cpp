@@ -8,6 +8,7 @@
 #include <array>
 #include <charconv>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace clause::dsl {
 
@@ -550,7 +551,10 @@ class Checker {
   std::optional<CheckedCond> time_test(ast::CompareOp op, Instant at, Span span,
                                        std::string_view what) {
     if (out_.time_attribute == no_id) {
-      Diagnostic& d = error("E248", span, fmt::format("{} needs `context.time`", what));
+      Diagnostic& d = error("E248", span,
+                            fmt::format("{} compares `context.time` with a date, and the policy "
+                                        "declares no `context.time`",
+                                        what));
       d.help = "declare `attribute context.time time`";
       return std::nullopt;
     }
@@ -659,9 +663,11 @@ class Checker {
         const ast::Name& at = a.list && a.element ? *a.element : a.type;
         Diagnostic& d = error("E242", at.span, fmt::format("unknown attribute type `{}`", at.text));
         d.subject = at.text;
+        ill_typed_.insert(path);  // not reported again where a condition reads it
         d.help = a.list ? std::string("lists hold strings: write `list of string`") : [&] {
-          const std::string guess =
-              closest_name(at.text, {"string", "integer", "boolean", "date", "time"});
+          std::string guess = type_alias(at.text);
+          if (guess.empty())
+            guess = closest_name(at.text, {"string", "integer", "boolean", "date", "time"});
           return guess.empty() ? std::string(
                                      "the types are string, integer, boolean, "
                                      "date, time and `list of string`")
@@ -693,16 +699,31 @@ class Checker {
       if (c.until) out_.clauses[it->second].until = read_time(*c.until);
       if ((c.from || c.until) && out_.time_attribute == no_id) {
         Diagnostic& d = error("E248", c.from ? c.from->span : c.until->span,
-                              "a clause's dates need `context.time`");
+                              "a clause's dates compare `context.time` with a date, and the "
+                              "policy declares no `context.time`");
         d.help = "declare `attribute context.time time`";
       }
     }
+  }
+
+  // The type that other languages' names for a type mean, or "".
+  static std::string type_alias(std::string_view word) {
+    static constexpr std::pair<std::string_view, std::string_view> aliases[] = {
+        {"int", "integer"},  {"number", "integer"}, {"bool", "boolean"},  {"str", "string"},
+        {"text", "string"},  {"id", "string"},      {"datetime", "time"}, {"timestamp", "time"},
+        {"instant", "time"}, {"date_time", "time"},
+    };
+    for (const auto& [alias, type] : aliases) {
+      if (alias == word) return std::string(type);
+    }
+    return "";
   }
 
   std::optional<std::uint32_t> resolve_attribute(const ast::AttrPath& path) {
     const std::string text = path.text();
     auto it = attribute_index_.find(text);
     if (it != attribute_index_.end()) return static_cast<std::uint32_t>(it->second);
+    if (ill_typed_.contains(text)) return std::nullopt;  // its declaration is reported
     Diagnostic& d = error("E240", path.span, fmt::format("unknown attribute `{}`", text));
     d.subject = text;
     std::vector<std::string_view> candidates;
@@ -967,6 +988,7 @@ class Checker {
   std::vector<bool> cited_;
   std::vector<Span> clause_id_spans_;  // where each declared clause's id is written
   std::unordered_map<std::string, std::size_t> attribute_index_;
+  std::unordered_set<std::string> ill_typed_;  // declared with an unknown type
   std::optional<Span> effective_seen_;
 };
 

@@ -373,3 +373,10 @@ TEST_CASE("the linter agrees with brute force on random policies", "[lint][exact
 
 }  // namespace
 }  // namespace clause::test
+
+TEST_CASE("attribute types are named as a policy writes them", "[check]") {
+  // The name was defined inside clause::dsl, so clause::to_string had no definition.
+  CHECK(clause::to_string(clause::AttrType::string) == "string");
+  CHECK(clause::to_string(clause::AttrType::date) == "date");
+  CHECK(clause::to_string(clause::AttrType::string_list) == "list of string");
+}

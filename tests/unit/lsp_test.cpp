@@ -201,6 +201,50 @@ TEST_CASE("completion offers the names that fit the place", "[lsp]") {
   CHECK(std::find(all.begin(), all.end(), "sharing") != all.end());
 }
 
+TEST_CASE("attributes: completion after a root offers them with their types; hover shows one",
+          "[lsp]") {
+  const std::string text = demo +
+                           "objection family_disclosure\n"
+                           "obligation record_disclosure\n"
+                           "attribute data.subject_age integer\n"
+                           "attribute data.care_team list of string\n"
+                           "attribute requester.id string optional\n"
+                           "allow read when requester.id in data.care_team and not objected "
+                           "family_disclosure obliges record_disclosure cites \"2\"\n";
+  const Document doc = policy(text);
+  const auto after = [&](const std::string& tail) {
+    const std::string t = text + tail;
+    return policy(t).completion(static_cast<std::uint32_t>(t.size()));
+  };
+  const auto on_data = after("deny when data.");
+  CHECK(labels(on_data) == std::vector<std::string>{"care_team", "subject_age"});
+  for (const lsp::Completion& c : on_data)
+    CHECK(c.detail == (c.label == "care_team" ? "list of string" : "integer"));
+  CHECK(labels(after("deny when requester.i")) == std::vector<std::string>{"id"});
+  CHECK(after("deny when context.").empty());
+
+  const auto age = doc.hover(offset_of(text, "data.subject_age integer", 6));
+  REQUIRE(age);
+  CHECK(age->markdown.find("attribute data.subject_age integer") != std::string::npos);
+  const auto team = doc.hover(offset_of(text, "data.care_team and", 2));
+  REQUIRE(team);
+  CHECK(team->markdown.find("attribute data.care_team list of string") != std::string::npos);
+  CHECK(team->span.begin == offset_of(text, "data.care_team and"));
+  const auto id = doc.hover(offset_of(text, "requester.id in", 1));
+  REQUIRE(id);
+  CHECK(id->markdown.find("attribute requester.id string optional") != std::string::npos);
+
+  // Objections and obligations are names like the others (they once overran the vocabulary).
+  const auto objection = doc.hover(offset_of(text, "family_disclosure obliges", 1));
+  REQUIRE(objection);
+  CHECK(objection->markdown.find("objection family_disclosure") != std::string::npos);
+  const auto obligation = doc.hover(offset_of(text, "record_disclosure cites", 1));
+  REQUIRE(obligation);
+  CHECK(obligation->markdown.find("obligation record_disclosure") != std::string::npos);
+  CHECK(doc.vocabulary().names[static_cast<std::size_t>(ast::DeclKind::obligation)] ==
+        std::vector<std::string>{"record_disclosure"});
+}
+
 TEST_CASE("completion keeps the names of the last text that parsed", "[lsp]") {
   const Document good = policy(demo);
   const std::string text = demo + "data extra\nallow read of (\ndeny read of ";
@@ -232,6 +276,22 @@ TEST_CASE("a test document has the test parser's diagnostics and the policy's na
   const std::uint32_t after_data = offset_of(text, "data ", 5);
   CHECK(labels(doc.completion(after_data, &names)) ==
         std::vector<std::string>{"personal_info", "registration_info"});
+
+  // The new fields: objections, obligations, and the attributes after a root.
+  const lsp::Vocabulary clinic = policy(demo +
+                                        "objection family_disclosure\n"
+                                        "obligation record_disclosure\n"
+                                        "attribute data.subject_age integer\n")
+                                     .vocabulary();
+  const auto at_end = [&](const std::string& tail) {
+    const std::string t = "tests for \"demo.policy\"\ncase \"a\"\n  " + tail;
+    const Document d(DocumentKind::tests, SourceFile{"t.test", t}, options());
+    return labels(d.completion(static_cast<std::uint32_t>(t.size()), &clinic));
+  };
+  CHECK(at_end("objections ") == std::vector<std::string>{"family_disclosure"});
+  CHECK(at_end("expect allow cites \"2\" obliges ") ==
+        std::vector<std::string>{"record_disclosure"});
+  CHECK(at_end("with data.") == std::vector<std::string>{"subject_age"});
   CHECK(lsp::kind_of("file:///a/b.test", "") == DocumentKind::tests);
   CHECK(lsp::kind_of("file:///a/b.policy", "clause-test") == DocumentKind::tests);
   CHECK(lsp::kind_of("file:///a/b.test", "clause-policy") == DocumentKind::policy);

@@ -143,6 +143,15 @@ when none is given). A test file names its policy and holds cases:
     consent partner_marketing       # optional, the consents granted
     expect allow cites "6.b"        # or: deny, or: require consent NAME
 
+A case may also give the attributes the policy declares, the request's time,
+consents with dates, objections, and the obligations the decision carries:
+
+    with requester.id = "c-1", data.care_team = ["c-1"], data.subject_age = 15
+    at 2026-03-01T10:00:00Z         # context.time
+    consent sud_consent expires 2027-01-01 withdrawn 2026-06-01
+    objections family_disclosure
+    expect allow cites "L" obliges record_disclosure
+
 Each failing case is shown with what was expected, what came, and the rule that
 decided. The last line is `N passed, M failed`. With `-`, one test file is read
 from stdin; it names its policy relative to the current folder.

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -73,6 +74,8 @@ struct Coverage {
     cite_term(c.requesters, request.requester);
     for (const std::string& granted : request.consent)
       cite_term(c.consents, granted);
+    for (const ConsentRecord& granted : request.consent_records)
+      cite_term(c.consents, granted.id);
     for (std::size_t i = 0; i < reached.size(); ++i)
       p.clause_hits[i] += reached[i] ? 1 : 0;
   }
@@ -131,11 +134,147 @@ struct Coverage {
   }
 };
 
-std::string describe(Effect effect, std::string_view consent, std::string_view clause) {
-  if (effect == Effect::require_consent) {
-    return fmt::format("require consent {} cites \"{}\"", consent, clause);
+std::string describe(Effect effect, std::string_view consent, std::string_view clause,
+                     const std::vector<std::string>& obligations) {
+  std::string out = effect == Effect::require_consent
+                        ? fmt::format("require consent {} cites \"{}\"", consent, clause)
+                        : fmt::format("{} cites \"{}\"", to_string(effect), clause);
+  for (std::size_t i = 0; i < obligations.size(); ++i)
+    out += (i == 0 ? " obliges " : ", ") + obligations[i];
+  return out;
+}
+
+// Names, sorted and without repeats: obligations compare as sets.
+std::vector<std::string> as_set(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+// A mistake in a case's request, where it is written.
+struct CaseError {
+  Span span;
+  std::string message;
+};
+
+std::string_view value_noun(ast::TestValue::Kind kind) {
+  switch (kind) {
+    case ast::TestValue::Kind::string:
+      return "a string";
+    case ast::TestValue::Kind::integer:
+      return "an integer";
+    case ast::TestValue::Kind::boolean:
+      return "a boolean";
+    case ast::TestValue::Kind::time:
+      return "a date";
+    case ast::TestValue::Kind::list:
+      return "a list";
   }
-  return fmt::format("{} cites \"{}\"", to_string(effect), clause);
+  return "a value";
+}
+
+// Reads a date or date-time of a case.
+Result<Instant, CaseError> case_time(const ast::TimeText& t) {
+  auto at = parse_time(t.text);
+  if (!at) {
+    return Failure{
+        CaseError{t.span, fmt::format("`{}` is not a date or date-time: {}", t.text, at.error())}};
+  }
+  return *at;
+}
+
+// A value of `with` as the attribute's declared type wants it.
+Result<Value, CaseError> typed_value(const dsl::AttributeInfo& a, const ast::TestValue& v) {
+  using Kind = ast::TestValue::Kind;
+  const auto wrong = [&] {
+    return Failure{CaseError{v.span, fmt::format("`{}` is declared `{}`, but the case gives {}",
+                                                 a.path, to_string(a.type), value_noun(v.kind))}};
+  };
+  switch (a.type) {
+    case AttrType::string:
+      if (v.kind != Kind::string) return wrong();
+      return Value{v.text};
+    case AttrType::integer: {
+      if (v.kind != Kind::integer) return wrong();
+      std::int64_t n = 0;
+      const auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), n);
+      if (ec != std::errc{} || end != v.text.data() + v.text.size()) {
+        return Failure{CaseError{v.span, "the number is out of range"}};
+      }
+      return Value{n};
+    }
+    case AttrType::boolean:
+      if (v.kind != Kind::boolean) return wrong();
+      return Value{v.boolean};
+    case AttrType::date:
+    case AttrType::time: {
+      if (v.kind != Kind::time) return wrong();
+      auto at = a.type == AttrType::date ? parse_date(v.text) : parse_time(v.text);
+      if (!at)
+        return Failure{CaseError{v.span, fmt::format("`{}` is declared `{}`: {}", a.path,
+                                                     to_string(a.type), at.error())}};
+      return Value{*at};
+    }
+    case AttrType::string_list:
+      if (v.kind != Kind::list) return wrong();
+      return Value{v.items};
+  }
+  return wrong();
+}
+
+const dsl::AttributeInfo* declared(const dsl::CheckedPolicy& c, std::string_view path) {
+  for (const dsl::AttributeInfo& a : c.attributes) {
+    if (a.path == path) return &a;
+  }
+  return nullptr;
+}
+
+// Fills the request's attributes, consents and objections from the case.
+std::optional<CaseError> fill_request(const dsl::CheckedPolicy& c, const ast::TestCase& tc,
+                                      Request& request) {
+  for (const ast::TestAttribute& pair : tc.with) {
+    const std::string path = pair.path.text();
+    const dsl::AttributeInfo* a = declared(c, path);
+    if (a == nullptr) {
+      std::vector<std::string_view> candidates;
+      for (const dsl::AttributeInfo& d : c.attributes)
+        candidates.push_back(d.path);
+      const std::string guess = dsl::closest_name(path, candidates);
+      return CaseError{
+          pair.path.span,
+          fmt::format("the policy declares no attribute `{}`{}", path,
+                      guess.empty() ? "" : fmt::format("; did you mean `{}`?", guess))};
+    }
+    auto value = typed_value(*a, pair.value);
+    if (!value) return value.error();
+    request.attributes.push_back({path, std::move(*value)});
+  }
+  if (tc.at) {
+    if (declared(c, "context.time") == nullptr) {
+      return CaseError{tc.at->span, "the policy declares no `context.time` for `at`"};
+    }
+    auto at = case_time(*tc.at);
+    if (!at) return at.error();
+    request.attributes.push_back({"context.time", *at});
+  }
+  for (const ast::TestConsent& k : tc.consent) {
+    if (!k.expires && !k.withdrawn) {
+      request.consent.push_back(k.name.text);
+      continue;
+    }
+    ConsentRecord record{k.name.text, {}, {}};
+    for (auto [text, slot] :
+         {std::pair{&k.expires, &record.expires}, std::pair{&k.withdrawn, &record.withdrawn}}) {
+      if (!*text) continue;
+      auto at = case_time(**text);
+      if (!at) return at.error();
+      *slot = *at;
+    }
+    request.consent_records.push_back(std::move(record));
+  }
+  for (const ast::Name& o : tc.objections)
+    request.objections.push_back(o.text);
+  return std::nullopt;
 }
 
 // Where the deciding rule stands, for the failure report.
@@ -253,16 +392,27 @@ int run_test(const std::vector<std::string>& argv) {
       if (c.purpose) request.purpose = c.purpose->text;
       for (const auto& f : c.facts)
         request.facts.push_back(f.text);
-      for (const auto& k : c.consent)
-        request.consent.push_back(k.text);
+      if (auto mistake = fill_request(policy.checked(), c, request)) {
+        ++failed;
+        const LineColumn lc = line_column(source->text, mistake->span.begin);
+        fmt::print(report, "FAIL {}:{}:{}: {}\n  {}\n\n", source->name, lc.line, lc.column,
+                   c.name.value, mistake->message);
+        continue;
+      }
       const Decision d = policy.evaluate(request, EvalOptions{.trace = true});
       if (d.error.empty()) coverage.record(policy, request, d);
 
       const ast::Expectation& e = *c.expect;
       const Effect want = e.effect;
       const std::string want_consent = e.consent ? e.consent->text : "";
+      std::vector<std::string> want_obligations;
+      for (const ast::Name& o : e.obligations)
+        want_obligations.push_back(o.text);
+      want_obligations = as_set(std::move(want_obligations));
+      const std::vector<std::string> got_obligations =
+          as_set({d.obligations.begin(), d.obligations.end()});
       const bool ok = d.error.empty() && d.effect == want && d.clause == e.cites.value &&
-                      d.consent == want_consent;
+                      d.consent == want_consent && got_obligations == want_obligations;
       if (ok) {
         ++passed;
         if (verbose) fmt::print(report, "ok   {}: {}\n", where, c.name.value);
@@ -270,11 +420,13 @@ int run_test(const std::vector<std::string>& argv) {
       }
       ++failed;
       std::string out = fmt::format("FAIL {}: {}\n", where, c.name.value);
-      out += fmt::format("  expected  {}\n", describe(want, want_consent, e.cites.value));
+      out += fmt::format("  expected  {}\n",
+                         describe(want, want_consent, e.cites.value, want_obligations));
       if (!d.error.empty()) {
         out += fmt::format("  got       an invalid request: {}\n", d.error);
       } else {
-        out += fmt::format("  got       {}\n", describe(d.effect, d.consent, d.clause));
+        out += fmt::format("  got       {}\n",
+                           describe(d.effect, d.consent, d.clause, got_obligations));
         if (!d.rule.empty()) {
           out +=
               fmt::format("  decided   by rule {} at {}\n", d.rule, rule_location(policy, d.rule));

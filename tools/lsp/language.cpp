@@ -16,9 +16,9 @@ namespace {
 
 using ast::DeclKind;
 
-constexpr std::array<DeclKind, decl_kinds> all_kinds = {DeclKind::data,   DeclKind::requester,
-                                                        DeclKind::action, DeclKind::purpose,
-                                                        DeclKind::fact,   DeclKind::consent};
+constexpr std::array<DeclKind, decl_kinds> all_kinds = {
+    DeclKind::data, DeclKind::requester, DeclKind::action,    DeclKind::purpose,
+    DeclKind::fact, DeclKind::consent,   DeclKind::objection, DeclKind::obligation};
 
 bool contains(std::uint32_t offset, Span span) {
   return span.begin <= offset && offset <= span.end;
@@ -66,6 +66,8 @@ class ReferenceCollector {
     names(r.data, DeclKind::data);
     names(r.requesters, DeclKind::requester);
     if (r.condition) condition(*r.condition);
+    for (const ast::Name& o : r.obligations)
+      name(o, DeclKind::obligation, false);
     if (cites) clause(r.cites, false);
   }
   void condition(const ast::Cond& c) {
@@ -81,6 +83,8 @@ class ReferenceCollector {
         return DeclKind::purpose;
       case ast::CondKind::consent:
         return DeclKind::consent;
+      case ast::CondKind::objected:
+        return DeclKind::objection;
       default:
         return DeclKind::fact;
     }
@@ -279,6 +283,8 @@ Expectation test_expectation(const std::vector<Token>& t, std::ptrdiff_t i) {
   if (at("purpose")) return names_of(DeclKind::purpose);
   if (at("facts")) return names_of(DeclKind::fact);
   if (at("consent")) return names_of(DeclKind::consent);
+  if (at("objections")) return names_of(DeclKind::objection);
+  if (at("obliges")) return names_of(DeclKind::obligation);
   if (at("cites")) {
     e.clauses = true;
     e.quote_clauses = true;
@@ -355,7 +361,31 @@ void Vocabulary::merge(const Vocabulary& other) {
   }
   for (const std::string& id : other.clauses)
     add_unique(clauses, id);
+  for (const AttributeName& a : other.attributes) {
+    const auto same = [&](const AttributeName& b) { return b.path == a.path; };
+    if (std::find_if(attributes.begin(), attributes.end(), same) == attributes.end())
+      attributes.push_back(a);
+  }
 }
+
+namespace {
+
+// An attribute's type as a policy writes it.
+std::string type_text(const ast::AttributeDecl& a) {
+  if (!a.list) return a.type.text;
+  return "list of " + (a.element ? a.element->text : std::string());
+}
+
+// Every attribute path a condition writes.
+void condition_paths(const ast::Cond& c, std::vector<const ast::AttrPath*>& out) {
+  if (c.attribute) out.push_back(&*c.attribute);
+  if (c.operand && c.operand->kind == ast::Operand::Kind::attribute)
+    out.push_back(&c.operand->attribute);
+  for (const ast::Cond& child : c.children)
+    condition_paths(child, out);
+}
+
+}  // namespace
 
 Vocabulary vocabulary_of(const ast::Policy& policy) {
   Vocabulary v;
@@ -365,6 +395,8 @@ Vocabulary vocabulary_of(const ast::Policy& policy) {
   for (const ast::ClauseDecl& c : policy.clauses)
     add_unique(v.clauses, c.id.value);
   add_unique(v.clauses, std::string(dsl::default_clause_id));
+  for (const ast::AttributeDecl& a : policy.attributes)
+    v.attributes.push_back({a.path.text(), type_text(a)});
   return v;
 }
 
@@ -497,8 +529,34 @@ std::optional<Hover> Document::describe_rule(std::uint32_t offset) const {
   return std::nullopt;
 }
 
+std::optional<Hover> Document::describe_attribute(std::uint32_t offset) const {
+  std::vector<const ast::AttrPath*> paths;
+  for (const ast::AttributeDecl& a : tree_.attributes)
+    paths.push_back(&a.path);
+  for (const ast::Rule& r : tree_.rules) {
+    if (r.condition) condition_paths(*r.condition, paths);
+  }
+  for (const ast::Assertion& a : tree_.assertions) {
+    if (a.body.condition) condition_paths(*a.body.condition, paths);
+    if (a.unless) condition_paths(*a.unless, paths);
+  }
+  for (const ast::AttrPath* p : paths) {
+    if (!contains(offset, p->span)) continue;
+    const std::string path = p->text();
+    for (const ast::AttributeDecl& a : tree_.attributes) {
+      if (a.path.text() != path) continue;
+      const std::string line =
+          fmt::format("attribute {} {}{}", path, type_text(a), a.optional ? " optional" : "");
+      return Hover{fmt::format("```clause-policy\n{}\n```\nattribute", line), p->span};
+    }
+    return Hover{fmt::format("no attribute `{}` is declared", path), p->span};
+  }
+  return std::nullopt;
+}
+
 std::optional<Hover> Document::hover(std::uint32_t offset) const {
   if (kind_ != DocumentKind::policy) return std::nullopt;
+  if (auto attribute = describe_attribute(offset)) return attribute;
   if (const Reference* r = reference_at(offset)) {
     return Hover{r->clause ? describe_clause(r->text) : describe_name(*r), r->span};
   }
@@ -539,6 +597,20 @@ std::vector<Completion> Document::completion(std::uint32_t offset, const Vocabul
     if (quote != std::string_view::npos) {
       replace = Span{static_cast<std::uint32_t>(quote + 1), offset};
     }
+  } else if (is(tokens, last, ".") && word > 0 && text[word - 1] == '.' &&
+             (is(tokens, last - 1, "data") || is(tokens, last - 1, "requester") ||
+              is(tokens, last - 1, "context"))) {
+    // `data.|`: the attributes declared on that root, with their types.
+    const Vocabulary empty;
+    const Vocabulary& names = tests ? (policy != nullptr ? *policy : empty) : vocabulary_;
+    const std::string root = std::string(tokens[static_cast<std::size_t>(last - 1)].text) + ".";
+    std::vector<Completion> out;
+    for (const AttributeName& a : names.attributes) {
+      if (!a.path.starts_with(root)) continue;
+      out.push_back(Completion{a.path.substr(root.size()), a.type, "", CompletionKind::name,
+                               DeclKind::fact, std::nullopt});
+    }
+    return out;
   } else {
     const std::ptrdiff_t i = skip_list(tokens, last);
     e = tests ? test_expectation(tokens, i) : policy_expectation(tokens, i);

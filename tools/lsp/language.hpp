@@ -29,12 +29,19 @@ struct AnalyzeOptions {
   dsl::ParseLimits parse;
 };
 
-inline constexpr std::size_t decl_kinds = 6;  // the values of ast::DeclKind
+inline constexpr std::size_t decl_kinds = 8;  // the values of ast::DeclKind
 
-/// The names a policy declares, by kind, and its clause ids (with `default`).
+/// A declared attribute: its path and its type, as written.
+struct AttributeName {
+  std::string path;  // `data.subject_age`
+  std::string type;  // `integer`, `list of string`
+};
+
+/// The names a policy declares, by kind, its clause ids (with `default`) and attributes.
 struct Vocabulary {
   std::array<std::vector<std::string>, decl_kinds> names;  // indexed by ast::DeclKind
   std::vector<std::string> clauses;
+  std::vector<AttributeName> attributes;
 
   /// Adds the names and clause ids of `other` that this one lacks.
   void merge(const Vocabulary& other);
@@ -121,6 +128,7 @@ class Document {
   [[nodiscard]] std::string describe_name(const Reference& r) const;
   [[nodiscard]] std::string describe_clause(std::string_view id) const;
   [[nodiscard]] std::optional<Hover> describe_rule(std::uint32_t offset) const;
+  [[nodiscard]] std::optional<Hover> describe_attribute(std::uint32_t offset) const;
 
   DocumentKind kind_;
   SourceFile source_;

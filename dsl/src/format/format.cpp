@@ -300,8 +300,19 @@ std::vector<std::string> header_lines(const ast::Header& h) {
   return lines;
 }
 
+// `from DATE` and `until DATE`, when written.
+Chunks dates_chunks(const std::optional<ast::TimeText>& from,
+                    const std::optional<ast::TimeText>& until) {
+  Chunks out;
+  if (from) out.push_back("from " + from->text);
+  if (until) out.push_back("until " + until->text);
+  return out;
+}
+
 std::vector<std::string> clause_lines(const ast::ClauseDecl& c) {
-  const std::string head = "clause " + quote(c.id.value);
+  std::string head = "clause " + quote(c.id.value);
+  for (const std::string& chunk : dates_chunks(c.from, c.until))
+    head += " " + chunk;
   std::string one = head + " " + quote(c.words.value);
   if (one.size() <= width) return {std::move(one)};
   std::vector<std::string> lines{head};
@@ -342,7 +353,12 @@ void place_target(std::vector<std::string>& lines, const ast::Rule& r) {
 Chunks rule_head(const ast::Rule& r) {
   Chunks head;
   if (r.name) head.push_back(r.name->text + ":");
+  if (r.effective) {
+    head.push_back("effective from " + (r.from ? r.from->text : std::string()));
+    return head;
+  }
   if (r.fallback) head.emplace_back("otherwise");
+  if (r.first) head.emplace_back("first");
   if (r.exclusion) {
     for (std::string& chunk : set_chunks("exclude", r.data))
       head.push_back(std::move(chunk));
@@ -355,8 +371,19 @@ Chunks rule_head(const ast::Rule& r) {
 std::vector<std::string> rule_lines(const ast::Rule& r) {
   std::vector<std::string> lines{""};
   fill_lines(lines, rule_head(r), 4);
-  if (!r.exclusion) place_target(lines, r);
-  lines.push_back("  cites " + quote(r.cites.value));
+  const std::string cites = "cites " + quote(r.cites.value);
+  if (r.effective) {
+    // Short enough to read as one sentence: `effective from DATE cites "ID"`.
+    place(lines, {cites});
+    return lines;
+  }
+  if (!r.exclusion) {
+    place_target(lines, r);
+    const Chunks dates = dates_chunks(r.from, r.until);
+    if (!dates.empty()) place(lines, dates);
+    if (!r.obligations.empty()) place(lines, list_chunks("obliges", r.obligations));
+  }
+  lines.push_back("  " + cites);
   return lines;
 }
 
@@ -601,14 +628,19 @@ Item decl_item(std::span<const ast::Decl> group) {
   item.end = d.span.end;
   const std::string kw(kind_keyword(d.kind));
   Chunks chunks;
-  if (d.kind == ast::DeclKind::data || d.kind == ast::DeclKind::requester) {
+  // `purpose NAME under PARENT` is a tree statement like `data`; `purpose a, b` a list.
+  const bool tree = d.kind == ast::DeclKind::data || d.kind == ast::DeclKind::requester ||
+                    (d.kind == ast::DeclKind::purpose && d.parent);
+  if (tree) {
     item.cells = {kw + " " + d.name.text, d.parent ? "under " + d.parent->text : "",
                   d.cites ? "cites " + quote(d.cites->value) : ""};
     for (const std::string& cell : item.cells) {
       if (!cell.empty()) chunks.push_back(cell);
     }
     if (join(chunks).size() <= width) {
-      item.align = d.kind == ast::DeclKind::data ? Align::data : Align::requester;
+      item.align = d.kind == ast::DeclKind::data        ? Align::data
+                   : d.kind == ast::DeclKind::requester ? Align::requester
+                                                        : Align::purpose;
     }
   } else {
     std::vector<ast::Name> names;
@@ -617,6 +649,24 @@ Item decl_item(std::span<const ast::Decl> group) {
     chunks = list_chunks(kw, names);
     if (d.cites) chunks.push_back("cites " + quote(d.cites->value));
   }
+  item.lines = {""};
+  fill_lines(item.lines, chunks, 2);
+  return item;
+}
+
+// `attribute PATH TYPE [optional]`, in columns with its neighbours.
+Item attribute_item(const ast::AttributeDecl& a) {
+  Item item;
+  item.begin = item.code = a.span.begin;
+  item.end = a.span.end;
+  const std::string type =
+      a.list ? "list of " + (a.element ? a.element->text : std::string()) : a.type.text;
+  item.cells = {"attribute " + a.path.text(), type, a.optional ? "optional" : ""};
+  Chunks chunks;
+  for (const std::string& cell : item.cells) {
+    if (!cell.empty()) chunks.push_back(cell);
+  }
+  if (join(chunks).size() <= width) item.align = Align::attribute;
   item.lines = {""};
   fill_lines(item.lines, chunks, 2);
   return item;
@@ -659,6 +709,8 @@ std::vector<Item> policy_items(const ast::Policy& policy) {
     items.push_back(decl_item(std::span(policy.decls).subspan(i, j - i)));
     i = j;
   }
+  for (const ast::AttributeDecl& a : policy.attributes)
+    items.push_back(attribute_item(a));
   for (const ast::Rule& r : policy.rules)
     items.push_back(rule_item(r));
   for (const ast::Assertion& a : policy.assertions)

@@ -16,7 +16,7 @@ namespace clause::dsl::formatting {
 using Chunks = std::vector<std::string>;
 
 // Statements that line up in columns with their neighbours of the same kind.
-enum class Align : std::uint8_t { none, data, requester, exclude };
+enum class Align : std::uint8_t { none, data, requester, purpose, attribute, exclude };
 
 // One statement, with the comments that go with it.
 struct Item {

@@ -22,6 +22,24 @@ struct Slot {
   std::string trailing;
 };
 
+// A value of `with` as it would be written.
+std::string value_text(const ast::TestValue& v) {
+  switch (v.kind) {
+    case ast::TestValue::Kind::string:
+      return quote(v.text);
+    case ast::TestValue::Kind::boolean:
+      return v.boolean ? "true" : "false";
+    case ast::TestValue::Kind::list: {
+      std::string out = "[";
+      for (std::size_t i = 0; i < v.items.size(); ++i)
+        out += (i == 0 ? "" : ", ") + quote(v.items[i]);
+      return out + "]";
+    }
+    default:
+      return v.text;
+  }
+}
+
 Item case_item(std::string_view text, const ast::TestCase& c,
                std::vector<const ast::Comment*>& inside) {
   std::vector<Slot> slots;
@@ -39,12 +57,49 @@ Item case_item(std::string_view text, const ast::TestCase& c,
     fill_lines(slot.lines, list_chunks(field, names), 4);
     slots.push_back(std::move(slot));
   };
+  // A field of chunks, from `begin` to `end` in the source.
+  const auto chunks = [&](Span anchor, const Chunks& parts) {
+    Slot slot{anchor, {"  "}, {}, {}};
+    fill_lines(slot.lines, parts, 4);
+    slots.push_back(std::move(slot));
+  };
   one("data", c.data);
   one("requester", c.requester);
   one("action", c.action);
   one("purpose", c.purpose);
+  if (!c.with.empty()) {
+    Chunks parts;
+    for (std::size_t i = 0; i < c.with.size(); ++i) {
+      const ast::TestAttribute& a = c.with[i];
+      std::string chunk = (i == 0 ? "with " : "") + a.path.text() + " = " + value_text(a.value);
+      if (i + 1 < c.with.size()) chunk += ',';
+      parts.push_back(std::move(chunk));
+    }
+    chunks(Span{c.with.front().span.begin, c.with.back().span.end}, parts);
+  }
+  if (c.at) slots.push_back({c.at->span, {"  at " + c.at->text}, {}, {}});
   list("facts", c.facts);
-  list("consent", c.consent);
+  if (!c.consent.empty()) {
+    Chunks parts;
+    Span anchor{c.consent.front().name.span.begin, c.consent.front().name.span.end};
+    for (std::size_t i = 0; i < c.consent.size(); ++i) {
+      const ast::TestConsent& k = c.consent[i];
+      std::string chunk = (i == 0 ? "consent " : "") + k.name.text;
+      anchor.end = std::max(anchor.end, k.name.span.end);
+      if (k.expires) {
+        chunk += " expires " + k.expires->text;
+        anchor.end = std::max(anchor.end, k.expires->span.end);
+      }
+      if (k.withdrawn) {
+        chunk += " withdrawn " + k.withdrawn->text;
+        anchor.end = std::max(anchor.end, k.withdrawn->span.end);
+      }
+      if (i + 1 < c.consent.size()) chunk += ',';
+      parts.push_back(std::move(chunk));
+    }
+    chunks(anchor, parts);
+  }
+  list("objections", c.objections);
   if (c.expect) {
     const ast::Expectation& e = *c.expect;
     std::string line = "  expect ";
@@ -59,7 +114,13 @@ Item case_item(std::string_view text, const ast::TestCase& c,
         line += "require consent " + (e.consent ? e.consent->text : "");
         break;
     }
-    slots.push_back({e.span, {line + " cites " + quote(e.cites.value)}, {}, {}});
+    Chunks parts{line.substr(2) + " cites " + quote(e.cites.value)};
+    for (std::string& chunk : list_chunks("obliges", e.obligations)) {
+      if (!e.obligations.empty()) parts.push_back(std::move(chunk));
+    }
+    Slot slot{e.span, {"  "}, {}, {}};
+    fill_lines(slot.lines, parts, 4);
+    slots.push_back(std::move(slot));
   }
 
   Item item;

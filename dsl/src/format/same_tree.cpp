@@ -31,8 +31,28 @@ bool same_text(const ast::Text& a, const ast::Text& b) {
   return a.value == b.value;
 }
 
+bool same_time(const ast::TimeText& a, const ast::TimeText& b) {
+  return a.text == b.text;
+}
+
+bool same_path(const ast::AttrPath& a, const ast::AttrPath& b) {
+  return same_name(a.root, b.root) && same_name(a.field, b.field);
+}
+
+bool same_duration(const ast::DurationText& a, const ast::DurationText& b) {
+  return a.amount == b.amount && same_name(a.unit, b.unit);
+}
+
+bool same_operand(const ast::Operand& a, const ast::Operand& b) {
+  return a.kind == b.kind && same_path(a.attribute, b.attribute) && a.integer == b.integer &&
+         a.boolean == b.boolean && a.text == b.text &&
+         same_optional(a.shift, b.shift, same_duration);
+}
+
 bool same_cond(const ast::Cond& a, const ast::Cond& b) {
   return a.kind == b.kind && same_names(a.names, b.names) &&
+         same_optional(a.attribute, b.attribute, same_path) && a.op == b.op &&
+         same_optional(a.operand, b.operand, same_operand) &&
          std::equal(a.children.begin(), a.children.end(), b.children.begin(), b.children.end(),
                     same_cond);
 }
@@ -43,10 +63,17 @@ bool same_set(const ast::NameSet& a, const ast::NameSet& b) {
 
 bool same_rule(const ast::Rule& a, const ast::Rule& b) {
   return same_optional(a.name, b.name, same_name) && a.fallback == b.fallback &&
-         a.exclusion == b.exclusion && a.effect == b.effect &&
+         a.exclusion == b.exclusion && a.first == b.first && a.effective == b.effective &&
+         same_optional(a.from, b.from, same_time) && same_optional(a.until, b.until, same_time) &&
+         same_names(a.obligations, b.obligations) && a.effect == b.effect &&
          same_optional(a.consent, b.consent, same_name) && same_set(a.actions, b.actions) &&
          same_set(a.data, b.data) && same_set(a.requesters, b.requesters) &&
          same_optional(a.condition, b.condition, same_cond) && same_text(a.cites, b.cites);
+}
+
+bool same_attribute(const ast::AttributeDecl& a, const ast::AttributeDecl& b) {
+  return same_path(a.path, b.path) && same_name(a.type, b.type) && a.list == b.list &&
+         same_optional(a.element, b.element, same_name) && a.optional == b.optional;
 }
 
 bool same_decl(const ast::Decl& a, const ast::Decl& b) {
@@ -78,6 +105,8 @@ std::vector<Statement> statements(const ast::Policy& p) {
   }
   for (std::size_t i = 0; i < p.rules.size(); ++i)
     out.push_back({3, i, 1, p.rules[i].span, {}});
+  for (std::size_t i = 0; i < p.attributes.size(); ++i)
+    out.push_back({5, i, 1, p.attributes[i].span, {}});
   for (std::size_t i = 0; i < p.assertions.size(); ++i)
     out.push_back({4, i, 1, p.assertions[i].span, {}});
   std::sort(out.begin(), out.end(),
@@ -111,7 +140,9 @@ bool same_tree(const ast::Policy& a, const ast::Policy& b) {
         break;
       case 1:
         same = same_text(a.clauses[x.index].id, b.clauses[y.index].id) &&
-               same_text(a.clauses[x.index].words, b.clauses[y.index].words);
+               same_text(a.clauses[x.index].words, b.clauses[y.index].words) &&
+               same_optional(a.clauses[x.index].from, b.clauses[y.index].from, same_time) &&
+               same_optional(a.clauses[x.index].until, b.clauses[y.index].until, same_time);
         break;
       case 2:
         for (std::size_t k = 0; k < x.count; ++k)
@@ -119,6 +150,9 @@ bool same_tree(const ast::Policy& a, const ast::Policy& b) {
         break;
       case 3:
         same = same_rule(a.rules[x.index], b.rules[y.index]);
+        break;
+      case 5:
+        same = same_attribute(a.attributes[x.index], b.attributes[y.index]);
         break;
       default: {
         const ast::Assertion& p = a.assertions[x.index];
@@ -133,17 +167,33 @@ bool same_tree(const ast::Policy& a, const ast::Policy& b) {
   return true;
 }
 
+bool same_test_attribute(const ast::TestAttribute& a, const ast::TestAttribute& b) {
+  return same_path(a.path, b.path) && a.value.kind == b.value.kind &&
+         a.value.text == b.value.text && a.value.boolean == b.value.boolean &&
+         a.value.items == b.value.items;
+}
+
+bool same_consent(const ast::TestConsent& a, const ast::TestConsent& b) {
+  return same_name(a.name, b.name) && same_optional(a.expires, b.expires, same_time) &&
+         same_optional(a.withdrawn, b.withdrawn, same_time);
+}
+
 bool same_tree(const ast::TestFile& a, const ast::TestFile& b) {
   const auto same_expect = [](const ast::Expectation& x, const ast::Expectation& y) {
     return x.effect == y.effect && same_optional(x.consent, y.consent, same_name) &&
-           same_text(x.cites, y.cites);
+           same_text(x.cites, y.cites) && same_names(x.obligations, y.obligations);
   };
   const auto same_case = [&](const ast::TestCase& x, const ast::TestCase& y) {
     return same_text(x.name, y.name) && same_optional(x.data, y.data, same_name) &&
            same_optional(x.requester, y.requester, same_name) &&
            same_optional(x.action, y.action, same_name) &&
-           same_optional(x.purpose, y.purpose, same_name) && same_names(x.facts, y.facts) &&
-           same_names(x.consent, y.consent) && same_optional(x.expect, y.expect, same_expect);
+           same_optional(x.purpose, y.purpose, same_name) &&
+           std::equal(x.with.begin(), x.with.end(), y.with.begin(), y.with.end(),
+                      same_test_attribute) &&
+           same_optional(x.at, y.at, same_time) && same_names(x.facts, y.facts) &&
+           std::equal(x.consent.begin(), x.consent.end(), y.consent.begin(), y.consent.end(),
+                      same_consent) &&
+           same_names(x.objections, y.objections) && same_optional(x.expect, y.expect, same_expect);
   };
   return same_optional(a.policy, b.policy, same_text) &&
          std::equal(a.cases.begin(), a.cases.end(), b.cases.begin(), b.cases.end(), same_case);

@@ -48,6 +48,7 @@ struct State {
   std::optional<ast::Cond> unless;
   ast::TestCase test_case;
   ast::Expectation expect;
+  ast::TestAttribute pair;                   // of a case's `with`
   std::optional<ast::Name> unknown_field;    // a word where a case's field belongs
   std::optional<ast::TimeText> from, until;  // `from DATE`, `until DATE`
   std::optional<ast::TimeText> effective;    // `effective from DATE`

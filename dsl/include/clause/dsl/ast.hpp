@@ -205,12 +205,39 @@ struct Policy {
 void apply_suppressions(const std::vector<Suppression>& suppressions,
                         std::vector<Diagnostic>& diagnostics);
 
-/// Holds what a test case expects: `expect allow|deny|require consent NAME cites "ID"`.
+/// Holds what a test case expects: `expect allow|deny|require consent NAME cites "ID"
+/// [obliges a, b]`.
 struct Expectation {
   Effect effect = Effect::deny;  // allow, deny or require_consent
   std::optional<Name> consent;
   Text cites;
+  std::vector<Name> obligations;  // none written: none expected
   Span span;
+};
+
+/// Holds a value a test case gives an attribute: a "string", an integer, `true` or
+/// `false`, a date or date-time, or a `[...]` list of strings.
+struct TestValue {
+  enum class Kind : std::uint8_t { string, integer, boolean, time, list };
+  Kind kind = Kind::string;
+  std::string text;  // a string's value; an integer or a time as written
+  bool boolean = false;
+  std::vector<std::string> items;  // a list's strings
+  Span span;
+};
+
+/// Holds `PATH = VALUE` of a case's `with`.
+struct TestAttribute {
+  AttrPath path;
+  TestValue value;
+  Span span;
+};
+
+/// Holds one consent a case grants: `NAME [expires DATE] [withdrawn DATE]`.
+struct TestConsent {
+  Name name;
+  std::optional<TimeText> expires;
+  std::optional<TimeText> withdrawn;
 };
 
 /// Holds one test case of a test file: a request by names and the decision it expects.
@@ -220,8 +247,11 @@ struct TestCase {
   std::optional<Name> requester;
   std::optional<Name> action;
   std::optional<Name> purpose;
+  std::vector<TestAttribute> with;  // `with PATH = VALUE, ...`
+  std::optional<TimeText> at;       // `at TIME`: sets `context.time`
   std::vector<Name> facts;
-  std::vector<Name> consent;
+  std::vector<TestConsent> consent;
+  std::vector<Name> objections;
   std::optional<Expectation> expect;
   Span span;
 };

@@ -1,0 +1,1 @@
+test tests/cli/attributes.test
