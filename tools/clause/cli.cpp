@@ -230,16 +230,42 @@ std::vector<std::string> gather_files(const std::vector<std::string>& inputs,
 }
 
 // A request as the JSON that `clause eval` reads.
+namespace {
+
+nlohmann::json value_json(const Value& v) {
+  if (const auto* b = std::get_if<bool>(&v)) return *b;
+  if (const auto* n = std::get_if<std::int64_t>(&v)) return *n;
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* list = std::get_if<std::vector<std::string>>(&v)) return *list;
+  if (const auto* at = std::get_if<Instant>(&v)) {
+    // A midnight is written as a bare date, which `date` and `time` attributes both take.
+    const std::string date = format_date(*at);
+    const auto day = parse_date(date);
+    return day && day.value() == *at ? date : format_date_time(*at);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 nlohmann::json request_json(const Request& r) {
   nlohmann::json context = nlohmann::json::object();
   if (r.purpose) context["purpose"] = *r.purpose;
   context["consent"] = r.consent;
+  if (!r.objections.empty()) context["objections"] = r.objections;
   for (const std::string& f : r.facts)
     context[f] = true;
-  return {{"data", {{"category", r.data}}},
-          {"requester", {{"kind", r.requester}, {"id", r.requester_id}}},
-          {"action", r.action},
-          {"context", std::move(context)}};
+  nlohmann::json out = {{"data", {{"category", r.data}}},
+                        {"requester", {{"kind", r.requester}, {"id", r.requester_id}}},
+                        {"action", r.action},
+                        {"context", std::move(context)}};
+  // `data.subject_age` goes to {"data": {"subject_age": ...}}.
+  for (const Attribute& a : r.attributes) {
+    const auto dot = a.path.find('.');
+    if (dot == std::string::npos) continue;
+    out[a.path.substr(0, dot)][a.path.substr(dot + 1)] = value_json(a.value);
+  }
+  return out;
 }
 
 std::string join_names(const std::vector<std::string>& names) {

@@ -90,14 +90,19 @@ Matrix matrix_impl(const PolicyImpl& impl) {
     };
     if (purpose == -1) {
       add_purpose("");
-    } else if (purpose >= 0) {
-      add_purpose(c.purposes[static_cast<std::size_t>(purpose)].name);
     } else {
+      // Every purpose the rules cannot tell from this one.
       Atoms named;
       for (const std::size_t r : region.rules)
         named.add(c.rules[r].condition);
+      const auto same = [&](std::uint32_t id) {
+        return std::all_of(named.purposes.begin(), named.purposes.end(), [&](std::uint32_t n) {
+          return purpose_under(c.purposes, static_cast<std::int32_t>(id), n) ==
+                 purpose_under(c.purposes, purpose, n);
+        });
+      };
       for (std::uint32_t id = 0; id < c.purposes.size(); ++id) {
-        if (named.purposes.count(id) == 0) add_purpose(c.purposes[id].name);
+        if (same(id)) add_purpose(c.purposes[id].name);
       }
     }
     s.outcome_of[key_of(s, region.assignment)] = index;
