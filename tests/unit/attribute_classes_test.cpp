@@ -9,6 +9,7 @@
 
 #include "analysis/attribute_classes.hpp"
 #include "clause/detail.hpp"
+#include "clause/matrix.hpp"
 #include "clause/verify.hpp"
 #include "core/attribute_test.hpp"
 #include "random_attribute_policy.hpp"
@@ -415,6 +416,25 @@ TEST_CASE("index, reference and verify agree with brute force on random policies
   }
   CHECK(proved > 5);
   CHECK(refuted > 5);
+}
+
+TEST_CASE("the matrix says which objections and attributes a cell depends on",
+          "[matrix][attributes]") {
+  const Policy p = must_compile(R"(policy "t" version "1"
+clause "c" "words"
+data record
+requester clinician
+action access
+objection family
+attribute data.age integer
+attribute context.time time
+allow access of record by clinician when data.age < 18 and not objected family cites "c"
+)");
+  const Matrix m = decision_matrix(p);
+  REQUIRE(m.complete);
+  REQUIRE(m.cells.size() == 1);
+  CHECK(m.cells[0].outcomes.size() == 2);
+  CHECK(m.cells[0].depends_on == std::vector<std::string>{"objection family", "data.age"});
 }
 
 }  // namespace
