@@ -9,6 +9,7 @@
 
 #include "analysis/attribute_classes.hpp"
 #include "clause/detail.hpp"
+#include "clause/lint.hpp"
 #include "clause/matrix.hpp"
 #include "clause/verify.hpp"
 #include "core/attribute_test.hpp"
@@ -435,6 +436,27 @@ allow access of record by clinician when data.age < 18 and not objected family c
   REQUIRE(m.cells.size() == 1);
   CHECK(m.cells[0].outcomes.size() == 2);
   CHECK(m.cells[0].depends_on == std::vector<std::string>{"objection family", "data.age"});
+}
+
+TEST_CASE("the linter reads tests over one attribute as related", "[lint][attributes]") {
+  const Policy p = must_compile(R"(policy "t" version "1"
+clause "c" "words"
+data record
+requester clinician
+action access
+attribute data.age integer
+attribute context.time time
+attribute data.last date
+allow access of record by clinician when data.age < 18 and data.age >= 21 cites "c"
+allow access of record by clinician when context.time < 2026-01-01 and context.time >= data.last + 6 years and data.last > 2020-01-01 cites "c"
+allow access of record by clinician when data.age < 18 and data.age >= 17 cites "c"
+)");
+  std::vector<std::size_t> never;
+  for (const Diagnostic& d : lint(p)) {
+    if (d.code == "W005") never.push_back(d.span.begin);
+  }
+  // The first two can never hold; the third can, at 17.
+  CHECK(never.size() == 2);
 }
 
 }  // namespace
