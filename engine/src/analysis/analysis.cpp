@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "core/attribute_test.hpp"
+
 namespace clause::detail {
 namespace {
 
@@ -24,7 +26,46 @@ std::vector<std::vector<std::uint32_t>> classes(
   return out;
 }
 
+void add_attributes(const dsl::CheckedPolicy& c, const std::vector<Value>& values, Request& r) {
+  for (std::size_t i = 0; i < values.size() && i < c.attributes.size(); ++i) {
+    if (std::holds_alternative<std::monostate>(values[i])) continue;
+    // The request's own id field is where `requester.id` is read from.
+    const std::string* id = std::get_if<std::string>(&values[i]);
+    if (c.attributes[i].path == "requester.id" && id != nullptr) r.requester_id = *id;
+    r.attributes.push_back({c.attributes[i].path, values[i]});
+  }
+}
+
 }  // namespace
+
+void add_values(const dsl::CheckedPolicy& c, const Assignment& a, Request& r) {
+  for (std::uint32_t i = 0; i < a.objections.size(); ++i) {
+    if (a.objections[i]) r.objections.push_back(c.objections[i].name);
+  }
+  if (a.values != nullptr) add_attributes(c, *a.values, r);
+}
+
+std::vector<std::pair<std::int32_t, std::uint64_t>> purpose_classes(
+    const std::vector<dsl::Term>& purposes, const std::set<std::uint32_t>& named) {
+  std::vector<std::pair<std::int32_t, std::uint64_t>> out = {{-1, 1}};
+  std::map<std::vector<bool>, std::size_t> index;
+  const auto signature = [&](std::uint32_t id) {
+    std::vector<bool> s;
+    for (const std::uint32_t n : named)
+      s.push_back(purpose_under(purposes, static_cast<std::int32_t>(id), n));
+    return s;
+  };
+  const auto place = [&](std::uint32_t id) {
+    auto [it, fresh] = index.emplace(signature(id), out.size());
+    if (fresh) out.emplace_back(static_cast<std::int32_t>(id), 0);
+    return it->second;
+  };
+  for (const std::uint32_t n : named)
+    place(n);
+  for (std::uint32_t id = 0; id < purposes.size(); ++id)
+    ++out[place(id)].second;
+  return out;
+}
 
 Request request_names(const dsl::CheckedPolicy& c, const ResolvedRequest& q) {
   const AtomLayout layout = AtomLayout::of(c);
@@ -42,6 +83,11 @@ Request request_names(const dsl::CheckedPolicy& c, const ResolvedRequest& q) {
   for (std::uint32_t i = 0; i < c.consents.size(); ++i) {
     if (consent_granted(q, layout, i)) r.consent.push_back(c.consents[i].name);
   }
+  for (std::uint32_t i = 0; i < c.objections.size(); ++i) {
+    if (test_bit(Access::atoms(q), layout.objection(i)))
+      r.objections.push_back(c.objections[i].name);
+  }
+  add_attributes(c, Access::attributes(q), r);
   return r;
 }
 
@@ -77,6 +123,7 @@ bool for_each_region(const PolicyImpl& impl, std::span<const Probe> probes, std:
   // rather than an exact one in hours.
   constexpr std::uint64_t max_visits = 300'000;
   std::uint64_t visits = 0;
+  TestClassCache classes(p);
   for (const auto& actions : action_classes) {
     for (const auto& requesters : requester_classes) {
       for (const auto& data : data_classes) {
@@ -105,38 +152,40 @@ bool for_each_region(const PolicyImpl& impl, std::span<const Probe> probes, std:
             atoms.add(*c);
           if (probe.consent >= 0) atoms.consents.insert(static_cast<std::uint32_t>(probe.consent));
         }
-        // A purpose no condition names stands for all of them.
-        std::int32_t other_purpose = -1;
-        for (std::uint32_t id = 0; id < p.purposes.size(); ++id) {
-          if (atoms.purposes.count(id) == 0) {
-            other_purpose = static_cast<std::int32_t>(id);
-            break;
-          }
-        }
         ResolvedRequest witness;
         clear_request(witness, impl.serial, impl.layout);
         Access::action(witness) = a;
         Access::requester(witness) = q;
         Access::data(witness) = d;
         bool go_on = true;
-        const bool enumerated = for_each_assignment(p, atoms, max_atoms, [&](const Assignment& x) {
-          clear_request(witness, impl.serial, impl.layout);
-          set_purpose(witness, impl.layout, impl.vocabulary().purposes,
-                      x.purpose == -2 ? other_purpose : x.purpose);
-          for (std::uint32_t f = 0; f < x.facts.size(); ++f) {
-            if (x.facts[f]) set_bit(Access::atoms(witness), impl.layout.fact(f));
-          }
-          for (std::uint32_t c = 0; c < x.consents.size(); ++c) {
-            if (x.consents[c]) set_bit(Access::atoms(witness), impl.layout.consent(c));
-          }
-          if (++visits > max_visits) {
-            complete = false;
-            go_on = false;
-            return false;
-          }
-          go_on = visit(Region{actions, requesters, data, x, witness, in});
-          return go_on;
-        });
+        const bool enumerated =
+            for_each_assignment(p, atoms, max_atoms, classes, [&](const Assignment& x) {
+              clear_request(witness, impl.serial, impl.layout);
+              set_purpose(witness, impl.layout, impl.vocabulary().purposes, x.purpose);
+              for (std::uint32_t f = 0; f < x.facts.size(); ++f) {
+                if (x.facts[f]) set_bit(Access::atoms(witness), impl.layout.fact(f));
+              }
+              for (std::uint32_t c = 0; c < x.consents.size(); ++c) {
+                if (x.consents[c]) set_bit(Access::atoms(witness), impl.layout.consent(c));
+              }
+              for (std::uint32_t o = 0; o < x.objections.size(); ++o) {
+                if (x.objections[o]) set_bit(Access::atoms(witness), impl.layout.objection(o));
+              }
+              // The witness is a whole request: every test answered from its values, as
+              // resolving it would.
+              Access::attributes(witness) = *x.values;
+              for (std::uint32_t t = 0; t < p.tests.size(); ++t) {
+                if (run_test(p.tests[t], *x.values))
+                  set_bit(Access::atoms(witness), impl.layout.test(t));
+              }
+              if (++visits > max_visits) {
+                complete = false;
+                go_on = false;
+                return false;
+              }
+              go_on = visit(Region{actions, requesters, data, x, witness, in});
+              return go_on;
+            });
         complete = complete && enumerated;
         if (!go_on) return complete;
       }

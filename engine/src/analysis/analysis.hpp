@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "analysis/attribute_classes.hpp"
 #include "core/policy_impl.hpp"
 
 namespace clause::detail {
@@ -21,9 +22,11 @@ struct Assignment {
   std::vector<bool> facts;
   std::vector<bool> consents;
   std::vector<bool> objections;
-  std::vector<bool> tests;    // the answers of the policy's attribute tests
-  std::int32_t purpose = -1;  // -1: no purpose; -2: a purpose no condition names
+  std::vector<bool> tests;          // the answers of the policy's attribute tests
+  std::int32_t purpose = -1;        // -1: no purpose
+  std::uint64_t purpose_count = 1;  // how many purposes (or none) `purpose` stands for
   const std::vector<dsl::Term>* purposes = nullptr;  // the purpose tree, for `purpose is`
+  const std::vector<Value>* values = nullptr;        // by attribute: values that answer `tests` so
 };
 
 /// Tells whether purpose `id` is `ancestor` or a kind of it.
@@ -104,27 +107,32 @@ struct Atoms {
   }
 };
 
-// Calls `visit` with every assignment of the atoms; stops when it returns false.
-// Returns false when there are too many atoms to enumerate.
+/// One purpose of each class that the named purposes cannot tell apart (a purpose under a
+/// named one answers `purpose is` as its ancestor does), with the class's size; first
+/// {-1, 1}: no purpose. Named purposes' classes come first, in id order.
+std::vector<std::pair<std::int32_t, std::uint64_t>> purpose_classes(
+    const std::vector<dsl::Term>& purposes, const std::set<std::uint32_t>& named);
+
+// Calls `visit` with every assignment of the atoms that some request can give; stops when
+// it returns false. Returns false when there are too many to enumerate.
 template <typename Visit>
 bool for_each_assignment(const dsl::CheckedPolicy& p, const Atoms& atoms, std::size_t max_atoms,
-                         Visit&& visit) {
+                         TestClassCache& cache, Visit&& visit) {
   const std::vector<std::uint32_t> facts(atoms.facts.begin(), atoms.facts.end());
   const std::vector<std::uint32_t> consents(atoms.consents.begin(), atoms.consents.end());
   const std::vector<std::uint32_t> objections(atoms.objections.begin(), atoms.objections.end());
-  const std::vector<std::uint32_t> tests(atoms.tests.begin(), atoms.tests.end());
-  if (facts.size() + consents.size() + objections.size() + tests.size() > max_atoms) return false;
-  std::vector<std::int32_t> purposes = {-1};
-  for (const std::uint32_t id : atoms.purposes)
-    purposes.push_back(static_cast<std::int32_t>(id));
-  if (atoms.purposes.size() < p.purposes.size()) purposes.push_back(-2);
+  const std::size_t bits = facts.size() + consents.size() + objections.size();
+  if (bits > max_atoms) return false;
+  const TestClasses& classes =
+      cache.of(std::vector<std::uint32_t>(atoms.tests.begin(), atoms.tests.end()));
+  if (!classes.complete || classes.classes.size() > (std::uint64_t{1} << max_atoms) >> bits)
+    return false;
+  const auto purposes = purpose_classes(p.purposes, atoms.purposes);
   Assignment a;
   a.facts.assign(p.facts.size(), false);
   a.consents.assign(p.consents.size(), false);
   a.objections.assign(p.objections.size(), false);
-  a.tests.assign(p.tests.size(), false);
   a.purposes = &p.purposes;
-  const std::size_t bits = facts.size() + consents.size() + objections.size() + tests.size();
   for (std::uint64_t mask = 0; mask < (std::uint64_t{1} << bits); ++mask) {
     std::size_t at = 0;
     for (std::size_t i = 0; i < facts.size(); ++i)
@@ -133,14 +141,24 @@ bool for_each_assignment(const dsl::CheckedPolicy& p, const Atoms& atoms, std::s
       a.consents[consents[i]] = ((mask >> at++) & 1U) != 0;
     for (std::size_t i = 0; i < objections.size(); ++i)
       a.objections[objections[i]] = ((mask >> at++) & 1U) != 0;
-    for (std::size_t i = 0; i < tests.size(); ++i)
-      a.tests[tests[i]] = ((mask >> at++) & 1U) != 0;
-    for (const std::int32_t purpose : purposes) {
-      a.purpose = purpose;
-      if (!visit(a)) return true;
+    for (const TestClass& c : classes.classes) {
+      a.tests = c.answers;
+      a.values = &c.values;
+      for (const auto& [purpose, count] : purposes) {
+        a.purpose = purpose;
+        a.purpose_count = count;
+        if (!visit(a)) return true;
+      }
     }
   }
   return true;
+}
+
+template <typename Visit>
+bool for_each_assignment(const dsl::CheckedPolicy& p, const Atoms& atoms, std::size_t max_atoms,
+                         Visit&& visit) {
+  TestClassCache cache(p);
+  return for_each_assignment(p, atoms, max_atoms, cache, std::forward<Visit>(visit));
 }
 
 /// Tells whether a set of names covers `id` (for trees: `id` or any name under it).
@@ -152,6 +170,9 @@ inline bool covers(const dsl::IdSet& set, const std::vector<dsl::Term>& terms, s
                         : id == m;
   });
 }
+
+/// Writes an assignment's objections and attribute values into a request by names.
+void add_values(const dsl::CheckedPolicy& policy, const Assignment& a, Request& r);
 
 /// Writes a resolved request back as names, e.g. to show a witness.
 Request request_names(const dsl::CheckedPolicy& policy, const ResolvedRequest& request);

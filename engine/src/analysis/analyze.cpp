@@ -38,8 +38,7 @@ Analysis analyze_impl(const PolicyImpl& impl) {
         atoms.consents.insert(static_cast<std::uint32_t>(c.rules[r].consent));
     }
     // How many concrete requests this region stands for.
-    std::uint64_t purposes = 1;
-    if (region.assignment.purpose == -2) purposes = c.purposes.size() - atoms.purposes.size();
+    const std::uint64_t purposes = region.assignment.purpose_count;
     const std::uint64_t free_bits =
         (c.facts.size() - atoms.facts.size()) + (c.consents.size() - atoms.consents.size());
     const std::uint64_t size = region.actions.size() * region.requesters.size() *
@@ -149,6 +148,7 @@ Analysis analyze_impl(const PolicyImpl& impl) {
       for (std::uint32_t k = 0; k < a.consents.size(); ++k) {
         if (a.consents[k]) w.consent.push_back(c.consents[k].name);
       }
+      add_values(c, a, w);
       return false;
     });
     out.wide.push_back({i, pairs, in_scope, std::move(w)});

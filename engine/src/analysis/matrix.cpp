@@ -24,19 +24,29 @@ Matrix matrix_impl(const PolicyImpl& impl) {
 
   // Every region's decisions, keyed by the values of the atoms its rules read.
   struct Seen {
-    std::vector<std::uint32_t> facts, consents;
+    std::vector<std::uint32_t> facts, consents, objections, tests;
     std::map<std::vector<std::int32_t>, std::size_t> outcome_of;  // key -> outcome index
+    std::map<std::vector<bool>, std::int32_t> test_class;         // the tests' answers, numbered
     MatrixCell cell;
   };
   std::vector<Seen> per_region;
   std::vector<std::size_t> region_of(m.cells.size());
   std::vector<bool> reached(m.cells.size(), false);  // cells left empty when incomplete
-  const auto key_of = [](const Seen& s, const Assignment& a) {
+  // The key: one bit per fact, consent and objection (flipped one at a time below), then
+  // the class of the tests' answers, then the purpose.
+  const auto key_of = [](Seen& s, const Assignment& a) {
     std::vector<std::int32_t> key;
     for (const auto f : s.facts)
       key.push_back(a.facts[f] ? 1 : 0);
     for (const auto k : s.consents)
       key.push_back(a.consents[k] ? 1 : 0);
+    for (const auto o : s.objections)
+      key.push_back(a.objections[o] ? 1 : 0);
+    std::vector<bool> answers;
+    for (const auto t : s.tests)
+      answers.push_back(a.tests[t]);
+    key.push_back(s.test_class.emplace(answers, static_cast<std::int32_t>(s.test_class.size()))
+                      .first->second);
     key.push_back(a.purpose);
     return key;
   };
@@ -56,6 +66,8 @@ Matrix matrix_impl(const PolicyImpl& impl) {
       }
       s.facts.assign(atoms.facts.begin(), atoms.facts.end());
       s.consents.assign(atoms.consents.begin(), atoms.consents.end());
+      s.objections.assign(atoms.objections.begin(), atoms.objections.end());
+      s.tests.assign(atoms.tests.begin(), atoms.tests.end());
       per_region.push_back(std::move(s));
       for (const auto a : region.actions) {
         for (const auto d : region.data) {
@@ -90,14 +102,19 @@ Matrix matrix_impl(const PolicyImpl& impl) {
     };
     if (purpose == -1) {
       add_purpose("");
-    } else if (purpose >= 0) {
-      add_purpose(c.purposes[static_cast<std::size_t>(purpose)].name);
     } else {
+      // Every purpose the rules cannot tell from this one.
       Atoms named;
       for (const std::size_t r : region.rules)
         named.add(c.rules[r].condition);
+      const auto same = [&](std::uint32_t id) {
+        return std::all_of(named.purposes.begin(), named.purposes.end(), [&](std::uint32_t n) {
+          return purpose_under(c.purposes, static_cast<std::int32_t>(id), n) ==
+                 purpose_under(c.purposes, purpose, n);
+        });
+      };
       for (std::uint32_t id = 0; id < c.purposes.size(); ++id) {
-        if (named.purposes.count(id) == 0) add_purpose(c.purposes[id].name);
+        if (same(id)) add_purpose(c.purposes[id].name);
       }
     }
     s.outcome_of[key_of(s, region.assignment)] = index;
@@ -109,7 +126,9 @@ Matrix matrix_impl(const PolicyImpl& impl) {
   for (Seen& s : per_region) {
     if (s.cell.outcomes.size() > 1) {
       const std::size_t n_facts = s.facts.size();
-      for (std::size_t bit = 0; bit < n_facts + s.consents.size(); ++bit) {
+      const std::size_t n_consents = s.consents.size();
+      const std::size_t bits = n_facts + n_consents + s.objections.size();
+      for (std::size_t bit = 0; bit < bits; ++bit) {
         bool matters = false;
         for (const auto& [key, outcome] : s.outcome_of) {
           std::vector<std::int32_t> other = key;
@@ -120,17 +139,38 @@ Matrix matrix_impl(const PolicyImpl& impl) {
         if (!matters) continue;
         s.cell.depends_on.push_back(
             bit < n_facts ? c.facts[s.facts[bit]].name
-                          : fmt::format("consent {}", c.consents[s.consents[bit - n_facts]].name));
+            : bit < n_facts + n_consents
+                ? fmt::format("consent {}", c.consents[s.consents[bit - n_facts]].name)
+                : fmt::format("objection {}",
+                              c.objections[s.objections[bit - n_facts - n_consents]].name));
       }
-      bool purpose_matters = false;
-      for (const auto& [key, outcome] : s.outcome_of) {
-        for (const auto& [other, other_outcome] : s.outcome_of) {
-          if (outcome != other_outcome &&
-              std::equal(key.begin(), key.end() - 1, other.begin(), other.end() - 1)) {
-            purpose_matters = true;
+      // The tests' class (position `bits`) and the purpose (the last) matter when changing
+      // only them changes the outcome.
+      const auto differs_only_at = [&](std::size_t at) {
+        for (const auto& [key, outcome] : s.outcome_of) {
+          for (const auto& [other, other_outcome] : s.outcome_of) {
+            if (outcome == other_outcome) continue;
+            bool same = true;
+            for (std::size_t i = 0; i < key.size() && same; ++i)
+              same = i == at || key[i] == other[i];
+            if (same) return true;
           }
         }
+        return false;
+      };
+      if (!s.tests.empty() && differs_only_at(bits)) {
+        std::vector<std::string> paths;
+        for (const auto t : s.tests) {
+          const dsl::AttributeTest& test = c.tests[t];
+          for (const std::int32_t a : {static_cast<std::int32_t>(test.lhs), test.rhs}) {
+            if (a < 0) continue;
+            const std::string& path = c.attributes[static_cast<std::size_t>(a)].path;
+            if (std::find(paths.begin(), paths.end(), path) == paths.end()) paths.push_back(path);
+          }
+        }
+        s.cell.depends_on.insert(s.cell.depends_on.end(), paths.begin(), paths.end());
       }
+      const bool purpose_matters = differs_only_at(bits + 1);
       if (purpose_matters) s.cell.depends_on.emplace_back("purpose");
     }
   }
