@@ -13,17 +13,18 @@ lawyer would):
     and "" = "" must not open the patient's record (A). Entries of the id lists may be any
     string. Ids are compared exactly (case sensitive, no trimming); repeats in a list of
     ids, objections or facts are harmless.
- 3. `data.subject_age` is a JSON integer (not a float, not a boolean) from 0 to 2^63 - 1;
-    a negative age, or one no 64-bit integer holds, is an error.
+ 3. `data.subject_age` is a JSON integer (not a float, not a boolean) that a 64-bit
+    integer holds; the reading gives no range, so rows compare it as written.
  4. Dates are `YYYY-MM-DD` (four-digit year 0000-9999, proleptic Gregorian, real calendar
-    days only) and mean 00:00 UTC of that day. `data.last_visit` and the consent record's
-    `expires` and `withdrawn` take a date only; a date-time there is malformed.
+    days only) and mean 00:00 UTC of that day. `data.last_visit` takes a date only; the
+    consent record's `expires` and `withdrawn` take a date or a date-time, as
+    `context.time` does.
  5. `context.time` follows RFC 3339 section 5.6 with the restrictions it allows: `T` and
     `Z` upper case only, no space for `T`, seconds required, fraction of any length,
     offsets `+hh:mm`/`-hh:mm` with hh <= 23 and mm <= 59 (`-00:00` is UTC). A leap second
     (`:60`) is rejected: its instant cannot be placed without a leap-second table.
- 6. `context.destination` must be two upper-case ASCII letters (the form of ISO 3166
-    alpha-2); anything else ("ca", "Canada", "") is malformed. X asks for exactly "CA".
+ 6. `context.destination` is a non-empty string, compared exactly: X asks for "CA", and
+    "ca" or "Canada" is simply not Canada.
  7. `context.purpose` may be null, meaning no purpose, as in the seed. Every other
     optional field (`destination`, `consent`, `objections`, `facts`, a consent's `expires`
     and `withdrawn`) given as null is a wrong type.
@@ -255,7 +256,7 @@ def read_consent(index, entry):
         return expect_name(field, entry, CONSENTS), []
     record = expect_object(field, entry)
     expect_fields(field, record, ("id", "expires", "withdrawn"), ("id",))
-    ends = [date_instant(parse_date(f"{field}.{key}", record[key]))
+    ends = [parse_time(f"{field}.{key}", record[key])
             for key in ("expires", "withdrawn") if key in record]
     return expect_name(f"{field}.id", record["id"], CONSENTS), ends
 
@@ -302,15 +303,14 @@ def read_request(request):
                   ("time",))
 
     age = data["subject_age"]
-    if not is_integer(age) or not 0 <= age < 2 ** 63:
-        raise BadRequest("data.subject_age: expected a whole number of years from 0")
+    if not is_integer(age) or not -2 ** 63 <= age < 2 ** 63:
+        raise BadRequest("data.subject_age: expected an integer")
     purpose = context.get("purpose")
     if purpose is not None:
         expect_name("context.purpose", purpose, PURPOSE_PARENT)
     destination = context.get("destination")
-    if "destination" in context and not (
-            isinstance(destination, str) and re.fullmatch(r"[A-Z]{2}", destination)):
-        raise BadRequest("context.destination: expected an ISO 3166 alpha-2 code")
+    if "destination" in context and not (isinstance(destination, str) and destination):
+        raise BadRequest("context.destination: expected a non-empty string")
     consents = [read_consent(index, entry)
                 for index, entry in enumerate(consent_entries(context))]
     return {

@@ -243,36 +243,11 @@ TEST_CASE("attribute classes are exact on random small test sets", "[analysis][a
 namespace clause::test {
 namespace {
 
-// Resolves a witness as a request decoder would: names, then the attribute values by path,
-// then every test answered from them.
+// Resolves a witness through the request decoder, values and objections included.
 ResolvedRequest resolve_witness(const Policy& policy, const Request& witness) {
-  const detail::PolicyImpl& impl = *detail::Access::impl(policy);
-  const dsl::CheckedPolicy& c = impl.checked();
-  Request names = witness;
-  names.attributes.clear();
-  names.objections.clear();
-  auto resolved = policy.resolve(names);
-  REQUIRE(resolved);
-  ResolvedRequest q = resolved.value();
-  std::vector<Value> values;
-  for (const dsl::AttributeInfo& a : c.attributes) {
-    const auto it = std::find_if(witness.attributes.begin(), witness.attributes.end(),
-                                 [&](const Attribute& x) { return x.path == a.path; });
-    REQUIRE((it != witness.attributes.end() || a.optional));
-    values.push_back(it == witness.attributes.end() ? Value{} : it->value);
-  }
-  for (std::uint32_t o = 0; o < c.objections.size(); ++o) {
-    if (std::find(witness.objections.begin(), witness.objections.end(), c.objections[o].name) !=
-        witness.objections.end()) {
-      detail::set_bit(detail::Access::atoms(q), impl.layout.objection(o));
-    }
-  }
-  for (std::uint32_t t = 0; t < c.tests.size(); ++t) {
-    if (detail::run_test(c.tests[t], values))
-      detail::set_bit(detail::Access::atoms(q), impl.layout.test(t));
-  }
-  detail::Access::attributes(q) = std::move(values);
-  return q;
+  auto resolved = policy.resolve(witness);
+  if (!resolved) FAIL(resolved.error().to_string());
+  return std::move(resolved.value());
 }
 
 TEST_CASE(

@@ -155,6 +155,10 @@ TEST_CASE("every attribute type is read strictly, with its field and position",
     r.data = R"("category":"health_info","subject":{},"subject_age":1,"care_team":[],)"
              R"("last_visit":"2025-06-01","self_paid":true)";
     CHECK(error_of(r) == "data.subject: expected a string, found an object" + at(r, "{}"));
+    // An empty id names nobody: "" = "" must not make a requester the data's subject.
+    r.data = R"("category":"health_info","subject":"","subject_age":1,"care_team":[],)"
+             R"("last_visit":"2025-06-01","self_paid":true)";
+    CHECK(error_of(r) == "data.subject: expected a non-empty string" + at(r, R"("",)"));
     r.data = R"("category":"health_info","subject":"p-7","subject_age":1,)"
              R"("care_team":["c-1","c-2",3],"last_visit":"2025-06-01","self_paid":true)";
     CHECK(error_of(r) == "data.care_team[2]: expected a string, found the number 3" + at(r, "3]"));

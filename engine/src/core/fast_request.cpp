@@ -151,7 +151,7 @@ class FastReader {
     std::string_view s;
     switch (p_.vocabulary().attributes[id].type) {
       case AttrType::string:
-        if (!text(s)) return false;
+        if (!text(s) || s.empty()) return false;  // "" is refused by the full reader
         value = std::string(s);
         return true;
       case AttrType::integer: {

@@ -170,8 +170,10 @@ std::string value_kind(const Value& v) {
 bool fits(AttrType type, const Value& v) {
   constexpr std::int64_t micros_per_day = 86'400'000'000;
   switch (type) {
-    case AttrType::string:
-      return std::holds_alternative<std::string>(v);
+    case AttrType::string: {
+      const auto* s = std::get_if<std::string>(&v);
+      return s != nullptr && !s->empty();
+    }
     case AttrType::integer:
       return std::holds_alternative<std::int64_t>(v);
     case AttrType::boolean:
@@ -687,6 +689,8 @@ class RequestReader final : public nlohmann::json_sax<json> {
   // Reads a declared attribute given as a string.
   bool attribute_text(const dsl::AttributeInfo& a, const std::string& field, std::string& value) {
     if (a.type == AttrType::string) {
+      // An id names someone: "" must not equal another "" (`requester.id = data.subject`).
+      if (value.empty()) return fail(field, value, "expected a non-empty string", value_start());
       attribute_value() = std::move(value);
       return true;
     }
