@@ -85,13 +85,25 @@ std::vector<Change> single_changes(const dsl::CheckedPolicy& c, const dsl::Check
         out.push_back(std::move(ch));
         break;
       }
-      default:
+      case ast::CondKind::objected: {
+        Change ch{"", base};
+        const std::string& name = c.objections[atom->ids.at(0)].name;
+        const bool now = toggle(ch.request.objections, name);
+        ch.what = fmt::format("objection `{}` were {}", name, now ? "made" : "not made");
+        out.push_back(std::move(ch));
+        break;
+      }
+      case ast::CondKind::purpose_is:
+      case ast::CondKind::purpose_in:
         for (const std::uint32_t id : atom->ids) {
           if (base.purpose == c.purposes[id].name) continue;
           Change ch{fmt::format("the purpose were `{}`", c.purposes[id].name), base};
           ch.request.purpose = c.purposes[id].name;
           out.push_back(std::move(ch));
         }
+        break;
+      default:
+        // Attribute comparisons: which values would flip them is not searched yet.
         break;
     }
   }
