@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "clause/diff.hpp"
+#include "clause/dsl/check.hpp"
 #include "cli.hpp"
 
 namespace clause::cli {
@@ -41,6 +42,18 @@ int run_diff(const std::vector<std::string>& argv) {
   const std::optional<Policy> after = load_policy(args.positional()[1]);
   if (!before || !after) return exit_failed;
   const Diff d = diff_policies(*before, *after);
+  // diff_policies does not compare attributes and objections yet: say so, not "too large".
+  const auto reads_attributes = [](const Policy& p) {
+    return !p.checked().attributes.empty() || !p.checked().objections.empty();
+  };
+  const bool unsupported = reads_attributes(*before) || reads_attributes(*after);
+  if (unsupported && args.format() != "json") {
+    std::fputs(
+        "clause diff: policies with attributes or objections are not compared yet; no "
+        "difference is claimed\n",
+        stderr);
+    return exit_failed;
+  }
   if (args.format() == "json") {
     nlohmann::json regions = nlohmann::json::array();
     for (const auto& r : d.regions) {
