@@ -258,6 +258,12 @@ std::string format_date(Instant at) {
                      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
 }
 
+std::string format_instant(Instant at) {
+  constexpr std::int64_t micros_per_day = std::int64_t{86'400} * 1'000'000;
+  const std::int64_t into_day = ((at.micros % micros_per_day) + micros_per_day) % micros_per_day;
+  return into_day == 0 ? format_date(at) : format_date_time(at);
+}
+
 std::string format_duration(const Duration& d) {
   std::vector<std::string> parts;
   if (d.years != 0) parts.push_back(amount(d.years, "year", "years"));

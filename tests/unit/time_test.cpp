@@ -355,3 +355,12 @@ TEST_CASE("property: days added and taken away again come back", "[time]") {
 
 }  // namespace
 }  // namespace clause::test
+
+namespace clause::test {
+TEST_CASE("an instant is written as a date at midnight UTC, as a date-time otherwise", "[time]") {
+  CHECK(format_instant(*parse_time("2026-02-16")) == "2026-02-16");
+  CHECK(format_instant(*parse_time("2026-02-16T00:00:00+01:00")) == "2026-02-15T23:00:00Z");
+  CHECK(format_instant(*parse_time("1969-12-31")) == "1969-12-31");
+  CHECK(format_instant(*parse_time("1969-12-31T00:00:00.5Z")) == "1969-12-31T00:00:00.500000Z");
+}
+}  // namespace clause::test

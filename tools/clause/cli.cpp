@@ -231,20 +231,13 @@ std::vector<std::string> gather_files(const std::vector<std::string>& inputs,
 
 namespace {
 
-// An instant as a request gives it: a date when it is midnight UTC, which a `date` needs
-// and a `time` accepts.
-std::string instant_text(Instant at) {
-  const std::string day = format_date(at);
-  return parse_date(day) && (*parse_date(day)).micros == at.micros ? day : format_date_time(at);
-}
-
 // An attribute's value as JSON; null when absent.
 nlohmann::json value_json(const Value& v) {
   if (const auto* b = std::get_if<bool>(&v)) return *b;
   if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
   if (const auto* l = std::get_if<std::vector<std::string>>(&v)) return *l;
-  if (const auto* t = std::get_if<Instant>(&v)) return instant_text(*t);
+  if (const auto* t = std::get_if<Instant>(&v)) return format_instant(*t);
   return nullptr;
 }
 
@@ -257,8 +250,8 @@ nlohmann::json request_json(const Request& r) {
   context["consent"] = r.consent;
   for (const ConsentRecord& record : r.consent_records) {
     nlohmann::json entry = {{"id", record.id}};
-    if (record.expires) entry["expires"] = instant_text(*record.expires);
-    if (record.withdrawn) entry["withdrawn"] = instant_text(*record.withdrawn);
+    if (record.expires) entry["expires"] = format_instant(*record.expires);
+    if (record.withdrawn) entry["withdrawn"] = format_instant(*record.withdrawn);
     context["consent"].push_back(std::move(entry));
   }
   if (!r.objections.empty()) context["objections"] = r.objections;

@@ -53,6 +53,10 @@ std::string format_date_time(Instant at);
 /// Writes the UTC calendar date of an instant: `2026-02-16` (clamped as above).
 std::string format_date(Instant at);
 
+/// Writes an instant the shortest way that reads back as it: the date alone at midnight
+/// UTC (which `date` and `time` attributes both take), the date-time otherwise.
+std::string format_instant(Instant at);
+
 /// Writes a duration as a policy writes it: "6 years", "1 year 2 months", "30 days",
 /// "90 seconds"; zero is "0 days". Each field is written as it is; the seconds in the
 /// largest unit that holds them exactly ("2 hours", "90 minutes", "90 seconds").

@@ -120,11 +120,7 @@ std::string value_text(const Value& v) {
         out += (out.size() > 1 ? ", \"" : "\"") + s + "\"";
       return out + "]";
     }
-    std::string operator()(Instant at) const {
-      // Midnight UTC reads as the date it is.
-      return at.micros % (std::int64_t{86'400} * 1'000'000) == 0 ? format_date(at)
-                                                                 : format_date_time(at);
-    }
+    std::string operator()(Instant at) const { return format_instant(at); }
   };
   return std::visit(Text{}, v);
 }
