@@ -58,6 +58,26 @@ otherwise deny cites "1"
   CHECK(comment.span.end - comment.span.begin == comment.text.size());
 }
 
+TEST_CASE("a duration is read part by part, whatever comments stand between", "[parse]") {
+  // A comment holding a sign or digits was once taken for the amount or the unit.
+  const std::string text = R"(policy "t" version "1"
+clause "c" "w"
+allow when context.time <= data.last - # 5 or +3 days
+  6 # not hours
+  years cites "c"
+)";
+  const auto r = parse_text(text);
+  REQUIRE(r.diagnostics.empty());
+  const ast::Cond& c = *r.policy.rules.at(0).condition;
+  REQUIRE(c.operand);
+  REQUIRE(c.operand->shift);
+  const ast::DurationText& d = *c.operand->shift;
+  CHECK(d.amount == -6);
+  CHECK(d.unit.text == "years");
+  CHECK(text.substr(d.unit.span.begin, d.unit.span.end - d.unit.span.begin) == "years");
+  CHECK(text[d.span.begin] == '-');
+}
+
 TEST_CASE("chains of one operator are flat", "[parse]") {
   const auto r = parse_text(
       "policy \"p\" version \"1\"\nallow when a and b and (c and d) or e or f cites \"x\"\n");

@@ -56,6 +56,8 @@ struct State {
   std::optional<ast::AttrPath> lhs;          // a comparison's left side
   ast::CompareOp op = ast::CompareOp::eq;
   std::optional<ast::Operand> operand;       // a comparison's right side
+  ast::DurationText shift;                   // the parts of `+ N unit` read so far
+  bool shift_back = false;                   // the shift is `- N unit`
   bool member = false;                       // the comparison is `in`
   std::vector<Diagnostic>* found = nullptr;  // errors that do not stop the parse
 
@@ -413,34 +415,48 @@ struct action<grammar::operand_false> : operand_action<ast::Operand::Kind::boole
 template <>
 struct action<grammar::member_rhs> : operand_action<ast::Operand::Kind::attribute> {};
 
+// `+ 6 years`: each part is read by its own rule, so that comments between them (which may
+// hold digits or signs) are never taken for a part.
+template <>
+struct action<grammar::shift_sign> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.shift = ast::DurationText{};
+    st.shift_back = in.peek_char() == '-';
+    st.shift.span.begin = st.span_of(in).begin;
+  }
+};
+
+template <>
+struct action<grammar::duration_amount> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    const std::string_view amount = in.string_view();
+    st.shift.amount = 0;
+    for (const char c : amount.substr(0, 12))  // longer is out of range for the checker
+      st.shift.amount = st.shift.amount * 10 + (c - '0');
+    if (amount.size() > 12) st.shift.amount = std::int64_t{1} << 50;
+  }
+};
+
+template <>
+struct action<grammar::duration_unit> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.shift.unit = ast::Name{in.string(), st.span_of(in)};
+  }
+};
+
 template <>
 struct action<grammar::shift> {
   template <typename Input>
   static void apply(const Input& in, State& st) {
-    // `+ 6 years`: sign, amount and unit, read back from the text.
-    const std::string_view raw = in.string_view();
-    ast::DurationText d;
-    const std::size_t sign = raw.find_first_of("+-");
-    const std::size_t digits = raw.find_first_of("0123456789", sign);
-    std::size_t end = digits;
-    while (end < raw.size() && raw[end] >= '0' && raw[end] <= '9')
-      ++end;
-    std::size_t unit = end;
-    while (unit < raw.size() && !is_word_char(raw[unit]))
-      ++unit;
-    const Span span = st.span_of(in);
-    const std::string_view amount = raw.substr(digits, end - digits);
-    d.amount = 0;
-    for (const char c : amount.substr(0, 12))  // longer is out of range for the checker
-      d.amount = d.amount * 10 + (c - '0');
-    if (amount.size() > 12) d.amount = std::int64_t{1} << 50;
-    if (raw[sign] == '-') d.amount = -d.amount;
-    d.unit = ast::Name{std::string(raw.substr(unit)),
-                       Span{span.begin + static_cast<std::uint32_t>(unit), span.end}};
-    d.span = Span{span.begin + static_cast<std::uint32_t>(sign), span.end};
+    ast::DurationText d = std::move(st.shift);
+    if (st.shift_back) d.amount = -d.amount;
+    d.span.end = st.span_of(in).end;
     if (st.operand) {
+      st.operand->span.end = d.span.end;
       st.operand->shift = std::move(d);
-      st.operand->span.end = span.end;
     }
   }
 };
