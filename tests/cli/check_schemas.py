@@ -92,6 +92,10 @@ for policy in (privacy, f"{fixtures}/broken-promise.policy"):
 validate("diff", ["diff", "--format", "json", privacy, f"{fixtures}/privacy-v2.policy"])
 validate("diff", ["diff", "--format", "json", f"{fixtures}/broken-promise.policy",
                   f"{fixtures}/uncited.policy"])
+validate("diff", ["diff", "--format", "json", "policies/clinic.policy",
+                  f"{fixtures}/clinic-v2.policy"])
+validate("diff", ["diff", "--format", "json", f"{fixtures}/vocabulary-old.policy",
+                  f"{fixtures}/vocabulary-new.policy"])
 bench = ["bench", "--policy", privacy, "--iterations", "2000", "--repetitions", "1",
          "--threads", "1"]
 validate("bench", [*bench, "--format", "json"])

@@ -1,1 +1,1 @@
-diff policies/clinic.policy policies/clinic.policy
+diff policies/clinic.policy tests/cli/clinic-v2.policy

@@ -1,1 +1,1 @@
-diff --format json tests/cli/broken-promise.policy tests/cli/uncited.policy
+diff --format json tests/cli/vocabulary-old.policy tests/cli/vocabulary-new.policy

@@ -1,14 +1,17 @@
 // Analysis: `clause verify` proves assertions exactly; brute force over the whole request
 // space of small random policies agrees with it, and every counterexample is real.
 #include <map>
+#include <numeric>
 #include <set>
 #include <sstream>
 
+#include "analysis/attribute_classes.hpp"
 #include "clause/analyze.hpp"
 #include "clause/detail.hpp"
 #include "clause/diff.hpp"
 #include "clause/matrix.hpp"
 #include "clause/verify.hpp"
+#include "random_attribute_policy.hpp"
 #include "random_policy.hpp"
 #include "support.hpp"
 
@@ -249,16 +252,21 @@ TEST_CASE("diff finds exactly the requests two versions decide differently", "[d
     const Policy after = must_compile(new_text);
     const Diff d = diff_policies(before, after);
     const dsl::CheckedPolicy& c = detail::Access::impl(after)->checked();
+    // A request naming f9 is invalid under the old version: not compared, but reported.
     const bool has_f9 = new_text.find("fact f9") != std::string::npos;
+    CHECK(d.names.size() == (has_f9 ? 1U : 0U));
+    if (has_f9) {
+      CHECK(d.names[0].kind == "facts");
+      CHECK(d.names[0].added == std::vector<std::string>{"f9"});
+    }
     std::uint64_t changed = 0;
     std::uint64_t total = 0;
     for (const auto& data : c.data) {
       for (const auto& requester : c.requesters) {
         for (const auto& action : c.actions) {
           for (int purpose = -1; purpose < 3; ++purpose) {
-            for (int bits = 0; bits < (has_f9 ? 128 : 64); ++bits) {
+            for (int bits = 0; bits < 64; ++bits) {
               Request q = small_request(data.name, requester.name, action.name, purpose, bits);
-              if (((bits >> 6) & 1) != 0) q.facts.emplace_back("f9");
               const Decision x = before.evaluate(q);
               const Decision y = after.evaluate(q);
               ++total;
@@ -282,6 +290,221 @@ TEST_CASE("diff finds exactly the requests two versions decide differently", "[d
       CHECK(y.effect == r.after.effect);
       CHECK(y.clause == r.after.clause);
     }
+  }
+}
+
+// The decisions of two versions on one request, as the diff compares them.
+std::string decision_key(const Decision& d) {
+  std::vector<std::string> duties(d.obligations.begin(), d.obligations.end());
+  std::sort(duties.begin(), duties.end());
+  std::string key = fmt::format("{}|{}|{}|", to_string(d.effect), d.clause, d.consent);
+  for (const auto& o : duties)
+    key += o + ",";
+  return key;
+}
+std::string side_key(const DiffSide& s) {
+  std::string key = fmt::format("{}|{}|{}|", to_string(s.effect), s.clause, s.consent);
+  for (const auto& o : s.obligations)
+    key += o + ",";
+  return key;
+}
+
+// A second version of a random policy with attributes: rules dropped, turned from allow to
+// deny, their age bounds moved, obligations added, and sometimes a new objection or consent.
+std::string changed_version(std::mt19937_64& rng, const std::string& old_text) {
+  std::string new_text;
+  std::istringstream lines(old_text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const bool rule = line.find(" cites \"c\"") != std::string::npos;
+    if (rule && rng() % 4 == 0) continue;
+    if (rule && rng() % 4 == 0 && line.starts_with("allow")) {
+      line.replace(0, 5, "deny");
+      if (const auto at = line.find(" obliges ob0"); at != std::string::npos) line.erase(at, 12);
+    }
+    if (const auto at = line.find("data.age "); rule && at != std::string::npos && rng() % 2 == 0) {
+      const auto digits = line.find_first_of("0123456789", at);
+      line.replace(digits, 2, std::to_string(16 + rng() % 6));
+    }
+    if (rule && line.starts_with("allow") && line.find("obliges") == std::string::npos &&
+        rng() % 4 == 0) {
+      line.insert(line.find(" cites \"c\""), " obliges ob0");
+    }
+    new_text += line + "\n";
+  }
+  if (rng() % 3 == 0) new_text += "objection o9\ndeny a0 when objected o9 cites \"c\"\n";
+  if (rng() % 3 == 0) new_text += "consent k9\nrequire consent k9 for a1 cites \"c\"\n";
+  return new_text;
+}
+
+TEST_CASE("diff agrees with brute force on random policies with attributes and objections",
+          "[diff][attributes]") {
+  std::mt19937_64 rng(15);
+  int rounds_with_changes = 0;
+  for (int round = 0; round < 30; ++round) {
+    const std::string old_text = random_attribute_policy(rng, 2 + static_cast<int>(rng() % 6), 0);
+    const std::string new_text = changed_version(rng, old_text);
+    INFO(old_text << "---\n" << new_text);
+    const Policy before = must_compile(old_text);
+    const Policy after = must_compile(new_text);
+    const Diff d = diff_policies(before, after);
+    if (!d.complete) continue;  // past the bounds: nothing claimed
+    // The grid: values cut at the constants of both versions' tests, as one policy holding
+    // the rules of both reads them.
+    std::string joint = old_text;
+    std::istringstream lines(new_text);
+    for (std::string line; std::getline(lines, line);) {
+      if (old_text.find(line + "\n") == std::string::npos) joint += line + "\n";
+    }
+    const Policy grid_policy = must_compile(joint);
+    const dsl::CheckedPolicy& g = detail::Access::impl(grid_policy)->checked();
+    std::vector<std::uint32_t> all(g.tests.size());
+    std::iota(all.begin(), all.end(), 0U);
+    const auto grid = detail::candidate_values(g, all);
+    if (grid.empty()) continue;
+    const dsl::CheckedPolicy& c = detail::Access::impl(before)->checked();
+    // Which (action, requester, data, before, after) the diff reports.
+    std::set<std::string> reported;
+    for (const auto& r : d.regions) {
+      for (const auto& action : r.actions) {
+        for (const auto& requester : r.requesters) {
+          for (const auto& data : r.data) {
+            reported.insert(fmt::format("{} {} {} {} {}", action, requester, data,
+                                        side_key(r.before), side_key(r.after)));
+          }
+        }
+      }
+      // Each witness is valid under both versions and decided as the region says.
+      const Decision x = before.evaluate(r.witness);
+      const Decision y = after.evaluate(r.witness);
+      CHECK(x.error.empty());
+      CHECK(y.error.empty());
+      CHECK(decision_key(x) == side_key(r.before));
+      CHECK(decision_key(y) == side_key(r.after));
+      CHECK(x.rule == r.before.rule);
+      CHECK(y.rule == r.after.rule);
+    }
+    std::set<std::string> found;
+    for (const auto& data : c.data) {
+      for (const auto& requester : c.requesters) {
+        for (const auto& action : c.actions) {
+          for (int purpose = -1; purpose < 3; ++purpose) {
+            for (int bits = 0; bits < 32; ++bits) {
+              for (int draw = 0; draw < 3; ++draw) {
+                Request q;
+                q.data = data.name;
+                q.requester = requester.name;
+                q.action = action.name;
+                if (purpose >= 0) q.purpose = c.purposes[static_cast<std::size_t>(purpose)].name;
+                if ((bits & 1) != 0) q.facts.emplace_back("f0");
+                if ((bits & 2) != 0) q.facts.emplace_back("f1");
+                if ((bits & 4) != 0) q.consent.emplace_back("k0");
+                if ((bits & 8) != 0) q.objections.emplace_back("o0");
+                if ((bits & 16) != 0) q.objections.emplace_back("o1");
+                for (std::size_t a = 0; a < g.attributes.size(); ++a) {
+                  const Value& v = grid[a][rng() % grid[a].size()];
+                  if (g.attributes[a].path == "requester.id") {
+                    q.requester_id = std::get<std::string>(v);
+                  } else if (v.index() != 0) {
+                    q.attributes.push_back({g.attributes[a].path, v});
+                  }
+                }
+                const Decision x = before.evaluate(q);
+                const Decision y = after.evaluate(q);
+                REQUIRE(x.error.empty());
+                REQUIRE(y.error.empty());
+                if (decision_key(x) == decision_key(y)) continue;
+                const std::string key = fmt::format("{} {} {} {} {}", action.name, requester.name,
+                                                    data.name, decision_key(x), decision_key(y));
+                INFO(key);
+                CHECK(reported.count(key) == 1);
+                found.insert(key);
+              }
+            }
+          }
+        }
+      }
+    }
+    rounds_with_changes += found.empty() ? 0 : 1;
+    CHECK(d.regions.empty() == (d.changed == 0));
+  }
+  CHECK(rounds_with_changes > 5);
+}
+
+TEST_CASE("diff compares the requests both versions accept, and lists the names that differ",
+          "[diff][attributes]") {
+  const std::string head = R"(policy "t" version "1"
+clause "c" "words"
+data record
+requester clinician
+action access
+obligation log_access
+)";
+  const auto diff_of = [&](const std::string& old_body, const std::string& new_body) {
+    return diff_policies(must_compile(head + old_body), must_compile(head + new_body));
+  };
+  SECTION("a required attribute only one version declares: no request is valid under both") {
+    const Diff d =
+        diff_of("allow access cites \"c\"\n",
+                "attribute data.age integer\nallow access when data.age < 18 cites \"c\"\n");
+    REQUIRE(d.names.size() == 1);
+    CHECK(d.names[0].kind == "attributes");
+    CHECK(d.names[0].added == std::vector<std::string>{"data.age"});
+    CHECK(d.complete);
+    CHECK(d.total == 0);
+    CHECK(d.regions.empty());
+  }
+  SECTION("an optional one: compared requests leave it out") {
+    const Diff d = diff_of("allow access cites \"c\"\n",
+                           "attribute context.place string optional\n"
+                           "allow access when context.place = \"CA\" cites \"c\"\n");
+    REQUIRE(d.regions.size() == 1);
+    CHECK(d.regions[0].after.clause == "default");
+    CHECK(d.total == 1);
+  }
+  SECTION("requester.id declared by one version: the request's own id, which the other ignores") {
+    const Policy before = must_compile(head + "allow access cites \"c\"\n");
+    const Policy after =
+        must_compile(head +
+                     "attribute requester.id string\n"
+                     "attribute data.subject string\n"
+                     "allow access when requester.id = data.subject cites \"c\"\n");
+    const Diff d = diff_policies(before, after);
+    CHECK(d.names.size() == 1);  // data.subject and requester.id added
+    // data.subject is required by the new version only: nothing is comparable.
+    CHECK(d.total == 0);
+    const Policy id_only = must_compile(
+        head +
+        "attribute requester.id string\nallow access when requester.id = \"x\" cites \"c\"\n");
+    const Diff e = diff_policies(before, id_only);
+    REQUIRE(e.regions.size() == 1);
+    CHECK(e.total == 2);
+    CHECK(e.regions[0].attributes == std::vector<std::string>{"requester.id"});
+    const Decision x = before.evaluate(e.regions[0].witness);
+    const Decision y = id_only.evaluate(e.regions[0].witness);
+    CHECK(x.error.empty());
+    CHECK(y.error.empty());
+    CHECK(x.effect == e.regions[0].before.effect);
+    CHECK(y.effect == e.regions[0].after.effect);
+  }
+  SECTION("a decision that differs only in its obligations is a change") {
+    const Diff d =
+        diff_of("allow access cites \"c\"\n", "allow access obliges log_access cites \"c\"\n");
+    REQUIRE(d.regions.size() == 1);
+    CHECK(d.regions[0].before.obligations.empty());
+    CHECK(d.regions[0].after.obligations == std::vector<std::string>{"log_access"});
+  }
+  SECTION("a purpose moved in the tree is listed as changed, and read with each version's tree") {
+    const Diff d =
+        diff_of("purpose care\npurpose teaching\nallow access when purpose is care cites \"c\"\n",
+                "purpose care\npurpose teaching under care\n"
+                "allow access when purpose is care cites \"c\"\n");
+    REQUIRE(d.names.size() == 1);
+    CHECK(d.names[0].kind == "purposes");
+    CHECK(d.names[0].changed == std::vector<std::string>{"teaching"});
+    REQUIRE(d.regions.size() == 1);
+    CHECK(d.regions[0].witness.purpose == std::optional<std::string>("teaching"));
+    CHECK(d.regions[0].after.effect == Effect::allow);
   }
 }
 

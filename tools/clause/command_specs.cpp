@@ -298,9 +298,10 @@ Each witness is a request in the JSON that `clause eval` reads.
 regions: the actions, requester kinds and data categories that share the change,
 the old and the new decision with their clauses, how many requests the region
 covers, and a witness request in the JSON that `clause eval` reads. Nothing is
-missed and nothing invented: every request either version can name is covered
-(a name only one version declares makes the request invalid, so denied, in the
-other).
+missed and nothing invented: every request valid under both versions is covered,
+attribute values included. Names only one version declares (and attributes whose
+type or optionality changed) are listed once at the top: a request naming them is
+invalid under the other version, so it is not compared.
 )",
        .option_column = 23,
        .options =
@@ -310,8 +311,9 @@ other).
                 .description = {"text (default), or JSON: the regions"}},
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
-       .after = R"(exit status: 0 the two versions decide every request alike, 1 some decision
-changes (or a policy has errors), 64 the command line is wrong.
+       .after = R"(exit status: 0 the two versions declare the same names and decide every request
+alike, 1 some name or decision changes (or a policy has errors), 64 the command
+line is wrong.
 )",
        .run = run_diff},
       {.name = "fmt",

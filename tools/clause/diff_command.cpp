@@ -4,7 +4,6 @@
 #include <cstdio>
 
 #include "clause/diff.hpp"
-#include "clause/dsl/check.hpp"
 #include "cli.hpp"
 
 namespace clause::cli {
@@ -15,13 +14,30 @@ std::string side_text(const DiffSide& s) {
   if (!s.consent.empty()) out += fmt::format(" `{}`", s.consent);
   out += fmt::format(", citing {}", s.clause);
   if (!s.rule.empty()) out += fmt::format(" (rule {})", s.rule);
+  if (!s.obligations.empty()) out += fmt::format(", obliging {}", join_names(s.obligations));
   return out;
 }
 
 nlohmann::json side_json(const DiffSide& s) {
   nlohmann::json j = {{"decision", to_string(s.effect)}, {"clause", s.clause}, {"rule", s.rule}};
   if (!s.consent.empty()) j["consent"] = s.consent;
+  if (!s.obligations.empty()) j["obligations"] = s.obligations;
   return j;
+}
+
+// The names only one version declares, one line per kind and change.
+std::string names_text(const std::vector<DiffNames>& names) {
+  std::string out;
+  for (const DiffNames& n : names) {
+    for (const auto& [what, list] : {std::pair{"added", &n.added}, std::pair{"removed", &n.removed},
+                                     std::pair{"changed", &n.changed}}) {
+      if (!list->empty()) out += fmt::format("{} {}: {}\n", n.kind, what, join_names(*list));
+    }
+  }
+  if (!out.empty()) {
+    out += "requests valid under one version only are not compared\n\n";
+  }
+  return out;
 }
 
 }  // namespace
@@ -42,18 +58,6 @@ int run_diff(const std::vector<std::string>& argv) {
   const std::optional<Policy> after = load_policy(args.positional()[1]);
   if (!before || !after) return exit_failed;
   const Diff d = diff_policies(*before, *after);
-  // diff_policies does not compare attributes and objections yet: say so, not "too large".
-  const auto reads_attributes = [](const Policy& p) {
-    return !p.checked().attributes.empty() || !p.checked().objections.empty();
-  };
-  const bool unsupported = reads_attributes(*before) || reads_attributes(*after);
-  if (unsupported && args.format() != "json") {
-    std::fputs(
-        "clause diff: policies with attributes or objections are not compared yet; no "
-        "difference is claimed\n",
-        stderr);
-    return exit_failed;
-  }
   if (args.format() == "json") {
     nlohmann::json regions = nlohmann::json::array();
     for (const auto& r : d.regions) {
@@ -63,27 +67,40 @@ int run_diff(const std::vector<std::string>& argv) {
                          {"before", side_json(r.before)},
                          {"after", side_json(r.after)},
                          {"requests", r.requests},
+                         {"attributes", r.attributes},
                          {"witness", request_json(r.witness)}});
     }
-    nlohmann::json out = {{"schema_version", schema_version},
-                          {"changed_requests", d.changed},
-                          {"total_requests", d.total},
-                          {"complete", d.complete},
-                          {"regions", std::move(regions)}};
+    nlohmann::json names = nlohmann::json::array();
+    for (const DiffNames& n : d.names) {
+      names.push_back(
+          {{"kind", n.kind}, {"added", n.added}, {"removed", n.removed}, {"changed", n.changed}});
+    }
+    nlohmann::json out = {{"schema_version", schema_version}, {"names", std::move(names)},
+                          {"changed_requests", d.changed},    {"total_requests", d.total},
+                          {"complete", d.complete},           {"regions", std::move(regions)}};
     fmt::print("{}\n", out.dump(2));
   } else {
-    std::string out = fmt::format("{} of {} requests change, in {} regions{}\n", d.changed, d.total,
-                                  d.regions.size(),
-                                  d.complete ? "" : " (some regions were too large to enumerate)");
+    std::string out = names_text(d.names);
+    if (d.total == 0 && d.complete) {
+      out += "no request is valid under both versions\n";
+    } else {
+      out += fmt::format("{} of {} requests change, in {} regions{}\n", d.changed, d.total,
+                         d.regions.size(),
+                         d.complete ? "" : " (some regions were too large to enumerate)");
+    }
     for (const auto& r : d.regions) {
-      out += fmt::format(
-          "\n{} of {} by {}: {} requests\n  before  {}\n  after   {}\n  witness {}\n",
-          join_names(r.actions), join_names(r.data), join_names(r.requesters), r.requests,
-          side_text(r.before), side_text(r.after), request_json(r.witness).dump());
+      out += fmt::format("\n{} of {} by {}: {} requests\n  before  {}\n  after   {}\n",
+                         join_names(r.actions), join_names(r.data), join_names(r.requesters),
+                         r.requests, side_text(r.before), side_text(r.after));
+      if (!r.attributes.empty()) {
+        out += fmt::format("  values  {} (the witness holds one class of them)\n",
+                           join_names(r.attributes));
+      }
+      out += fmt::format("  witness {}\n", request_json(r.witness).dump());
     }
     std::fputs(out.c_str(), stdout);
   }
-  return d.regions.empty() && d.complete ? exit_ok : exit_failed;
+  return d.regions.empty() && d.names.empty() && d.complete ? exit_ok : exit_failed;
 }
 
 }  // namespace clause::cli

@@ -1,14 +1,18 @@
-// Stage: analysis. `clause diff`: names from both versions are grouped into classes that
-// no rule of either version tells apart; each class and each assignment of what the
-// relevant conditions read is decided once by both versions.
+// Stage: analysis. `clause diff`: only requests valid under both versions are compared.
+// Names both versions know are grouped into classes that no rule of either version tells
+// apart; each class and each assignment of what the relevant conditions read (facts,
+// consents, objections, the purpose, the class of attribute values) is decided once by
+// both versions.
 #include "clause/diff.hpp"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <map>
 #include <set>
 
 #include "analysis/analysis.hpp"
+#include "analysis/attribute_classes.hpp"
 #include "core/policy_impl.hpp"
 
 namespace clause::detail {
@@ -21,96 +25,224 @@ const dsl::IdSet& set_of(const dsl::CheckedRule& r, int kind) {
   return kind == 0 ? r.actions : kind == 1 ? r.requesters : r.data;
 }
 
-// The names of one kind in either version, grouped by which rules of each version cover them.
-std::vector<std::vector<std::string>> classes(const dsl::CheckedPolicy& a,
-                                              const dsl::CheckedPolicy& b, int kind) {
-  std::set<std::string> names;
-  for (const auto& t : terms_of(a, kind))
-    names.insert(t.name);
-  for (const auto& t : terms_of(b, kind))
-    names.insert(t.name);
-  std::map<std::vector<int>, std::size_t> index;
-  std::vector<std::vector<std::string>> out;
-  for (const std::string& name : names) {
-    std::vector<int> signature;
-    for (const dsl::CheckedPolicy* c : {&a, &b}) {
-      const auto& terms = terms_of(*c, kind);
-      auto it = std::find_if(terms.begin(), terms.end(),
-                             [&](const dsl::Term& t) { return t.name == name; });
-      if (it == terms.end()) {
-        signature.push_back(-1);  // unknown to this version: every request naming it is denied
-        continue;
-      }
-      const auto id = static_cast<std::uint32_t>(it - terms.begin());
-      for (const auto& r : c->rules)
-        signature.push_back(covers(set_of(r, kind), terms, id, kind != 0) ? 1 : 0);
+std::map<std::string, std::uint32_t> ids_by_name(const std::vector<dsl::Term>& terms) {
+  std::map<std::string, std::uint32_t> out;
+  for (std::uint32_t i = 0; i < terms.size(); ++i)
+    out.emplace(terms[i].name, i);
+  return out;
+}
+
+// The names of one kind both versions know, grouped by which rules of each version cover
+// them; with each class, the first member's id in each version.
+struct NameClass {
+  std::vector<std::string> names;
+  std::uint32_t id[2] = {0, 0};
+};
+
+std::vector<NameClass> classes(const dsl::CheckedPolicy& a, const dsl::CheckedPolicy& b, int kind) {
+  const auto in_b = ids_by_name(terms_of(b, kind));
+  std::map<std::vector<bool>, std::size_t> index;
+  std::vector<NameClass> out;
+  std::vector<std::pair<std::string, std::array<std::uint32_t, 2>>> common;
+  for (std::uint32_t i = 0; i < terms_of(a, kind).size(); ++i) {
+    const std::string& name = terms_of(a, kind)[i].name;
+    if (auto it = in_b.find(name); it != in_b.end()) common.push_back({name, {i, it->second}});
+  }
+  std::sort(common.begin(), common.end());
+  for (const auto& [name, ids] : common) {
+    std::vector<bool> signature;
+    signature.reserve(a.rules.size() + b.rules.size());
+    for (int v = 0; v < 2; ++v) {
+      const dsl::CheckedPolicy& c = v == 0 ? a : b;
+      for (const auto& r : c.rules)
+        signature.push_back(covers(set_of(r, kind), terms_of(c, kind), ids[v], kind != 0));
     }
     auto [it, fresh] = index.emplace(std::move(signature), out.size());
-    if (fresh) out.emplace_back();
-    out[it->second].push_back(name);
+    if (fresh) out.push_back({{}, {ids[0], ids[1]}});
+    out[it->second].names.push_back(name);
+  }
+  return out;
+}
+
+// What one version declares and the other does not, for the report.
+DiffNames name_changes(std::string kind, const std::vector<dsl::Term>& before,
+                       const std::vector<dsl::Term>& after) {
+  DiffNames out;
+  out.kind = std::move(kind);
+  const auto old_ids = ids_by_name(before);
+  const auto new_ids = ids_by_name(after);
+  const auto parent = [](const std::vector<dsl::Term>& terms, std::uint32_t id) {
+    const std::int32_t p = terms[id].parent;
+    return p < 0 ? std::string() : terms[static_cast<std::size_t>(p)].name;
+  };
+  for (const auto& [name, id] : old_ids) {
+    auto it = new_ids.find(name);
+    if (it == new_ids.end()) {
+      out.removed.push_back(name);
+    } else if (parent(before, id) != parent(after, it->second)) {
+      out.changed.push_back(name);  // moved in the tree
+    }
+  }
+  for (const auto& [name, id] : new_ids) {
+    if (old_ids.count(name) == 0) out.added.push_back(name);
   }
   return out;
 }
 
 std::string fmt_key(const DiffSide& x, const DiffSide& y) {
-  return std::string(to_string(x.effect)) + "|" + x.clause + "|" + x.consent + "|" +
-         std::string(to_string(y.effect)) + "|" + y.clause + "|" + y.consent;
+  std::string key;
+  for (const DiffSide* s : {&x, &y}) {
+    key += std::string(to_string(s->effect)) + "|" + s->clause + "|" + s->consent + "|";
+    for (const std::string& o : s->obligations)
+      key += o + ",";
+    key += "|";
+  }
+  return key;
+}
+
+// The attributes a request valid under both versions may carry, and both versions' tests
+// over them: one grid of values answers every test of both.
+struct Merged {
+  dsl::CheckedPolicy grid;               // only `attributes` and `tests` are filled
+  std::vector<std::int32_t> test_of[2];  // own test -> grid test, or -1: always false
+  bool comparable = true;                // false when no request is valid under both versions
+};
+
+Merged merge_attributes(const dsl::CheckedPolicy& a, const dsl::CheckedPolicy& b) {
+  Merged m;
+  std::map<std::string, const dsl::AttributeInfo*> declared[2];
+  for (int v = 0; v < 2; ++v) {
+    for (const auto& info : (v == 0 ? a : b).attributes)
+      declared[v].emplace(info.path, &info);
+  }
+  std::set<std::string> paths;
+  for (const auto& d : declared) {
+    for (const auto& [path, info] : d)
+      paths.insert(path);
+  }
+  std::map<std::string, std::int32_t> at;
+  for (const std::string& path : paths) {
+    const auto x = declared[0].find(path);
+    const auto y = declared[1].find(path);
+    const dsl::AttributeInfo* one = x != declared[0].end() ? x->second : nullptr;
+    const dsl::AttributeInfo* two = y != declared[1].end() ? y->second : nullptr;
+    if (one != nullptr && two != nullptr && one->type == two->type) {
+      at[path] = static_cast<std::int32_t>(m.grid.attributes.size());
+      m.grid.attributes.push_back({path, one->type, one->optional && two->optional, {}});
+      continue;
+    }
+    // A request's own id is read by a version that declares it, ignored by the other.
+    const dsl::AttributeInfo* only = one != nullptr ? one : two;
+    if ((one == nullptr || two == nullptr) && path == "requester.id" &&
+        only->type == AttrType::string) {
+      at[path] = static_cast<std::int32_t>(m.grid.attributes.size());
+      m.grid.attributes.push_back({path, only->type, only->optional, {}});
+      continue;
+    }
+    // Known to one version only, or with another type: a request valid under both leaves
+    // it out, which a version that requires it refuses.
+    if ((one != nullptr && !one->optional) || (two != nullptr && !two->optional))
+      m.comparable = false;
+  }
+  for (int v = 0; v < 2; ++v) {
+    const dsl::CheckedPolicy& c = v == 0 ? a : b;
+    const auto mapped = [&](std::int32_t own) -> std::int32_t {
+      auto it = at.find(c.attributes[static_cast<std::size_t>(own)].path);
+      return it == at.end() ? -1 : it->second;
+    };
+    for (const dsl::AttributeTest& own : c.tests) {
+      dsl::AttributeTest t = own;
+      const std::int32_t lhs = mapped(static_cast<std::int32_t>(own.lhs));
+      const std::int32_t rhs = own.rhs == dsl::no_id ? dsl::no_id : mapped(own.rhs);
+      if (lhs < 0 || (own.rhs != dsl::no_id && rhs < 0)) {
+        m.test_of[v].push_back(-1);  // reads an attribute compared requests leave out
+        continue;
+      }
+      t.lhs = static_cast<std::uint32_t>(lhs);
+      t.rhs = rhs;
+      auto it = std::find(m.grid.tests.begin(), m.grid.tests.end(), t);
+      m.test_of[v].push_back(static_cast<std::int32_t>(it - m.grid.tests.begin()));
+      if (it == m.grid.tests.end()) m.grid.tests.push_back(std::move(t));
+    }
+  }
+  return m;
 }
 
 }  // namespace
 
-// One version, seen through the facts, consents and purposes both versions know (the
-// "union" vocabulary), so that one partial assignment serves both.
+// One version, seen through the facts, consents, objections and purposes both versions
+// know (the common vocabulary), so that one partial assignment serves both.
 struct Version {
-  const PolicyImpl* p = nullptr;
-  std::vector<int> fact_of, consent_of, purpose_of;     // own id -> union index
-  std::vector<int> own_fact, own_consent, own_purpose;  // union index -> own id, or -1
+  const dsl::CheckedPolicy* c = nullptr;
+  // own id -> common index, or -1: a request valid under both never names it
+  std::vector<int> fact_of, consent_of, objection_of, purpose_of;
+  std::vector<int> own_purpose;                        // common index -> own id
+  const std::vector<std::int32_t>* test_of = nullptr;  // own test -> grid test, or -1
 };
 
 // What is known of a request so far: -1 unknown, 0 false, 1 true; the purpose -2 when
-// unknown, -1 when there is none, else a union index.
+// unknown, -1 when there is none, else a common index; the class of attribute values -1
+// when unknown, else an index into `classes`.
 struct Partial {
-  std::vector<int> facts, consents;
+  std::vector<int> facts, consents, objections;
   int purpose = -2;
+  int values = -1;
+  const std::vector<TestClass>* classes = nullptr;
 };
 
 // The next thing to learn about the request, when a version cannot decide yet.
+enum class Learn : std::uint8_t { fact, consent, purpose, objection, values };
 struct Split {
-  int kind = 0;  // 0 fact, 1 consent, 2 purpose
+  Learn kind = Learn::fact;
   int index = 0;
 };
+
+// Three-valued truth of a bit of the request: 0, 1, or 2 for "not known yet".
+int bit(const std::vector<int>& known, int u, Learn kind, Split& need) {
+  if (u < 0) return 0;  // not in the common vocabulary: never set
+  const int value = known[static_cast<std::size_t>(u)];
+  if (value >= 0) return value;
+  need = {kind, u};
+  return 2;
+}
 
 // Three-valued truth of a condition: 0, 1, or 2 for "not known yet" (with what to learn).
 int truth(const Version& v, const dsl::CheckedCond& c, const Partial& q, Split& need) {
   using ast::CondKind;
   switch (c.kind) {
-    case CondKind::fact: {
-      const int u = v.fact_of[c.ids.at(0)];
-      if (q.facts[static_cast<std::size_t>(u)] < 0) need = {0, u};
-      return q.facts[static_cast<std::size_t>(u)] < 0 ? 2 : q.facts[static_cast<std::size_t>(u)];
-    }
-    case CondKind::consent: {
-      const int u = v.consent_of[c.ids.at(0)];
-      if (q.consents[static_cast<std::size_t>(u)] < 0) need = {1, u};
-      return q.consents[static_cast<std::size_t>(u)] < 0 ? 2
-                                                         : q.consents[static_cast<std::size_t>(u)];
-    }
+    case CondKind::fact:
+      return bit(q.facts, v.fact_of[c.ids.at(0)], Learn::fact, need);
+    case CondKind::consent:
+      return bit(q.consents, v.consent_of[c.ids.at(0)], Learn::consent, need);
     case CondKind::objected:
-    case CondKind::attribute:
-    case CondKind::compare:
-    case CondKind::member:
-      // Not read here: diff_impl declines policies with objections or attribute tests.
-      return 0;
-    case CondKind::purpose_is:
-    case CondKind::purpose_in:
-      if (q.purpose == -2) {
-        need = {2, 0};
+      return bit(q.objections, v.objection_of[c.ids.at(0)], Learn::objection, need);
+    case CondKind::attribute: {
+      const std::int32_t t = (*v.test_of)[c.ids.at(0)];
+      if (t < 0) return 0;  // reads an attribute compared requests leave out
+      if (q.values < 0) {
+        need = {Learn::values, 0};
         return 2;
       }
-      return std::any_of(c.ids.begin(), c.ids.end(),
-                         [&](std::uint32_t id) { return v.purpose_of[id] == q.purpose; })
+      return (*q.classes)[static_cast<std::size_t>(q.values)].answers[static_cast<std::size_t>(t)]
                  ? 1
                  : 0;
+    }
+    case CondKind::compare:
+    case CondKind::member:
+      return 0;  // the checker makes every comparison an `attribute` leaf
+    case CondKind::purpose_is:
+    case CondKind::purpose_in: {
+      if (q.purpose == -2) {
+        need = {Learn::purpose, 0};
+        return 2;
+      }
+      if (q.purpose == -1) return 0;
+      const int own = v.own_purpose[static_cast<std::size_t>(q.purpose)];
+      return std::any_of(c.ids.begin(), c.ids.end(),
+                         [&](std::uint32_t id) { return purpose_under(v.c->purposes, own, id); })
+                 ? 1
+                 : 0;
+    }
     case CondKind::negation: {
       const int t = truth(v, c.children.at(0), q, need);
       return t == 2 ? 2 : 1 - t;
@@ -118,7 +250,6 @@ int truth(const Version& v, const dsl::CheckedCond& c, const Partial& q, Split& 
     case CondKind::all:
     case CondKind::any: {
       const int stop = c.kind == CondKind::all ? 0 : 1;
-      int result = 1 - stop;
       Split first;
       bool unknown = false;
       for (const auto& child : c.children) {
@@ -132,9 +263,9 @@ int truth(const Version& v, const dsl::CheckedCond& c, const Partial& q, Split& 
       }
       if (unknown) {
         need = first;
-        result = 2;
+        return 2;
       }
-      return result;
+      return 1 - stop;
     }
   }
   return 0;
@@ -142,46 +273,25 @@ int truth(const Version& v, const dsl::CheckedCond& c, const Partial& q, Split& 
 
 // Decides the request as far as it is known, with the reference evaluator's semantics, or
 // says what must be learnt first. `rules` are the version's rules covering the request's
-// names, in file order; `known` is false when the version does not know one of the names.
-std::optional<DiffSide> decide(const Version& v, const std::vector<std::size_t>& rules, bool known,
+// names, in file order.
+std::optional<DiffSide> decide(const Version& v, const std::vector<std::size_t>& rules,
                                const Partial& q, Split& need) {
-  const dsl::CheckedPolicy& c = v.p->checked();
-  const DiffSide invalid{Effect::deny, "default", "", ""};
-  if (!known) return invalid;
-  // A fact, consent or purpose this version does not declare makes the request invalid.
-  for (std::size_t u = 0; u < v.own_fact.size(); ++u) {
-    if (v.own_fact[u] >= 0) continue;
-    if (q.facts[u] == 1) return invalid;
-    if (q.facts[u] < 0) {
-      need = {0, static_cast<int>(u)};
-      return std::nullopt;
-    }
-  }
-  for (std::size_t u = 0; u < v.own_consent.size(); ++u) {
-    if (v.own_consent[u] >= 0) continue;
-    if (q.consents[u] == 1) return invalid;
-    if (q.consents[u] < 0) {
-      need = {1, static_cast<int>(u)};
-      return std::nullopt;
-    }
-  }
-  const bool odd_purposes =
-      std::any_of(v.own_purpose.begin(), v.own_purpose.end(), [](int id) { return id < 0; });
-  if (odd_purposes && q.purpose == -2) {
-    need = {2, 0};
-    return std::nullopt;
-  }
-  if (q.purpose >= 0 && v.own_purpose[static_cast<std::size_t>(q.purpose)] < 0) return invalid;
-
-  const auto side = [&](std::size_t r, Effect e, std::uint32_t clause) {
+  const dsl::CheckedPolicy& c = *v.c;
+  const auto side = [&](std::size_t r, Effect e, std::uint32_t clause, bool own_allow) {
     const dsl::CheckedRule& rule = c.rules[r];
-    return DiffSide{
-        e, c.clauses[clause].id,
+    DiffSide s{
+        e,
+        c.clauses[clause].id,
         e == Effect::require_consent ? c.consents[static_cast<std::size_t>(rule.consent)].name : "",
-        rule.id};
-  };
-  const auto granted = [&](const dsl::CheckedRule& r) {
-    return q.consents[static_cast<std::size_t>(v.consent_of[static_cast<std::size_t>(r.consent)])];
+        rule.id,
+        {}};
+    // Only a rule's own allow carries its duties; a met consent requirement does not.
+    if (own_allow && e == Effect::allow) {
+      for (const std::uint32_t o : rule.obligations)
+        s.obligations.push_back(c.obligations[o].name);
+      std::sort(s.obligations.begin(), s.obligations.end());
+    }
+    return s;
   };
   const auto met_clause = [&](const dsl::CheckedRule& r) {
     const std::int32_t m = c.consents[static_cast<std::size_t>(r.consent)].clause;
@@ -198,38 +308,39 @@ std::optional<DiffSide> decide(const Version& v, const std::vector<std::size_t>&
       if (t == 2) return std::nullopt;
       if (t == 0) continue;
       const bool has_consent = rule.consent >= 0;
-      const int g = has_consent ? granted(rule) : 0;
-      if (has_consent && g < 0 && tier >= dsl::Tier::consent) {
-        need = {1, v.consent_of[static_cast<std::size_t>(rule.consent)]};
-        return std::nullopt;
+      int g = 0;
+      if (has_consent && tier >= dsl::Tier::consent) {
+        g = bit(q.consents, v.consent_of[static_cast<std::size_t>(rule.consent)], Learn::consent,
+                need);
+        if (g == 2) return std::nullopt;
       }
       switch (tier) {
         case dsl::Tier::effective:
         case dsl::Tier::first:
-          return side(r, rule.effect, rule.clause);
+          return side(r, rule.effect, rule.clause, true);
         case dsl::Tier::exclusion:
         case dsl::Tier::permission:
-          return side(r, Effect::allow, rule.clause);
+          return side(r, Effect::allow, rule.clause, true);
         case dsl::Tier::prohibition:
-          return side(r, Effect::deny, rule.clause);
+          return side(r, Effect::deny, rule.clause, false);
         case dsl::Tier::consent:
-          if (g == 0) return side(r, Effect::require_consent, rule.clause);
+          if (g == 0) return side(r, Effect::require_consent, rule.clause, false);
           if (!first_granted) first_granted = r;
           break;
         case dsl::Tier::fallback:
           if (has_consent) {
-            return g == 1 ? side(r, Effect::allow, met_clause(rule))
-                          : side(r, Effect::require_consent, rule.clause);
+            return g == 1 ? side(r, Effect::allow, met_clause(rule), false)
+                          : side(r, Effect::require_consent, rule.clause, false);
           }
           return side(r, rule.effect == ast::Effect::allow ? Effect::allow : Effect::deny,
-                      rule.clause);
+                      rule.clause, true);
       }
     }
     if (first_granted) {
-      return side(*first_granted, Effect::allow, met_clause(c.rules[*first_granted]));
+      return side(*first_granted, Effect::allow, met_clause(c.rules[*first_granted]), false);
     }
   }
-  return DiffSide{Effect::deny, c.clauses[c.default_clause].id, "", ""};
+  return DiffSide{Effect::deny, c.clauses[c.default_clause].id, "", "", {}};
 }
 
 Diff diff_impl(const Policy& before, const Policy& after) {
@@ -239,69 +350,103 @@ Diff diff_impl(const Policy& before, const Policy& after) {
   if (pa == nullptr || pb == nullptr) return out;
   const dsl::CheckedPolicy& a = pa->checked();
   const dsl::CheckedPolicy& b = pb->checked();
-  if (!a.tests.empty() || !b.tests.empty() || !a.objections.empty() || !b.objections.empty() ||
-      !a.attributes.empty() || !b.attributes.empty()) {
-    out.complete = false;  // attributes and objections are not compared yet
-    return out;
+
+  for (DiffNames n : {name_changes("actions", a.actions, b.actions),
+                      name_changes("requesters", a.requesters, b.requesters),
+                      name_changes("data", a.data, b.data), name_changes("facts", a.facts, b.facts),
+                      name_changes("consents", a.consents, b.consents),
+                      name_changes("purposes", a.purposes, b.purposes),
+                      name_changes("objections", a.objections, b.objections),
+                      name_changes("obligations", a.obligations, b.obligations)}) {
+    if (!n.added.empty() || !n.removed.empty() || !n.changed.empty()) out.names.push_back(n);
   }
+  {
+    DiffNames n;
+    n.kind = "attributes";
+    std::map<std::string, const dsl::AttributeInfo*> old_attributes;
+    for (const auto& info : a.attributes)
+      old_attributes.emplace(info.path, &info);
+    for (const auto& info : b.attributes) {
+      auto it = old_attributes.find(info.path);
+      if (it == old_attributes.end()) {
+        n.added.push_back(info.path);
+        continue;
+      }
+      if (it->second->type != info.type || it->second->optional != info.optional)
+        n.changed.push_back(info.path);
+      old_attributes.erase(it);
+    }
+    for (const auto& [path, info] : old_attributes)
+      n.removed.push_back(path);
+    std::sort(n.added.begin(), n.added.end());
+    std::sort(n.changed.begin(), n.changed.end());
+    if (!n.added.empty() || !n.removed.empty() || !n.changed.empty()) out.names.push_back(n);
+  }
+
+  Merged merged = merge_attributes(a, b);
+  if (!merged.comparable) return out;  // no request is valid under both versions
+  TestClassCache value_classes(merged.grid);
+  const TestClasses& no_tests = value_classes.of({});
+
   const auto action_classes = classes(a, b, 0);
   const auto requester_classes = classes(a, b, 1);
   const auto data_classes = classes(a, b, 2);
-  std::set<std::string> all_facts, all_consents, all_purposes;
-  for (const dsl::CheckedPolicy* c : {&a, &b}) {
-    for (const auto& t : c->facts)
-      all_facts.insert(t.name);
-    for (const auto& t : c->consents)
-      all_consents.insert(t.name);
-    for (const auto& t : c->purposes)
-      all_purposes.insert(t.name);
-  }
-  // A fact, consent or purpose only one version declares makes a request that names it
-  // invalid, and so denied, in the other: it matters everywhere.
-  const auto one_sided = [](const std::vector<dsl::Term>& x, const std::vector<dsl::Term>& y) {
-    std::set<std::string> in_x, in_y, odd;
-    for (const auto& t : x)
-      in_x.insert(t.name);
-    for (const auto& t : y)
-      in_y.insert(t.name);
-    for (const auto& n : in_x) {
-      if (in_y.count(n) == 0) odd.insert(n);
+  // The facts, consents, objections and purposes both versions know, sorted.
+  const auto common = [](const std::vector<dsl::Term>& x, const std::vector<dsl::Term>& y) {
+    const auto in_y = ids_by_name(y);
+    std::vector<std::string> names;
+    for (const auto& t : x) {
+      if (in_y.count(t.name) != 0) names.push_back(t.name);
     }
-    for (const auto& n : in_y) {
-      if (in_x.count(n) == 0) odd.insert(n);
-    }
-    return odd;
+    std::sort(names.begin(), names.end());
+    return names;
   };
-  const std::set<std::string> odd_facts = one_sided(a.facts, b.facts);
-  const std::set<std::string> odd_consents = one_sided(a.consents, b.consents);
-  const std::set<std::string> odd_purposes = one_sided(a.purposes, b.purposes);
-  const std::vector<std::string> fact_names(all_facts.begin(), all_facts.end());
-  const std::vector<std::string> consent_names(all_consents.begin(), all_consents.end());
-  const std::vector<std::string> purpose_names(all_purposes.begin(), all_purposes.end());
-  const auto version = [&](const PolicyImpl* p) {
+  const std::vector<std::string> fact_names = common(a.facts, b.facts);
+  const std::vector<std::string> consent_names = common(a.consents, b.consents);
+  const std::vector<std::string> objection_names = common(a.objections, b.objections);
+  const std::vector<std::string> purpose_names = common(a.purposes, b.purposes);
+  const auto version = [&](const dsl::CheckedPolicy& c, int side) {
     Version v;
-    v.p = p;
+    v.c = &c;
+    v.test_of = &merged.test_of[side];
     const auto map = [](const std::vector<dsl::Term>& own, const std::vector<std::string>& names,
-                        std::vector<int>& to_union, std::vector<int>& from_union) {
-      from_union.assign(names.size(), -1);
+                        std::vector<int>& to_common) {
       for (const auto& t : own) {
-        const auto u =
-            static_cast<int>(std::lower_bound(names.begin(), names.end(), t.name) - names.begin());
-        to_union.push_back(u);
-        from_union[static_cast<std::size_t>(u)] = static_cast<int>(to_union.size() - 1);
+        auto it = std::lower_bound(names.begin(), names.end(), t.name);
+        to_common.push_back(
+            it != names.end() && *it == t.name ? static_cast<int>(it - names.begin()) : -1);
       }
     };
-    map(p->checked().facts, fact_names, v.fact_of, v.own_fact);
-    map(p->checked().consents, consent_names, v.consent_of, v.own_consent);
-    map(p->checked().purposes, purpose_names, v.purpose_of, v.own_purpose);
+    map(c.facts, fact_names, v.fact_of);
+    map(c.consents, consent_names, v.consent_of);
+    map(c.objections, objection_names, v.objection_of);
+    map(c.purposes, purpose_names, v.purpose_of);
+    v.own_purpose.assign(purpose_names.size(), -1);
+    for (std::size_t id = 0; id < v.purpose_of.size(); ++id) {
+      if (v.purpose_of[id] >= 0)
+        v.own_purpose[static_cast<std::size_t>(v.purpose_of[id])] = static_cast<int>(id);
+    }
     return v;
   };
-  const Version va = version(pa);
-  const Version vb = version(pb);
-  std::map<std::tuple<std::size_t, std::size_t, std::size_t, std::string>, std::size_t> region_at;
-  const bool same_vocabulary = odd_facts.empty() && odd_consents.empty() && odd_purposes.empty();
+  const Version va = version(a, 0);
+  const Version vb = version(b, 1);
 
-  // Each rule as a key both versions share: the same key means the same rule.
+  // The same rule in both versions decides the same requests alike, as long as the words
+  // its conditions use mean the same: the purpose tree and the attributes.
+  const auto same_terms = [](const std::vector<dsl::Term>& x, const std::vector<dsl::Term>& y) {
+    return std::equal(x.begin(), x.end(), y.begin(), y.end(),
+                      [](const dsl::Term& s, const dsl::Term& t) {
+                        return s.name == t.name && s.parent == t.parent;
+                      });
+  };
+  const bool same_meaning =
+      same_terms(a.purposes, b.purposes) &&
+      std::equal(a.attributes.begin(), a.attributes.end(), b.attributes.begin(), b.attributes.end(),
+                 [](const dsl::AttributeInfo& x, const dsl::AttributeInfo& y) {
+                   return x.path == y.path && x.type == y.type && x.optional == y.optional;
+                 });
+  // Each rule as a key both versions share: the same key means the same rule. The checked
+  // condition is part of it, as a clause's dates are folded in there.
   std::map<std::string, std::uint32_t> interned;
   const auto rule_keys = [&](const PolicyImpl& p) {
     std::vector<std::uint32_t> keys;
@@ -317,6 +462,7 @@ Diff diff_impl(const Policy& before, const Policy& after) {
         const std::int32_t met = p.checked().consents[static_cast<std::size_t>(r.consent)].clause;
         folded += " met:" + (met >= 0 ? p.checked().clauses[static_cast<std::size_t>(met)].id : "");
       }
+      if (r.condition) folded += " if:" + condition_text(p.checked(), *r.condition);
       keys.push_back(
           interned.emplace(folded, static_cast<std::uint32_t>(interned.size())).first->second);
     }
@@ -324,140 +470,201 @@ Diff diff_impl(const Policy& before, const Policy& after) {
   };
   const std::vector<std::uint32_t> keys_a = rule_keys(*pa);
   const std::vector<std::uint32_t> keys_b = rule_keys(*pb);
-  // Per version and class, the rules covering the class's first name (all rules when the
-  // version does not know the name: then nothing is skipped).
+  // The grid tests each rule's condition reads.
+  const auto tests_read = [](const Version& v) {
+    std::vector<std::vector<std::uint32_t>> per_rule;
+    for (const auto& r : v.c->rules) {
+      Atoms atoms;
+      atoms.add(r.condition);
+      std::vector<std::uint32_t> mine;
+      for (const std::uint32_t t : atoms.tests) {
+        if ((*v.test_of)[t] >= 0) mine.push_back(static_cast<std::uint32_t>((*v.test_of)[t]));
+      }
+      per_rule.push_back(std::move(mine));
+    }
+    return per_rule;
+  };
+  const auto tests_a = tests_read(va);
+  const auto tests_b = tests_read(vb);
+  // Per version and class, the rules covering the class's first name.
   using Bits = std::vector<std::uint64_t>;
-  const auto coverage = [](const dsl::CheckedPolicy& c, int kind,
-                           const std::vector<std::vector<std::string>>& cls) {
-    std::vector<std::optional<Bits>> result;
+  const auto coverage = [](const dsl::CheckedPolicy& c, int kind, int side,
+                           const std::vector<NameClass>& cls) {
+    std::vector<Bits> result;
     const auto& terms = terms_of(c, kind);
     for (const auto& members : cls) {
-      auto it = std::find_if(terms.begin(), terms.end(),
-                             [&](const dsl::Term& t) { return t.name == members.front(); });
-      if (it == terms.end()) {
-        result.emplace_back(std::nullopt);
-        continue;
-      }
-      const auto id = static_cast<std::uint32_t>(it - terms.begin());
       Bits bits((c.rules.size() + 63) / 64, 0);
       for (std::size_t r = 0; r < c.rules.size(); ++r) {
-        if (covers(set_of(c.rules[r], kind), terms, id, kind != 0))
+        if (covers(set_of(c.rules[r], kind), terms, members.id[side], kind != 0))
           bits[r / 64] |= std::uint64_t{1} << (r % 64);
       }
-      result.emplace_back(std::move(bits));
+      result.push_back(std::move(bits));
     }
     return result;
   };
-  const std::vector<std::optional<Bits>> cover_a[3] = {coverage(a, 0, action_classes),
-                                                       coverage(a, 1, requester_classes),
-                                                       coverage(a, 2, data_classes)};
-  const std::vector<std::optional<Bits>> cover_b[3] = {coverage(b, 0, action_classes),
-                                                       coverage(b, 1, requester_classes),
-                                                       coverage(b, 2, data_classes)};
-  // The keys of the rules that cover a class triple, in file order; empty when unknown.
-  const auto relevant = [](const std::vector<std::optional<Bits>>* cover,
-                           const std::vector<std::uint32_t>& keys, std::size_t x, std::size_t y,
-                           std::size_t z) -> std::optional<std::vector<std::uint32_t>> {
-    if (!cover[0][x] || !cover[1][y] || !cover[2][z]) return std::nullopt;
-    std::vector<std::uint32_t> keys_here;
-    for (std::size_t w = 0; w < cover[0][x]->size(); ++w) {
-      std::uint64_t word = (*cover[0][x])[w] & (*cover[1][y])[w] & (*cover[2][z])[w];
+  const std::vector<Bits> cover_a[3] = {coverage(a, 0, 0, action_classes),
+                                        coverage(a, 1, 0, requester_classes),
+                                        coverage(a, 2, 0, data_classes)};
+  const std::vector<Bits> cover_b[3] = {coverage(b, 0, 1, action_classes),
+                                        coverage(b, 1, 1, requester_classes),
+                                        coverage(b, 2, 1, data_classes)};
+  // The rules that cover a class triple, in file order.
+  const auto covering = [](const std::vector<Bits>* cover, std::size_t x, std::size_t y,
+                           std::size_t z) {
+    std::vector<std::size_t> rules;
+    for (std::size_t w = 0; w < cover[0][x].size(); ++w) {
+      std::uint64_t word = cover[0][x][w] & cover[1][y][w] & cover[2][z][w];
       while (word != 0) {
-        const auto bit = static_cast<std::size_t>(__builtin_ctzll(word));
-        keys_here.push_back(keys[w * 64 + bit]);
+        rules.push_back(w * 64 + static_cast<std::size_t>(__builtin_ctzll(word)));
         word &= word - 1;
       }
     }
-    return keys_here;
+    return rules;
   };
   const std::uint64_t requests_per_name_triple =
-      (all_purposes.size() + 1) * (std::uint64_t{1} << (all_facts.size() + all_consents.size()));
+      (purpose_names.size() + 1) *
+      (std::uint64_t{1} << (fact_names.size() + consent_names.size() + objection_names.size()));
+  std::map<std::tuple<std::size_t, std::size_t, std::size_t, std::string>, std::size_t> region_at;
+  const std::vector<std::size_t> no_rules;  // without attribute tests, nothing to collect
 
   for (std::size_t ai = 0; ai < action_classes.size(); ++ai) {
     for (std::size_t qi = 0; qi < requester_classes.size(); ++qi) {
       for (std::size_t di = 0; di < data_classes.size(); ++di) {
-        const std::string& action = action_classes[ai].front();
-        const std::string& requester = requester_classes[qi].front();
-        const std::string& data = data_classes[di].front();
-        if (same_vocabulary) {
-          // The same rules, in the same order, decide alike: nothing to enumerate.
-          const auto ra = relevant(cover_a, keys_a, ai, qi, di);
-          const auto rb = relevant(cover_b, keys_b, ai, qi, di);
-          if (ra && rb && *ra == *rb) {
-            out.total += action_classes[ai].size() * requester_classes[qi].size() *
-                         data_classes[di].size() * requests_per_name_triple;
-            continue;
-          }
+        const std::vector<std::size_t> rules_a = covering(cover_a, ai, qi, di);
+        const std::vector<std::size_t> rules_b = covering(cover_b, ai, qi, di);
+        // The classes of attribute values the rules here tell apart: each counts as one
+        // request.
+        std::set<std::uint32_t> read;
+        for (const std::size_t r : merged.grid.tests.empty() ? no_rules : rules_a)
+          read.insert(tests_a[r].begin(), tests_a[r].end());
+        for (const std::size_t r : merged.grid.tests.empty() ? no_rules : rules_b)
+          read.insert(tests_b[r].begin(), tests_b[r].end());
+        const TestClasses& values =
+            read.empty() ? no_tests
+                         : value_classes.of(std::vector<std::uint32_t>(read.begin(), read.end()));
+        if (!values.complete) {
+          out.complete = false;  // too many values to enumerate: never sampled
+          continue;
         }
-        // Decide the class triple by learning facts, consents and the purpose only as the
-        // two versions need them; each leaf is a region of requests decided alike.
-        const auto indices = [](const std::vector<std::optional<Bits>>* cover, std::size_t x,
-                                std::size_t y, std::size_t z, std::vector<std::size_t>& rules) {
-          if (!cover[0][x] || !cover[1][y] || !cover[2][z]) return false;
-          for (std::size_t w = 0; w < cover[0][x]->size(); ++w) {
-            std::uint64_t word = (*cover[0][x])[w] & (*cover[1][y])[w] & (*cover[2][z])[w];
-            while (word != 0) {
-              rules.push_back(w * 64 + static_cast<std::size_t>(__builtin_ctzll(word)));
-              word &= word - 1;
+        const std::uint64_t class_size = action_classes[ai].names.size() *
+                                         requester_classes[qi].names.size() *
+                                         data_classes[di].names.size();
+        if (same_meaning &&
+            std::equal(rules_a.begin(), rules_a.end(), rules_b.begin(), rules_b.end(),
+                       [&](std::size_t x, std::size_t y) { return keys_a[x] == keys_b[y]; })) {
+          // The same rules, in the same order, decide alike: nothing to enumerate.
+          out.total += class_size * requests_per_name_triple * values.classes.size();
+          continue;
+        }
+        // Decide the class triple by learning facts, consents, objections, the purpose and
+        // the class of values only as the two versions need them; each leaf is a region of
+        // requests decided alike.
+        // A concrete request of the leaf: the first name of each class, the bits learnt
+        // true, and the values of its class of values (any class, when none was needed).
+        const auto witness = [&](const Partial& now, const std::vector<TestClass>& cls) {
+          Request w;
+          w.action = action_classes[ai].names.front();
+          w.requester = requester_classes[qi].names.front();
+          w.data = data_classes[di].names.front();
+          w.requester_id = "witness";
+          if (now.purpose >= 0) w.purpose = purpose_names[static_cast<std::size_t>(now.purpose)];
+          for (std::size_t f = 0; f < now.facts.size(); ++f) {
+            if (now.facts[f] == 1) w.facts.push_back(fact_names[f]);
+          }
+          for (std::size_t k = 0; k < now.consents.size(); ++k) {
+            if (now.consents[k] == 1) w.consent.push_back(consent_names[k]);
+          }
+          for (std::size_t o = 0; o < now.objections.size(); ++o) {
+            if (now.objections[o] == 1) w.objections.push_back(objection_names[o]);
+          }
+          const std::vector<Value>& given =
+              cls[static_cast<std::size_t>(std::max(now.values, 0))].values;
+          for (std::size_t i = 0; i < given.size(); ++i) {
+            const std::string& path = merged.grid.attributes[i].path;
+            // The request's own id carries `requester.id`: a version that does not declare
+            // it ignores the id, where it would refuse an attribute it does not know.
+            if (path == "requester.id") {
+              const auto* id = std::get_if<std::string>(&given[i]);
+              w.requester_id = id != nullptr ? *id : "";
+            } else if (!std::holds_alternative<std::monostate>(given[i])) {
+              w.attributes.push_back({path, given[i]});
             }
           }
-          return true;
+          return w;
         };
-        std::vector<std::size_t> rules_a, rules_b;
-        const bool known_a = indices(cover_a, ai, qi, di, rules_a);
-        const bool known_b = indices(cover_b, ai, qi, di, rules_b);
-        const std::uint64_t class_size =
-            action_classes[ai].size() * requester_classes[qi].size() * data_classes[di].size();
         Partial q;
         q.facts.assign(fact_names.size(), -1);
         q.consents.assign(consent_names.size(), -1);
+        q.objections.assign(objection_names.size(), -1);
+        q.classes = &values.classes;
         std::function<void(Partial&)> search = [&](Partial& now) {
           Split need_a, need_b;
-          const std::optional<DiffSide> x = decide(va, rules_a, known_a, now, need_a);
-          const std::optional<DiffSide> y = decide(vb, rules_b, known_b, now, need_b);
+          const std::optional<DiffSide> x = decide(va, rules_a, now, need_a);
+          const std::optional<DiffSide> y = decide(vb, rules_b, now, need_b);
           if (x && y) {
             std::uint64_t free_bits = 0;
-            for (const int f : now.facts)
-              free_bits += f < 0 ? 1 : 0;
-            for (const int k : now.consents)
-              free_bits += k < 0 ? 1 : 0;
+            for (const std::vector<int>* bits : {&now.facts, &now.consents, &now.objections}) {
+              for (const int known : *bits)
+                free_bits += known < 0 ? 1 : 0;
+            }
             const std::uint64_t purposes_here = now.purpose == -2 ? purpose_names.size() + 1 : 1;
-            const std::uint64_t size = class_size * purposes_here * (std::uint64_t{1} << free_bits);
+            const std::uint64_t values_here = now.values < 0 ? values.classes.size() : 1;
+            const std::uint64_t size =
+                class_size * purposes_here * values_here * (std::uint64_t{1} << free_bits);
             out.total += size;
             if (*x == *y) return;
             out.changed += size;
-            const std::string key = fmt_key(*x, *y);
-            auto [it, fresh] = region_at.emplace(std::tuple{ai, qi, di, key}, out.regions.size());
+            auto [it, fresh] =
+                region_at.emplace(std::tuple{ai, qi, di, fmt_key(*x, *y)}, out.regions.size());
             if (fresh) {
-              Request w;
-              w.action = action;
-              w.requester = requester;
-              w.data = data;
-              w.requester_id = "witness";
-              if (now.purpose >= 0)
-                w.purpose = purpose_names[static_cast<std::size_t>(now.purpose)];
-              for (std::size_t f = 0; f < now.facts.size(); ++f) {
-                if (now.facts[f] == 1) w.facts.push_back(fact_names[f]);
-              }
-              for (std::size_t k = 0; k < now.consents.size(); ++k) {
-                if (now.consents[k] == 1) w.consent.push_back(consent_names[k]);
-              }
-              out.regions.push_back({action_classes[ai], requester_classes[qi], data_classes[di],
-                                     *x, *y, std::move(w), 0});
+              out.regions.push_back({action_classes[ai].names,
+                                     requester_classes[qi].names,
+                                     data_classes[di].names,
+                                     *x,
+                                     *y,
+                                     witness(now, values.classes),
+                                     0,
+                                     {}});
             }
-            out.regions[it->second].requests += size;
+            DiffRegion& region = out.regions[it->second];
+            region.requests += size;
+            if (now.values >= 0) {
+              for (const std::uint32_t t : read) {
+                const dsl::AttributeTest& test = merged.grid.tests[t];
+                for (const std::int32_t at : {static_cast<std::int32_t>(test.lhs), test.rhs}) {
+                  if (at < 0) continue;
+                  const std::string& path =
+                      merged.grid.attributes[static_cast<std::size_t>(at)].path;
+                  if (std::find(region.attributes.begin(), region.attributes.end(), path) ==
+                      region.attributes.end())
+                    region.attributes.push_back(path);
+                }
+              }
+            }
             return;
           }
           const Split need = x ? need_b : need_a;
-          if (need.kind == 2) {
-            for (int purpose = -1; purpose < static_cast<int>(purpose_names.size()); ++purpose) {
-              now.purpose = purpose;
-              search(now);
-            }
-            now.purpose = -2;
-            return;
+          switch (need.kind) {
+            case Learn::purpose:
+              for (int purpose = -1; purpose < static_cast<int>(purpose_names.size()); ++purpose) {
+                now.purpose = purpose;
+                search(now);
+              }
+              now.purpose = -2;
+              return;
+            case Learn::values:
+              for (int k = 0; k < static_cast<int>(values.classes.size()); ++k) {
+                now.values = k;
+                search(now);
+              }
+              now.values = -1;
+              return;
+            default:
+              break;
           }
-          std::vector<int>& slot = need.kind == 0 ? now.facts : now.consents;
+          std::vector<int>& slot = need.kind == Learn::fact      ? now.facts
+                                   : need.kind == Learn::consent ? now.consents
+                                                                 : now.objections;
           for (const int value : {0, 1}) {
             slot[static_cast<std::size_t>(need.index)] = value;
             search(now);

@@ -1,0 +1,1 @@
+diff policies/clinic.policy policies/clinic.policy

@@ -1,0 +1,1 @@
+diff tests/cli/vocabulary-old.policy tests/cli/vocabulary-new.policy
