@@ -13,6 +13,7 @@
 #include "clause/matrix.hpp"
 #include "clause/verify.hpp"
 #include "core/attribute_test.hpp"
+#include "grid_request.hpp"
 #include "random_attribute_policy.hpp"
 #include "support.hpp"
 
@@ -327,31 +328,10 @@ TEST_CASE("index, reference and verify agree with brute force on random policies
     const Policy p = must_compile(text);
     const detail::PolicyImpl& impl = *detail::Access::impl(p);
     const dsl::CheckedPolicy& c = impl.checked();
-    std::vector<std::uint32_t> all(c.tests.size());
-    std::iota(all.begin(), all.end(), 0U);
-    const auto grid = detail::candidate_values(c, all);
+    const auto grid = whole_grid(c);
     if (grid.empty()) continue;  // past the bounds: the analyses say incomplete
     // Random concrete requests from the grid, with every other atom random too.
-    const auto random_request = [&] {
-      Request r;
-      r.data = c.data[rng() % c.data.size()].name;
-      r.requester = c.requesters[rng() % c.requesters.size()].name;
-      r.action = c.actions[rng() % c.actions.size()].name;
-      r.requester_id = "x";
-      if (const auto purpose = rng() % 4; purpose < 3) r.purpose = c.purposes[purpose].name;
-      for (const auto& f : c.facts) {
-        if (rng() % 2) r.facts.push_back(f.name);
-      }
-      if (rng() % 2) r.consent.push_back("k0");
-      for (const auto& o : c.objections) {
-        if (rng() % 2) r.objections.push_back(o.name);
-      }
-      for (std::size_t a = 0; a < c.attributes.size(); ++a) {
-        const Value& v = grid[a][rng() % grid[a].size()];
-        if (v.index() != 0) r.attributes.push_back({c.attributes[a].path, v});
-      }
-      return r;
-    };
+    const auto random_request = [&] { return grid_request(rng, c, grid); };
     for (int n = 0; n < 300; ++n) {
       const ResolvedRequest q = resolve_witness(p, random_request());
       const detail::ReferenceVerdict slow = detail::reference_evaluate(impl, q, nullptr);
