@@ -238,5 +238,28 @@ allow access of record by clinician when data.age < 18 and not objected family c
   CHECK(lifted->front().matrix.cells[0].outcomes[0].effect == Effect::allow);
 }
 
+TEST_CASE("a split into more classes than a matrix shows is refused", "[matrix][attributes]") {
+  std::string text = R"(policy "t" version "1"
+clause "c" "words"
+data record
+requester clinician
+action access
+attribute data.place string
+)";
+  // Each constant is a class of its own, and every other id one more.
+  for (std::size_t n = 0; n < max_matrix_classes; ++n)
+    text += fmt::format(
+        "allow access of record by clinician when data.place = \"p{}\" cites \"c\"\n", n);
+  const Policy p = must_compile(text);
+  const auto m = decision_matrices(p, {{}, "data.place"});
+  REQUIRE(!m);
+  CHECK(m.error().kind == MatrixError::Kind::too_large);
+  CHECK(m.error().message == "its values fall into more than 64 classes");
+  const auto held = decision_matrices(p, {{"data.place=p3"}, ""});
+  REQUIRE(held);
+  CHECK(held->front().matrix.cells[0].outcomes.size() == 1);
+  CHECK(held->front().matrix.cells[0].outcomes[0].effect == Effect::allow);
+}
+
 }  // namespace
 }  // namespace clause::test
