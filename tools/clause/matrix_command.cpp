@@ -254,7 +254,8 @@ int run_matrix(const std::vector<std::string>& argv) {
   if (!ms) {
     const MatrixError& e = ms.error();
     const std::string flag = e.input == asked.vary ? "--vary" : "--fix";
-    const std::string message = fmt::format("{} {}: {}", flag, e.input, e.message);
+    const std::string message =
+        e.input.empty() ? e.message : fmt::format("{} {}: {}", flag, e.input, e.message);
     if (e.kind == MatrixError::Kind::bad_option) return usage_error("matrix", message);
     fmt::print(stderr, "clause matrix: {}\n", message);
     return exit_failed;
