@@ -8,10 +8,6 @@
 #include <functional>
 #include <random>
 #include <string>
-#include <vector>
-
-#include "clause/clause.hpp"
-#include "clause/dsl/check.hpp"
 
 namespace clause::test {
 
@@ -105,32 +101,6 @@ attribute context.place string optional
     text += "\n";
   }
   return text;
-}
-
-/// A random request to a policy from random_attribute_policy: names, purpose, facts, the
-/// consent and objections at random, and each attribute one of its `candidates` (by declared
-/// index, as analysis's candidate_values gives them; an absent optional one is left out).
-template <typename Rng = std::mt19937_64>
-Request random_attribute_request(Rng& rng, const dsl::CheckedPolicy& c,
-                                 const std::vector<std::vector<Value>>& candidates) {
-  Request r;
-  r.data = c.data[rng() % c.data.size()].name;
-  r.requester = c.requesters[rng() % c.requesters.size()].name;
-  r.action = c.actions[rng() % c.actions.size()].name;
-  r.requester_id = "x";
-  if (const auto purpose = rng() % 4; purpose < 3) r.purpose = c.purposes[purpose].name;
-  for (const auto& f : c.facts) {
-    if (rng() % 2) r.facts.push_back(f.name);
-  }
-  if (rng() % 2) r.consent.push_back("k0");
-  for (const auto& o : c.objections) {
-    if (rng() % 2) r.objections.push_back(o.name);
-  }
-  for (std::size_t a = 0; a < c.attributes.size(); ++a) {
-    const Value& v = candidates[a][rng() % candidates[a].size()];
-    if (v.index() != 0) r.attributes.push_back({c.attributes[a].path, v});
-  }
-  return r;
 }
 
 }  // namespace clause::test

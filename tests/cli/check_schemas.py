@@ -89,6 +89,13 @@ for policy in (privacy, f"{fixtures}/broken-promise.policy"):
     validate("verify", ["verify", "--format", "json", policy])
     validate("matrix", ["matrix", "--format", "json", policy])
     validate("analyze", ["analyze", "--format", "json", policy])
+clinic = "policies/clinic.policy"
+validate("matrix", ["matrix", "--format", "json", "--vary", "data.subject_age", clinic])
+validate("matrix", ["matrix", "--format", "json", "--fix", "context.time=2026-03-01",
+                    "--fix", "objected:family_disclosure", clinic])
+for request in ("clinic-family.json", "clinic-representative.json"):
+    validate("explain", ["explain", "--policy", clinic, "--format", "json",
+                         f"{fixtures}/{request}"])
 validate("diff", ["diff", "--format", "json", privacy, f"{fixtures}/privacy-v2.policy"])
 validate("diff", ["diff", "--format", "json", f"{fixtures}/broken-promise.policy",
                   f"{fixtures}/uncited.policy"])

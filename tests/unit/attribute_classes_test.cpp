@@ -13,6 +13,7 @@
 #include "clause/matrix.hpp"
 #include "clause/verify.hpp"
 #include "core/attribute_test.hpp"
+#include "grid_request.hpp"
 #include "random_attribute_policy.hpp"
 #include "support.hpp"
 
@@ -327,12 +328,10 @@ TEST_CASE("index, reference and verify agree with brute force on random policies
     const Policy p = must_compile(text);
     const detail::PolicyImpl& impl = *detail::Access::impl(p);
     const dsl::CheckedPolicy& c = impl.checked();
-    std::vector<std::uint32_t> all(c.tests.size());
-    std::iota(all.begin(), all.end(), 0U);
-    const auto grid = detail::candidate_values(c, all);
+    const auto grid = whole_grid(c);
     if (grid.empty()) continue;  // past the bounds: the analyses say incomplete
     // Random concrete requests from the grid, with every other atom random too.
-    const auto random_request = [&] { return random_attribute_request(rng, c, grid); };
+    const auto random_request = [&] { return grid_request(rng, c, grid); };
     for (int n = 0; n < 300; ++n) {
       const ResolvedRequest q = resolve_witness(p, random_request());
       const detail::ReferenceVerdict slow = detail::reference_evaluate(impl, q, nullptr);

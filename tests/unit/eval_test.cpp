@@ -372,6 +372,21 @@ TEST_CASE("the index agrees with the reference evaluator on random policies",
   }
 }
 
+TEST_CASE("synthetic policies and their varied versions compile, with attributes too",
+          "[synthetic]") {
+  // A varied version once turned an allow with obligations into a deny (E249) and put
+  // `when` after `obliges` (E101).
+  for (const bool attributes : {false, true}) {
+    for (const std::uint64_t seed : {1U, 2U, 3U}) {
+      for (const std::size_t vary : {0U, 40U}) {
+        const std::string text = gen::synthetic_policy({300, seed, vary, attributes});
+        INFO("seed " << seed << ", vary " << vary << ", attributes " << attributes);
+        must_compile(text);
+      }
+    }
+  }
+}
+
 TEST_CASE("the index agrees with the reference evaluator on synthetic policies",
           "[eval][index][synthetic]") {
   for (const std::size_t rules : {100U, 1000U, 5000U}) {

@@ -8,10 +8,10 @@
 #include <random>
 #include <stdexcept>
 
-#include "analysis/attribute_classes.hpp"
 #include "clause/detail.hpp"
 #include "clause/dsl/format.hpp"
 #include "clause/dsl/parse.hpp"
+#include "grid_request.hpp"
 #include "random_attribute_policy.hpp"
 #include "support.hpp"
 
@@ -844,14 +844,11 @@ TEST_CASE("fmt: random policies with attributes keep their tree and decisions",
     const Policy before = must_compile(text);
     const Policy after = must_compile(once);
     const dsl::CheckedPolicy& c = detail::Access::impl(before)->checked();
-    std::vector<std::uint32_t> all(c.tests.size());
-    for (std::uint32_t i = 0; i < all.size(); ++i)
-      all[i] = i;
-    const auto grid = detail::candidate_values(c, all);
+    const auto grid = whole_grid(c);
     if (grid.empty()) continue;  // past the analyses' bound: nothing to draw values from
     ++compared;
     for (int n = 0; n < 300; ++n) {
-      const Request r = random_attribute_request(rng, c, grid);
+      const Request r = grid_request(rng, c, grid);
       const Decision x = before.evaluate(r);
       const Decision y = after.evaluate(r);
       REQUIRE(x.error.empty());

@@ -102,6 +102,14 @@ std::optional<std::string> Args::option(std::string_view name) const {
   return value;
 }
 
+std::vector<std::string> Args::options(std::string_view name) const {
+  std::vector<std::string> values;
+  for (const auto& g : given_) {
+    if (g.first == name) values.push_back(g.second);
+  }
+  return values;
+}
+
 std::optional<std::size_t> parse_count(std::string_view text, std::size_t min, std::size_t max) {
   std::size_t value = 0;
   const char* const end = text.data() + text.size();
@@ -229,9 +237,6 @@ std::vector<std::string> gather_files(const std::vector<std::string>& inputs,
   return files;
 }
 
-namespace {
-
-// An attribute's value as JSON; null when absent.
 nlohmann::json value_json(const Value& v) {
   if (const auto* b = std::get_if<bool>(&v)) return *b;
   if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
@@ -240,8 +245,6 @@ nlohmann::json value_json(const Value& v) {
   if (const auto* t = std::get_if<Instant>(&v)) return format_instant(*t);
   return nullptr;
 }
-
-}  // namespace
 
 // A request as the JSON that `clause eval` reads.
 nlohmann::json request_json(const Request& r) {

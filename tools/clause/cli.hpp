@@ -45,6 +45,8 @@ class Args {
   [[nodiscard]] const std::optional<std::string>& error() const { return error_; }
   [[nodiscard]] bool flag(std::string_view name) const;
   [[nodiscard]] std::optional<std::string> option(std::string_view name) const;
+  /// Every value given to a repeatable `--name`, in order.
+  [[nodiscard]] std::vector<std::string> options(std::string_view name) const;
   /// Reads the whole number given to `--name`: `fallback` when not given, empty when the
   /// value is not a whole number from `min` to `max`.
   [[nodiscard]] std::optional<std::size_t> count(std::string_view name, std::size_t fallback,
@@ -126,6 +128,9 @@ std::optional<clause::Policy> load_policy(const std::string& path, bool json_dia
 /// without --log. Sets `failed`, after printing why, when the log cannot be opened.
 std::optional<clause::DecisionLog> open_decision_log(const Args& args, bool block_when_full,
                                                      bool& failed);
+
+/// An attribute's value as a request's JSON writes it; null when absent.
+nlohmann::json value_json(const clause::Value& value);
 
 /// Writes a request as the JSON that `clause eval` reads.
 nlohmann::json request_json(const clause::Request& request);

@@ -188,7 +188,9 @@ the deciding rule and where it is; for require-consent, what granting the consen
 would give, and for deny, each consent whose grant alone would allow; the other
 rules that matched and why they lost; and the near misses:
 rules that a single change to the request (one fact, the purpose, one consent)
-would make match, with the decision that change would give.
+would make match, with the decision that change would give; and, for each
+attribute those rules read, one value of each other class of its values that the
+policy's tests tell apart, where that value alone would change the decision.
 )",
        .option_column = 23,
        .options =
@@ -240,22 +242,34 @@ counterexample request (JSON that `clause eval` accepts) and its decision.
        .run = run_verify},
       {.name = "matrix",
        .summary = "the decision matrix per action, as Markdown, JSON or an HTML page",
-       .usage = {"clause matrix [--format md|json|html] FILE"},
+       .usage = {"clause matrix [--format md|json|html] [--fix PATH=VALUE]... [--vary PATH] FILE"},
        .body = R"(Prints the decision matrix of a policy: for each action, a table of data
 categories (rows) by requester kinds (columns). Each cell gives the decision and
 the clause it cites or, when facts, consents or the purpose change it, what it
 depends on and every decision it can take. The matrix is exact: it is computed
 over every request, region by region.
 )",
-       .option_column = 18,
+       .option_column = 22,
        .options =
            {
+               {.flag = "--fix",
+                .argument = "PATH=VALUE",
+                .description = {"only the requests whose attribute PATH has VALUE, typed by its",
+                                "declaration: `12`, `p-7`, `true`, `2026-03-01`, a comma list",
+                                "`c-1,c-2`, `absent` when optional; or `consent:NAME`,",
+                                "`objected:NAME`, `fact:NAME` (`=false` for not); repeatable"},
+                .repeatable = true},
+               {.flag = "--vary",
+                .argument = "PATH",
+                .description = {"one matrix per class of the attribute's values that the",
+                                "policy's tests tell apart, e.g. `data.subject_age < 18`"}},
                {.flag = "--format", .argument = "md", .description = {"Markdown (default)"}},
                {.flag = "--format",
                 .argument = "json",
                 .description =
                     {"JSON: per action, rows of cells, each with its outcomes (decision,",
-                     "clause, consent, the purposes it comes under) and `depends_on`"}},
+                     "clause, consent, the purposes it comes under) and `depends_on`;",
+                     "with --vary, `vary`: per class, its label and its actions"}},
                {.flag = "--format",
                 .argument = "html",
                 .description = {"one self-contained page (no network, no other file): colours per",
@@ -263,7 +277,10 @@ over every request, region by region.
                                 "per purpose"}},
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
-       .after = R"(exit status: 0 printed, 1 the policy has errors, 64 the command line is wrong.
+       .after =
+           R"(exit status: 0 printed, 1 the policy has errors or --vary splits it into more than
+64 classes, 64 the command line is wrong (an unknown attribute or name, a value
+its declaration does not take).
 )",
        .run = run_matrix},
       {.name = "analyze",

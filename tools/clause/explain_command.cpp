@@ -10,6 +10,7 @@
 
 #include "clause/clause.hpp"
 #include "clause/dsl/check.hpp"
+#include "clause/near_miss.hpp"
 #include "cli.hpp"
 
 namespace clause::cli {
@@ -311,6 +312,56 @@ int run_explain(const std::vector<std::string>& argv) {
   }
   if (!near.empty()) {
     out += fmt::format("\n{}\n{}", s.bold("Near misses (one change away):"), near);
+  }
+
+  // Attribute values: each other class of the value of an attribute that a rule reads
+  // (one that matched or nearly did), where it changes the decision.
+  std::vector<std::string> paths;
+  for (std::size_t i = 0; i < d.trace.size(); ++i) {
+    const Outcome o = d.trace[i].outcome;
+    if (!c.rules[i].condition || (o != Outcome::decided && o != Outcome::outranked &&
+                                  o != Outcome::consent_granted && o != Outcome::condition_false))
+      continue;
+    std::vector<const dsl::CheckedCond*> atoms;
+    leaves(*c.rules[i].condition, atoms);
+    for (const dsl::CheckedCond* atom : atoms) {
+      if (atom->kind != ast::CondKind::attribute) continue;
+      const dsl::AttributeTest& t = c.tests[atom->ids.at(0)];
+      for (const std::int32_t a : {static_cast<std::int32_t>(t.lhs), t.rhs}) {
+        if (a < 0) continue;
+        const std::string& path = c.attributes[static_cast<std::size_t>(a)].path;
+        if (std::find(paths.begin(), paths.end(), path) == paths.end()) paths.push_back(path);
+      }
+    }
+  }
+  report["value_near_misses"] = nlohmann::json::array();
+  std::string values;
+  for (const std::string& path : paths) {
+    for (const OtherValue& other : other_values(policy, request, path)) {
+      auto changed = policy.resolve(with_value(request, path, other.value));
+      if (!changed) continue;
+      const Decision then = policy.evaluate(*changed);
+      if (then.effect == d.effect && then.clause == d.clause && then.consent == d.consent) continue;
+      const std::string value = value_json(other.value).dump();
+      nlohmann::json item = {
+          {"attribute", path}, {"value", value_json(other.value)},   {"class", other.label},
+          {"rule", then.rule}, {"decision", to_string(then.effect)}, {"clause", then.clause}};
+      if (then.effect == Effect::require_consent) item["consent"] = then.consent;
+      report["value_near_misses"].push_back(std::move(item));
+      const std::int32_t by = rule_index(then.rule);
+      const std::string who =
+          by < 0 ? std::string("the default")
+                 : fmt::format("rule {} at {}", then.rule, where(static_cast<std::size_t>(by)));
+      const std::string what = then.effect == Effect::require_consent
+                                   ? fmt::format("{} `{}`", s.effect(then.effect), then.consent)
+                                   : s.effect(then.effect);
+      values += fmt::format("  if {} were {} ({}), {} would decide {}, citing {}\n", path, value,
+                            other.label, who, what, then.clause);
+    }
+  }
+  if (!values.empty()) {
+    out += fmt::format("\n{}\n{}", s.bold("Near misses over attribute values (one value away):"),
+                       values);
   }
   if (json) {
     fmt::print("{}\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));

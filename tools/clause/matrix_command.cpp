@@ -35,7 +35,8 @@ std::string cell_text(const MatrixCell& cell) {
   return out;
 }
 
-nlohmann::json matrix_json(const Policy& p, const Matrix& m) {
+// The actions of one matrix: per action, rows of cells.
+nlohmann::json actions_json(const Matrix& m) {
   nlohmann::json actions = nlohmann::json::array();
   for (std::size_t a = 0; a < m.actions.size(); ++a) {
     nlohmann::json rows = nlohmann::json::array();
@@ -58,23 +59,44 @@ nlohmann::json matrix_json(const Policy& p, const Matrix& m) {
     }
     actions.push_back({{"action", m.actions[a]}, {"rows", std::move(rows)}});
   }
+  return actions;
+}
+
+bool all_complete(const std::vector<MatrixClass>& ms) {
+  return std::all_of(ms.begin(), ms.end(), [](const MatrixClass& m) { return m.matrix.complete; });
+}
+
+// One matrix as `actions`; split by a varied attribute, one entry of `vary` per class.
+nlohmann::json matrix_json(const Policy& p, const std::vector<MatrixClass>& ms,
+                           const MatrixOptions& asked) {
+  const Matrix& first = ms.front().matrix;
   nlohmann::json clauses = nlohmann::json::object();
   for (const auto& c : p.checked().clauses)
     clauses[c.id] = c.words;
-  return {{"policy", p.checked().name},    {"version", p.checked().version},
-          {"complete", m.complete},        {"purposes", m.purposes},
-          {"clauses", std::move(clauses)}, {"actions", std::move(actions)}};
+  nlohmann::json out = {{"policy", p.checked().name},
+                        {"version", p.checked().version},
+                        {"complete", all_complete(ms)},
+                        {"purposes", first.purposes},
+                        {"clauses", std::move(clauses)}};
+  if (!asked.fix.empty()) out["fixed"] = asked.fix;
+  if (asked.vary.empty()) {
+    out["actions"] = actions_json(first);
+    return out;
+  }
+  out["varied"] = asked.vary;
+  out["vary"] = nlohmann::json::array();
+  for (const MatrixClass& m : ms) {
+    out["vary"].push_back(
+        {{"class", m.label}, {"complete", m.matrix.complete}, {"actions", actions_json(m.matrix)}});
+  }
+  return out;
 }
 
-std::string markdown(const Policy& p, const Matrix& m) {
-  std::string out =
-      fmt::format("# Decision matrix: {} (version {})\n\n", p.checked().name, p.checked().version);
-  out +=
-      "Each cell gives the decision and the clause it cites for that data category (row) and "
-      "requester kind (column), or, when facts, consents or the purpose change it, what it "
-      "depends on and every decision it can take.\n";
+// The tables of one matrix, one per action, under headings of `level`.
+std::string tables(const Matrix& m, std::string_view level) {
+  std::string out;
   for (std::size_t a = 0; a < m.actions.size(); ++a) {
-    out += fmt::format("\n## {}\n\n| data \\ requester |", m.actions[a]);
+    out += fmt::format("\n{} {}\n\n| data \\ requester |", level, m.actions[a]);
     for (const auto& r : m.requesters)
       out += fmt::format(" {} |", r);
     out += "\n|---|";
@@ -92,9 +114,31 @@ std::string markdown(const Policy& p, const Matrix& m) {
   return out;
 }
 
+std::string markdown(const Policy& p, const std::vector<MatrixClass>& ms,
+                     const MatrixOptions& asked) {
+  std::string out =
+      fmt::format("# Decision matrix: {} (version {})\n\n", p.checked().name, p.checked().version);
+  out +=
+      "Each cell gives the decision and the clause it cites for that data category (row) and "
+      "requester kind (column), or, when facts, consents or the purpose change it, what it "
+      "depends on and every decision it can take.\n";
+  if (!asked.fix.empty()) {
+    std::string held;
+    for (const std::string& f : asked.fix)
+      held += fmt::format("{}`{}`", held.empty() ? "" : ", ", f);
+    out += fmt::format("\nFor the requests with {}.\n", held);
+  }
+  if (asked.vary.empty()) return out + tables(ms.front().matrix, "##");
+  out += fmt::format("\nOne matrix per class of `{}` that the policy tells apart ({}).\n",
+                     asked.vary, ms.size());
+  for (const MatrixClass& m : ms)
+    out += fmt::format("\n## When {}\n", m.label) + tables(m.matrix, "###");
+  return out;
+}
+
 // The page carries its data and its script; it loads nothing from anywhere.
-std::string html(const Policy& p, const Matrix& m) {
-  std::string data = matrix_json(p, m).dump();
+std::string html(const Policy& p, const std::vector<MatrixClass>& ms, const MatrixOptions& asked) {
+  std::string data = matrix_json(p, ms, asked).dump();
   // Keep `</script>` out of the embedded JSON.
   for (std::size_t at = data.find("</"); at != std::string::npos; at = data.find("</", at)) {
     data.replace(at, 2, "<\\/");
@@ -124,6 +168,7 @@ td.mixed { background: repeating-linear-gradient(45deg, #eee, #eee 6px, #f8f8f8 
 <body>
 <h1 id="title"></h1>
 <div class="controls">
+<label id="class-label" hidden>Class <select id="class"></select></label>
 <label>Action <select id="action"></select></label>
 <label>Purpose <select id="purpose"></select></label>
 </div>
@@ -133,8 +178,12 @@ td.mixed { background: repeating-linear-gradient(45deg, #eee, #eee 6px, #f8f8f8 
 const M = )HTML";
   static constexpr std::string_view tail = R"HTML(;
 const $ = (id) => document.getElementById(id);
-$("title").textContent = "Decision matrix: " + M.policy + " (version " + M.version + ")";
-for (const a of M.actions) $("action").add(new Option(a.action, a.action));
+$("title").textContent = "Decision matrix: " + M.policy + " (version " + M.version + ")" +
+  (M.fixed ? ", for " + M.fixed.join(", ") : "");
+const classes = M.vary || [{ class: "", actions: M.actions }];
+classes.forEach((c, i) => $("class").add(new Option(c.class, i)));
+$("class-label").hidden = !M.vary;
+for (const a of classes[0].actions) $("action").add(new Option(a.action, a.action));
 $("purpose").add(new Option("any purpose", "*"));
 $("purpose").add(new Option("no purpose", ""));
 for (const p of M.purposes) $("purpose").add(new Option(p, p));
@@ -142,7 +191,7 @@ function label(o) {
   return (o.decision === "require-consent" ? "consent " + o.consent : o.decision) + " " + o.clause;
 }
 function render() {
-  const action = M.actions.find((a) => a.action === $("action").value);
+  const action = classes[$("class").value].actions.find((a) => a.action === $("action").value);
   const purpose = $("purpose").value;
   const table = $("matrix");
   table.replaceChildren();
@@ -177,6 +226,7 @@ function render() {
     }
   }
 }
+$("class").onchange = render;
 $("action").onchange = render;
 $("purpose").onchange = render;
 render();
@@ -199,20 +249,30 @@ int run_matrix(const std::vector<std::string>& argv) {
   const std::string format = args.format("md");
   const std::optional<Policy> policy = load_policy(args.positional()[0]);
   if (!policy) return exit_failed;
-  const Matrix m = decision_matrix(*policy);
-  if (!m.complete) {
+  const MatrixOptions asked{args.options("fix"), args.option("vary").value_or("")};
+  const auto ms = decision_matrices(*policy, asked);
+  if (!ms) {
+    const MatrixError& e = ms.error();
+    const std::string flag = e.input == asked.vary ? "--vary" : "--fix";
+    const std::string message =
+        e.input.empty() ? e.message : fmt::format("{} {}: {}", flag, e.input, e.message);
+    if (e.kind == MatrixError::Kind::bad_option) return usage_error("matrix", message);
+    fmt::print(stderr, "clause matrix: {}\n", message);
+    return exit_failed;
+  }
+  if (!all_complete(*ms)) {
     fmt::print(stderr,
                "clause matrix: the policy is too large to decide every cell; cells left out "
                "say \"not analysed\"\n");
   }
   if (format == "json") {
-    nlohmann::json out = matrix_json(*policy, m);
+    nlohmann::json out = matrix_json(*policy, *ms, asked);
     out["schema_version"] = schema_version;
     fmt::print("{}\n", out.dump(1));
   } else if (format == "html") {
-    std::fputs(html(*policy, m).c_str(), stdout);
+    std::fputs(html(*policy, *ms, asked).c_str(), stdout);
   } else {
-    std::fputs(markdown(*policy, m).c_str(), stdout);
+    std::fputs(markdown(*policy, *ms, asked).c_str(), stdout);
   }
   return exit_ok;
 }

@@ -49,15 +49,21 @@ class Generator {
         case 1:
           if (r.starts_with("allow ")) {
             r.replace(0, 5, "deny");
+            // Only an allow carries obligations.
+            if (const std::size_t duties = r.find(" obliges "); duties != std::string::npos) {
+              r.erase(duties, r.find('\n', duties) - duties);
+            }
           } else if (r.starts_with("deny ")) {
             r.replace(0, 4, "allow");
           }
           break;
         default: {
-          const std::size_t cites = r.rfind("\n  cites");
-          if (cites != std::string::npos && r.find(" when ") == std::string::npos &&
+          // `when` goes before `obliges`, which goes before `cites`.
+          const std::size_t duties = r.find(" obliges ");
+          const std::size_t at = duties != std::string::npos ? duties : r.rfind("\n  cites");
+          if (at != std::string::npos && r.find(" when ") == std::string::npos &&
               !r.starts_with("exclude")) {
-            r.insert(cites, fmt::format(" when f{}", vary() % facts_));
+            r.insert(at, fmt::format(" when f{}", vary() % facts_));
           }
           break;
         }

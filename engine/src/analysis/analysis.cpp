@@ -92,7 +92,7 @@ Request request_names(const dsl::CheckedPolicy& c, const ResolvedRequest& q) {
 }
 
 bool for_each_region(const PolicyImpl& impl, std::span<const Probe> probes, std::size_t max_atoms,
-                     const std::function<bool(const Region&)>& visit) {
+                     const std::function<bool(const Region&)>& visit, const FixedValues& fixed) {
   const dsl::CheckedPolicy& p = impl.checked();
   const std::size_t rules = p.rules.size();
   const std::size_t sets = rules + probes.size();
@@ -123,7 +123,7 @@ bool for_each_region(const PolicyImpl& impl, std::span<const Probe> probes, std:
   // rather than an exact one in hours.
   constexpr std::uint64_t max_visits = 300'000;
   std::uint64_t visits = 0;
-  TestClassCache classes(p);
+  TestClassCache classes(p, fixed);
   for (const auto& actions : action_classes) {
     for (const auto& requesters : requester_classes) {
       for (const auto& data : data_classes) {

@@ -198,8 +198,10 @@ struct Region {
 /// probe). Stops when `visit` returns false. Returns false when a region reads more than
 /// `max_atoms` facts and consents, or the whole visit would exceed 300,000 region
 /// assignments: the answer is then incomplete.
+/// With `fixed`, every request carries the fixed values.
 bool for_each_region(const PolicyImpl& policy, std::span<const Probe> probes, std::size_t max_atoms,
-                     const std::function<bool(const Region&)>& visit);
+                     const std::function<bool(const Region&)>& visit,
+                     const FixedValues& fixed = {});
 
 /// Runs an analysis; when it throws (out of memory), gives an empty result marked
 /// incomplete, so that no exception leaves the library.

@@ -3,6 +3,8 @@
 // and keeps one witness per distinct answer vector.
 #include "analysis/attribute_classes.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
 #include <numeric>
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "core/attribute_test.hpp"
+#include "core/policy_impl.hpp"
 
 namespace clause::detail {
 namespace {
@@ -108,13 +111,19 @@ std::vector<Group> groups_of(const dsl::CheckedPolicy& p, std::span<const std::u
 // each other's points through the relations between them, followed a few rounds.
 class CutPoints {
  public:
-  CutPoints(const dsl::CheckedPolicy& p, const Group& g) : p_(p), g_(g) {
+  CutPoints(const dsl::CheckedPolicy& p, const Group& g, const FixedValues& fixed) : p_(p), g_(g) {
     for (const std::uint32_t t : g.tests) {
       const dsl::AttributeTest& test = p.tests[t];
       if (test.kind != dsl::AttributeTest::Kind::compare || test.rhs != dsl::no_id) continue;
       if (const auto* c = std::get_if<std::int64_t>(&test.constant)) integers_[test.lhs].insert(*c);
       if (const auto* c = std::get_if<Instant>(&test.constant))
         insert_instant(test.lhs, add(*c, test.shift));
+    }
+    // A fixed value is a constant of its attribute: the others are cut where they meet it.
+    for (const std::uint32_t a : g.attributes) {
+      if (a >= fixed.size() || !fixed[a]) continue;
+      if (const auto* c = std::get_if<std::int64_t>(&*fixed[a])) integers_[a].insert(*c);
+      if (const auto* c = std::get_if<Instant>(&*fixed[a])) insert_instant(a, *c);
     }
     for (const std::uint32_t a : g.attributes) {
       // An attribute with no constant still needs one point to stand on.
@@ -181,9 +190,12 @@ class CutPoints {
 };
 
 // The candidate values of every attribute of a group; false when they grow past the bounds.
-bool group_candidates(const dsl::CheckedPolicy& p, const Group& g,
+bool group_candidates(const dsl::CheckedPolicy& p, const Group& g, const FixedValues& fixed,
                       std::vector<std::vector<Value>>& out) {
-  CutPoints points(p, g);
+  CutPoints points(p, g, fixed);
+  const auto fixed_value = [&](std::uint32_t a) -> const Value* {
+    return a < fixed.size() && fixed[a] ? &*fixed[a] : nullptr;
+  };
   if (!points.complete()) return false;
   // Strings: the constants, and as many fresh ids as the group has string attributes, so
   // that they can be all equal or all different.
@@ -192,6 +204,16 @@ bool group_candidates(const dsl::CheckedPolicy& p, const Group& g,
   for (const std::uint32_t t : g.tests) {
     if (const auto* s = std::get_if<std::string>(&p.tests[t].constant)) {
       if (std::find(pool.begin(), pool.end(), *s) == pool.end()) pool.push_back(*s);
+    }
+  }
+  for (const std::uint32_t a : g.attributes) {
+    const Value* v = fixed_value(a);
+    std::vector<std::string> named;
+    if (const auto* s = v != nullptr ? std::get_if<std::string>(v) : nullptr) named = {*s};
+    if (const auto* l = v != nullptr ? std::get_if<std::vector<std::string>>(v) : nullptr)
+      named = *l;
+    for (std::string& s : named) {
+      if (std::find(pool.begin(), pool.end(), s) == pool.end()) pool.push_back(std::move(s));
     }
   }
   // Ordered attributes related in a chain `x < y < z` need that many steps between points.
@@ -213,6 +235,10 @@ bool group_candidates(const dsl::CheckedPolicy& p, const Group& g,
     const dsl::AttributeInfo& info = p.attributes[a];
     std::vector<Value>& values = out[a];
     values.clear();
+    if (const Value* v = fixed_value(a)) {
+      values = {*v};
+      continue;
+    }
     switch (info.type) {
       case AttrType::boolean:
         values = {false, true};
@@ -314,28 +340,39 @@ Value default_value(const dsl::AttributeInfo& a) {
   return std::monostate{};
 }
 
+namespace {
+
+// The value of an attribute no test reads: the fixed one, else the default.
+Value unread_value(const dsl::CheckedPolicy& p, const FixedValues& fixed, std::size_t a) {
+  return a < fixed.size() && fixed[a] ? *fixed[a] : default_value(p.attributes[a]);
+}
+
+}  // namespace
+
 std::vector<std::vector<Value>> candidate_values(const dsl::CheckedPolicy& p,
-                                                 std::span<const std::uint32_t> tests) {
+                                                 std::span<const std::uint32_t> tests,
+                                                 const FixedValues& fixed) {
   std::vector<std::vector<Value>> out(p.attributes.size());
   for (std::size_t a = 0; a < p.attributes.size(); ++a)
-    out[a] = {default_value(p.attributes[a])};
+    out[a] = {unread_value(p, fixed, a)};
   for (const Group& g : groups_of(p, tests)) {
-    if (!group_candidates(p, g, out)) return {};
+    if (!group_candidates(p, g, fixed, out)) return {};
   }
   return out;
 }
 
-TestClasses attribute_classes(const dsl::CheckedPolicy& p, std::span<const std::uint32_t> tests) {
+TestClasses attribute_classes(const dsl::CheckedPolicy& p, std::span<const std::uint32_t> tests,
+                              const FixedValues& fixed) {
   TestClasses out;
   TestClass all;
   all.answers.assign(p.tests.size(), false);
-  for (const dsl::AttributeInfo& a : p.attributes)
-    all.values.push_back(default_value(a));
+  for (std::size_t a = 0; a < p.attributes.size(); ++a)
+    all.values.push_back(unread_value(p, fixed, a));
   out.classes.push_back(std::move(all));
   std::vector<std::vector<Value>> candidates(p.attributes.size());
   for (const Group& g : groups_of(p, tests)) {
     std::vector<TestClass> mine;
-    if (!group_candidates(p, g, candidates) || !group_classes(p, g, candidates, mine) ||
+    if (!group_candidates(p, g, fixed, candidates) || !group_classes(p, g, candidates, mine) ||
         out.classes.size() * mine.size() > max_classes) {
       out.complete = false;
       out.classes.clear();
@@ -361,8 +398,192 @@ TestClasses attribute_classes(const dsl::CheckedPolicy& p, std::span<const std::
 
 const TestClasses& TestClassCache::of(const std::vector<std::uint32_t>& tests) {
   auto it = cache_.find(tests);
-  if (it == cache_.end()) it = cache_.emplace(tests, attribute_classes(p_, tests)).first;
+  if (it == cache_.end()) it = cache_.emplace(tests, attribute_classes(p_, tests, fixed_)).first;
   return it->second;
+}
+
+}  // namespace clause::detail
+
+namespace clause::detail {
+
+std::vector<std::uint32_t> tests_reading(const dsl::CheckedPolicy& p, std::uint32_t a) {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t t = 0; t < p.tests.size(); ++t) {
+    if (p.tests[t].lhs == a || p.tests[t].rhs == static_cast<std::int32_t>(a)) out.push_back(t);
+  }
+  return out;
+}
+
+namespace {
+
+// A test as answered: its text when true, its opposite when false.
+std::string answered_text(const dsl::CheckedPolicy& p, const dsl::AttributeTest& t, bool answer) {
+  const std::string text = test_text(p, t);
+  if (answer) return text;
+  using Kind = dsl::AttributeTest::Kind;
+  if (t.kind == Kind::truth) return "not " + text;
+  const bool optional =
+      p.attributes[t.lhs].optional ||
+      (t.rhs != dsl::no_id && p.attributes[static_cast<std::size_t>(t.rhs)].optional);
+  // An absent value answers every test false, so the opposite operator would not say it.
+  if (optional) return fmt::format("not ({})", text);
+  if (t.kind == Kind::member) {
+    return fmt::format("{} not in {}", p.attributes[t.lhs].path,
+                       p.attributes[static_cast<std::size_t>(t.rhs)].path);
+  }
+  using Op = ast::CompareOp;
+  dsl::AttributeTest opposite = t;
+  switch (t.op) {
+    case Op::eq:
+      opposite.op = Op::ne;
+      break;
+    case Op::ne:
+      opposite.op = Op::eq;
+      break;
+    case Op::lt:
+      opposite.op = Op::ge;
+      break;
+    case Op::ge:
+      opposite.op = Op::lt;
+      break;
+    case Op::le:
+      opposite.op = Op::gt;
+      break;
+    case Op::gt:
+      opposite.op = Op::le;
+      break;
+  }
+  return test_text(p, opposite);
+}
+
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& part : parts)
+    out += (out.empty() ? "" : " and ") + part;
+  return out;
+}
+
+// The interval of ordered values `members` (a contiguous run of `sorted`), bounded by the
+// neighbouring candidates or by the cut points themselves; empty when not contiguous.
+std::string interval_label(const std::string& path, const std::vector<Value>& sorted,
+                           const std::vector<Value>& members, const std::set<Value>& cuts) {
+  const auto first = std::find(sorted.begin(), sorted.end(), members.front());
+  const auto i = static_cast<std::size_t>(first - sorted.begin());
+  const std::size_t j = i + members.size() - 1;
+  if (j >= sorted.size() || !std::equal(members.begin(), members.end(), first)) return "";
+  std::string low, high;  // "18 <= " and " < 21"
+  std::string lower_op, upper_op;
+  if (i > 0) {
+    low = cuts.contains(sorted[i]) ? value_text(sorted[i]) : value_text(sorted[i - 1]);
+    lower_op = cuts.contains(sorted[i]) ? ">=" : ">";
+  }
+  if (j + 1 < sorted.size()) {
+    high = cuts.contains(sorted[j]) ? value_text(sorted[j]) : value_text(sorted[j + 1]);
+    upper_op = cuts.contains(sorted[j]) ? "<=" : "<";
+  }
+  if (!low.empty() && low == high && lower_op == ">=" && upper_op == "<=")
+    return fmt::format("{} = {}", path, low);
+  if (!low.empty() && !high.empty()) {
+    return fmt::format("{} {} {} {} {}", low, lower_op == ">=" ? "<=" : "<", path, upper_op, high);
+  }
+  if (!low.empty()) return fmt::format("{} {} {}", path, lower_op, low);
+  if (!high.empty()) return fmt::format("{} {} {}", path, upper_op, high);
+  return fmt::format("{} given", path);
+}
+
+// The strings of a class: one constant, or everything but some constants.
+std::string string_label(const std::string& path, const std::vector<Value>& members,
+                         const std::set<Value>& constants) {
+  const bool fresh = std::any_of(members.begin(), members.end(),
+                                 [&](const Value& v) { return !constants.contains(v); });
+  if (!fresh) {
+    return members.size() == 1 ? fmt::format("{} = {}", path, value_text(members[0])) : "";
+  }
+  std::vector<std::string> parts;
+  for (const Value& c : constants) {
+    if (std::find(members.begin(), members.end(), c) != members.end()) return "";
+    parts.push_back(fmt::format("{} != {}", path, value_text(c)));
+  }
+  return joined(parts);
+}
+
+// The label of the tests that compare `a` with constants only.
+std::string constant_label(const dsl::CheckedPolicy& p, std::uint32_t a,
+                           const std::vector<std::uint32_t>& constant,
+                           const std::vector<bool>& answers) {
+  const dsl::AttributeInfo& info = p.attributes[a];
+  const auto literal = [&] {
+    std::vector<std::string> parts;
+    for (const std::uint32_t t : constant)
+      parts.push_back(answered_text(p, p.tests[t], answers[t]));
+    return joined(parts);
+  };
+  const auto grid = candidate_values(p, constant);
+  if (grid.empty()) return literal();
+  std::vector<Value> values(p.attributes.size());
+  const auto in_class = [&](const Value& v) {
+    values[a] = v;
+    return std::all_of(constant.begin(), constant.end(),
+                       [&](std::uint32_t t) { return run_test(p.tests[t], values) == answers[t]; });
+  };
+  bool absent = false;
+  std::vector<Value> sorted, members;
+  for (const Value& v : grid[a]) {
+    if (std::holds_alternative<std::monostate>(v)) {
+      absent = in_class(v);
+      continue;
+    }
+    sorted.push_back(v);
+    if (in_class(v)) members.push_back(v);
+  }
+  if (members.empty()) return absent ? fmt::format("{} absent", info.path) : literal();
+  std::set<Value> cuts;
+  for (const std::uint32_t t : constant) {
+    const dsl::AttributeTest& test = p.tests[t];
+    if (const auto* at = std::get_if<Instant>(&test.constant)) {
+      cuts.insert(add(*at, test.shift));
+    } else if (test.kind == dsl::AttributeTest::Kind::compare) {
+      cuts.insert(test.constant);
+    }
+  }
+  std::string body;
+  switch (info.type) {
+    case AttrType::boolean:
+      body = members.size() > 1           ? fmt::format("{} given", info.path)
+             : std::get<bool>(members[0]) ? info.path
+                                          : "not " + info.path;
+      break;
+    case AttrType::integer:
+    case AttrType::date:
+    case AttrType::time:
+      std::sort(sorted.begin(), sorted.end());
+      std::sort(members.begin(), members.end());
+      body = interval_label(info.path, sorted, members, cuts);
+      break;
+    case AttrType::string:
+      body = string_label(info.path, members, cuts);
+      break;
+    case AttrType::string_list:
+      break;
+  }
+  if (body.empty()) return literal();
+  return absent ? fmt::format("{} or absent", body) : body;
+}
+
+}  // namespace
+
+std::string class_label(const dsl::CheckedPolicy& p, std::uint32_t a,
+                        std::span<const std::uint32_t> tests, const std::vector<bool>& answers) {
+  std::vector<std::uint32_t> constant;
+  std::vector<std::string> parts;
+  for (const std::uint32_t t : tests) {
+    if (p.tests[t].rhs == dsl::no_id) constant.push_back(t);
+  }
+  if (!constant.empty()) parts.push_back(constant_label(p, a, constant, answers));
+  for (const std::uint32_t t : tests) {
+    if (p.tests[t].rhs != dsl::no_id) parts.push_back(answered_text(p, p.tests[t], answers[t]));
+  }
+  return parts.empty() ? fmt::format("any {}", p.attributes[a].path) : joined(parts);
 }
 
 }  // namespace clause::detail

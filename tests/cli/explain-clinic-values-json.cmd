@@ -1,0 +1,1 @@
+explain --policy policies/clinic.policy --format json tests/cli/clinic-family.json

@@ -1,0 +1,1 @@
+explain --policy policies/clinic.policy tests/cli/clinic-representative.json

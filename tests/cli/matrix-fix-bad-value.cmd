@@ -1,0 +1,1 @@
+matrix --fix data.subject_age=twelve policies/clinic.policy

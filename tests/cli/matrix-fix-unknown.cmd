@@ -1,0 +1,1 @@
+matrix --fix data.subject_ag=3 policies/clinic.policy

@@ -1,0 +1,1 @@
+matrix --vary data.subject_age policies/clinic.policy
