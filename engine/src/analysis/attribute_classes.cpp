@@ -108,7 +108,14 @@ std::vector<Group> groups_of(const dsl::CheckedPolicy& p, std::span<const std::u
 // each other's points through the relations between them, followed a few rounds.
 class CutPoints {
  public:
-  CutPoints(const dsl::CheckedPolicy& p, const Group& g) : p_(p), g_(g) {
+  CutPoints(const dsl::CheckedPolicy& p, const Group& g,
+            std::span<const std::optional<Value>> known)
+      : p_(p), g_(g) {
+    for (const std::uint32_t a : g.attributes) {
+      if (a >= known.size() || !known[a]) continue;
+      if (const auto* v = std::get_if<std::int64_t>(&*known[a])) integers_[a].insert(*v);
+      if (const auto* v = std::get_if<Instant>(&*known[a])) insert_instant(a, *v);
+    }
     for (const std::uint32_t t : g.tests) {
       const dsl::AttributeTest& test = p.tests[t];
       if (test.kind != dsl::AttributeTest::Kind::compare || test.rhs != dsl::no_id) continue;
@@ -182,8 +189,9 @@ class CutPoints {
 
 // The candidate values of every attribute of a group; false when they grow past the bounds.
 bool group_candidates(const dsl::CheckedPolicy& p, const Group& g,
-                      std::vector<std::vector<Value>>& out) {
-  CutPoints points(p, g);
+                      std::vector<std::vector<Value>>& out,
+                      std::span<const std::optional<Value>> known = {}) {
+  CutPoints points(p, g, known);
   if (!points.complete()) return false;
   // Strings: the constants, and as many fresh ids as the group has string attributes, so
   // that they can be all equal or all different.
@@ -192,6 +200,18 @@ bool group_candidates(const dsl::CheckedPolicy& p, const Group& g,
   for (const std::uint32_t t : g.tests) {
     if (const auto* s = std::get_if<std::string>(&p.tests[t].constant)) {
       if (std::find(pool.begin(), pool.end(), *s) == pool.end()) pool.push_back(*s);
+    }
+  }
+  // A known id, or a member of a known list, is a constant as well.
+  const auto pool_add = [&](const std::string& s) {
+    if (std::find(pool.begin(), pool.end(), s) == pool.end()) pool.push_back(s);
+  };
+  for (const std::uint32_t a : g.attributes) {
+    if (a >= known.size() || !known[a]) continue;
+    if (const auto* s = std::get_if<std::string>(&*known[a])) pool_add(*s);
+    if (const auto* list = std::get_if<std::vector<std::string>>(&*known[a])) {
+      for (const std::string& s : *list)
+        pool_add(s);
     }
   }
   // Ordered attributes related in a chain `x < y < z` need that many steps between points.
@@ -256,6 +276,7 @@ bool group_candidates(const dsl::CheckedPolicy& p, const Group& g,
       }
     }
     if (info.optional) values.emplace_back(std::monostate{});
+    if (a < known.size() && known[a]) values = {*known[a]};
   }
   return true;
 }
@@ -326,16 +347,22 @@ std::vector<std::vector<Value>> candidate_values(const dsl::CheckedPolicy& p,
 }
 
 TestClasses attribute_classes(const dsl::CheckedPolicy& p, std::span<const std::uint32_t> tests) {
+  return attribute_classes(p, tests, {});
+}
+
+TestClasses attribute_classes(const dsl::CheckedPolicy& p, std::span<const std::uint32_t> tests,
+                              std::span<const std::optional<Value>> known) {
   TestClasses out;
   TestClass all;
   all.answers.assign(p.tests.size(), false);
-  for (const dsl::AttributeInfo& a : p.attributes)
-    all.values.push_back(default_value(a));
+  for (std::size_t a = 0; a < p.attributes.size(); ++a) {
+    all.values.push_back(a < known.size() && known[a] ? *known[a] : default_value(p.attributes[a]));
+  }
   out.classes.push_back(std::move(all));
   std::vector<std::vector<Value>> candidates(p.attributes.size());
   for (const Group& g : groups_of(p, tests)) {
     std::vector<TestClass> mine;
-    if (!group_candidates(p, g, candidates) || !group_classes(p, g, candidates, mine) ||
+    if (!group_candidates(p, g, candidates, known) || !group_classes(p, g, candidates, mine) ||
         out.classes.size() * mine.size() > max_classes) {
       out.complete = false;
       out.classes.clear();

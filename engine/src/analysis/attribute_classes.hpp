@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -32,6 +33,11 @@ inline constexpr std::uint64_t max_value_combinations = 400'000;
 /// Finds the classes of `tests` (indices into p.tests). With no tests, one class whose
 /// values are the defaults every request may carry.
 TestClasses attribute_classes(const dsl::CheckedPolicy& p, std::span<const std::uint32_t> tests);
+
+/// The same, with some attributes' values known (by declared index; nullopt: open): a known
+/// value is one more cut point for the attributes related to it, and its only candidate.
+TestClasses attribute_classes(const dsl::CheckedPolicy& p, std::span<const std::uint32_t> tests,
+                              std::span<const std::optional<Value>> known);
 
 /// The candidate values of each attribute of the group `tests` reads (by declared index;
 /// attributes not read get only their default): the grid attribute_classes enumerates.

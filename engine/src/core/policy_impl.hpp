@@ -362,6 +362,9 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
 /// Renders a value as a policy or a message writes it: `"p-1"`, `12`, `2026-02-16`.
 std::string value_text(const Value& value);
 
+/// Renders a shift as it would be written: `+ 6 years`, `- 1 month`.
+std::string shift_text(const Duration& shift);
+
 /// Renders an attribute test as it would be written: `data.subject_age < 18`.
 std::string test_text(const dsl::CheckedPolicy& policy, const dsl::AttributeTest& test);
 
