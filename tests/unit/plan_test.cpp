@@ -238,3 +238,44 @@ TEST_CASE("plan: mistakes in the partial request name the field", "[plan]") {
 
 }  // namespace
 }  // namespace clause::test
+
+namespace clause::test {
+namespace {
+
+TEST_CASE("plan: JSON partial requests, and their mistakes with positions", "[plan]") {
+  const Policy policy = must_compile(read_file(source_dir() / "policies" / "clinic.policy"));
+  const auto plan = plan_json(policy, R"({"requester": {"kind": "person", "id": "p-1"},
+ "action": "access", "context": {"time": "2026-05-01"}, "unknown": ["data"]})");
+  REQUIRE(plan);
+  REQUIRE(plan->complete);
+  CHECK(plan->unknown == std::vector<std::string>{"data"});
+  REQUIRE(plan->outcomes.at(0).effect == Effect::allow);
+  CHECK(to_string(plan->outcomes[0].parts.at(0)) == "data.subject = \"p-1\"");
+  CHECK(plan->outcomes[0].parts[0].rule == "A/1");
+
+  const auto error = [&](std::string_view text) {
+    auto p = plan_json(policy, text);
+    REQUIRE(!p);
+    return p.error().to_string();
+  };
+  CHECK(error(R"({"requester": {"kind": "person"}, "action": "access",
+ "unknown": ["data", "context.consnt"]})") ==
+        "unknown[1]: not a field the policy lets a plan leave open; did you mean "
+        "`context.consent`? (at 2:22)");
+  CHECK(error(R"({"data": {"category": "lab_result"}, "requester": {"kind": "person", "id": "p"},
+ "action": "access", "context": {"time": "2026-05-01"}, "unknown": ["data"]})") ==
+        "data.category: given, and also listed as unknown (at 1:11)");
+  CHECK(
+      error(R"({"requester": {"kind": "person"}, "action": "access", "unknown": "data"})") ==
+      "unknown: expected an array of the fields left unknown, found the string \"data\" (at 1:66)");
+  CHECK(error(R"({"requester": {"kind": "person", "id": "p"}, "action": "access",
+ "context": {"time": "2026-05-01"}, "unknown": []})") ==
+        "data.category: missing field: the data's category is required (at 1:1)");
+  CHECK(error(R"({"requester": {"kind": "person", "id": "p"}, "action": "access",
+ "context": {"consent": [{"id": "sud_consent", "expires": "2027-01-01"}]},
+ "unknown": ["data", "context.time"]})")
+            .starts_with("context.consent: a consent with dates needs a known `context.time`"));
+}
+
+}  // namespace
+}  // namespace clause::test

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clause/clause.hpp"
@@ -90,6 +91,12 @@ struct Plan {
 /// Never throws.
 [[nodiscard]] Result<Plan, RequestError> plan(const Policy& policy,
                                               const PartialRequest& request) noexcept;
+
+/// Plans a partial request written as JSON: a request as `clause eval` reads it, with
+/// `"unknown": [FIELD, ...]` naming the fields it leaves out. A mistake names the field and
+/// where it stands, as for a request. Never throws.
+[[nodiscard]] Result<Plan, RequestError> plan_json(const Policy& policy,
+                                                   std::string_view json_text) noexcept;
 
 /// Tells whether a completed request meets a condition of a plan. For tests and callers
 /// that filter in memory what they cannot filter elsewhere.

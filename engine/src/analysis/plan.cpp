@@ -46,6 +46,23 @@ std::optional<std::uint32_t> attribute_index(const dsl::CheckedPolicy& c, std::s
   return std::nullopt;
 }
 
+// Why `field` cannot be left open, with the closest field that can.
+std::string not_open_message(const dsl::CheckedPolicy& c, const std::string& field) {
+  std::vector<std::string> fields = {"data", "data.category", "context.purpose", "context.consent",
+                                     "context.objections"};
+  for (const dsl::AttributeInfo& a : c.attributes)
+    fields.push_back(a.path);
+  for (const dsl::Term& f : c.facts)
+    fields.push_back("context." + f.name);
+  const std::vector<std::string_view> views(fields.begin(), fields.end());
+  const std::string guess = dsl::closest_name(field, views);
+  return guess.empty() ? "not a field the policy lets a plan leave open"
+                       : fmt::format(
+                             "not a field the policy lets a plan leave open; did you "
+                             "mean `{}`?",
+                             guess);
+}
+
 Result<Open, RequestError> read_open(const dsl::CheckedPolicy& c,
                                      const std::vector<std::string>& unknown) {
   Open open;
@@ -71,14 +88,12 @@ Result<Open, RequestError> read_open(const dsl::CheckedPolicy& c,
           plan_error(field, u, "a plan is made for one requester kind and one action: give it")};
     } else if (const auto a = attribute_index(c, u)) {
       open.attributes[*a] = true;
-    } else if (u.starts_with("context.")) {
-      const auto f = index_of(c.facts, std::string_view(u).substr(8));
-      if (!f) {
-        return Failure{plan_error(field, u, "not an attribute or fact the policy declares")};
-      }
+    } else if (const auto f = u.starts_with("context.")
+                                  ? index_of(c.facts, std::string_view(u).substr(8))
+                                  : std::nullopt) {
       open.facts.insert(*f);
     } else {
-      return Failure{plan_error(field, u, "not a field a plan can leave open")};
+      return Failure{plan_error(field, u, not_open_message(c, u))};
     }
   }
   return open;
@@ -672,6 +687,26 @@ bool holds(const PlanTest& t, const Request& r) noexcept {
   return t.negated ? !yes : yes;
 }
 
+namespace {
+
+// Plans from a resolved request whose open fields hold stand-ins.
+Plan plan_base(const Policy& policy, const detail::PolicyImpl& impl, const detail::Open& open,
+               ResolvedRequest base, const std::vector<std::string>& unknown) {
+  detail::Planner planner(policy, impl, open, std::move(base));
+  Plan out = planner.run();
+  out.unknown = unknown;
+  return out;
+}
+
+RequestError dated_with_open_time() {
+  return RequestError{"context.consent", "",
+                      "a consent with dates needs a known `context.time`: give it, or leave "
+                      "the consents open too",
+                      std::nullopt};
+}
+
+}  // namespace
+
 Result<Plan, RequestError> plan(const Policy& policy, const PartialRequest& request) noexcept {
   try {
     const detail::PolicyImpl* impl = detail::Access::impl(policy);
@@ -687,14 +722,55 @@ Result<Plan, RequestError> plan(const Policy& policy, const PartialRequest& requ
     if (!base) return Failure{std::move(base.error())};
     // A dated consent counts by context.time: with the time open, it would be open too.
     const auto time = detail::attribute_index(c, "context.time");
-    if (time && open->attributes[*time] && !request.known.consent_records.empty()) {
-      return Failure{RequestError{"context.consent", "",
-                                  "consents with dates need a known context.time", std::nullopt}};
-    }
-    detail::Planner planner(policy, *impl, *open, std::move(*base));
-    Plan out = planner.run();
-    out.unknown = request.unknown;
+    const bool dated = std::any_of(
+        request.known.consent_records.begin(), request.known.consent_records.end(),
+        [](const ConsentRecord& r) { return r.expires.has_value() || r.withdrawn.has_value(); });
+    if (time && open->attributes[*time] && dated) return Failure{dated_with_open_time()};
+    return plan_base(policy, *impl, *open, std::move(*base), request.unknown);
+  } catch (...) {
+    Plan out;
+    out.complete = false;
     return out;
+  }
+}
+
+Result<Plan, RequestError> plan_json(const Policy& policy, std::string_view json_text) noexcept {
+  try {
+    const detail::PolicyImpl* impl = detail::Access::impl(policy);
+    if (impl == nullptr) {
+      return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
+    }
+    const dsl::CheckedPolicy& c = impl->checked();
+    detail::PartialRead read;
+    auto base = detail::decode_with_positions(*impl, json_text, std::nullopt, &read);
+    // A misspelt entry of `unknown` leaves its field missing: name the entry first.
+    auto open = detail::read_open(c, read.unknown);
+    if (!open && read.unknown_at.size() == read.unknown.size()) {
+      RequestError e = std::move(open.error());
+      for (std::size_t i = 0; i < read.unknown.size(); ++i) {
+        if (e.field == fmt::format("unknown[{}]", i)) e.position = read.unknown_at[i];
+      }
+      return Failure{std::move(e)};
+    }
+    if (!base) return Failure{std::move(base.error())};
+    if (!open) return Failure{std::move(open.error())};
+    // A field both given and listed as unknown is a mistake: which one is meant?
+    for (std::size_t i = 0; i < read.unknown.size(); ++i) {
+      const std::string& u = read.unknown[i];
+      for (const auto& [field, at] : read.given) {
+        const bool inside = field == u || (u == "data" && field.starts_with("data.")) ||
+                            (u == "context.consent" && field == "context.consent") ||
+                            (u == "context.objections" && field == "context.objections");
+        if (inside) {
+          return Failure{RequestError{field, "", "given, and also listed as unknown", at}};
+        }
+      }
+    }
+    const auto time = detail::attribute_index(c, "context.time");
+    if (time && open->attributes[*time] && read.dated_consents) {
+      return Failure{dated_with_open_time()};
+    }
+    return plan_base(policy, *impl, *open, std::move(*base), read.unknown);
   } catch (...) {
     Plan out;
     out.complete = false;
