@@ -82,6 +82,11 @@ for example in examples:
     validate("explain", ["explain", "--policy", privacy, "--format", "json", example])
 validate("explain", ["explain", "--policy", privacy, "--format", "json", "-"],
          stdin=(root / fixtures / "explain-invalid.stdin").read_text())
+for plan in sorted((root / "policies/plans").glob("*.json")):
+    policy = "policies/clinic.policy" if plan.name.startswith("clinic") else privacy
+    validate("plan", ["plan", "--policy", policy, "--format", "json", str(plan.relative_to(root))])
+validate("plan", ["plan", "--policy", "policies/clinic.policy", "--format", "json", "-"],
+         stdin=(root / fixtures / "plan-invalid.stdin").read_text())
 validate("test", ["test", "--format", "json", "policies"])
 validate("test", ["test", "--coverage", "--format", "json", "policies"])
 validate("test", ["test", "--coverage", "--format", "json", f"{fixtures}/failing.test"])

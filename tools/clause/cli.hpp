@@ -83,6 +83,7 @@ int run_check(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
 int run_test(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);
+int run_plan(const std::vector<std::string>& args);
 int run_verify(const std::vector<std::string>& args);
 int run_matrix(const std::vector<std::string>& args);
 int run_analyze(const std::vector<std::string>& args);

@@ -211,6 +211,34 @@ policy's tests tell apart, where that value alone would change the decision.
 cannot be read (it is denied), 64 the command line is wrong.
 )",
        .run = run_explain},
+      {.name = "plan",
+       .summary = "for a request with unknown fields, when each decision is given",
+       .usage = {"clause plan --policy FILE [options] [REQUEST.json | -]"},
+       .body = R"(Plans a request that leaves some fields unknown: for each decision (allow,
+require-consent with each consent, deny), the condition over the unknown fields
+under which a completed request gets it, as parts joined by `or`, each citing the
+rule and clause that decide it and the obligations that come with it. The
+conditions are exact: every completion of the request meets the parts of the
+decision it gets, and no part of another. The request is JSON as `clause eval`
+reads it, with `"unknown": [FIELD, ...]` naming the fields it leaves out:
+"data" (the category and every `data.` attribute), "data.category", an
+attribute's path, a fact as "context.NAME", "context.purpose", "context.consent"
+or "context.objections". docs/plan.md has examples.
+)",
+       .option_column = 23,
+       .options =
+           {
+               {.flag = "--policy", .argument = "FILE", .description = {"the policy (required)"}},
+               {.flag = "--format",
+                .argument = "text|json",
+                .description = {"text (default), or the plan as one JSON object"}},
+               {.flag = "--help", .argument = "", .description = {"show this help"}},
+           },
+       .after = R"(exit status: 0 planned, 1 the policy has errors or the request space is too large
+to plan, 2 the request is not valid or cannot be read, 64 the command line is
+wrong.
+)",
+       .run = run_plan},
       {.name = "verify",
        .summary = "prove the policy's assertions over every request",
        .usage = {"clause verify [options] FILE"},

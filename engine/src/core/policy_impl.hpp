@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -315,12 +316,22 @@ inline bool consent_granted(const ResolvedRequest& r, const AtomLayout& layout, 
   return test_bit(Access::atoms(r), layout.consent(id));
 }
 
+/// What the reader found in a partial request (a plan's input) besides the request: the
+/// fields its `unknown` lists, and where each field it gives stands.
+struct PartialRead {
+  std::vector<std::string> unknown;
+  std::vector<LineColumn> unknown_at;
+  std::map<std::string, LineColumn> given;  // "data.category", "context.consent", ...
+  bool dated_consents = false;              // a consent record gives a date
+};
+
 /// Decodes a JSON request with the full reader, which places every mistake; decode()
 /// tries a faster reader first and comes here for anything out of the ordinary.
-/// `as_of` is the time of a request that gives no `context.time`.
+/// `as_of` is the time of a request that gives no `context.time`. With `partial`, the
+/// request may hold `"unknown": [FIELD, ...]` and leave those fields out.
 Result<ResolvedRequest, RequestError> decode_with_positions(
     const PolicyImpl& policy, std::string_view json_text,
-    std::optional<Instant> as_of = std::nullopt);
+    std::optional<Instant> as_of = std::nullopt, PartialRead* partial = nullptr);
 
 /// Sets the bit of every attribute test the request's values make true (request.cpp).
 void answer_tests(const PolicyImpl& policy, ResolvedRequest& request);
@@ -361,6 +372,9 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
 
 /// Renders a value as a policy or a message writes it: `"p-1"`, `12`, `2026-02-16`.
 std::string value_text(const Value& value);
+
+/// Renders a shift as it would be written: `+ 6 years`, `- 1 month`.
+std::string shift_text(const Duration& shift);
 
 /// Renders an attribute test as it would be written: `data.subject_age < 18`.
 std::string test_text(const dsl::CheckedPolicy& policy, const dsl::AttributeTest& test);

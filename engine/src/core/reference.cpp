@@ -125,6 +125,18 @@ std::string value_text(const Value& v) {
   return std::visit(Text{}, v);
 }
 
+std::string shift_text(const Duration& shift) {
+  const bool minus = shift.years < 0 || shift.months < 0 || shift.days < 0 || shift.seconds < 0;
+  Duration magnitude = shift;
+  if (minus) {
+    magnitude.years = -magnitude.years;
+    magnitude.months = -magnitude.months;
+    magnitude.days = -magnitude.days;
+    magnitude.seconds = -magnitude.seconds;
+  }
+  return fmt::format("{} {}", minus ? '-' : '+', format_duration(magnitude));
+}
+
 std::string test_text(const dsl::CheckedPolicy& p, const dsl::AttributeTest& t) {
   const std::string& lhs = p.attributes.at(t.lhs).path;
   using Kind = dsl::AttributeTest::Kind;
@@ -133,16 +145,8 @@ std::string test_text(const dsl::CheckedPolicy& p, const dsl::AttributeTest& t) 
                                         : value_text(t.constant);
   if (t.kind == Kind::member) return fmt::format("{} in {}", lhs, rhs);
   if (!(t.shift == Duration{})) {
-    const bool minus =
-        t.shift.years < 0 || t.shift.months < 0 || t.shift.days < 0 || t.shift.seconds < 0;
-    Duration magnitude = t.shift;
-    if (minus) {
-      magnitude.years = -magnitude.years;
-      magnitude.months = -magnitude.months;
-      magnitude.days = -magnitude.days;
-      magnitude.seconds = -magnitude.seconds;
-    }
-    rhs += fmt::format(" {} {}", minus ? '-' : '+', format_duration(magnitude));
+    rhs += ' ';
+    rhs += shift_text(t.shift);
   }
   static constexpr std::string_view ops[] = {"=", "!=", "<", "<=", ">", ">="};
   return fmt::format("{} {} {}", lhs, ops[static_cast<std::size_t>(t.op)], rhs);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <functional>
 #include <iterator>
 #include <nlohmann/json.hpp>
 
@@ -143,10 +144,14 @@ void settle(const PolicyImpl& p, ResolvedRequest& r, const std::vector<DatedCons
 }
 
 // The first declared attribute that a request must give and did not, if any.
-const dsl::AttributeInfo* missing_attribute(const PolicyImpl& p, const ResolvedRequest& r) {
+// `open`, when given, says which attributes a partial request may leave out.
+const dsl::AttributeInfo* missing_attribute(
+    const PolicyImpl& p, const ResolvedRequest& r,
+    const std::function<bool(const std::string&)>& open = nullptr) {
   const std::vector<dsl::AttributeInfo>& declared = p.vocabulary().attributes;
   for (std::size_t i = 0; i < declared.size(); ++i) {
-    if (!declared[i].optional && std::holds_alternative<std::monostate>(Access::attributes(r)[i]))
+    if (!declared[i].optional && std::holds_alternative<std::monostate>(Access::attributes(r)[i]) &&
+        !(open && open(declared[i].path)))
       return &declared[i];
   }
   return nullptr;
@@ -361,8 +366,14 @@ using json = nlohmann::json;
 
 class RequestReader final : public nlohmann::json_sax<json> {
  public:
-  RequestReader(const PolicyImpl& p, std::string_view text, std::optional<Instant> as_of)
-      : p_(p), text_(text), reached_(text.data()), request_(blank(p)), as_of_(as_of) {}
+  RequestReader(const PolicyImpl& p, std::string_view text, std::optional<Instant> as_of,
+                detail::PartialRead* partial = nullptr)
+      : p_(p),
+        text_(text),
+        reached_(text.data()),
+        request_(blank(p)),
+        as_of_(as_of),
+        partial_(partial) {}
 
   const char** reached() { return &reached_; }
 
@@ -376,9 +387,16 @@ class RequestReader final : public nlohmann::json_sax<json> {
   // Checks that every required field was given, then answers what the values decide.
   void finish() {
     if (error_) return;
+    // A partial request may leave out what its `unknown` lists.
+    const auto open = [&](const std::string& field) {
+      if (partial_ == nullptr) return false;
+      const auto& u = partial_->unknown;
+      return std::find(u.begin(), u.end(), field) != u.end() ||
+             (field.starts_with("data.") && std::find(u.begin(), u.end(), "data") != u.end());
+    };
     if (!seen_root_) {
       fail("", "", "a request is a JSON object", 0);
-    } else if (!seen_category_) {
+    } else if (!seen_category_ && !open("data.category")) {
       fail("data.category", "", "missing field: the data's category is required", root_at_);
     } else if (!seen_kind_) {
       fail("requester.kind", "", "missing field: the requester's kind is required", root_at_);
@@ -386,7 +404,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
       fail("action", "", "missing field: the action is required", root_at_);
     } else {
       fill_time();
-      if (const dsl::AttributeInfo* a = missing_attribute(p_, request_)) {
+      if (const dsl::AttributeInfo* a = missing_attribute(p_, request_, open)) {
         fail(a->path, "", missing_message(*a), root_at_);
       } else {
         settle(p_, request_, records_);
@@ -484,7 +502,13 @@ class RequestReader final : public nlohmann::json_sax<json> {
   bool binary(json::binary_t& /*value*/) override { return wrong_type("binary data"); }
 
   bool string(std::string& value) override {
+    if (in_unknown()) {
+      partial_->unknown.push_back(value);
+      partial_->unknown_at.push_back(line_column(text_, value_start()));
+      return true;
+    }
     const std::string field = path();
+    if (partial_ != nullptr && in_facts(true)) given("context." + value, value_start());
     if (const dsl::AttributeInfo* a = scalar_attribute()) return attribute_text(*a, field, value);
     if (list_element()) {
       std::get<std::vector<std::string>>(attribute_value()).push_back(std::move(value));
@@ -575,6 +599,11 @@ class RequestReader final : public nlohmann::json_sax<json> {
     frame.key = name;
     const std::string field = path();
     if (frames_.size() == 1) attribute_.reset();
+    if (partial_ != nullptr) {
+      if (frames_.size() == 1 && name == "unknown") return true;
+      if (frames_.size() == 2) given(field, key_start());
+      if (in_facts(false)) given("context." + name, key_start());
+    }
     if (in_record()) {
       if (name == "id" || name == "expires" || name == "withdrawn") return true;
       return fail(field, name,
@@ -638,6 +667,10 @@ class RequestReader final : public nlohmann::json_sax<json> {
   }
   bool start_array(std::size_t /*elements*/) override {
     if (too_deep(offset() - 1)) return false;
+    if (partial_ != nullptr && frames_.size() == 1 && frames_[0].key == "unknown") {
+      frames_.push_back({true, "", 0, {}, offset() - 1});
+      return true;
+    }
     if (const dsl::AttributeInfo* a = scalar_attribute(); a && a->type == AttrType::string_list) {
       attribute_value() = std::vector<std::string>{};
       frames_.push_back({true, "", 0, {}, offset() - 1});
@@ -686,6 +719,16 @@ class RequestReader final : public nlohmann::json_sax<json> {
     std::uint32_t at;  // where it starts
   };
 
+  // Inside a partial request's `unknown` list.
+  bool in_unknown() const {
+    return partial_ != nullptr && frames_.size() == 2 && frames_[0].key == "unknown" &&
+           frames_[1].array;
+  }
+  // Notes a field a partial request gives, where it stands.
+  void given(const std::string& field, std::uint32_t at) {
+    partial_->given.emplace(field, line_column(text_, at));
+  }
+
   // Reads a declared attribute given as a string.
   bool attribute_text(const dsl::AttributeInfo& a, const std::string& field, std::string& value) {
     if (a.type == AttrType::string) {
@@ -715,6 +758,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
     auto at = read_instant(AttrType::time, value);
     if (!at) return fail(field, value, std::move(at.error()), value_start());
     (frames_.back().key == "expires" ? record_.expires : record_.withdrawn) = *at;
+    if (partial_ != nullptr) partial_->dated_consents = true;
     return true;
   }
 
@@ -793,6 +837,10 @@ class RequestReader final : public nlohmann::json_sax<json> {
       wanted = wanted_for(a->type);
     } else if (list_element()) {
       wanted = "a string";
+    } else if (partial_ != nullptr && field == "unknown") {
+      wanted = "an array of the fields left unknown";
+    } else if (in_unknown()) {
+      wanted = "a field's name";
     } else if (in_objections()) {
       wanted = "an objection's name";
     } else if (field == "context.objections" && objections_container()) {
@@ -848,6 +896,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
   const char* reached_;
   ResolvedRequest request_;
   std::optional<Instant> as_of_;
+  detail::PartialRead* partial_ = nullptr;
   std::optional<RequestError> error_;
   std::vector<Frame> frames_;
   bool seen_root_ = false;
@@ -916,12 +965,13 @@ void answer_tests(const PolicyImpl& p, ResolvedRequest& r) {
 
 Result<ResolvedRequest, RequestError> decode_with_positions(const PolicyImpl& p,
                                                             std::string_view json_text,
-                                                            std::optional<Instant> as_of) {
+                                                            std::optional<Instant> as_of,
+                                                            PartialRead* partial) {
   if (auto error = too_long(p.bounds, json_text)) return Failure{std::move(*error)};
   if (json_text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Failure{RequestError{"", "", "the request is empty", LineColumn{1, 1}}};
   }
-  RequestReader reader(p, json_text, as_of);
+  RequestReader reader(p, json_text, as_of, partial);
   IndexedReader indexed(reader);
   const char* const begin = json_text.data();
   const char* const end = begin + json_text.size();

@@ -1,0 +1,1 @@
+plan --policy policies/clinic.policy -
