@@ -60,10 +60,10 @@ class Generator {
         default: {
           // `when` goes before `obliges`, which goes before `cites`.
           const std::size_t duties = r.find(" obliges ");
-          const std::size_t at = duties != std::string::npos ? duties : r.rfind("\n  cites");
-          if (at != std::string::npos && r.find(" when ") == std::string::npos &&
+          const std::size_t where = duties != std::string::npos ? duties : r.rfind("\n  cites");
+          if (where != std::string::npos && r.find(" when ") == std::string::npos &&
               !r.starts_with("exclude")) {
-            r.insert(at, fmt::format(" when f{}", vary() % facts_));
+            r.insert(where, fmt::format(" when f{}", vary() % facts_));
           }
           break;
         }
