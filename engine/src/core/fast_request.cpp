@@ -121,10 +121,21 @@ class FastReader {
     } while (eat(','));
     return eat(']');
   }
-  bool name_into(const NameMap& map, std::uint32_t& out) {
+  // A name's id among a vocabulary's terms (the map's ids are their indices). A few terms
+  // are compared directly: fewer steps than hashing the name and dividing by the map's size.
+  static std::optional<std::uint32_t> lookup(const NameMap& map,
+                                             const std::vector<dsl::Term>& terms,
+                                             std::string_view name) {
+    if (terms.size() > 16) return find_name(map, name);
+    for (std::uint32_t i = 0; i < terms.size(); ++i) {
+      if (terms[i].name == name) return i;
+    }
+    return std::nullopt;
+  }
+  bool name_into(const NameMap& map, const std::vector<dsl::Term>& terms, std::uint32_t& out) {
     std::string_view name;
     if (!text(name)) return false;
-    const auto id = find_name(map, name);
+    const auto id = lookup(map, terms, name);
     if (!id) return false;
     out = *id;
     return true;
@@ -230,7 +241,7 @@ class FastReader {
     return quotes;
   }
   bool set_fact(std::string_view name, bool value) {
-    const auto id = find_name(p_.fact_ids, name);
+    const auto id = lookup(p_.fact_ids, p_.vocabulary().facts, name);
     if (!id) return false;
     if (value) set_bit(Access::atoms(r_), p_.layout.fact(*id));
     return true;
@@ -243,19 +254,23 @@ class FastReader {
     const bool ok = object([&](std::string_view key) {
       if (key == "data") {
         return object([&](std::string_view k) {
-          if (k == "category") return data = name_into(p_.data_ids, Access::data(r_));
+          if (k == "category")
+            return data = name_into(p_.data_ids, p_.vocabulary().data, Access::data(r_));
           if (const auto id = attribute("data", k)) return attribute_value(*id);
           return k == "id" && id_field();
         });
       }
       if (key == "requester") {
         return object([&](std::string_view k) {
-          if (k == "kind") return requester = name_into(p_.requester_ids, Access::requester(r_));
+          if (k == "kind")
+            return requester = name_into(p_.requester_ids, p_.vocabulary().requesters,
+                                         Access::requester(r_));
           if (const auto id = attribute("requester", k)) return attribute_value(*id);
           return k == "id" && id_field();
         });
       }
-      if (key == "action") return action = name_into(p_.action_ids, Access::action(r_));
+      if (key == "action")
+        return action = name_into(p_.action_ids, p_.vocabulary().actions, Access::action(r_));
       if (key == "context") return context();
       if (key != "id") return false;
       const char* start = (skip(), at_);
@@ -274,7 +289,8 @@ class FastReader {
     record = Record{};
     bool named = false;
     const bool ok = object([&](std::string_view key) {
-      if (key == "id") return named = name_into(p_.consent_ids, record.consent);
+      if (key == "id")
+        return named = name_into(p_.consent_ids, p_.vocabulary().consents, record.consent);
       if (key != "expires" && key != "withdrawn") return false;
       std::string_view s;
       if (!text(s)) return false;
@@ -291,14 +307,14 @@ class FastReader {
   bool context() {
     // `facts` and `objections` are containers unless the policy declares a fact so named.
     const auto container = [&](std::string_view name) {
-      return !find_name(p_.fact_ids, name).has_value();
+      return !lookup(p_.fact_ids, p_.vocabulary().facts, name).has_value();
     };
     return object([&](std::string_view key) {
       if (const auto id = attribute("context", key)) return attribute_value(*id);
       if (key == "objections" && container(key)) {
         return array([&] {
           std::uint32_t id = 0;
-          if (!name_into(p_.objection_ids, id)) return false;
+          if (!name_into(p_.objection_ids, p_.vocabulary().objections, id)) return false;
           set_bit(Access::atoms(r_), p_.layout.objection(id));
           return true;
         });
@@ -306,7 +322,7 @@ class FastReader {
       if (key == "purpose") {
         if (word("null")) return true;
         std::uint32_t id = 0;
-        if (!name_into(p_.purpose_ids, id)) return false;
+        if (!name_into(p_.purpose_ids, p_.vocabulary().purposes, id)) return false;
         set_purpose(r_, p_.layout, p_.vocabulary().purposes, static_cast<std::int32_t>(id));
         return true;
       }
@@ -315,7 +331,7 @@ class FastReader {
           skip();
           if (at_ != end_ && *at_ == '{') return record();
           std::uint32_t id = 0;
-          if (!name_into(p_.consent_ids, id)) return false;
+          if (!name_into(p_.consent_ids, p_.vocabulary().consents, id)) return false;
           set_bit(Access::atoms(r_), p_.layout.consent(id));
           return true;
         });
