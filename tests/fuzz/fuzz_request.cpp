@@ -1,5 +1,6 @@
-// Fuzz target: any bytes as a JSON request to the privacy policy, and to a policy with typed
-// attributes, a time and objections (tests/cli/attributes.policy). A request that cannot be
+// Fuzz target: any bytes as a JSON request to the privacy policy, to a policy with typed
+// attributes, a time and objections (tests/cli/attributes.policy), and to the clinic's
+// policy, also as of a time for requests that give none. A request that cannot be
 // decoded is denied citing `default`; the quick reader and the full reader agree on what
 // decodes, on the error and on the request; decoding then deciding gives what evaluate_json
 // gives; every decision encodes as valid JSON that says the same.
@@ -83,11 +84,36 @@ void run_on(const Policy& p, std::string_view input) {
   check_json(traced, input);
 }
 
+// With a time for requests that give none (`clause eval --as-of`), both readers agree too.
+void run_as_of(const Policy& p, std::string_view input) {
+  static const Instant as_of = *parse_time("2026-03-01T12:00:00Z");
+  const auto quick = p.decode(input, as_of);
+  const auto full = detail::decode_with_positions(*detail::Access::impl(p), input, as_of);
+  if (quick.has_value() != full.has_value()) {
+    fail(fmt::format("as of a time, the quick reader {} it, the full reader {} it",
+                     quick ? "decodes" : "refuses", full ? "decodes" : "refuses"),
+         input);
+  }
+  if (!quick) {
+    check(quick.error().to_string() == full.error().to_string(),
+          "as of a time, the readers give different errors", input);
+    return;
+  }
+  using detail::Access;
+  check(Access::atoms(*quick) == Access::atoms(*full) &&
+            Access::attributes(*quick) == Access::attributes(*full),
+        "as of a time, the quick and the full reader decode different requests", input);
+}
+
 void run(std::string_view input) {
   static const Policy privacy = load("policies/privacy.policy");
   static const Policy attributes = load("tests/cli/attributes.policy");
+  static const Policy clinic = load("policies/clinic.policy");
   run_on(privacy, input);
   run_on(attributes, input);
+  run_on(clinic, input);
+  run_as_of(attributes, input);
+  run_as_of(clinic, input);
 }
 
 }  // namespace

@@ -566,5 +566,56 @@ TEST_CASE("the quick reader reads attributes as the full reader does, or leaves 
   CHECK(detail::fast_decode(*impl, Parts{}.json()));
 }
 
+TEST_CASE("the quick reader reads dated consents as the full reader does, or leaves them to it",
+          "[request][attributes]") {
+  using detail::Access;
+  const auto* impl = Access::impl(policy());
+  const std::vector<std::string> consents = {
+      R"(["sud_consent",{"id":"research_authorization","expires":"2026-03-02"}])",
+      R"([{"id":"sud_consent","expires":"2026-03-01T10:00:00+02:00"}])",
+      R"([{"id":"sud_consent","expires":"2026-03-01T10:00:00.000001+02:00"}])",
+      R"([{"expires":"2027-01-01","id":"sud_consent","withdrawn":"2026-03-01"}])",
+      R"([{"id":"sud_consent","withdrawn":"2026-03-02"},{"id":"sud_consent"}])",
+      R"([{"id":"sud_consent","expires":"2026-02-28"},"sud_consent"])",
+      R"([ { "id" : "research_authorization" , "withdrawn" : "2030-12-31T23:59:59Z" } ])",
+      R"([{}])",
+      R"([{"expires":"2027-01-01"}])",
+      R"([{"id":"sud_consent","id":"sud_consent"}])",
+      R"([{"id":"sud_consent","until":"2027-01-01"}])",
+      R"([{"id":"sud","expires":"2027-01-01"}])",
+      R"([{"id":"sud_consent","expires":"2027-02-29"}])",
+      R"([{"id":"sud_consent","expires":null}])",
+      R"([{"id":"sud_consent","expires":20270101}])",
+      R"([{"id":["sud_consent"]}])",
+      R"([[{"id":"sud_consent"}]])",
+  };
+  std::vector<std::string> texts;
+  for (const std::string& consent : consents) {
+    Parts r;
+    r.context = R"("time":"2026-03-01T10:00:00+02:00","consent":)" + consent;
+    texts.push_back(r.json());
+    r.context = R"("consent":)" + consent;  // no time: --as-of gives one, or none counts
+    texts.push_back(r.json());
+  }
+  const std::optional<Instant> as_of = *parse_time("2026-03-01");
+  std::size_t quick = 0;
+  for (const std::string& text : texts) {
+    for (const std::optional<Instant>& time : {std::optional<Instant>(), as_of}) {
+      INFO(text << (time ? " as of 2026-03-01" : ""));
+      const auto fast = detail::fast_decode(*impl, text, time);
+      const auto full = detail::decode_with_positions(*impl, text, time);
+      const auto decoded = policy().decode(text, time);
+      REQUIRE(decoded.has_value() == full.has_value());
+      if (!decoded) CHECK(decoded.error().to_string() == full.error().to_string());
+      if (!fast) continue;
+      ++quick;
+      REQUIRE(full);
+      CHECK(Access::atoms(*fast) == Access::atoms(*full));
+      CHECK(Access::attributes(*fast) == Access::attributes(*full));
+    }
+  }
+  CHECK(quick == 21);  // the seven valid records, with a time, without, and as of a time
+}
+
 }  // namespace
 }  // namespace clause::test

@@ -239,6 +239,35 @@ TEST_CASE("request_id_json finds the top-level id, and only it", "[request]") {
   CHECK_FALSE(request_id_json(deep));
 }
 
+TEST_CASE("decoding finds the request's id as request_id_json does, quick reader or not",
+          "[request]") {
+  const auto* impl = detail::Access::impl(privacy_policy());
+  const std::string tail = good.substr(1);
+  const std::vector<std::string> texts = {
+      good,
+      R"({"id":"r-1",)" + tail,
+      R"(  {  "id"  :  "r 2" ,)" + tail,
+      good.substr(0, good.size() - 1) + R"(,"id":"last"})",
+      R"({"id":42,)" + tail,
+      R"({"id":null,)" + tail,
+      R"({"id":"esc\"aped",)" + tail,
+      R"({"id":"r-9","data":)",
+      R"({"id":"r-1","id":"r-2",)" + tail,
+      R"({"id":"r-1",)" + tail + " x",
+  };
+  for (const std::string& text : texts) {
+    INFO(text);
+    std::optional<std::string_view> id;
+    const auto decoded = detail::decode(*impl, text, std::nullopt, &id);
+    CHECK(decoded.has_value() == privacy_policy().decode(text).has_value());
+    CHECK(id == request_id_json(text));
+  }
+  const std::string with_id = R"({"id":"r-1",)" + tail;
+  std::optional<std::string_view> id;
+  REQUIRE(detail::fast_decode(*impl, with_id, std::nullopt, &id));
+  CHECK(id == R"("r-1")");
+}
+
 TEST_CASE("a decision can carry its request's id first", "[request]") {
   Decision d;
   d.clause = "default";

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include <sstream>
 
 #include "clause/clause.hpp"
+#include "clause/detail.hpp"  // decode with the request's id, in one reading
 #include "clause/dsl/check.hpp"
 #include "clause/json.hpp"
 #include "clause/lint.hpp"
@@ -101,15 +103,51 @@ std::string read_capped(std::istream& in, std::size_t cap) {
   return text;
 }
 
-// Reads one line of at most `cap` bytes, skipping the rest of a longer one.
-bool read_line_capped(std::istream& in, std::string& line, std::size_t cap) {
-  line.clear();
-  if (!in || in.peek() == std::char_traits<char>::eof()) return false;
-  for (int c = in.get(); c != std::char_traits<char>::eof() && c != '\n'; c = in.get()) {
-    if (line.size() < cap) line.push_back(static_cast<char>(c));
+// Reads lines of at most `cap` bytes each, skipping the rest of a longer one. The input is
+// read in large blocks, and a line that lies whole in one is given without a copy.
+class LineReader {
+ public:
+  LineReader(std::istream& in, std::size_t cap) : in_(in), cap_(cap), block_(1U << 16) {}
+
+  // The next line, without its '\n', valid until the next call; nothing at the end.
+  std::optional<std::string_view> next() {
+    line_.clear();
+    bool any = false;
+    for (;;) {
+      if (at_ == size_ && !refill()) {
+        if (!any) return std::nullopt;
+        return std::string_view(line_);
+      }
+      const char* begin = block_.data() + at_;
+      const std::size_t left = size_ - at_;
+      const auto* newline = static_cast<const char*>(std::memchr(begin, '\n', left));
+      const std::size_t length =
+          newline != nullptr ? static_cast<std::size_t>(newline - begin) : left;
+      at_ += length + (newline != nullptr ? 1 : 0);
+      if (newline != nullptr && !any) return std::string_view(begin, std::min(length, cap_));
+      any = true;
+      line_.append(begin, std::min(length, cap_ - std::min(cap_, line_.size())));
+      if (newline != nullptr) return std::string_view(line_);
+    }
   }
-  return true;
-}
+
+ private:
+  bool refill() {
+    at_ = 0;
+    size_ = 0;
+    if (!in_) return false;
+    in_.read(block_.data(), static_cast<std::streamsize>(block_.size()));
+    size_ = static_cast<std::size_t>(in_.gcount());
+    return size_ > 0;
+  }
+
+  std::istream& in_;
+  std::size_t cap_;
+  std::vector<char> block_;
+  std::size_t at_ = 0;
+  std::size_t size_ = 0;
+  std::string line_;  // a line that crosses blocks
+};
 
 }  // namespace
 
@@ -370,7 +408,9 @@ int run_eval(const std::vector<std::string>& argv) {
 
   bool all_valid = true;
   std::string out;
-  const auto emit = [&](std::string_view label, std::string_view text, Decision d) {
+  const std::string schema_field = fmt::format(",\"schema_version\":{}}}", schema_version);
+  const auto emit = [&](std::string_view label, std::string_view text, Decision d,
+                        std::optional<std::string_view> id) {
     all_valid = all_valid && d.error.empty();
     if (log) log->record(text, d);
     if (format == "text") {
@@ -378,8 +418,9 @@ int run_eval(const std::vector<std::string>& argv) {
       out += '\n';
     } else {
       // The request's own id first, so that answers can be matched by id, not by line.
-      append_json_with_id(out, d, request_id_json(text));
-      out.insert(out.size() - 1, fmt::format(",\"schema_version\":{}", schema_version));
+      append_json_with_id(out, d, id);
+      out.pop_back();  // the closing brace, written again after the version
+      out += schema_field;
       out += '\n';
     }
     if (out.size() > (1U << 16)) {
@@ -399,14 +440,17 @@ int run_eval(const std::vector<std::string>& argv) {
       }
       in = &file;
     }
-    std::string line;
+    LineReader lines(*in, tool_limits().max_request_bytes + 1);
     std::size_t number = 0;
     std::size_t invalid = 0;
-    while (read_line_capped(*in, line, tool_limits().max_request_bytes + 1)) {
+    while (const auto next = lines.next()) {
       ++number;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
+      std::string_view line = *next;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       Decision d;
-      auto resolved = policy->decode(line, as_of);
+      // Decoding finds the request's own id too, rather than reading the line again.
+      std::optional<std::string_view> id;
+      auto resolved = detail::decode(*detail::Access::impl(*policy), line, as_of, &id);
       if (resolved) {
         d = policy->evaluate(*resolved, options);
       } else {
@@ -422,7 +466,9 @@ int run_eval(const std::vector<std::string>& argv) {
         d.error = e.to_string();
         ++invalid;
       }
-      emit(fmt::format("line {}", number), line, std::move(d));
+      // Only text output names the line.
+      emit(format == "text" ? fmt::format("line {}", number) : std::string(), line, std::move(d),
+           id);
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (invalid > 0) {
@@ -439,10 +485,10 @@ int run_eval(const std::vector<std::string>& argv) {
       Decision d;
       d.reason = "the request could not be decided";
       d.error = fmt::format("cannot read `{}`", input);
-      emit(input, "", std::move(d));
+      emit(input, "", std::move(d), std::nullopt);
       continue;
     }
-    emit(input == "-" ? "stdin" : input, *text, decide_text(*text));
+    emit(input == "-" ? "stdin" : input, *text, decide_text(*text), request_id_json(*text));
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   if (!close_log()) return exit_failed;

@@ -656,12 +656,8 @@ bool holds(const PlanTest& t, const Request& r) noexcept {
       // A record counts while each date it gives is later than context.time.
       const Value now = side_value(PlanOperand{"context.time", {}}, r);
       for (const ConsentRecord& c : r.consent_records) {
-        if (c.id != k) continue;
-        const Instant* at = std::get_if<Instant>(&now);
-        const auto valid = [&](const std::optional<Instant>& d) {
-          return !d || (at != nullptr && *at < *d);
-        };
-        yes = yes || (valid(c.expires) && valid(c.withdrawn));
+        if (c.id == k && detail::record_counts(std::get_if<Instant>(&now), c.expires, c.withdrawn))
+          yes = true;
       }
       break;
     }

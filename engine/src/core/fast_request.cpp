@@ -6,29 +6,53 @@ namespace clause::detail {
 
 namespace {
 
+// The bytes a string may hold for the quick reader: printable ASCII but the quote, which
+// ends it, and the backslash, which starts an escape.
+constexpr std::array<bool, 256> plain = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0x20; c < 0x80; ++c)
+    table[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return table;
+}();
+
 // Reads the common request, plain JSON of the documented shape, in one pass without
 // allocating more than the request's own bits. Anything it is not sure of (escapes,
 // numbers, unknown names, duplicate or missing fields, any syntax error) makes it give
 // up, and the full reader (request.cpp) then decides, with its exact messages and positions.
 class FastReader {
  public:
-  FastReader(const PolicyImpl& p, std::string_view text)
-      : p_(p), at_(text.data()), end_(text.data() + text.size()) {}
+  FastReader(const PolicyImpl& p, std::string_view text, std::optional<Instant> as_of)
+      : p_(p), at_(text.data()), end_(text.data() + text.size()), as_of_(as_of) {}
+
+  // The JSON text of the request's own `id`, if it gives one; read() must have succeeded.
+  std::optional<std::string_view> id() const { return id_; }
 
   std::optional<ResolvedRequest> read() {
     clear_request(r_, p_.serial, p_.layout);
     const std::vector<dsl::AttributeInfo>& declared = p_.vocabulary().attributes;
-    Access::attributes(r_).assign(declared.size(), Value{});
+    std::vector<Value>& values = Access::attributes(r_);
+    values.assign(declared.size(), Value{});
     if (!request() || (skip(), at_ != end_)) return std::nullopt;
-    if (!declared.empty()) {
-      // A required attribute left out is an error: the full reader words it.
-      for (std::size_t i = 0; i < declared.size(); ++i) {
-        if (!declared[i].optional &&
-            std::holds_alternative<std::monostate>(Access::attributes(r_)[i]))
-          return std::nullopt;
-      }
-      answer_tests(p_, r_);
+    // As the full reader settles a request: the time, required attributes, then the
+    // consents whose dates count at that time, then the tests.
+    const std::int32_t time = p_.vocabulary().time_attribute;
+    const Instant* now = nullptr;
+    if (time != dsl::no_id) {
+      Value& value = values[static_cast<std::size_t>(time)];
+      if (as_of_ && std::holds_alternative<std::monostate>(value)) value = *as_of_;
+      now = std::get_if<Instant>(&value);
     }
+    // A required attribute left out is an error: the full reader words it.
+    for (std::size_t i = 0; i < declared.size(); ++i) {
+      if (!declared[i].optional && std::holds_alternative<std::monostate>(values[i]))
+        return std::nullopt;
+    }
+    for (std::size_t i = 0; i < record_count_; ++i) {
+      const Record& record = records_[i];
+      if (record_counts(now, record.expires, record.withdrawn))
+        set_bit(Access::atoms(r_), p_.layout.consent(record.consent));
+    }
+    if (!p_.vocabulary().tests.empty()) answer_tests(p_, r_);
     return std::move(r_);
   }
 
@@ -47,12 +71,9 @@ class FastReader {
   bool text(std::string_view& out) {
     if (!eat('"')) return false;
     const char* start = at_;
-    while (at_ != end_ && *at_ != '"') {
-      const auto c = static_cast<unsigned char>(*at_);
-      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+    while (at_ != end_ && plain[static_cast<unsigned char>(*at_)])
       ++at_;
-    }
-    if (at_ == end_) return false;
+    if (at_ == end_ || *at_ != '"') return false;
     out = std::string_view(start, static_cast<std::size_t>(at_ - start));
     ++at_;
     return true;
@@ -100,10 +121,21 @@ class FastReader {
     } while (eat(','));
     return eat(']');
   }
-  bool name_into(const NameMap& map, std::uint32_t& out) {
+  // A name's id among a vocabulary's terms (the map's ids are their indices). A few terms
+  // are compared directly: fewer steps than hashing the name and dividing by the map's size.
+  static std::optional<std::uint32_t> lookup(const NameMap& map,
+                                             const std::vector<dsl::Term>& terms,
+                                             std::string_view name) {
+    if (terms.size() > 16) return find_name(map, name);
+    for (std::uint32_t i = 0; i < terms.size(); ++i) {
+      if (terms[i].name == name) return i;
+    }
+    return std::nullopt;
+  }
+  bool name_into(const NameMap& map, const std::vector<dsl::Term>& terms, std::uint32_t& out) {
     std::string_view name;
     if (!text(name)) return false;
-    const auto id = find_name(map, name);
+    const auto id = lookup(map, terms, name);
     if (!id) return false;
     out = *id;
     return true;
@@ -136,6 +168,19 @@ class FastReader {
   }
   // The declared attribute `root.name`, if any; found without allocating.
   std::optional<std::uint32_t> attribute(std::string_view root, std::string_view name) const {
+    // A policy declares few attributes: comparing lengths first finds one, or none, with
+    // fewer steps than hashing the path (and the divisions of the map's buckets).
+    const std::vector<dsl::AttributeInfo>& declared = p_.vocabulary().attributes;
+    if (declared.size() <= 32) {
+      const std::size_t size = root.size() + 1 + name.size();
+      for (std::uint32_t i = 0; i < declared.size(); ++i) {
+        const std::string_view path = declared[i].path;
+        if (path.size() == size && path.ends_with(name) && path[root.size()] == '.' &&
+            path.starts_with(root))
+          return i;
+      }
+      return std::nullopt;
+    }
     std::array<char, 96> path{};
     if (root.size() + 1 + name.size() > path.size()) return std::nullopt;
     std::copy(root.begin(), root.end(), path.begin());
@@ -178,6 +223,7 @@ class FastReader {
       case AttrType::string_list: {
         value = std::vector<std::string>{};
         auto& list = std::get<std::vector<std::string>>(value);
+        list.reserve(quotes_before_bracket() / 2);  // one allocation, not one per doubling
         return array([&] {
           if (!text(s)) return false;
           list.emplace_back(s);
@@ -187,8 +233,15 @@ class FastReader {
     }
     return false;
   }
+  // How many quotes stand before the next `]`: twice the strings of a plain list.
+  std::size_t quotes_before_bracket() const {
+    std::size_t quotes = 0;
+    for (const char* at = at_; at != end_ && *at != ']'; ++at)
+      quotes += *at == '"' ? 1 : 0;
+    return quotes;
+  }
   bool set_fact(std::string_view name, bool value) {
-    const auto id = find_name(p_.fact_ids, name);
+    const auto id = lookup(p_.fact_ids, p_.vocabulary().facts, name);
     if (!id) return false;
     if (value) set_bit(Access::atoms(r_), p_.layout.fact(*id));
     return true;
@@ -201,34 +254,67 @@ class FastReader {
     const bool ok = object([&](std::string_view key) {
       if (key == "data") {
         return object([&](std::string_view k) {
-          if (k == "category") return data = name_into(p_.data_ids, Access::data(r_));
+          if (k == "category")
+            return data = name_into(p_.data_ids, p_.vocabulary().data, Access::data(r_));
           if (const auto id = attribute("data", k)) return attribute_value(*id);
           return k == "id" && id_field();
         });
       }
       if (key == "requester") {
         return object([&](std::string_view k) {
-          if (k == "kind") return requester = name_into(p_.requester_ids, Access::requester(r_));
+          if (k == "kind")
+            return requester = name_into(p_.requester_ids, p_.vocabulary().requesters,
+                                         Access::requester(r_));
           if (const auto id = attribute("requester", k)) return attribute_value(*id);
           return k == "id" && id_field();
         });
       }
-      if (key == "action") return action = name_into(p_.action_ids, Access::action(r_));
+      if (key == "action")
+        return action = name_into(p_.action_ids, p_.vocabulary().actions, Access::action(r_));
       if (key == "context") return context();
-      return key == "id" && id_field();
+      if (key != "id") return false;
+      const char* start = (skip(), at_);
+      if (!id_field()) return false;
+      id_ = std::string_view(start, static_cast<std::size_t>(at_ - start));
+      return true;
     });
     return ok && data && requester && action;
   }
 
+  // A consent with dates, `{"id": ..., "expires": ..., "withdrawn": ...}`: kept until the
+  // request's time is known. One level deeper than the rest, so within the depth limit only.
+  bool record() {
+    if (record_count_ == records_.size() || p_.bounds.max_json_depth < 4) return false;
+    Record& record = records_[record_count_];
+    record = Record{};
+    bool named = false;
+    const bool ok = object([&](std::string_view key) {
+      if (key == "id")
+        return named = name_into(p_.consent_ids, p_.vocabulary().consents, record.consent);
+      if (key != "expires" && key != "withdrawn") return false;
+      std::string_view s;
+      if (!text(s)) return false;
+      auto at = parse_time(s);
+      if (!at) return false;
+      (key == "expires" ? record.expires : record.withdrawn) = *at;
+      return true;
+    });
+    if (!ok || !named) return false;
+    ++record_count_;
+    return true;
+  }
+
   bool context() {
-    const bool container = !find_name(p_.fact_ids, "facts").has_value();
-    const bool objections = !find_name(p_.fact_ids, "objections").has_value();
+    // `facts` and `objections` are containers unless the policy declares a fact so named.
+    const auto container = [&](std::string_view name) {
+      return !lookup(p_.fact_ids, p_.vocabulary().facts, name).has_value();
+    };
     return object([&](std::string_view key) {
       if (const auto id = attribute("context", key)) return attribute_value(*id);
-      if (key == "objections" && objections) {
+      if (key == "objections" && container(key)) {
         return array([&] {
           std::uint32_t id = 0;
-          if (!name_into(p_.objection_ids, id)) return false;
+          if (!name_into(p_.objection_ids, p_.vocabulary().objections, id)) return false;
           set_bit(Access::atoms(r_), p_.layout.objection(id));
           return true;
         });
@@ -236,19 +322,21 @@ class FastReader {
       if (key == "purpose") {
         if (word("null")) return true;
         std::uint32_t id = 0;
-        if (!name_into(p_.purpose_ids, id)) return false;
+        if (!name_into(p_.purpose_ids, p_.vocabulary().purposes, id)) return false;
         set_purpose(r_, p_.layout, p_.vocabulary().purposes, static_cast<std::int32_t>(id));
         return true;
       }
       if (key == "consent") {
         return array([&] {
+          skip();
+          if (at_ != end_ && *at_ == '{') return record();
           std::uint32_t id = 0;
-          if (!name_into(p_.consent_ids, id)) return false;
+          if (!name_into(p_.consent_ids, p_.vocabulary().consents, id)) return false;
           set_bit(Access::atoms(r_), p_.layout.consent(id));
           return true;
         });
       }
-      if (key == "facts" && container) {
+      if (key == "facts" && container(key)) {
         skip();
         if (at_ != end_ && *at_ == '[') {
           return array([&] {
@@ -266,16 +354,32 @@ class FastReader {
     });
   }
 
+  // A consent record as read; more than a request usually gives is the full reader's.
+  struct Record {
+    std::uint32_t consent = 0;
+    std::optional<Instant> expires;
+    std::optional<Instant> withdrawn;
+  };
+
   const PolicyImpl& p_;
   const char* at_;
   const char* const end_;
+  std::optional<Instant> as_of_;
   ResolvedRequest r_;
+  std::array<Record, 16> records_;
+  std::size_t record_count_ = 0;
+  std::optional<std::string_view> id_;
 };
 
 }  // namespace
 
-std::optional<ResolvedRequest> fast_decode(const PolicyImpl& policy, std::string_view json_text) {
-  return FastReader(policy, json_text).read();
+std::optional<ResolvedRequest> fast_decode(const PolicyImpl& policy, std::string_view json_text,
+                                           std::optional<Instant> as_of,
+                                           std::optional<std::string_view>* id) {
+  FastReader reader(policy, json_text, as_of);
+  auto request = reader.read();
+  if (request && id != nullptr) *id = reader.id();
+  return request;
 }
 
 }  // namespace clause::detail

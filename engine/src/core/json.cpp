@@ -4,15 +4,21 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cstring>
 
 namespace clause {
 namespace {
 
-// Whether a byte must be escaped in a JSON string.
-constexpr bool needs_escape(char c) {
-  return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
-}
+// The bytes that must be escaped in a JSON string, as a table: one load a byte.
+constexpr std::array<bool, 256> needs_escape = [] {
+  std::array<bool, 256> table{};
+  for (std::size_t c = 0; c < 0x20; ++c)
+    table[c] = true;
+  table['"'] = true;
+  table['\\'] = true;
+  return table;
+}();
 
 void append_string(std::string& out, std::string_view s) {
   out += '"';
@@ -20,7 +26,7 @@ void append_string(std::string& out, std::string_view s) {
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    if (!needs_escape(c)) continue;
+    if (!needs_escape[static_cast<unsigned char>(c)]) continue;
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
@@ -142,6 +148,14 @@ std::size_t json_string_end(std::string_view text, std::size_t open_quote) noexc
   return std::string_view::npos;
 }
 
+// The bytes that matter while a value is skipped: quotes, brackets, braces and commas.
+constexpr std::array<bool, 256> structural = [] {
+  std::array<bool, 256> table{};
+  for (const char c : std::string_view("\"[]{},"))
+    table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
 std::optional<std::string_view> request_id_json(std::string_view text) noexcept {
   const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
   std::size_t i = 0;
@@ -172,6 +186,10 @@ std::optional<std::string_view> request_id_json(std::string_view text) noexcept 
     std::size_t depth = 0;
     while (i < text.size()) {
       const char c = text[i];
+      if (!structural[static_cast<unsigned char>(c)]) {
+        ++i;
+        continue;
+      }
       if (c == '"') {
         i = string_end(i);
         if (i == std::string_view::npos) return std::nullopt;

@@ -325,6 +325,16 @@ struct PartialRead {
   bool dated_consents = false;              // a consent record gives a date
 };
 
+/// Whether a consent given with dates counts at `now`: only while each date given is after
+/// it. A date with no time to hold it against does not count: fail closed.
+inline bool record_counts(const Instant* now, const std::optional<Instant>& expires,
+                          const std::optional<Instant>& withdrawn) {
+  const auto before = [&](const std::optional<Instant>& end) {
+    return !end || (now != nullptr && *now < *end);
+  };
+  return before(expires) && before(withdrawn);
+}
+
 /// Decodes a JSON request with the full reader, which places every mistake; decode()
 /// tries a faster reader first and comes here for anything out of the ordinary.
 /// `as_of` is the time of a request that gives no `context.time`. With `partial`, the
@@ -337,8 +347,17 @@ Result<ResolvedRequest, RequestError> decode_with_positions(
 void answer_tests(const PolicyImpl& policy, ResolvedRequest& request);
 
 /// Reads the common request in one pass (fast_request.cpp); gives nothing, for the full
-/// reader to decide, on anything out of the ordinary.
-std::optional<ResolvedRequest> fast_decode(const PolicyImpl& policy, std::string_view json_text);
+/// reader to decide, on anything out of the ordinary. `as_of` as for decode_with_positions;
+/// `id`, when given, receives what request_id_json would find in the text.
+std::optional<ResolvedRequest> fast_decode(const PolicyImpl& policy, std::string_view json_text,
+                                           std::optional<Instant> as_of = std::nullopt,
+                                           std::optional<std::string_view>* id = nullptr);
+
+/// Decodes as Policy::decode does, the quick reader first; with `id`, gives the request's
+/// own `id` too, as request_id_json does, without reading the text a second time.
+Result<ResolvedRequest, RequestError> decode(const PolicyImpl& policy, std::string_view json_text,
+                                             std::optional<Instant> as_of,
+                                             std::optional<std::string_view>* id = nullptr);
 
 /// The reference evaluator's verdict: which rule decided and how.
 struct ReferenceVerdict {

@@ -8,6 +8,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "clause/json.hpp"
 #include "core/attribute_test.hpp"
 #include "core/policy_impl.hpp"
 
@@ -132,12 +133,8 @@ void settle(const PolicyImpl& p, ResolvedRequest& r, const std::vector<DatedCons
   const Instant* now = nullptr;
   if (c.time_attribute != dsl::no_id)
     now = std::get_if<Instant>(&values[static_cast<std::size_t>(c.time_attribute)]);
-  // A date with no time to hold it against does not count: fail closed.
-  const auto before = [&](const std::optional<Instant>& end) {
-    return !end || (now != nullptr && *now < *end);
-  };
   for (const DatedConsent& record : records) {
-    if (before(record.expires) && before(record.withdrawn))
+    if (detail::record_counts(now, record.expires, record.withdrawn))
       detail::set_bit(Access::atoms(r), p.layout.consent(record.consent));
   }
   detail::answer_tests(p, r);
@@ -996,22 +993,28 @@ Result<ResolvedRequest, RequestError> decode_with_positions(const PolicyImpl& p,
 }  // namespace detail
 
 Result<ResolvedRequest, RequestError> Policy::decode(std::string_view json_text) const {
-  if (!impl_) return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
-  const Limits& bounds = impl_->bounds;
-  if (auto error = too_long(bounds, json_text)) return Failure{std::move(*error)};
-  // The quick reader knows the request's shape, three levels deep, and no limit on it.
-  if (bounds.max_json_depth >= 3) {
-    if (auto fast = detail::fast_decode(*impl_, json_text)) return std::move(*fast);
-  }
-  return detail::decode_with_positions(*impl_, json_text);
+  return decode(json_text, std::nullopt);
 }
 
 Result<ResolvedRequest, RequestError> Policy::decode(std::string_view json_text,
                                                      std::optional<Instant> as_of) const {
-  if (!as_of) return decode(json_text);
   if (!impl_) return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
-  // The quick reader reads no attributes, so the time is the full reader's to give.
-  return detail::decode_with_positions(*impl_, json_text, as_of);
+  return detail::decode(*impl_, json_text, as_of);
 }
+
+namespace detail {
+
+Result<ResolvedRequest, RequestError> decode(const PolicyImpl& p, std::string_view json_text,
+                                             std::optional<Instant> as_of,
+                                             std::optional<std::string_view>* id) {
+  // The quick reader knows the request's shape, three levels deep, and no limit on it.
+  if (!too_long(p.bounds, json_text) && p.bounds.max_json_depth >= 3) {
+    if (auto fast = fast_decode(p, json_text, as_of, id)) return std::move(*fast);
+  }
+  if (id != nullptr) *id = request_id_json(json_text);
+  return decode_with_positions(p, json_text, as_of);  // which refuses a text too long
+}
+
+}  // namespace detail
 
 }  // namespace clause

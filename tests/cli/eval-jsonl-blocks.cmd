@@ -1,0 +1,1 @@
+eval --policy policies/privacy.policy --jsonl --max-request-bytes 50000 -
