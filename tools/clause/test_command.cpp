@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -196,12 +195,9 @@ Result<Value, CaseError> typed_value(const dsl::AttributeInfo& a, const ast::Tes
       return Value{v.text};
     case AttrType::integer: {
       if (v.kind != Kind::integer) return wrong();
-      std::int64_t n = 0;
-      const auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), n);
-      if (ec != std::errc{} || end != v.text.data() + v.text.size()) {
-        return Failure{CaseError{v.span, "the number is out of range"}};
-      }
-      return Value{n};
+      const auto n = parse_integer(v.text);
+      if (!n) return Failure{CaseError{v.span, "the number is out of range"}};
+      return Value{*n};
     }
     case AttrType::boolean:
       if (v.kind != Kind::boolean) return wrong();
