@@ -120,6 +120,8 @@ void Checker::declare_attributes() {
       type = AttrType::date;
     } else if (word == "time") {
       type = AttrType::time;
+    } else if (name_set_index_.contains(word)) {
+      type = AttrType::string;
     }
     if (!type) {
       const ast::Name& at = a.list && a.element ? *a.element : a.type;
@@ -128,11 +130,13 @@ void Checker::declare_attributes() {
       ill_typed_.insert(path);  // not reported again where a condition reads it
       d.help = a.list ? std::string("lists hold strings: write `list of string`") : [&] {
         std::string guess = type_alias(at.text);
-        if (guess.empty())
-          guess = closest_name(at.text, {"string", "integer", "boolean", "date", "time"});
+        std::vector<std::string_view> types = {"string", "integer", "boolean", "date", "time"};
+        for (const NameSetInfo& set : out_.name_sets)
+          types.push_back(set.name);
+        if (guess.empty()) guess = closest_name(at.text, types);
         return guess.empty() ? std::string(
-                                   "the types are string, integer, boolean, "
-                                   "date, time and `list of string`")
+                                   "the types are string, integer, boolean, date, time, "
+                                   "`list of string` and the sets declared with `names`")
                              : fmt::format("did you mean `{}`?", guess);
       }();
       continue;
@@ -151,7 +155,12 @@ void Checker::declare_attributes() {
     }
     if (path == "context.time")
       out_.time_attribute = static_cast<std::int32_t>(out_.attributes.size());
-    out_.attributes.push_back({path, *type, a.optional, a.path.span});
+    AttributeInfo info{path, *type, a.optional, a.path.span, {}, {}, read_range(a, *type)};
+    if (auto set = name_set_index_.find(a.type.text); !a.list && set != name_set_index_.end()) {
+      info.name_set = a.type.text;
+      info.members = out_.name_sets[set->second].members;
+    }
+    out_.attributes.push_back(std::move(info));
   }
   for (const ast::ClauseDecl& c : ast_.clauses) {
     auto it = clause_index_.find(c.id.value);
@@ -166,6 +175,126 @@ void Checker::declare_attributes() {
       d.help = "declare `attribute context.time time`";
     }
   }
+}
+
+// Name sets: each declared once, with each name once, and not named like a type.
+void Checker::declare_name_sets() {
+  static constexpr std::string_view types[] = {"string", "integer", "boolean",
+                                               "date",   "time",    "list"};
+  for (const ast::NameSetDecl& n : ast_.name_sets) {
+    if (std::find(std::begin(types), std::end(types), n.name.text) != std::end(types)) {
+      error("E252", n.name.span,
+            fmt::format("a name set cannot be called `{}`, a type's name", n.name.text))
+          .help = "give the set a name of what it holds, such as `country`";
+      continue;
+    }
+    auto [it, fresh] = name_set_index_.emplace(n.name.text, out_.name_sets.size());
+    if (!fresh) {
+      Diagnostic& d = error("E252", n.name.span,
+                            fmt::format("the name set `{}` is declared twice", n.name.text));
+      d.notes.push_back({out_.name_sets[it->second].span, "first declared here"});
+      d.help = "declare each set once, with all its names";
+      continue;
+    }
+    NameSetInfo set{n.name.text, {}, n.name.span};
+    for (const ast::Name& m : n.members) {
+      if (std::find(set.members.begin(), set.members.end(), m.text) != set.members.end()) {
+        error("E252", m.span,
+              fmt::format("`{}` is in the name set `{}` twice", m.text, n.name.text))
+            .help = "remove one of the two";
+        continue;
+      }
+      set.members.push_back(m.text);
+    }
+    out_.name_sets.push_back(std::move(set));
+  }
+}
+
+// Reads `LOW..HIGH` of an integer attribute; reports a range on another type, or empty.
+std::optional<IntRange> Checker::read_range(const ast::AttributeDecl& a, AttrType type) {
+  if (!a.range) return std::nullopt;
+  if (type != AttrType::integer) {
+    error("E253", a.range->span,
+          fmt::format("a range bounds an integer, and `{}` is {}", a.path.text(), type_noun(type)))
+        .help = "remove the range, or declare the attribute `integer LOW..HIGH`";
+    return std::nullopt;
+  }
+  const auto low = parse_integer(a.range->low);
+  const auto high = parse_integer(a.range->high);
+  if (!low || !high) {
+    error("E253", a.range->span, "a bound of the range is out of range").help =
+        "integers are 64-bit signed numbers";
+    return std::nullopt;
+  }
+  if (*low > *high) {
+    error("E253", a.range->span, fmt::format("the range {}..{} is empty", *low, *high)).help =
+        fmt::format("write the lower bound first: `{}..{}`", *high, *low);
+    return std::nullopt;
+  }
+  return IntRange{*low, *high};
+}
+
+// What a value of the attribute is, for a message: "a name of `country`", "an integer".
+std::string Checker::noun_of(const AttributeInfo& a) {
+  if (!a.name_set.empty()) return fmt::format("a name of `{}`", a.name_set);
+  return std::string(type_noun(a.type));
+}
+
+// Whether a compared name is one of the attribute's set; reports it when not.
+bool Checker::in_set(const AttributeInfo& a, const ast::Operand& o) {
+  if (std::find(a.members.begin(), a.members.end(), o.text) != a.members.end()) return true;
+  Diagnostic& d = error("E251", o.span,
+                        fmt::format("`{}` is not one of the names of `{}`, the type of `{}`",
+                                    o.text, a.name_set, a.path));
+  d.subject = o.text;
+  if (auto set = name_set_index_.find(a.name_set); set != name_set_index_.end())
+    d.notes.push_back({out_.name_sets[set->second].span, "the set is declared here"});
+  std::vector<std::string_view> members(a.members.begin(), a.members.end());
+  const std::string guess = closest_name(o.text, members);
+  d.help = guess.empty()
+               ? fmt::format("add `{}` to the set, or compare with one of its names", o.text)
+               : fmt::format("did you mean `{}`?", guess);
+  return false;
+}
+
+// Warns of a comparison with a constant that the attribute's range decides alone.
+void Checker::warn_decided_by_range(const ast::Cond& cond, const AttributeInfo& a, std::int64_t c) {
+  if (!a.range) return;
+  const auto [lo, hi] = *a.range;
+  std::optional<bool> always;
+  switch (cond.op) {
+    case ast::CompareOp::eq:
+    case ast::CompareOp::ne: {
+      std::optional<bool> equal;
+      if (c < lo || c > hi) equal = false;
+      if (lo == hi && c == lo) equal = true;
+      if (equal) always = cond.op == ast::CompareOp::eq ? *equal : !*equal;
+      break;
+    }
+    case ast::CompareOp::lt:
+      if (c <= lo) always = false;
+      if (c > hi) always = true;
+      break;
+    case ast::CompareOp::le:
+      if (c < lo) always = false;
+      if (c >= hi) always = true;
+      break;
+    case ast::CompareOp::gt:
+      if (c >= hi) always = false;
+      if (c < lo) always = true;
+      break;
+    case ast::CompareOp::ge:
+      if (c > hi) always = false;
+      if (c <= lo) always = true;
+      break;
+  }
+  if (!always) return;
+  Diagnostic& d = warning("W007", cond.span,
+                          fmt::format("this comparison is {} true: `{}` is in {}..{}",
+                                      *always ? "always" : "never", a.path, lo, hi));
+  d.subject = a.path;
+  d.help = *always ? "remove the comparison, or widen the range"
+                   : "compare with a value inside the range, or widen the range";
 }
 
 // The type that other languages' names for a type mean, or "".
@@ -202,22 +331,6 @@ std::uint32_t Checker::add_test(const AttributeTest& t) {
   if (it != out_.tests.end()) return static_cast<std::uint32_t>(it - out_.tests.begin());
   out_.tests.push_back(t);
   return static_cast<std::uint32_t>(out_.tests.size() - 1);
-}
-
-std::string_view Checker::operand_noun(ast::Operand::Kind k) {
-  switch (k) {
-    case ast::Operand::Kind::attribute:
-      return "an attribute";
-    case ast::Operand::Kind::integer:
-      return "an integer";
-    case ast::Operand::Kind::string:
-      return "a string";
-    case ast::Operand::Kind::time:
-      return "a date";
-    case ast::Operand::Kind::boolean:
-      return "a boolean";
-  }
-  return "a value";
 }
 
 std::optional<Duration> Checker::read_duration(const ast::DurationText& d) {
@@ -266,9 +379,9 @@ std::optional<AttributeTest> Checker::attribute_test(const ast::Cond& cond) {
   t.lhs = *lhs;
   if (cond.kind == ast::CondKind::attribute) {
     if (left.type != AttrType::boolean) {
-      Diagnostic& d = error(
-          "E243", cond.span,
-          fmt::format("`{}` is {}, not a condition by itself", left.path, type_noun(left.type)));
+      Diagnostic& d =
+          error("E243", cond.span,
+                fmt::format("`{}` is {}, not a condition by itself", left.path, noun_of(left)));
       d.help = fmt::format("compare it: `{} = ...`", left.path);
       return std::nullopt;
     }
@@ -282,16 +395,16 @@ std::optional<AttributeTest> Checker::attribute_test(const ast::Cond& cond) {
     if (!rhs) return std::nullopt;
     const AttributeInfo& right = out_.attributes[*rhs];
     if (right.type != AttrType::string_list) {
-      Diagnostic& d = error(
-          "E243", o.span,
-          fmt::format("`in` needs a list, but `{}` is {}", right.path, type_noun(right.type)));
+      Diagnostic& d =
+          error("E243", o.span,
+                fmt::format("`in` needs a list, but `{}` is {}", right.path, noun_of(right)));
       d.help = fmt::format("to compare two values, write `{} = {}`", left.path, right.path);
       return std::nullopt;
     }
     if (left.type != AttrType::string) {
       error("E243", cond.attribute->span,
             fmt::format("`in` looks for a string in a list, but `{}` is {}", left.path,
-                        type_noun(left.type)));
+                        noun_of(left)));
       return std::nullopt;
     }
     t.rhs = static_cast<std::int32_t>(*rhs);
@@ -310,8 +423,9 @@ std::optional<AttributeTest> Checker::attribute_test(const ast::Cond& cond) {
   if (!ordered && cond.op != ast::CompareOp::eq && cond.op != ast::CompareOp::ne) {
     Diagnostic& d = error("E244", cond.span,
                           fmt::format("`{}` is {}: it can only be compared with `=` or `!=`",
-                                      left.path, type_noun(left.type)));
-    d.help = left.type == AttrType::string
+                                      left.path, noun_of(left)));
+    d.help = !left.name_set.empty() ? "the names of a set have no order; use `=` or `!=`"
+             : left.type == AttrType::string
                  ? "strings and ids have no order; compare integers, dates or times"
                  : "use `=` or `!=`";
     return std::nullopt;
@@ -320,7 +434,7 @@ std::optional<AttributeTest> Checker::attribute_test(const ast::Cond& cond) {
     Diagnostic& d =
         error("E245", o.shift->span,
               fmt::format("a duration can only be added to a date or time, and `{}` is {}",
-                          left.path, type_noun(left.type)));
+                          left.path, noun_of(left)));
     d.help = "remove the duration";
     return std::nullopt;
   }
@@ -332,9 +446,9 @@ std::optional<AttributeTest> Checker::attribute_test(const ast::Cond& cond) {
     }
   }
   const auto mismatch = [&](std::string_view right) -> std::optional<AttributeTest> {
-    Diagnostic& d = error("E243", o.span,
-                          fmt::format("`{}` is {}, but it is compared with {}", left.path,
-                                      type_noun(left.type), right));
+    Diagnostic& d = error(
+        "E243", o.span,
+        fmt::format("`{}` is {}, but it is compared with {}", left.path, noun_of(left), right));
     if (is_time(left.type) && o.kind == ast::Operand::Kind::string) {
       d.help = fmt::format("write the date without quotes: `{}`", o.text);
     } else if (left.type == AttrType::integer && o.kind == ast::Operand::Kind::string) {
@@ -349,8 +463,10 @@ std::optional<AttributeTest> Checker::attribute_test(const ast::Cond& cond) {
       const auto rhs = resolve_attribute(o.attribute);
       if (!rhs) return std::nullopt;
       const AttributeInfo& right = out_.attributes[*rhs];
-      const bool same = left.type == right.type || (is_time(left.type) && is_time(right.type));
-      if (!same) return mismatch(fmt::format("`{}`, {}", right.path, type_noun(right.type)));
+      // A name set's attribute is compared with another of the same set only.
+      const bool same = (left.type == right.type && left.name_set == right.name_set) ||
+                        (is_time(left.type) && is_time(right.type));
+      if (!same) return mismatch(fmt::format("`{}`, {}", right.path, noun_of(right)));
       t.rhs = static_cast<std::int32_t>(*rhs);
       return t;
     }
@@ -363,10 +479,17 @@ std::optional<AttributeTest> Checker::attribute_test(const ast::Cond& cond) {
         return std::nullopt;
       }
       t.constant = *value;
+      warn_decided_by_range(cond, left, *value);
       return t;
     }
+    case ast::Operand::Kind::name:
+      if (left.name_set.empty()) return mismatch(fmt::format("the name `{}`", o.text));
+      if (!in_set(left, o)) return std::nullopt;
+      t.constant = o.text;
+      return t;
     case ast::Operand::Kind::string:
       if (left.type != AttrType::string) return mismatch("a string");
+      if (!left.name_set.empty() && !in_set(left, o)) return std::nullopt;
       t.constant = o.text;
       return t;
     case ast::Operand::Kind::boolean:
@@ -385,3 +508,30 @@ std::optional<AttributeTest> Checker::attribute_test(const ast::Cond& cond) {
 }
 
 }  // namespace clause::dsl::checking
+
+namespace clause::dsl {
+
+std::string type_text(const AttributeInfo& a) {
+  if (!a.name_set.empty()) return a.name_set;
+  std::string out(to_string(a.type));
+  if (a.range) out += fmt::format(" {}..{}", a.range->low, a.range->high);
+  return out;
+}
+
+std::optional<std::string> not_taken(const AttributeInfo& a, const Value& value) {
+  if (const auto* s = std::get_if<std::string>(&value); s && !a.name_set.empty()) {
+    if (std::find(a.members.begin(), a.members.end(), *s) != a.members.end()) return std::nullopt;
+    std::vector<std::string_view> members(a.members.begin(), a.members.end());
+    const std::string guess = closest_name(*s, members);
+    std::string out = fmt::format("is not one of the names of `{}`", a.name_set);
+    if (!guess.empty()) out += fmt::format("; did you mean `{}`?", guess);
+    return out;
+  }
+  if (const auto* n = std::get_if<std::int64_t>(&value); n && a.range) {
+    if (*n >= a.range->low && *n <= a.range->high) return std::nullopt;
+    return fmt::format("is outside the range {}..{}", a.range->low, a.range->high);
+  }
+  return std::nullopt;
+}
+
+}  // namespace clause::dsl

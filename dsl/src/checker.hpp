@@ -21,6 +21,7 @@ class Checker {
     check_header();
     declare_clauses();
     declare_names();
+    declare_name_sets();
     declare_attributes();
     build_trees();
     resolve_decl_citations();
@@ -103,13 +104,18 @@ class Checker {
   // The type that other languages' names for a type mean, or "".
   static std::string type_alias(std::string_view word);
 
+  // Name sets: each declared once, with each name once, and not named like a type.
+  void declare_name_sets();
+  std::optional<IntRange> read_range(const ast::AttributeDecl& a, AttrType type);
+  static std::string noun_of(const AttributeInfo& a);
+  bool in_set(const AttributeInfo& a, const ast::Operand& o);
+  void warn_decided_by_range(const ast::Cond& cond, const AttributeInfo& a, std::int64_t c);
+
   std::optional<std::uint32_t> resolve_attribute(const ast::AttrPath& path);
 
   std::uint32_t add_test(const AttributeTest& t);
 
   static bool is_time(AttrType t) { return t == AttrType::date || t == AttrType::time; }
-
-  static std::string_view operand_noun(ast::Operand::Kind k);
 
   std::optional<Duration> read_duration(const ast::DurationText& d);
 
@@ -131,6 +137,7 @@ class Checker {
   std::vector<Span> clause_id_spans_;  // where each declared clause's id is written
   std::unordered_map<std::string, std::size_t> attribute_index_;
   std::unordered_set<std::string> ill_typed_;  // declared with an unknown type
+  std::unordered_map<std::string, std::size_t> name_set_index_;
   std::optional<Span> effective_seen_;
 };
 

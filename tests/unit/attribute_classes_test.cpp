@@ -29,7 +29,7 @@ Instant at(const char* text) {
 dsl::CheckedPolicy attribute_vocabulary() {
   dsl::CheckedPolicy p;
   const auto declare = [&](const char* path, AttrType type, bool optional = false) {
-    p.attributes.push_back({path, type, optional, {}});
+    p.attributes.push_back({path, type, optional, {}, {}, {}, {}});
   };
   declare("data.a", AttrType::integer);              // 0
   declare("data.b", AttrType::integer);              // 1

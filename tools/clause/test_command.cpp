@@ -187,7 +187,7 @@ Result<Value, CaseError> typed_value(const dsl::AttributeInfo& a, const ast::Tes
   using Kind = ast::TestValue::Kind;
   const auto wrong = [&] {
     return Failure{CaseError{v.span, fmt::format("`{}` is declared `{}`, but the case gives {}",
-                                                 a.path, to_string(a.type), value_noun(v.kind))}};
+                                                 a.path, dsl::type_text(a), value_noun(v.kind))}};
   };
   switch (a.type) {
     case AttrType::string:
@@ -243,6 +243,10 @@ std::optional<CaseError> fill_request(const dsl::CheckedPolicy& c, const ast::Te
     }
     auto value = typed_value(*a, pair.value);
     if (!value) return value.error();
+    if (auto why = dsl::not_taken(*a, *value)) {
+      return CaseError{pair.value.span, fmt::format("`{}` is declared `{}`: {} {}", path,
+                                                    dsl::type_text(*a), pair.value.text, *why)};
+    }
     request.attributes.push_back({path, std::move(*value)});
   }
   if (tc.at) {

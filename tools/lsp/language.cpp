@@ -372,8 +372,21 @@ namespace {
 
 // An attribute's type as a policy writes it.
 std::string type_text(const ast::AttributeDecl& a) {
-  if (!a.list) return a.type.text;
-  return "list of " + (a.element ? a.element->text : std::string());
+  if (a.list) return "list of " + (a.element ? a.element->text : std::string());
+  if (a.range) return a.type.text + " " + a.range->low + ".." + a.range->high;
+  return a.type.text;
+}
+
+// `names NAME: A, B` of the set an attribute's type names, or "".
+std::string name_set_line(const ast::Policy& policy, const ast::AttributeDecl& a) {
+  for (const ast::NameSetDecl& n : policy.name_sets) {
+    if (a.list || n.name.text != a.type.text) continue;
+    std::string line = "\nnames " + n.name.text + ":";
+    for (std::size_t i = 0; i < n.members.size(); ++i)
+      line += (i == 0 ? " " : ", ") + n.members[i].text;
+    return line;
+  }
+  return "";
 }
 
 // Every attribute path a condition writes.
@@ -545,8 +558,8 @@ std::optional<Hover> Document::describe_attribute(std::uint32_t offset) const {
     const std::string path = p->text();
     for (const ast::AttributeDecl& a : tree_.attributes) {
       if (a.path.text() != path) continue;
-      const std::string line =
-          fmt::format("attribute {} {}{}", path, type_text(a), a.optional ? " optional" : "");
+      const std::string line = fmt::format("attribute {} {}{}{}", path, type_text(a),
+                                           a.optional ? " optional" : "", name_set_line(tree_, a));
       return Hover{fmt::format("```clause-policy\n{}\n```\nattribute", line), p->span};
     }
     return Hover{fmt::format("no attribute `{}` is declared", path), p->span};

@@ -206,18 +206,15 @@ class RequestReader final : public nlohmann::json_sax<json> {
     return wrong_type(value ? "true" : "false");
   }
   bool number_integer(json::number_integer_t value) override {
-    if (const dsl::AttributeInfo* a = scalar_attribute(); a && a->type == AttrType::integer) {
-      attribute_value() = std::int64_t{value};
-      return true;
-    }
+    if (const dsl::AttributeInfo* a = scalar_attribute(); a && a->type == AttrType::integer)
+      return integer_value(*a, std::int64_t{value});
     return number(fmt::format("the number {}", value));
   }
   bool number_unsigned(json::number_unsigned_t value) override {
     if (const dsl::AttributeInfo* a = scalar_attribute(); a && a->type == AttrType::integer) {
       if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
         return out_of_range(fmt::format("{}", value));
-      attribute_value() = static_cast<std::int64_t>(value);
-      return true;
+      return integer_value(*a, static_cast<std::int64_t>(value));
     }
     return number(fmt::format("the number {}", value));
   }
@@ -440,7 +437,10 @@ class RequestReader final : public nlohmann::json_sax<json> {
     if (a.type == AttrType::string) {
       // An id names someone: "" must not equal another "" (`requester.id = data.subject`).
       if (value.empty()) return fail(field, value, "expected a non-empty string", value_start());
-      attribute_value() = std::move(value);
+      Value given = std::move(value);
+      if (auto why = detail::refused_value(a, given))
+        return fail(field, std::get<std::string>(given), std::move(*why), value_start());
+      attribute_value() = std::move(given);
       return true;
     }
     if (a.type == AttrType::date || a.type == AttrType::time) {
@@ -450,6 +450,14 @@ class RequestReader final : public nlohmann::json_sax<json> {
       return true;
     }
     return wrong_type(fmt::format("the string \"{}\"", printable(value, quoted_value_bytes)));
+  }
+
+  // Keeps an integer the attribute takes; refuses one outside its range.
+  bool integer_value(const dsl::AttributeInfo& a, std::int64_t n) {
+    if (auto why = detail::refused_value(a, n))
+      return fail(path(), fmt::format("{}", n), std::move(*why), value_start());
+    attribute_value() = n;
+    return true;
   }
 
   // Reads `id`, `expires` or `withdrawn` of a consent record.

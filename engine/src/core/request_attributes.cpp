@@ -84,6 +84,15 @@ std::string attribute_guess(const PolicyImpl& p, std::string_view root, std::str
   return dsl::closest_name(name, fields);
 }
 
+std::optional<std::string> refused_value(const dsl::AttributeInfo& a, const Value& v) {
+  auto why = dsl::not_taken(a, v);
+  if (!why) return std::nullopt;
+  if (const auto* s = std::get_if<std::string>(&v))
+    return fmt::format("\"{}\" {}", printable(*s, quoted_value_bytes), *why);
+  if (const auto* n = std::get_if<std::int64_t>(&v)) return fmt::format("{} {}", *n, *why);
+  return why;
+}
+
 void answer_tests(const PolicyImpl& p, ResolvedRequest& r) {
   const std::vector<dsl::AttributeTest>& tests = p.vocabulary().tests;
   for (std::uint32_t i = 0; i < tests.size(); ++i) {
@@ -166,6 +175,8 @@ std::optional<RequestError> read_attributes(const PolicyImpl& p, const Request& 
                       value_kind(a.value)),
           std::nullopt};
     }
+    if (auto why = detail::refused_value(declared[*id], a.value))
+      return RequestError{a.path, "", std::move(*why), std::nullopt};
     values[*id] = a.value;
   }
   // `requester_id` fills a declared `requester.id` that the attributes leave out.
@@ -177,6 +188,8 @@ std::optional<RequestError> read_attributes(const PolicyImpl& p, const Request& 
                                       type_noun(declared[*id].type, NounFor::request)),
                           std::nullopt};
     }
+    if (auto why = detail::refused_value(declared[*id], request.requester_id))
+      return RequestError{"requester.id", request.requester_id, std::move(*why), std::nullopt};
     values[*id] = request.requester_id;
   }
   return std::nullopt;

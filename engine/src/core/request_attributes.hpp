@@ -46,6 +46,11 @@ void settle(const PolicyImpl& p, ResolvedRequest& r, const std::vector<DatedCons
 const dsl::AttributeInfo* missing_attribute(const PolicyImpl& p, const ResolvedRequest& r);
 std::string missing_message(const dsl::AttributeInfo& a);
 
+/// The error of a value of the attribute's type that the attribute does not take: `"XX" is
+/// not one of the names of `country``, `-3 is outside the range 0..150`; nothing when it
+/// takes it.
+std::optional<std::string> refused_value(const dsl::AttributeInfo& a, const Value& v);
+
 /// Guesses the declared attribute meant by an unknown `root.name`, among those under root.
 std::string attribute_guess(const PolicyImpl& p, std::string_view root, std::string_view name);
 
