@@ -389,6 +389,22 @@ std::string name_set_line(const ast::Policy& policy, const ast::AttributeDecl& a
   return "";
 }
 
+// The attribute of a name set that `PATH is`, `PATH =` or `PATH !=` before the cursor
+// compares, if any.
+const AttributeName* name_set_compared(const std::vector<Token>& t, std::ptrdiff_t last,
+                                       const Vocabulary& v) {
+  if (!is(t, last, "is") && !is(t, last, "=")) return nullptr;
+  std::ptrdiff_t p = last - 1;
+  if (is(t, last, "=") && is(t, p, "!")) --p;
+  if (p < 2 || !is(t, p - 1, ".")) return nullptr;
+  const std::string path = std::string(t[static_cast<std::size_t>(p - 2)].text) + "." +
+                           std::string(t[static_cast<std::size_t>(p)].text);
+  for (const AttributeName& a : v.attributes) {
+    if (a.path == path && !a.names.empty()) return &a;
+  }
+  return nullptr;
+}
+
 // Every attribute path a condition writes.
 void condition_paths(const ast::Cond& c, std::vector<const ast::AttrPath*>& out) {
   if (c.attribute) out.push_back(&*c.attribute);
@@ -408,8 +424,15 @@ Vocabulary vocabulary_of(const ast::Policy& policy) {
   for (const ast::ClauseDecl& c : policy.clauses)
     add_unique(v.clauses, c.id.value);
   add_unique(v.clauses, std::string(dsl::default_clause_id));
-  for (const ast::AttributeDecl& a : policy.attributes)
-    v.attributes.push_back({a.path.text(), type_text(a)});
+  for (const ast::AttributeDecl& a : policy.attributes) {
+    AttributeName name{a.path.text(), type_text(a), {}};
+    for (const ast::NameSetDecl& n : policy.name_sets) {
+      if (a.list || n.name.text != a.type.text) continue;
+      for (const ast::Name& m : n.members)
+        name.names.push_back(m.text);
+    }
+    v.attributes.push_back(std::move(name));
+  }
   return v;
 }
 
@@ -623,6 +646,13 @@ std::vector<Completion> Document::completion(std::uint32_t offset, const Vocabul
       out.push_back(Completion{a.path.substr(root.size()), a.type, "", CompletionKind::name,
                                DeclKind::fact, std::nullopt});
     }
+    return out;
+  } else if (const AttributeName* a =
+                 tests ? nullptr : name_set_compared(tokens, last, vocabulary_)) {
+    // `context.destination is |`: the names of the attribute's set.
+    std::vector<Completion> out;
+    for (const std::string& n : a->names)
+      out.push_back(Completion{n, a->type, "", CompletionKind::name, DeclKind::fact, std::nullopt});
     return out;
   } else {
     const std::ptrdiff_t i = skip_list(tokens, last);
