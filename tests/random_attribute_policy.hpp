@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <functional>
 #include <random>
 #include <string>
@@ -13,9 +14,9 @@ namespace clause::test {
 
 /// Writes a valid random policy of `rules` rules and `assertions` assertions over data
 /// d0..d2, requesters r0..r2, actions a0 and a1, purposes p0 (p1 under it) and p2, facts
-/// f0 and f1, consent k0, objections o0 and o1, and attributes data.age, context.time,
-/// data.last (a date), requester.id, data.subject, data.team, data.paid and the optional
-/// context.place.
+/// f0 and f1, consent k0, objections o0 and o1, and attributes data.age (in 0..120),
+/// context.time, data.last (a date), requester.id, data.subject, data.team, data.paid and
+/// the optional context.place (one of the name set `region`).
 template <typename Rng = std::mt19937_64>
 std::string random_attribute_policy(Rng& rng, int rules, int assertions) {
   const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
@@ -36,14 +37,15 @@ fact f0, f1
 consent k0 cites "m"
 objection o0, o1
 obligation ob0
-attribute data.age integer
+names region: CA, US, FR
+attribute data.age integer 0..120
 attribute context.time time
 attribute data.last date
 attribute requester.id string
 attribute data.subject string
 attribute data.team list of string
 attribute data.paid boolean
-attribute context.place string optional
+attribute context.place region optional
 )";
   static const char* ops[] = {"=", "!=", "<", "<=", ">", ">="};
   static const char* instants[] = {"2026-02-16", "2026-03-01T08:00:00+01:00", "2024-01-31"};
@@ -73,7 +75,8 @@ attribute context.place string optional
       case 8:
         return "data.paid";
       case 9:
-        return fmt::format("context.place {} \"CA\"", pick(2) ? "=" : "!=");
+        return fmt::format("context.place {} {}",
+                           pick(2) ? "=" : "!=", std::array{"CA", "US", "\"FR\""}[pick(3)]);
       case 10:
         return "data.subject in data.team";
       case 11:

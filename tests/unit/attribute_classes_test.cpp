@@ -30,7 +30,7 @@ Instant at(const char* text) {
 dsl::CheckedPolicy attribute_vocabulary() {
   dsl::CheckedPolicy p;
   const auto declare = [&](const char* path, AttrType type, bool optional = false) {
-    p.attributes.push_back({path, type, optional, {}});
+    p.attributes.push_back({path, type, optional, {}, {}, {}, {}});
   };
   declare("data.a", AttrType::integer);              // 0
   declare("data.b", AttrType::integer);              // 1
@@ -236,6 +236,101 @@ TEST_CASE("attribute classes are exact on random small test sets", "[analysis][a
     }
   }
   CHECK(incomplete < 10);
+}
+
+// Ranges and name sets: every answer that valid values give has a witness, and every
+// witness is valid (inside the range, one of the set's names).
+TEST_CASE("attribute classes keep to ranges and name sets", "[analysis][attributes][types]") {
+  dsl::CheckedPolicy p;
+  const std::vector<std::string> countries = {"CA", "US", "FR"};
+  p.attributes = {
+      {"data.age", AttrType::integer, false, {}, {}, {}, dsl::IntRange{0, 150}},  // 0
+      {"data.b", AttrType::integer, false, {}, {}, {}, {}},                       // 1
+      {"context.place", AttrType::string, true, {}, "country", countries, {}},    // 2
+      {"context.home", AttrType::string, false, {}, "country", countries, {}},    // 3
+      {"data.team", AttrType::string_list, false, {}, {}, {}, {}},                // 4
+  };
+  std::mt19937_64 rng(150);
+  const auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  static const std::int64_t numbers[] = {-1, 0, 5, 18, 150, 151};
+  const auto random_test = [&] {
+    AttributeTest t;
+    t.kind = AttributeTest::Kind::compare;
+    switch (pick(4)) {
+      case 0:
+        t.lhs = 0;
+        t.op = static_cast<ast::CompareOp>(pick(6));
+        t.constant = numbers[pick(6)];
+        break;
+      case 1:
+        t.lhs = static_cast<std::uint32_t>(pick(2));
+        t.op = static_cast<ast::CompareOp>(pick(6));
+        t.rhs = static_cast<std::int32_t>(1 - t.lhs);
+        break;
+      case 2:
+        t.lhs = 2 + static_cast<std::uint32_t>(pick(2));
+        t.op = pick(2) == 0 ? ast::CompareOp::eq : ast::CompareOp::ne;
+        if (pick(3) == 0) {
+          t.rhs = static_cast<std::int32_t>(5 - t.lhs);
+        } else {
+          t.constant = countries[pick(3)];
+        }
+        break;
+      default:
+        t.kind = AttributeTest::Kind::member;
+        t.lhs = 2 + static_cast<std::uint32_t>(pick(2));
+        t.rhs = 4;
+        break;
+    }
+    return t;
+  };
+  std::vector<Value> ages, bs, places, homes, teams;
+  for (std::int64_t n = 0; n <= 150; ++n)
+    ages.emplace_back(n);
+  for (std::int64_t n = -5; n <= 160; ++n)
+    bs.emplace_back(n);
+  for (const std::string& c : countries) {
+    places.emplace_back(c);
+    homes.emplace_back(c);
+  }
+  places.emplace_back(std::monostate{});
+  const std::vector<std::string> pool = {"CA", "US", "FR", "x"};
+  for (std::uint32_t mask = 0; mask < 16; ++mask) {
+    std::vector<std::string> list;
+    for (std::size_t i = 0; i < pool.size(); ++i) {
+      if (((mask >> i) & 1U) != 0) list.push_back(pool[i]);
+    }
+    teams.emplace_back(std::move(list));
+  }
+  const std::vector<std::vector<Value>*> valid_values = {&ages, &bs, &places, &homes, &teams};
+  for (int round = 0; round < 200; ++round) {
+    p.tests.clear();
+    std::vector<std::uint32_t> ids;
+    for (std::uint32_t i = 0; i < 1 + pick(4); ++i) {
+      p.tests.push_back(random_test());
+      ids.push_back(i);
+    }
+    const TestClasses classes = detail::attribute_classes(p, ids);
+    REQUIRE(classes.complete);
+    std::set<std::vector<bool>> found;
+    for (const detail::TestClass& c : classes.classes) {
+      for (std::size_t a = 0; a < p.attributes.size(); ++a)
+        REQUIRE_FALSE(dsl::not_taken(p.attributes[a], c.values[a]).has_value());
+      std::vector<bool> answers;
+      for (const std::uint32_t t : ids)
+        answers.push_back(detail::run_test(p.tests[t], c.values));
+      found.insert(answers);
+    }
+    std::vector<Value> values(p.attributes.size());
+    for (int draw = 0; draw < 2000; ++draw) {
+      for (std::size_t a = 0; a < p.attributes.size(); ++a)
+        values[a] = (*valid_values[a])[pick(valid_values[a]->size())];
+      std::vector<bool> answers;
+      for (const std::uint32_t t : ids)
+        answers.push_back(detail::run_test(p.tests[t], values));
+      REQUIRE(found.count(answers) == 1);
+    }
+  }
 }
 
 }  // namespace

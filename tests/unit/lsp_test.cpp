@@ -222,6 +222,18 @@ TEST_CASE("attributes: completion after a root offers them with their types; hov
     CHECK(c.detail == (c.label == "care_team" ? "list of string" : "integer"));
   CHECK(labels(after("deny when requester.i")) == std::vector<std::string>{"id"});
   CHECK(after("deny when context.").empty());
+  // A name set's attribute completes with the set's names after `is`, `=` and `!=`.
+  const std::string countries = text +
+                                "names country: CA, US\n"
+                                "attribute context.destination country optional\n";
+  for (const std::string op : {"is ", "= ", "!= "}) {
+    const std::string t = countries + "deny when context.destination " + op;
+    CHECK(labels(policy(t).completion(static_cast<std::uint32_t>(t.size()))) ==
+          std::vector<std::string>{"CA", "US"});
+  }
+  const std::string t = countries + "deny when data.subject_age = ";
+  CHECK(labels(policy(t).completion(static_cast<std::uint32_t>(t.size()))) !=
+        std::vector<std::string>{"CA", "US"});
 
   const auto age = doc.hover(offset_of(text, "data.subject_age integer", 6));
   REQUIRE(age);

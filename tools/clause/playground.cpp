@@ -97,8 +97,15 @@ json names(const std::vector<dsl::Term>& terms) {
 json vocabulary(const dsl::CheckedPolicy& c) {
   json attributes = json::array();
   for (const dsl::AttributeInfo& a : c.attributes) {
-    attributes.push_back(
-        {{"path", a.path}, {"type", std::string(to_string(a.type))}, {"optional", a.optional}});
+    json attribute = {
+        {"path", a.path}, {"type", std::string(to_string(a.type))}, {"optional", a.optional}};
+    // A name set's names fill a select; a range bounds a number.
+    if (!a.name_set.empty()) attribute["names"] = a.members;
+    if (a.range) {
+      attribute["min"] = a.range->low;
+      attribute["max"] = a.range->high;
+    }
+    attributes.push_back(std::move(attribute));
   }
   return {{"data", names(c.data)},
           {"requesters", names(c.requesters)},

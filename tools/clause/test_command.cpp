@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -188,7 +187,7 @@ Result<Value, CaseError> typed_value(const dsl::AttributeInfo& a, const ast::Tes
   using Kind = ast::TestValue::Kind;
   const auto wrong = [&] {
     return Failure{CaseError{v.span, fmt::format("`{}` is declared `{}`, but the case gives {}",
-                                                 a.path, to_string(a.type), value_noun(v.kind))}};
+                                                 a.path, dsl::type_text(a), value_noun(v.kind))}};
   };
   switch (a.type) {
     case AttrType::string:
@@ -196,12 +195,9 @@ Result<Value, CaseError> typed_value(const dsl::AttributeInfo& a, const ast::Tes
       return Value{v.text};
     case AttrType::integer: {
       if (v.kind != Kind::integer) return wrong();
-      std::int64_t n = 0;
-      const auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), n);
-      if (ec != std::errc{} || end != v.text.data() + v.text.size()) {
-        return Failure{CaseError{v.span, "the number is out of range"}};
-      }
-      return Value{n};
+      const auto n = parse_integer(v.text);
+      if (!n) return Failure{CaseError{v.span, "the number is out of range"}};
+      return Value{*n};
     }
     case AttrType::boolean:
       if (v.kind != Kind::boolean) return wrong();
@@ -247,6 +243,10 @@ std::optional<CaseError> fill_request(const dsl::CheckedPolicy& c, const ast::Te
     }
     auto value = typed_value(*a, pair.value);
     if (!value) return value.error();
+    if (auto why = dsl::not_taken(*a, *value)) {
+      return CaseError{pair.value.span, fmt::format("`{}` is declared `{}`: {} {}", path,
+                                                    dsl::type_text(*a), pair.value.text, *why)};
+    }
     request.attributes.push_back({path, std::move(*value)});
   }
   if (tc.at) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <random>
 #include <vector>
 
@@ -109,7 +110,7 @@ class Generator {
 
   // A comparison of attributes, or an objection.
   std::string attribute_atom() {
-    switch (pick(8)) {
+    switch (pick(9)) {
       case 0:
         return "requester.id = data.subject";
       case 1:
@@ -124,6 +125,9 @@ class Generator {
         return fmt::format("context.time >= 2026-{:02}-01", 1 + pick(12));
       case 6:
         return fmt::format("context.time >= data.since + {} years", 1 + pick(10));
+      case 7:
+        return fmt::format("context.region {} {}",
+                           pick(2) ? "=" : "!=", std::array{"CA", "US", "FR", "DE"}[pick(4)]);
       default:
         return fmt::format("objected o{}", pick(objections_));
     }

@@ -32,7 +32,9 @@ inline constexpr const char* synthetic_attributes =
     "attribute requester.id string\n"
     "attribute data.subject string\n"
     "attribute data.team   list of string\n"
-    "attribute data.age    integer\n"
+    "names region: CA, US, FR, DE\n"
+    "attribute context.region region\n"
+    "attribute data.age    integer 0..150\n"
     "attribute data.since  date\n"
     "attribute data.flag   boolean\n";
 

@@ -372,8 +372,37 @@ namespace {
 
 // An attribute's type as a policy writes it.
 std::string type_text(const ast::AttributeDecl& a) {
-  if (!a.list) return a.type.text;
-  return "list of " + (a.element ? a.element->text : std::string());
+  if (a.list) return "list of " + (a.element ? a.element->text : std::string());
+  if (a.range) return a.type.text + " " + a.range->low + ".." + a.range->high;
+  return a.type.text;
+}
+
+// `names NAME: A, B` of the set an attribute's type names, or "".
+std::string name_set_line(const ast::Policy& policy, const ast::AttributeDecl& a) {
+  for (const ast::NameSetDecl& n : policy.name_sets) {
+    if (a.list || n.name.text != a.type.text) continue;
+    std::string line = "\nnames " + n.name.text + ":";
+    for (std::size_t i = 0; i < n.members.size(); ++i)
+      line += (i == 0 ? " " : ", ") + n.members[i].text;
+    return line;
+  }
+  return "";
+}
+
+// The attribute of a name set that `PATH is`, `PATH =` or `PATH !=` before the cursor
+// compares, if any.
+const AttributeName* name_set_compared(const std::vector<Token>& t, std::ptrdiff_t last,
+                                       const Vocabulary& v) {
+  if (!is(t, last, "is") && !is(t, last, "=")) return nullptr;
+  std::ptrdiff_t p = last - 1;
+  if (is(t, last, "=") && is(t, p, "!")) --p;
+  if (p < 2 || !is(t, p - 1, ".")) return nullptr;
+  const std::string path = std::string(t[static_cast<std::size_t>(p - 2)].text) + "." +
+                           std::string(t[static_cast<std::size_t>(p)].text);
+  for (const AttributeName& a : v.attributes) {
+    if (a.path == path && !a.names.empty()) return &a;
+  }
+  return nullptr;
 }
 
 // Every attribute path a condition writes.
@@ -395,8 +424,15 @@ Vocabulary vocabulary_of(const ast::Policy& policy) {
   for (const ast::ClauseDecl& c : policy.clauses)
     add_unique(v.clauses, c.id.value);
   add_unique(v.clauses, std::string(dsl::default_clause_id));
-  for (const ast::AttributeDecl& a : policy.attributes)
-    v.attributes.push_back({a.path.text(), type_text(a)});
+  for (const ast::AttributeDecl& a : policy.attributes) {
+    AttributeName name{a.path.text(), type_text(a), {}};
+    for (const ast::NameSetDecl& n : policy.name_sets) {
+      if (a.list || n.name.text != a.type.text) continue;
+      for (const ast::Name& m : n.members)
+        name.names.push_back(m.text);
+    }
+    v.attributes.push_back(std::move(name));
+  }
   return v;
 }
 
@@ -545,8 +581,8 @@ std::optional<Hover> Document::describe_attribute(std::uint32_t offset) const {
     const std::string path = p->text();
     for (const ast::AttributeDecl& a : tree_.attributes) {
       if (a.path.text() != path) continue;
-      const std::string line =
-          fmt::format("attribute {} {}{}", path, type_text(a), a.optional ? " optional" : "");
+      const std::string line = fmt::format("attribute {} {}{}{}", path, type_text(a),
+                                           a.optional ? " optional" : "", name_set_line(tree_, a));
       return Hover{fmt::format("```clause-policy\n{}\n```\nattribute", line), p->span};
     }
     return Hover{fmt::format("no attribute `{}` is declared", path), p->span};
@@ -610,6 +646,13 @@ std::vector<Completion> Document::completion(std::uint32_t offset, const Vocabul
       out.push_back(Completion{a.path.substr(root.size()), a.type, "", CompletionKind::name,
                                DeclKind::fact, std::nullopt});
     }
+    return out;
+  } else if (const AttributeName* a =
+                 tests ? nullptr : name_set_compared(tokens, last, vocabulary_)) {
+    // `context.destination is |`: the names of the attribute's set.
+    std::vector<Completion> out;
+    for (const std::string& n : a->names)
+      out.push_back(Completion{n, a->type, "", CompletionKind::name, DeclKind::fact, std::nullopt});
     return out;
   } else {
     const std::ptrdiff_t i = skip_list(tokens, last);

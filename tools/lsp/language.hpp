@@ -33,8 +33,9 @@ inline constexpr std::size_t decl_kinds = 8;  // the values of ast::DeclKind
 
 /// A declared attribute: its path and its type, as written.
 struct AttributeName {
-  std::string path;  // `data.subject_age`
-  std::string type;  // `integer`, `list of string`
+  std::string path;                // `data.subject_age`
+  std::string type;                // `integer`, `list of string`
+  std::vector<std::string> names;  // a name set's names, when the type is one
 };
 
 /// The names a policy declares, by kind, its clause ids (with `default`) and attributes.

@@ -132,25 +132,37 @@ function fillChecks(box, names, kind) {
   if (names.length === 0) box.textContent = 'none declared';
 }
 
-// One input per declared attribute, typed: a number, a checkbox, a date or date-time
-// picker (UTC), a comma-separated list, or text. Values typed before are kept.
+// One input per declared attribute, typed: a number (within its range), a checkbox, a date
+// or date-time picker (UTC), a comma-separated list, a select of a name set's names, or
+// text. Values typed before are kept.
 function fillAttributes(box, attributes) {
   const keep = new Map([...box.querySelectorAll('[data-path]')].map((i) => [i.dataset.path, i]));
   box.replaceChildren();
   for (const a of attributes || []) {
     const label = document.createElement('label');
-    const input = document.createElement('input');
+    const input = document.createElement(a.names ? 'select' : 'input');
     input.dataset.path = a.path;
     input.dataset.type = a.type;
     input.dataset.optional = a.optional ? '1' : '';
-    if (a.type === 'integer') input.type = 'number';
-    else if (a.type === 'boolean') input.type = 'checkbox';
+    if (a.names) {
+      for (const name of a.optional ? ['', ...a.names] : a.names) {
+        const option = document.createElement('option');
+        option.value = name;
+        option.textContent = name || '(absent)';
+        input.appendChild(option);
+      }
+    } else if (a.type === 'integer') {
+      input.type = 'number';
+      if (a.min !== undefined) input.min = a.min;
+      if (a.max !== undefined) input.max = a.max;
+    } else if (a.type === 'boolean') input.type = 'checkbox';
     else if (a.type === 'date') input.type = 'date';
     else if (a.type === 'time') input.type = 'datetime-local';
     else input.type = 'text';
+    if (a.names) input.dataset.type = 'names';
     if (a.type === 'list of string') input.placeholder = 'a, b, c';
     const old = keep.get(a.path);
-    if (old && old.dataset.type === a.type) {
+    if (old && old.dataset.type === input.dataset.type) {
       if (input.type === 'checkbox') input.checked = old.checked;
       else input.value = old.value;
     } else if (a.type === 'time') {

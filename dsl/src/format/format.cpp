@@ -207,6 +207,7 @@ std::string operand_text(const ast::Operand& o) {
       break;
     case ast::Operand::Kind::integer:
     case ast::Operand::Kind::time:
+    case ast::Operand::Kind::name:
       out = o.text;
       break;
     case ast::Operand::Kind::string:
@@ -659,8 +660,9 @@ Item attribute_item(const ast::AttributeDecl& a) {
   Item item;
   item.begin = item.code = a.span.begin;
   item.end = a.span.end;
-  const std::string type =
+  std::string type =
       a.list ? "list of " + (a.element ? a.element->text : std::string()) : a.type.text;
+  if (a.range) type += " " + a.range->low + ".." + a.range->high;
   item.cells = {"attribute " + a.path.text(), type, a.optional ? "optional" : ""};
   Chunks chunks;
   for (const std::string& cell : item.cells) {
@@ -669,6 +671,16 @@ Item attribute_item(const ast::AttributeDecl& a) {
   if (join(chunks).size() <= width) item.align = Align::attribute;
   item.lines = {""};
   fill_lines(item.lines, chunks, 2);
+  return item;
+}
+
+// `names NAME: A, B, C`, wrapped like a list of declared names.
+Item name_set_item(const ast::NameSetDecl& n) {
+  Item item;
+  item.begin = item.code = n.span.begin;
+  item.end = n.span.end;
+  item.lines = {""};
+  fill_lines(item.lines, list_chunks("names " + n.name.text + ":", n.members), 2);
   return item;
 }
 
@@ -711,6 +723,8 @@ std::vector<Item> policy_items(const ast::Policy& policy) {
   }
   for (const ast::AttributeDecl& a : policy.attributes)
     items.push_back(attribute_item(a));
+  for (const ast::NameSetDecl& n : policy.name_sets)
+    items.push_back(name_set_item(n));
   for (const ast::Rule& r : policy.rules)
     items.push_back(rule_item(r));
   for (const ast::Assertion& a : policy.assertions)

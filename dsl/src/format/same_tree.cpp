@@ -73,7 +73,14 @@ bool same_rule(const ast::Rule& a, const ast::Rule& b) {
 
 bool same_attribute(const ast::AttributeDecl& a, const ast::AttributeDecl& b) {
   return same_path(a.path, b.path) && same_name(a.type, b.type) && a.list == b.list &&
-         same_optional(a.element, b.element, same_name) && a.optional == b.optional;
+         same_optional(a.element, b.element, same_name) && a.optional == b.optional &&
+         same_optional(a.range, b.range, [](const ast::RangeText& x, const ast::RangeText& y) {
+           return x.low == y.low && x.high == y.high;
+         });
+}
+
+bool same_name_set(const ast::NameSetDecl& a, const ast::NameSetDecl& b) {
+  return same_name(a.name, b.name) && same_names(a.members, b.members);
 }
 
 bool same_decl(const ast::Decl& a, const ast::Decl& b) {
@@ -109,6 +116,8 @@ std::vector<Statement> statements(const ast::Policy& p) {
     out.push_back({5, i, 1, p.attributes[i].span, {}});
   for (std::size_t i = 0; i < p.assertions.size(); ++i)
     out.push_back({4, i, 1, p.assertions[i].span, {}});
+  for (std::size_t i = 0; i < p.name_sets.size(); ++i)
+    out.push_back({6, i, 1, p.name_sets[i].span, {}});
   std::sort(out.begin(), out.end(),
             [](const Statement& a, const Statement& b) { return a.span.begin < b.span.begin; });
   for (const ast::Suppression& s : p.suppressions) {
@@ -153,6 +162,9 @@ bool same_tree(const ast::Policy& a, const ast::Policy& b) {
         break;
       case 5:
         same = same_attribute(a.attributes[x.index], b.attributes[y.index]);
+        break;
+      case 6:
+        same = same_name_set(a.name_sets[x.index], b.name_sets[y.index]);
         break;
       default: {
         const ast::Assertion& p = a.assertions[x.index];

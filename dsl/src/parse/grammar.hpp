@@ -69,6 +69,7 @@ struct kw_first : kw<keyword_index("first")> {};
 struct kw_effective : kw<keyword_index("effective")> {};
 struct kw_from : kw<keyword_index("from")> {};
 struct kw_until : kw<keyword_index("until")> {};
+struct kw_names : kw<keyword_index("names")> {};
 
 // Every reserved word; none of them can name a thing.
 // Any reserved word of the keyword table.
@@ -146,8 +147,21 @@ struct attr_type_word : bounded_identifier {};
 struct attr_list_of : seq<TAO_PEGTL_KEYWORD("list"), sep, kw_of, sep, attr_type_word> {};
 struct attr_type : sor<attr_list_of, attr_type_word> {};
 struct attr_optional : TAO_PEGTL_KEYWORD("optional") {};
-struct attribute_decl
-    : if_must<kw_attribute, sep, attr_decl_path, sep, attr_type, opt<sep, attr_optional>> {};
+// `LOW..HIGH` after `integer`: the values the attribute takes, both included.
+struct range_bound : seq<opt<one<'-'>>, plus<digit>, not_at<identifier_other>> {};
+struct range_low : range_bound {};
+struct range_high : range_bound {};
+struct attr_range : seq<range_low, sep, string<'.', '.'>, sep, must<range_high>> {};
+struct attribute_decl : if_must<kw_attribute, sep, attr_decl_path, sep, attr_type,
+                                opt<sep, attr_range>, opt<sep, attr_optional>> {};
+
+// `names NAME: A, B, C`: a set of names, which an attribute can take as its type. `names`
+// is not reserved, so only `names NAME :` starts one.
+struct name_set_name : name {};
+struct name_set_member : name {};
+struct name_set_members : list_must<name_set_member, seq<sep, one<','>, sep>> {};
+struct names_decl : seq<kw_names, sep, name_set_name, sep, one<':'>, sep, must<name_set_members>> {
+};
 
 // Conditions. `not` binds tightest, then `and`, then `or`.
 struct condition;
@@ -177,8 +191,10 @@ struct operand_integer : seq<opt<one<'-'>>, plus<digit>, not_at<identifier_other
 struct operand_string : string_lit {};
 struct operand_true : TAO_PEGTL_KEYWORD("true") {};
 struct operand_false : TAO_PEGTL_KEYWORD("false") {};
+// A bare name: one of a name set's names.
+struct operand_name : name {};
 struct operand : sor<seq<operand_attr, opt<shift>>, seq<operand_time, opt<shift>>, operand_integer,
-                     operand_string, operand_true, operand_false> {};
+                     operand_string, operand_true, operand_false, operand_name> {};
 struct attr_lhs : attr_path {};
 struct compare_tail : seq<sep, cmp_op, sep, must<operand>> {};
 struct member_rhs : attr_path {};
@@ -248,9 +264,9 @@ struct unless_part : if_must<kw_unless, sep, condition> {};
 struct assertion : if_must<kw_assert, sep, quantifier, sep, assert_effect, target,
                            opt<sep, when_part>, opt<sep, unless_part>> {};
 
-struct statement
-    : sor<header, clause_decl, data_decl, requester_decl, action_decl, purpose_decl, fact_decl,
-          consent_decl, objection_decl, obligation_decl, attribute_decl, assertion, rule> {};
+struct statement : sor<header, clause_decl, data_decl, requester_decl, action_decl, purpose_decl,
+                       fact_decl, consent_decl, objection_decl, obligation_decl, attribute_decl,
+                       names_decl, assertion, rule> {};
 // `@ignore W004, W002` before a statement silences those warnings for it.
 struct ignore_code : seq<one<'W'>, digit, digit, digit> {};
 struct ignore_codes : list_must<ignore_code, seq<sep, one<','>, sep>> {};

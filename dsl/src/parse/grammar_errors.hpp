@@ -41,6 +41,12 @@ inline constexpr const char* expected<tree_tail> = "expected a name to declare";
 template <>
 inline constexpr const char* expected<name_list> = "expected one or more names separated by commas";
 template <>
+inline constexpr const char* expected<name_set_members> =
+    "expected the set's names separated by commas after `:`";
+template <>
+inline constexpr const char* expected<range_high> =
+    "expected the range's upper bound after `..`, as in `0..150`";
+template <>
 inline constexpr const char* expected<purpose_names> =
     "expected one or more names separated by commas, or `NAME under PARENT`";
 template <>

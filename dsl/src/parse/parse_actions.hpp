@@ -53,6 +53,7 @@ struct State {
   std::optional<ast::TimeText> from, until;  // `from DATE`, `until DATE`
   std::optional<ast::TimeText> effective;    // `effective from DATE`
   ast::AttributeDecl attribute;              // of an `attribute` declaration
+  ast::NameSetDecl name_set;                 // of a `names` declaration
   std::optional<ast::AttrPath> lhs;          // a comparison's left side
   ast::CompareOp op = ast::CompareOp::eq;
   std::optional<ast::Operand> operand;       // a comparison's right side
@@ -296,6 +297,51 @@ struct action<grammar::attr_optional> {
 };
 
 template <>
+struct action<grammar::range_low> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.attribute.range = ast::RangeText{in.string(), "", st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::range_high> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    if (!st.attribute.range) return;
+    st.attribute.range->high = in.string();
+    st.attribute.range->span.end = st.span_of(in).end;
+  }
+};
+
+template <>
+struct action<grammar::name_set_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.name_set = ast::NameSetDecl{};
+    st.name_set.name = ast::Name{in.string(), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::name_set_member> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.name_set.members.push_back({in.string(), st.span_of(in)});
+  }
+};
+
+template <>
+struct action<grammar::names_decl> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.name_set.span = st.span_of(in);
+    st.policy->name_sets.push_back(std::move(st.name_set));
+    st.name_set = ast::NameSetDecl{};
+  }
+};
+
+template <>
 struct action<grammar::attribute_decl> {
   template <typename Input>
   static void apply(const Input& in, State& st) {
@@ -387,7 +433,7 @@ struct operand_action {
       o.text = in.string();
     } else if constexpr (Kind == ast::Operand::Kind::string) {
       o.text = join_literals(in.string_view());
-    } else if constexpr (Kind == ast::Operand::Kind::time) {
+    } else if constexpr (Kind == ast::Operand::Kind::time || Kind == ast::Operand::Kind::name) {
       o.text = in.string();
     }
     st.operand = std::move(o);
@@ -411,6 +457,8 @@ struct action<grammar::operand_true> : operand_action<ast::Operand::Kind::boolea
 };
 template <>
 struct action<grammar::operand_false> : operand_action<ast::Operand::Kind::boolean> {};
+template <>
+struct action<grammar::operand_name> : operand_action<ast::Operand::Kind::name> {};
 
 template <>
 struct action<grammar::member_rhs> : operand_action<ast::Operand::Kind::attribute> {};

@@ -225,6 +225,19 @@ bool group_candidates(const dsl::CheckedPolicy& p, const Group& g, const FixedVa
   steps = std::min<std::int64_t>(steps, 3);
   for (const std::uint32_t a : g.attributes)
     strings += p.attributes[a].type == AttrType::string ? 1 : 0;
+  // A name set's attribute takes its names only: those the tests mention, and as many
+  // unmentioned ones as the group has string attributes (a name stands for all the
+  // unmentioned ones). They join the pool, so that strings and lists can hold them too.
+  for (const std::uint32_t a : g.attributes) {
+    const dsl::AttributeInfo& info = p.attributes[a];
+    std::size_t added = 0;
+    for (const std::string& m : info.members) {
+      if (added == strings) break;
+      if (std::find(pool.begin(), pool.end(), m) != pool.end()) continue;
+      pool.push_back(m);
+      ++added;
+    }
+  }
   for (std::size_t n = 1, added = 0; added < std::max<std::size_t>(strings, 1); ++n) {
     std::string id = "witness-" + std::to_string(n);
     if (std::find(pool.begin(), pool.end(), id) != pool.end()) continue;
@@ -249,6 +262,13 @@ bool group_candidates(const dsl::CheckedPolicy& p, const Group& g, const FixedVa
           for (std::int64_t k = -steps; k <= steps; ++k)
             all.insert(plus(v, k));
         }
+        if (info.range) {
+          // Only values inside the range; its ends stand for the classes cut off.
+          std::erase_if(
+              all, [&](std::int64_t v) { return v < info.range->low || v > info.range->high; });
+          all.insert(info.range->low);
+          all.insert(info.range->high);
+        }
         values.assign(all.begin(), all.end());
         break;
       }
@@ -267,7 +287,12 @@ bool group_candidates(const dsl::CheckedPolicy& p, const Group& g, const FixedVa
         break;
       }
       case AttrType::string:
-        values.assign(pool.begin(), pool.end());
+        for (const std::string& s : pool) {
+          const bool takes =
+              info.name_set.empty() ||
+              std::find(info.members.begin(), info.members.end(), s) != info.members.end();
+          if (takes) values.emplace_back(s);
+        }
         break;
       case AttrType::string_list: {
         if (pool.size() > max_pool) return false;
@@ -326,9 +351,9 @@ Value default_value(const dsl::AttributeInfo& a) {
   if (a.optional) return std::monostate{};
   switch (a.type) {
     case AttrType::string:
-      return std::string("witness");
+      return a.members.empty() ? std::string("witness") : a.members.front();
     case AttrType::integer:
-      return std::int64_t{0};
+      return a.range ? std::clamp<std::int64_t>(0, a.range->low, a.range->high) : 0;
     case AttrType::boolean:
       return false;
     case AttrType::date:

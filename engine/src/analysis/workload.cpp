@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <random>
 
 #include "core/policy_impl.hpp"
@@ -72,6 +73,11 @@ void add_attributes(const dsl::CheckedPolicy& c, std::mt19937_64& rng, Request& 
         break;
       }
     }
+    // Only values the attribute takes: a name of its set, an integer inside its range.
+    if (auto* s = std::get_if<std::string>(&v); s && dsl::not_taken(a, v))
+      *s = a.members[rng() % a.members.size()];
+    if (auto* n = std::get_if<std::int64_t>(&v); n && a.range)
+      *n = std::clamp(*n, a.range->low, a.range->high);
     if (a.path == "requester.id") {
       q.requester_id = std::get<std::string>(v);
     } else {

@@ -195,15 +195,16 @@ class FastReader {
     Value& value = Access::attributes(r_)[id];
     std::string_view s;
     switch (p_.vocabulary().attributes[id].type) {
+      // "", a name outside its set or an integer outside its range: the full reader's.
       case AttrType::string:
-        if (!text(s) || s.empty()) return false;  // "" is refused by the full reader
+        if (!text(s) || s.empty()) return false;
         value = std::string(s);
-        return true;
+        return !dsl::not_taken(p_.vocabulary().attributes[id], value);
       case AttrType::integer: {
         std::int64_t n = 0;
         if (!integer(n)) return false;
         value = n;
-        return true;
+        return !dsl::not_taken(p_.vocabulary().attributes[id], value);
       }
       case AttrType::boolean: {
         bool b = false;

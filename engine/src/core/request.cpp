@@ -1,6 +1,7 @@
-// Stage: evaluate (input). Requests by name, or as JSON text, resolved to a policy's ids.
-// JSON is read with a SAX handler so that every mistake can name its field, the name
-// found there and its line and column, and so that duplicate fields are caught.
+// Stage: evaluate (input). Requests as JSON text, resolved to a policy's ids (requests given
+// in code, and the values both share, are read in request_attributes.cpp). JSON is read with a SAX
+// handler so that every mistake can name its field, the name found there and its line and column,
+// and so that duplicate fields are caught.
 #include <fmt/format.h>
 
 #include <array>
@@ -9,17 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "clause/json.hpp"
-#include "core/attribute_test.hpp"
 #include "core/policy_impl.hpp"
+#include "core/request_attributes.hpp"
 
 namespace clause {
 
-namespace {
+namespace detail {
 
-// Shows text from a request in a one-line error: control characters and bytes that are not
-// UTF-8 are escaped, so that the error stays one line of valid UTF-8 wherever it is
-// printed or logged; past `limit` bytes it is cut, at a character's start, with "...".
-std::string printable(std::string_view s, std::size_t limit = std::string_view::npos) {
+std::string printable(std::string_view s, std::size_t limit) {
   std::string out;
   for (std::size_t i = 0; i < s.size();) {
     if (i >= limit) {
@@ -51,13 +49,11 @@ std::string printable(std::string_view s, std::size_t limit = std::string_view::
   return out;
 }
 
-// How much of a name, and of a wrong value, an error quotes.
-constexpr std::size_t quoted_name_bytes = 64;
-constexpr std::size_t quoted_value_bytes = 40;
-
-}  // namespace
+}  // namespace detail
 
 std::string RequestError::to_string() const {
+  using detail::printable;
+  using detail::quoted_name_bytes;
   std::string out;
   if (!field.empty()) out += printable(field, 2 * quoted_name_bytes) + ": ";
   out += message;
@@ -68,265 +64,18 @@ std::string RequestError::to_string() const {
 namespace {
 
 using detail::Access;
+using detail::attribute_guess;
+using detail::blank;
+using detail::DatedConsent;
+using detail::missing_attribute;
+using detail::missing_message;
 using detail::PolicyImpl;
-
-RequestError unknown_name(std::string field, std::string_view kind, const std::string& name,
-                          const std::vector<dsl::Term>& terms) {
-  std::vector<std::string_view> names;
-  names.reserve(terms.size());
-  for (const dsl::Term& t : terms)
-    names.push_back(t.name);
-  std::string message = fmt::format("unknown {} `{}`", kind, printable(name, quoted_name_bytes));
-  const std::string guess = dsl::closest_name(name, names);
-  if (!guess.empty()) message += fmt::format("; did you mean `{}`?", guess);
-  return RequestError{std::move(field), name, std::move(message), std::nullopt};
-}
-
-ResolvedRequest blank(const PolicyImpl& p) {
-  ResolvedRequest r;
-  detail::clear_request(r, p.serial, p.layout);
-  Access::attributes(r).assign(p.vocabulary().attributes.size(), Value{});
-  return r;
-}
-
-// What a field of a declared type takes, as an error says it.
-std::string_view wanted_for(AttrType type) {
-  switch (type) {
-    case AttrType::string:
-      return "a string";
-    case AttrType::integer:
-      return "an integer";
-    case AttrType::boolean:
-      return "true or false";
-    case AttrType::date:
-      return "a date `YYYY-MM-DD`";
-    case AttrType::time:
-      return "a date or an RFC 3339 date-time";
-    case AttrType::string_list:
-      return "an array of strings";
-  }
-  return "a value";
-}
-
-// Reads the text of a date or time field; the error quotes the text and says what is wrong.
-Result<Instant, std::string> read_instant(AttrType type, std::string_view text) {
-  auto at = type == AttrType::date ? parse_date(text) : parse_time(text);
-  if (!at) {
-    return Failure{fmt::format("invalid {} \"{}\": {}", type == AttrType::date ? "date" : "time",
-                               printable(text, quoted_value_bytes), at.error())};
-  }
-  return *at;
-}
-
-// A consent given with dates: it counts only while each date given is after context.time.
-struct DatedConsent {
-  std::uint32_t consent = 0;
-  std::optional<Instant> expires;
-  std::optional<Instant> withdrawn;
-};
-
-// Turns what a request said into bits, once: the consents whose records count at
-// `context.time`, and the answer of every attribute test.
-void settle(const PolicyImpl& p, ResolvedRequest& r, const std::vector<DatedConsent>& records) {
-  const dsl::CheckedPolicy& c = p.vocabulary();
-  const std::vector<Value>& values = Access::attributes(r);
-  const Instant* now = nullptr;
-  if (c.time_attribute != dsl::no_id)
-    now = std::get_if<Instant>(&values[static_cast<std::size_t>(c.time_attribute)]);
-  for (const DatedConsent& record : records) {
-    if (detail::record_counts(now, record.expires, record.withdrawn))
-      detail::set_bit(Access::atoms(r), p.layout.consent(record.consent));
-  }
-  detail::answer_tests(p, r);
-}
-
-// The first declared attribute that a request must give and did not, if any.
-// `open`, when given, says which attributes a partial request may leave out.
-const dsl::AttributeInfo* missing_attribute(
-    const PolicyImpl& p, const ResolvedRequest& r,
-    const std::function<bool(const std::string&)>& open = nullptr) {
-  const std::vector<dsl::AttributeInfo>& declared = p.vocabulary().attributes;
-  for (std::size_t i = 0; i < declared.size(); ++i) {
-    if (!declared[i].optional && std::holds_alternative<std::monostate>(Access::attributes(r)[i]) &&
-        !(open && open(declared[i].path)))
-      return &declared[i];
-  }
-  return nullptr;
-}
-
-std::string missing_message(const dsl::AttributeInfo& a) {
-  return fmt::format("missing field: the policy requires `{}`", a.path);
-}
-
-// Names the kind of a value given in code, for a type error.
-std::string value_kind(const Value& v) {
-  if (std::holds_alternative<bool>(v)) return "a boolean";
-  if (std::holds_alternative<std::int64_t>(v)) return "an integer";
-  if (std::holds_alternative<std::string>(v)) return "a string";
-  if (std::holds_alternative<std::vector<std::string>>(v)) return "a list of strings";
-  if (const auto* at = std::get_if<Instant>(&v)) return "the time " + format_date_time(*at);
-  return "no value";
-}
-
-// Whether a value given in code has the declared type; a date is a whole day in UTC.
-bool fits(AttrType type, const Value& v) {
-  constexpr std::int64_t micros_per_day = 86'400'000'000;
-  switch (type) {
-    case AttrType::string: {
-      const auto* s = std::get_if<std::string>(&v);
-      return s != nullptr && !s->empty();
-    }
-    case AttrType::integer:
-      return std::holds_alternative<std::int64_t>(v);
-    case AttrType::boolean:
-      return std::holds_alternative<bool>(v);
-    case AttrType::date: {
-      const auto* at = std::get_if<Instant>(&v);
-      return at != nullptr && at->micros % micros_per_day == 0;
-    }
-    case AttrType::time:
-      return std::holds_alternative<Instant>(v);
-    case AttrType::string_list:
-      return std::holds_alternative<std::vector<std::string>>(v);
-  }
-  return false;
-}
-
-// Guesses the declared attribute meant by an unknown `root.name`, among those under root.
-std::string attribute_guess(const PolicyImpl& p, std::string_view root, std::string_view name) {
-  std::vector<std::string_view> fields;
-  for (const dsl::AttributeInfo& a : p.vocabulary().attributes) {
-    const std::string_view path = a.path;
-    if (path.size() > root.size() && path.starts_with(root) && path[root.size()] == '.')
-      fields.push_back(path.substr(root.size() + 1));
-  }
-  if (fields.empty()) return "";
-  return dsl::closest_name(name, fields);
-}
-
-// Reads the attributes a request gives in code into their declared places.
-std::optional<RequestError> read_attributes(const PolicyImpl& p, const Request& request,
-                                            ResolvedRequest& r) {
-  const std::vector<dsl::AttributeInfo>& declared = p.vocabulary().attributes;
-  std::vector<Value>& values = Access::attributes(r);
-  std::vector<bool> given(declared.size(), false);
-  for (const Attribute& a : request.attributes) {
-    const auto id = detail::find_name(p.attribute_ids, a.path);
-    if (!id) {
-      std::string message =
-          fmt::format("unknown attribute `{}`", printable(a.path, quoted_name_bytes));
-      std::vector<std::string_view> paths;
-      for (const dsl::AttributeInfo& d : declared)
-        paths.push_back(d.path);
-      const std::string guess = dsl::closest_name(a.path, paths);
-      if (!guess.empty()) message += fmt::format("; did you mean `{}`?", guess);
-      return RequestError{a.path, a.path, std::move(message), std::nullopt};
-    }
-    if (given[*id]) return RequestError{a.path, a.path, "duplicate field", std::nullopt};
-    given[*id] = true;
-    if (std::holds_alternative<std::monostate>(a.value)) continue;  // absent
-    if (!fits(declared[*id].type, a.value)) {
-      return RequestError{
-          a.path, "",
-          fmt::format("expected {}, found {}", wanted_for(declared[*id].type), value_kind(a.value)),
-          std::nullopt};
-    }
-    values[*id] = a.value;
-  }
-  // `requester_id` fills a declared `requester.id` that the attributes leave out.
-  if (const auto id = detail::find_name(p.attribute_ids, "requester.id");
-      id && !given[*id] && !request.requester_id.empty()) {
-    if (declared[*id].type != AttrType::string) {
-      return RequestError{
-          "requester.id", request.requester_id,
-          fmt::format("expected {}, found a string", wanted_for(declared[*id].type)), std::nullopt};
-    }
-    values[*id] = request.requester_id;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-Result<ResolvedRequest, RequestError> Policy::resolve(const Request& request) const {
-  if (!impl_) return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
-  const PolicyImpl& p = *impl_;
-  const dsl::CheckedPolicy& c = p.vocabulary();
-  ResolvedRequest r = blank(p);
-  const auto need = [](const std::string& value, const char* field) -> std::optional<RequestError> {
-    if (value.empty()) return RequestError{field, "", "missing", std::nullopt};
-    return std::nullopt;
-  };
-  if (auto e = need(request.data, "data.category")) return Failure{*e};
-  if (auto e = need(request.requester, "requester.kind")) return Failure{*e};
-  if (auto e = need(request.action, "action")) return Failure{*e};
-
-  if (auto id = detail::find_name(p.data_ids, request.data)) {
-    Access::data(r) = *id;
-  } else {
-    return Failure{unknown_name("data.category", "data category", request.data, c.data)};
-  }
-  if (auto id = detail::find_name(p.requester_ids, request.requester)) {
-    Access::requester(r) = *id;
-  } else {
-    return Failure{
-        unknown_name("requester.kind", "requester kind", request.requester, c.requesters)};
-  }
-  if (auto id = detail::find_name(p.action_ids, request.action)) {
-    Access::action(r) = *id;
-  } else {
-    return Failure{unknown_name("action", "action", request.action, c.actions)};
-  }
-  if (request.purpose) {
-    if (auto id = detail::find_name(p.purpose_ids, *request.purpose)) {
-      detail::set_purpose(r, p.layout, c.purposes, static_cast<std::int32_t>(*id));
-    } else {
-      return Failure{unknown_name("context.purpose", "purpose", *request.purpose, c.purposes)};
-    }
-  }
-  for (std::size_t i = 0; i < request.facts.size(); ++i) {
-    if (auto id = detail::find_name(p.fact_ids, request.facts[i])) {
-      detail::set_bit(Access::atoms(r), p.layout.fact(*id));
-    } else {
-      return Failure{
-          unknown_name(fmt::format("context.facts[{}]", i), "fact", request.facts[i], c.facts)};
-    }
-  }
-  for (std::size_t i = 0; i < request.consent.size(); ++i) {
-    if (auto id = detail::find_name(p.consent_ids, request.consent[i])) {
-      detail::set_bit(Access::atoms(r), p.layout.consent(*id));
-    } else {
-      return Failure{unknown_name(fmt::format("context.consent[{}]", i), "consent",
-                                  request.consent[i], c.consents)};
-    }
-  }
-  // Records follow the plain ids in one `context.consent` list, as JSON gives them.
-  std::vector<DatedConsent> records;
-  for (std::size_t i = 0; i < request.consent_records.size(); ++i) {
-    const ConsentRecord& record = request.consent_records[i];
-    const auto id = detail::find_name(p.consent_ids, record.id);
-    if (!id) {
-      return Failure{unknown_name(fmt::format("context.consent[{}].id", request.consent.size() + i),
-                                  "consent", record.id, c.consents)};
-    }
-    records.push_back({*id, record.expires, record.withdrawn});
-  }
-  for (std::size_t i = 0; i < request.objections.size(); ++i) {
-    if (auto id = detail::find_name(p.objection_ids, request.objections[i])) {
-      detail::set_bit(Access::atoms(r), p.layout.objection(*id));
-    } else {
-      return Failure{unknown_name(fmt::format("context.objections[{}]", i), "objection",
-                                  request.objections[i], c.objections)};
-    }
-  }
-  if (auto e = read_attributes(p, request, r)) return Failure{std::move(*e)};
-  if (const dsl::AttributeInfo* a = missing_attribute(p, r))
-    return Failure{RequestError{a->path, "", missing_message(*a), std::nullopt}};
-  settle(p, r, records);
-  return r;
-}
-
-namespace {
+using detail::printable;
+using detail::quoted_name_bytes;
+using detail::quoted_value_bytes;
+using detail::read_instant;
+using detail::settle;
+using detail::unknown_name;
 
 // Walks a character buffer for nlohmann's reader while telling the SAX handler how far
 // the reader has got, so that events can be given positions.
@@ -472,18 +221,15 @@ class RequestReader final : public nlohmann::json_sax<json> {
     return wrong_type(value ? "true" : "false");
   }
   bool number_integer(json::number_integer_t value) override {
-    if (const dsl::AttributeInfo* a = scalar_attribute(); a && a->type == AttrType::integer) {
-      attribute_value() = std::int64_t{value};
-      return true;
-    }
+    if (const dsl::AttributeInfo* a = scalar_attribute(); a && a->type == AttrType::integer)
+      return integer_value(*a, std::int64_t{value});
     return number(fmt::format("the number {}", value));
   }
   bool number_unsigned(json::number_unsigned_t value) override {
     if (const dsl::AttributeInfo* a = scalar_attribute(); a && a->type == AttrType::integer) {
       if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
         return out_of_range(fmt::format("{}", value));
-      attribute_value() = static_cast<std::int64_t>(value);
-      return true;
+      return integer_value(*a, static_cast<std::int64_t>(value));
     }
     return number(fmt::format("the number {}", value));
   }
@@ -731,7 +477,10 @@ class RequestReader final : public nlohmann::json_sax<json> {
     if (a.type == AttrType::string) {
       // An id names someone: "" must not equal another "" (`requester.id = data.subject`).
       if (value.empty()) return fail(field, value, "expected a non-empty string", value_start());
-      attribute_value() = std::move(value);
+      Value given = std::move(value);
+      if (auto why = detail::refused_value(a, given))
+        return fail(field, std::get<std::string>(given), std::move(*why), value_start());
+      attribute_value() = std::move(given);
       return true;
     }
     if (a.type == AttrType::date || a.type == AttrType::time) {
@@ -741,6 +490,14 @@ class RequestReader final : public nlohmann::json_sax<json> {
       return true;
     }
     return wrong_type(fmt::format("the string \"{}\"", printable(value, quoted_value_bytes)));
+  }
+
+  // Keeps an integer the attribute takes; refuses one outside its range.
+  bool integer_value(const dsl::AttributeInfo& a, std::int64_t n) {
+    if (auto why = detail::refused_value(a, n))
+      return fail(path(), fmt::format("{}", n), std::move(*why), value_start());
+    attribute_value() = n;
+    return true;
   }
 
   // Reads `id`, `expires` or `withdrawn` of a consent record.
@@ -831,7 +588,7 @@ class RequestReader final : public nlohmann::json_sax<json> {
     const std::string field = path();
     std::string wanted = "a value";
     if (const dsl::AttributeInfo* a = scalar_attribute()) {
-      wanted = wanted_for(a->type);
+      wanted = type_noun(a->type, NounFor::request);
     } else if (list_element()) {
       wanted = "a string";
     } else if (partial_ != nullptr && field == "unknown") {
@@ -843,7 +600,8 @@ class RequestReader final : public nlohmann::json_sax<json> {
     } else if (field == "context.objections" && objections_container()) {
       wanted = "an array of objection names";
     } else if (in_record()) {
-      wanted = frames_.back().key == "id" ? "a consent id" : wanted_for(AttrType::time);
+      wanted =
+          frames_.back().key == "id" ? "a consent id" : type_noun(AttrType::time, NounFor::request);
     } else if (field == "data.category" || field == "requester.kind" || field == "action" ||
                field == "context.purpose" || field.starts_with("context.consent[")) {
       wanted = "a string";
@@ -952,13 +710,6 @@ std::optional<RequestError> too_long(const Limits& bounds, std::string_view json
 }  // namespace
 
 namespace detail {
-
-void answer_tests(const PolicyImpl& p, ResolvedRequest& r) {
-  const std::vector<dsl::AttributeTest>& tests = p.vocabulary().tests;
-  for (std::uint32_t i = 0; i < tests.size(); ++i) {
-    if (run_test(tests[i], Access::attributes(r))) set_bit(Access::atoms(r), p.layout.test(i));
-  }
-}
 
 Result<ResolvedRequest, RequestError> decode_with_positions(const PolicyImpl& p,
                                                             std::string_view json_text,

@@ -77,12 +77,27 @@ struct AttrPath {
 
 /// Holds `attribute PATH TYPE [optional]`, TYPE being `string`, `integer`, `boolean`,
 /// `date`, `time` or `list of string`.
+/// Holds `LOW..HIGH` after an integer type, the bounds as written.
+struct RangeText {
+  std::string low;
+  std::string high;
+  Span span;
+};
+
 struct AttributeDecl {
   AttrPath path;
-  Name type;                    // the type word; `list` for `list of string`
+  Name type;                    // the type word (maybe a name set's); `list` for `list of string`
   bool list = false;            // `list of ...`
   std::optional<Name> element;  // the word after `list of`
+  std::optional<RangeText> range;  // `integer 0..150`
   bool optional = false;
+  Span span;
+};
+
+/// Holds `names NAME: A, B, C`: a set of names that attributes of type NAME take.
+struct NameSetDecl {
+  Name name;
+  std::vector<Name> members;
   Span span;
 };
 
@@ -96,12 +111,12 @@ struct DurationText {
 /// Holds the right-hand side of a comparison: another attribute (optionally shifted by a
 /// duration), or a constant.
 struct Operand {
-  enum class Kind : std::uint8_t { attribute, integer, string, time, boolean };
+  enum class Kind : std::uint8_t { attribute, integer, string, time, boolean, name };
   Kind kind = Kind::integer;
   AttrPath attribute;
   std::int64_t integer = 0;
   bool boolean = false;
-  std::string text;  // a string's value, or a time literal as written
+  std::string text;  // a string's value, a name, or a time literal as written
   std::optional<DurationText> shift;
   Span span;
 };
@@ -195,6 +210,7 @@ struct Policy {
   std::vector<ClauseDecl> clauses;
   std::vector<Decl> decls;
   std::vector<AttributeDecl> attributes;
+  std::vector<NameSetDecl> name_sets;
   std::vector<Rule> rules;
   std::vector<Assertion> assertions;
   std::vector<Comment> comments;

@@ -47,13 +47,40 @@ struct Term {
 
 using clause::Tier;
 
-/// Holds one declared attribute of requests.
+/// Holds the bounds of an integer attribute's values, both included: `0..150`.
+struct IntRange {
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+  friend bool operator==(const IntRange&, const IntRange&) = default;
+};
+
+/// Holds one declared attribute of requests. A name set's attribute is a `string` that
+/// takes only the set's names; a range narrows an `integer`.
 struct AttributeInfo {
   std::string path;  // `data.subject`
   AttrType type = AttrType::string;
   bool optional = false;  // absent in a request: every comparison reading it is false
   Span span;
+  std::string name_set;              // the set's name, or empty
+  std::vector<std::string> members;  // the set's names, in declaration order
+  std::optional<IntRange> range;     // an integer's bounds
 };
+
+/// Holds one declared set of names: `names country: CA, US, FR`.
+struct NameSetInfo {
+  std::string name;
+  std::vector<std::string> members;  // in declaration order
+  Span span;
+};
+
+/// Writes an attribute's type as a policy declares it: `country`, `integer 0..150`,
+/// `list of string`.
+std::string type_text(const AttributeInfo& a);
+
+/// Says why a value of the attribute's base type is not one the attribute takes, in words
+/// that follow the value: "is not one of the names of `country`; did you mean `CA`?", "is
+/// outside the range 0..150". Nothing when the attribute takes it.
+std::optional<std::string> not_taken(const AttributeInfo& a, const Value& value);
 
 /// Holds one comparison over attributes: a yes-or-no question a request's attribute
 /// values answer once, when the request is resolved. Conditions read it as one bit.
@@ -131,6 +158,7 @@ struct CheckedPolicy {
   std::vector<Term> objections;
   std::vector<Term> obligations;
   std::vector<AttributeInfo> attributes;  // in declaration order
+  std::vector<NameSetInfo> name_sets;     // in declaration order
   std::vector<AttributeTest> tests;       // every distinct comparison conditions read
   std::int32_t time_attribute = no_id;    // `context.time`, when declared
   std::vector<CheckedRule> rules;         // in file order

@@ -18,7 +18,7 @@ struct Keyword {
 };
 
 /// Every keyword: the reserved words of policy files first, then the others.
-inline constexpr std::array<Keyword, 50> keywords = {{
+inline constexpr std::array<Keyword, 51> keywords = {{
     {"policy", true, true, false, false},
     {"version", true, false, false, false},
     {"clause", true, true, false, false},
@@ -61,6 +61,8 @@ inline constexpr std::array<Keyword, 50> keywords = {{
     {"until", true, false, false, false},
     // `first` starts a rule but is not reserved: rules and names may still be called so.
     {"first", false, true, false, false},
+    // `names` starts a name set's declaration; names may still be called so.
+    {"names", false, true, false, false},
     {"tests", false, false, true, true},
     {"case", false, false, true, true},
     {"facts", false, false, true, false},
