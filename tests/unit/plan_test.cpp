@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <random>
 
-#include "grid_request.hpp"
 #include "clause/detail.hpp"
+#include "grid_request.hpp"
 #include "random_attribute_policy.hpp"
 #include "support.hpp"
 

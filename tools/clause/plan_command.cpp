@@ -85,7 +85,8 @@ std::string plan_text(const Plan& plan) {
     for (std::size_t i = 0; i < o.parts.size(); ++i) {
       const PlanPart& part = o.parts[i];
       out += fmt::format("  {} {}\n", i == 0 ? "  " : "or", to_string(part));
-      out += fmt::format("       citing {} (rule {})", part.clause, part.rule);
+      out += part.rule.empty() ? fmt::format("       citing {} (no rule matched)", part.clause)
+                               : fmt::format("       citing {} (rule {})", part.clause, part.rule);
       if (!part.obligations.empty())
         out += fmt::format(", obliges {}", fmt::join(part.obligations, ", "));
       out += '\n';

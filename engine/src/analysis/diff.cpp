@@ -89,6 +89,34 @@ DiffNames name_changes(std::string kind, const std::vector<dsl::Term>& before,
   return out;
 }
 
+// An attribute both versions declare with one type, taking only the values both take: a
+// name in both sets, an integer in both ranges; required when either requires it.
+dsl::AttributeInfo accepted_by_both(const dsl::AttributeInfo& one, const dsl::AttributeInfo& two) {
+  dsl::AttributeInfo out;
+  out.path = one.path;
+  out.type = one.type;
+  out.optional = one.optional && two.optional;
+  if (!one.name_set.empty() || !two.name_set.empty()) {
+    const dsl::AttributeInfo& first = one.name_set.empty() ? two : one;
+    const dsl::AttributeInfo& second = one.name_set.empty() ? one : two;
+    out.name_set = first.name_set;
+    for (const std::string& m : first.members) {
+      if (second.name_set.empty() ||
+          std::find(second.members.begin(), second.members.end(), m) != second.members.end())
+        out.members.push_back(m);
+    }
+  }
+  if (one.range || two.range) {
+    dsl::IntRange r = one.range ? *one.range : *two.range;
+    if (one.range && two.range) {
+      r.low = std::max(one.range->low, two.range->low);
+      r.high = std::min(one.range->high, two.range->high);
+    }
+    out.range = r;
+  }
+  return out;
+}
+
 std::string fmt_key(const DiffSide& x, const DiffSide& y) {
   std::string key;
   for (const DiffSide* s : {&x, &y}) {
@@ -128,7 +156,7 @@ Merged merge_attributes(const dsl::CheckedPolicy& a, const dsl::CheckedPolicy& b
     const dsl::AttributeInfo* two = y != declared[1].end() ? y->second : nullptr;
     if (one != nullptr && two != nullptr && one->type == two->type) {
       at[path] = static_cast<std::int32_t>(m.grid.attributes.size());
-      m.grid.attributes.push_back({path, one->type, one->optional && two->optional, {}});
+      m.grid.attributes.push_back(accepted_by_both(*one, *two));
       continue;
     }
     // A request's own id is read by a version that declares it, ignored by the other.
@@ -136,7 +164,9 @@ Merged merge_attributes(const dsl::CheckedPolicy& a, const dsl::CheckedPolicy& b
     if ((one == nullptr || two == nullptr) && path == "requester.id" &&
         only->type == AttrType::string) {
       at[path] = static_cast<std::int32_t>(m.grid.attributes.size());
-      m.grid.attributes.push_back({path, only->type, only->optional, {}});
+      dsl::AttributeInfo own = *only;
+      own.span = {};
+      m.grid.attributes.push_back(std::move(own));
       continue;
     }
     // Known to one version only, or with another type: a request valid under both leaves

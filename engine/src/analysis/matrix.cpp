@@ -373,6 +373,9 @@ Result<Query, MatrixError> query_of(const dsl::CheckedPolicy& c, const MatrixOpt
     if (!given) return bad(input, fmt::format("give a value: `{}=VALUE`", name));
     auto typed = typed_value(c.attributes[*a], value);
     if (!typed) return bad(input, typed.error());
+    // A value outside the attribute's set or range is one no request may carry.
+    if (auto why = dsl::not_taken(c.attributes[*a], *typed))
+      return bad(input, fmt::format("{} {}", value, *why));
     q.values[*a] = std::move(*typed);  // the last one given wins
     if (std::find(q.fixed_paths.begin(), q.fixed_paths.end(), *a) == q.fixed_paths.end())
       q.fixed_paths.push_back(*a);

@@ -83,6 +83,7 @@ std::vector<Value> candidates(const dsl::AttributeInfo& info, const Cuts& cuts, 
           if (!__builtin_add_overflow(n, k, &v)) out.emplace_back(v);
         }
       }
+      if (info.range) out.insert(out.end(), {info.range->low, info.range->high});
       break;
     case AttrType::date:
       for (const Instant at : cuts.instants) {
@@ -101,6 +102,16 @@ std::vector<Value> candidates(const dsl::AttributeInfo& info, const Cuts& cuts, 
     case AttrType::string: {
       for (const std::string& s : cuts.strings)
         out.emplace_back(s);
+      if (!info.name_set.empty()) {
+        // One of the set's names that no test mentions, if any.
+        for (const std::string& m : info.members) {
+          if (std::find(cuts.strings.begin(), cuts.strings.end(), m) != cuts.strings.end())
+            continue;
+          out.emplace_back(m);
+          break;
+        }
+        break;
+      }
       for (std::size_t n = 1;; ++n) {
         std::string fresh = "other-" + std::to_string(n);
         if (std::find(cuts.strings.begin(), cuts.strings.end(), fresh) != cuts.strings.end())
@@ -130,6 +141,8 @@ std::vector<Value> candidates(const dsl::AttributeInfo& info, const Cuts& cuts, 
       break;
     }
   }
+  // Only values a request may carry: inside the attribute's set or range.
+  std::erase_if(out, [&](const Value& v) { return dsl::not_taken(info, v).has_value(); });
   if (info.optional) out.emplace_back(std::monostate{});
   return out;
 }

@@ -1,0 +1,1 @@
+matrix --fix data.subject_age=200 tests/cli/attributes.policy

@@ -1,0 +1,1 @@
+plan --policy tests/cli/attributes.policy -
