@@ -4,6 +4,7 @@
 // commands; this suite and `clause bench` measure the same request mix.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "clause/detail.hpp"
 #include "clause/json.hpp"
 #include "clause/lint.hpp"
+#include "clause/plan.hpp"
 #include "generator.hpp"
 #include "handwritten_privacy.hpp"
 
@@ -189,6 +191,61 @@ void json_path(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// Plans with data.category open (issue 16's "Speed"): the requester and action of the first
+// 8 distinct pairs of the request mix, planned in turn; rules 0 is the privacy policy.
+void plan_category_open(benchmark::State& state, std::int64_t rules) {
+  const Workload& w = workload(rules);
+  std::vector<clause::PartialRequest> partials;
+  for (const clause::Request& r : clause::detail::request_mix(w.policy, 4096, 42)) {
+    const bool seen = std::any_of(partials.begin(), partials.end(), [&](const auto& p) {
+      return p.known.requester == r.requester && p.known.action == r.action;
+    });
+    if (seen) continue;
+    clause::PartialRequest p;
+    p.known.requester = r.requester;
+    p.known.action = r.action;
+    p.unknown = {"data.category"};
+    partials.push_back(std::move(p));
+    if (partials.size() == 8) break;
+  }
+  for (const clause::PartialRequest& p : partials) {
+    const auto planned = clause::plan(w.policy, p);
+    if (!planned || !planned->complete) {
+      state.SkipWithError("a request could not be planned");
+      return;
+    }
+  }
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto planned = clause::plan(w.policy, partials[i]);
+    benchmark::DoNotOptimize(planned);
+    if (++i == partials.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The clinic's person asking what they may access, the data left open, read from the same
+// JSON as `clause plan` reads policies/plans/clinic-person-access.json.
+void plan_clinic(benchmark::State& state) {
+  auto source = clause::read_source(CLAUSE_SOURCE_DIR "/policies/clinic.policy");
+  auto partial = clause::read_source(CLAUSE_SOURCE_DIR "/policies/plans/clinic-person-access.json");
+  Policy policy;
+  if (source) {
+    auto compiled = clause::compile(*source);
+    if (compiled) policy = std::move(*compiled);
+  }
+  const auto first = clause::plan_json(policy, partial ? partial->text : std::string());
+  if (!partial || !first || !first->complete) {
+    state.SkipWithError("the clinic's policy or request did not load or plan");
+    return;
+  }
+  for (auto _ : state) {
+    auto planned = clause::plan_json(policy, partial->text);
+    benchmark::DoNotOptimize(planned);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 BENCHMARK(typed)->ArgName("rules")->Arg(0)->Arg(100)->Arg(1000)->Arg(10000)->Arg(100000);
 BENCHMARK(typed)
     ->Name("typed/threads")
@@ -212,6 +269,11 @@ BENCHMARK(lint_time)->ArgName("rules")->Arg(1000)->Arg(10000)->Arg(100000)->Unit
 BENCHMARK(decode_json);
 BENCHMARK(encode_json);
 BENCHMARK(json_path);
+BENCHMARK_CAPTURE(plan_category_open, seed, 0)->Name("plan/seed")->Unit(benchmark::kMicrosecond);
+BENCHMARK(plan_clinic)->Name("plan/clinic")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(plan_category_open, synthetic10k, 10000)
+    ->Name("plan/synthetic10k")
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
