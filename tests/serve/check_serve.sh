@@ -75,6 +75,20 @@ expect "$(call POST /v1/decide "$work/edge.json")" 200 '"decision":"allow"'
 decisions=$((decisions + 1))
 head -c 4097 /dev/zero | tr '\0' ' ' >"$work/big.json"
 expect "$(call POST /v1/decide "$work/big.json")" 413 'larger than 4096 bytes'
+# Plans: the JSON of `clause plan --format json`; a mistake in the partial request is a 400.
+echo '{"requester":{"kind":"company"},"action":"read","unknown":["data"]}' >"$work/partial.json"
+expect "$(call POST /v1/plan "$work/partial.json")" 200 '"outcomes":[{"decision":"allow","parts":[{"clause":"c"'
+"$clause" plan --policy "$work/live.policy" --format json "$work/partial.json" >"$work/plan.cli"
+[ "$(call POST /v1/plan "$work/partial.json")" = "200 $(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), separators=(",", ":"), sort_keys=True))' <"$work/plan.cli")" ] ||
+  fail "POST /v1/plan differs from clause plan --format json: $(cat "$work/body")"
+echo '{"data":{"category":"info"},"requester":{"kind":"company"},"action":"read","unknown":["data.category"]}' >"$work/twice.json"
+expect "$(call POST /v1/plan "$work/twice.json")" 400 '{"error":"data.category: given, and also listed as unknown'
+echo '{"requester":{"kind":"company"},"action":"read","unknown":["data.nowhere"]}' >"$work/nowhere.json"
+expect "$(call POST /v1/plan "$work/nowhere.json")" 400 '{"error":"unknown[0]:'
+expect "$(call POST /v1/plan "$work/broken.json")" 400 'invalid JSON'
+expect "$(call POST /v1/plan "$work/big.json")" 413 'larger than 4096 bytes'
+status="$(curl -s -o "$work/body" -w '%{http_code}' --data-binary @"$work/partial.json" "$url/v1/plan")"
+expect "$status $(cat "$work/body")" 415 'Content-Type: application/json'
 expect "$(call GET /nowhere)" 404 'no route GET /nowhere'
 expect "$(call GET /healthz)" 200 'ok'
 expect "$(call GET /v1/policy)" 200 '"clauses":[{"id":"c","words":"The clause."}'
@@ -88,6 +102,15 @@ expect "$(call POST /v1/decide "$work/read.json")" 200 '"policy_version":"a"'
 cp "$work/b.policy" "$work/live.policy"
 expect "$(call POST /v1/reload "$work/read.json")" 200 '"reloaded":true'
 expect "$(call POST /v1/decide "$work/read.json")" 200 '"decision":"deny","clause":"c"'
+expect "$(call POST /v1/plan "$work/partial.json")" 200 '"outcomes":[{"decision":"allow","parts":[]},{"decision":"deny","parts":[{"clause":"c"'
+# More open consents than a plan enumerates: an incomplete plan is still an answer.
+{
+  printf 'policy "live" version "wide"\nclause "c" "The clause."\ndata info\nrequester company\naction read\n'
+  for i in $(seq 21); do printf 'consent k%s\nrequire consent k%s for read of info by company cites "c"\n' "$i" "$i"; done
+} >"$work/live.policy"
+expect "$(call POST /v1/reload "$work/read.json")" 200 '"reloaded":true'
+echo '{"requester":{"kind":"company"},"action":"read","data":{"category":"info"},"unknown":["context.consent"]}' >"$work/consents.json"
+expect "$(call POST /v1/plan "$work/consents.json")" 200 '"complete":false,"outcomes":[]'
 cp "$work/a.policy" "$work/live.policy"
 kill -HUP "$server"
 for _ in $(seq 50); do grep -q "reload to version a" "$work/err" && break; sleep 0.1; done

@@ -14,6 +14,7 @@
 #include "clause/clause.hpp"
 #include "clause/dsl/parse.hpp"
 #include "clause/log.hpp"
+#include "clause/plan.hpp"
 #include "help_pages.hpp"
 
 namespace clause::cli {
@@ -132,6 +133,9 @@ std::optional<clause::DecisionLog> open_decision_log(const Args& args, bool bloc
 
 /// An attribute's value as a request's JSON writes it; null when absent.
 nlohmann::json value_json(const clause::Value& value);
+
+/// A plan as `clause plan --format json` prints it and `POST /v1/plan` answers it.
+nlohmann::json plan_json_report(const clause::Plan& plan);
 
 /// Writes a request as the JSON that `clause eval` reads.
 nlohmann::json request_json(const clause::Request& request);

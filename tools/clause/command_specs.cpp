@@ -445,6 +445,8 @@ command line is wrong.
        .body = R"(Serves decisions over HTTP/JSON, on 127.0.0.1 unless told otherwise:
   POST /v1/decide        one request (as `clause eval` reads it) -> its decision
   POST /v1/decide/batch  a JSON array of requests -> {"decisions": [...]}, in order
+  POST /v1/plan          a partial request -> its plan, as `clause plan --format
+                         json` prints it; 400 when the partial request is not valid
   GET  /v1/policy        name, version, hash, and the clauses with their words
   POST /v1/reload        read the policy file again (also on SIGHUP); a file with
                          errors is refused (422) and the policy in force stays;

@@ -51,6 +51,8 @@ nlohmann::json test_json(const PlanTest& t) {
   return out;
 }
 
+}  // namespace
+
 nlohmann::json plan_json_report(const Plan& plan) {
   nlohmann::json outcomes = nlohmann::json::array();
   for (const PlanOutcome& o : plan.outcomes) {
@@ -75,6 +77,8 @@ nlohmann::json plan_json_report(const Plan& plan) {
           {"complete", plan.complete},
           {"outcomes", std::move(outcomes)}};
 }
+
+namespace {
 
 std::string plan_text(const Plan& plan) {
   std::string out;

@@ -367,6 +367,17 @@ struct Service {
     metrics.latency(std::chrono::duration<double>(Clock::now() - start).count());
   }
 
+  // A plan is not a decision: it is neither logged nor counted as one.
+  void plan_one(const http::Request& req, http::Response& res) {
+    const Policy policy = store.current();  // one snapshot for the whole call
+    const auto plan = clause::plan_json(policy, req.body);
+    if (!plan) {
+      res = refuse(400, plan.error().to_string());
+      return;
+    }
+    res = json_answer(200, plan_json_report(*plan));
+  }
+
   http::Response policy_info() const {
     const Policy policy = store.current();
     nlohmann::json clauses = nlohmann::json::array();
@@ -629,6 +640,9 @@ int run_serve(const std::vector<std::string>& argv) {
                }));
   server.route("POST", "/v1/decide/batch", json_route(service, [&](const auto& req, auto& res) {
                  service.decide_batch(req, res);
+               }));
+  server.route("POST", "/v1/plan", json_route(service, [&](const auto& req, auto& res) {
+                 service.plan_one(req, res);
                }));
   server.route("GET", "/v1/policy",
                [&](const http::Request&, http::Response& res) { res = service.policy_info(); });
