@@ -77,6 +77,10 @@ class Planner {
         part.obligations = texts.obligations;
         parts.emplace_back(d, std::move(part));
       }
+      if (over_budget_) {
+        out.complete = false;
+        return out;
+      }
     }
     out.outcomes.push_back({Effect::allow, "", {}});
     std::set<std::string> asked;
@@ -259,6 +263,13 @@ class Planner {
         off.push_back(&minterms_[i]);
     }
     const auto clear = [&](const Cube& cube) {
+      // Each check costs a pass over the other classes: bounded, so that no request can
+      // keep a service busy for long; past the bound the plan is incomplete.
+      checked_ += off.size() + 1;
+      if (checked_ > max_checks) {
+        over_budget_ = true;
+        return false;
+      }
       return std::none_of(off.begin(), off.end(),
                           [&](const Minterm* m) { return in_cube(cube, *m); });
     };
@@ -410,6 +421,10 @@ class Planner {
   std::vector<Minterm> minterms_;
   std::vector<Decided> decided_;
   std::map<Decided, RuleTexts> rule_texts_;
+  // Work done growing cubes, in classes compared, and its bound (about a second).
+  static constexpr std::uint64_t max_checks = 400'000'000;
+  std::uint64_t checked_ = 0;
+  bool over_budget_ = false;
 };
 
 }  // namespace
