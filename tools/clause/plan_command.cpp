@@ -20,7 +20,6 @@ std::string_view kind_name(PlanTest::Kind kind) {
 }
 
 nlohmann::json test_json(const PlanTest& t) {
-  static constexpr std::string_view ops[] = {"=", "!=", "<", "<=", ">", ">="};
   nlohmann::json out = {{"kind", kind_name(t.kind)}, {"negated", t.negated}};
   switch (t.kind) {
     case PlanTest::Kind::category:
@@ -35,7 +34,7 @@ nlohmann::json test_json(const PlanTest& t) {
       break;
     case PlanTest::Kind::compare:
       out["left"] = operand_json(t.left);
-      out["op"] = ops[static_cast<std::size_t>(t.op)];
+      out["op"] = to_string(t.op);
       out["right"] = operand_json(t.right);
       if (!(t.shift == Duration{})) out["shift"] = format_duration(t.shift);
       break;

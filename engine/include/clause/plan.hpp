@@ -52,6 +52,9 @@ struct PlanTest {
   Duration shift;
 };
 
+/// Writes an operator as the policy would: `=`, `!=`, `<`, `<=`, `>`, `>=`.
+std::string_view to_string(PlanTest::Op op);
+
 /// Writes a condition as the policy would: `data.category in (lab_result, note)`,
 /// `not consent share_record`, `data.subject = "p-7"`.
 std::string to_string(const PlanTest& test);

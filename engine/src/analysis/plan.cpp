@@ -132,11 +132,6 @@ Result<Request, RequestError> stand_in(const dsl::CheckedPolicy& c, const Open& 
 
 namespace {
 
-std::string_view op_text(PlanTest::Op op) {
-  static constexpr std::string_view texts[] = {"=", "!=", "<", "<=", ">", ">="};
-  return texts[static_cast<std::size_t>(op)];
-}
-
 std::string operand_text(const PlanOperand& o) {
   return o.path.empty() ? detail::value_text(o.value) : o.path;
 }
@@ -163,6 +158,10 @@ bool listed(const std::vector<std::string>& names, std::string_view name) {
 }
 
 }  // namespace
+
+std::string_view to_string(PlanTest::Op op) {
+  return detail::compare_op_text(detail::engine_op(op));
+}
 
 std::string to_string(const PlanTest& t) {
   std::string out;
@@ -196,7 +195,7 @@ std::string to_string(const PlanTest& t) {
       out = fmt::format("{} in {}", operand_text(t.left), operand_text(t.right));
       break;
     case PlanTest::Kind::compare: {
-      out = fmt::format("{} {} {}", operand_text(t.left), op_text(t.op), operand_text(t.right));
+      out = fmt::format("{} {} {}", operand_text(t.left), to_string(t.op), operand_text(t.right));
       if (!(t.shift == Duration{})) {
         out += ' ';
         out += detail::shift_text(t.shift);

@@ -392,6 +392,9 @@ ReferenceVerdict reference_evaluate(const PolicyImpl& policy, const ResolvedRequ
 /// Renders a value as a policy or a message writes it: `"p-1"`, `12`, `2026-02-16`.
 std::string value_text(const Value& value);
 
+/// Writes a comparison's operator as the language does: `=`, `!=`, `<`, ...
+std::string_view compare_op_text(ast::CompareOp op);
+
 /// Renders a shift as it would be written: `+ 6 years`, `- 1 month`.
 std::string shift_text(const Duration& shift);
 

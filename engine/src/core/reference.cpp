@@ -125,6 +125,11 @@ std::string value_text(const Value& v) {
   return std::visit(Text{}, v);
 }
 
+std::string_view compare_op_text(ast::CompareOp op) {
+  static constexpr std::string_view texts[] = {"=", "!=", "<", "<=", ">", ">="};
+  return texts[static_cast<std::size_t>(op)];
+}
+
 std::string shift_text(const Duration& shift) {
   const bool minus = shift.years < 0 || shift.months < 0 || shift.days < 0 || shift.seconds < 0;
   Duration magnitude = shift;
@@ -148,8 +153,7 @@ std::string test_text(const dsl::CheckedPolicy& p, const dsl::AttributeTest& t) 
     rhs += ' ';
     rhs += shift_text(t.shift);
   }
-  static constexpr std::string_view ops[] = {"=", "!=", "<", "<=", ">", ">="};
-  return fmt::format("{} {} {}", lhs, ops[static_cast<std::size_t>(t.op)], rhs);
+  return fmt::format("{} {} {}", lhs, compare_op_text(t.op), rhs);
 }
 
 std::string condition_text(const dsl::CheckedPolicy& p, const dsl::CheckedCond& cond) {
