@@ -229,14 +229,22 @@ or "context.objections". docs/plan.md has examples.
        .options =
            {
                {.flag = "--policy", .argument = "FILE", .description = {"the policy (required)"}},
+               {.flag = "--sql",
+                .argument = "postgres|sqlite",
+                .description = {"write each condition as a SQL WHERE clause with bound",
+                                "parameters, over the columns --mapping names"}},
+               {.flag = "--mapping",
+                .argument = "FILE",
+                .description = {"where the request's fields stand in the database (with",
+                                "--sql; docs/plan.md, \"The mapping\")"}},
                {.flag = "--format",
                 .argument = "text|json",
                 .description = {"text (default), or the plan as one JSON object"}},
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
        .after = R"(exit status: 0 planned, 1 the policy has errors or the request space is too large
-to plan, 2 the request is not valid or cannot be read, 64 the command line is
-wrong.
+to plan, 2 the request or the mapping is not valid or cannot be read, or the
+mapping leaves a field the plan reads unmapped, 64 the command line is wrong.
 )",
        .run = run_plan},
       {.name = "verify",

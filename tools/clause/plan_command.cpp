@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "clause/plan.hpp"
+#include "clause/sql.hpp"
 #include "cli.hpp"
 
 namespace clause::cli {
@@ -79,6 +80,15 @@ nlohmann::json plan_json_report(const Plan& plan) {
 
 namespace {
 
+// The line under a part: who decides it, and the duties of an allow.
+std::string citing_line(const std::string& rule, const std::string& clause,
+                        const std::vector<std::string>& obligations) {
+  std::string out = rule.empty() ? fmt::format("       citing {} (no rule matched)", clause)
+                                 : fmt::format("       citing {} (rule {})", clause, rule);
+  if (!obligations.empty()) out += fmt::format(", obliges {}", fmt::join(obligations, ", "));
+  return out + '\n';
+}
+
 std::string plan_text(const Plan& plan) {
   std::string out;
   for (const PlanOutcome& o : plan.outcomes) {
@@ -88,12 +98,77 @@ std::string plan_text(const Plan& plan) {
     for (std::size_t i = 0; i < o.parts.size(); ++i) {
       const PlanPart& part = o.parts[i];
       out += fmt::format("  {} {}\n", i == 0 ? "  " : "or", to_string(part));
-      out += part.rule.empty() ? fmt::format("       citing {} (no rule matched)", part.clause)
-                               : fmt::format("       citing {} (rule {})", part.clause, part.rule);
-      if (!part.obligations.empty())
-        out += fmt::format(", obliges {}", fmt::join(part.obligations, ", "));
-      out += '\n';
+      out += citing_line(part.rule, part.clause, part.obligations);
     }
+  }
+  return out;
+}
+
+nlohmann::json sql_values_json(const std::vector<SqlValue>& values) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SqlValue& v : values)
+    std::visit([&](const auto& x) { out.push_back(x); }, v);
+  return out;
+}
+
+nlohmann::json sql_json_report(const Plan& plan, const SqlFilter& filter) {
+  nlohmann::json outcomes = nlohmann::json::array();
+  for (const SqlOutcome& o : filter.outcomes) {
+    nlohmann::json parts = nlohmann::json::array();
+    for (const SqlPart& part : o.parts) {
+      parts.push_back({{"where", part.condition.where},
+                       {"parameters", sql_values_json(part.condition.parameters)},
+                       {"where_in_outcome", part.where_in_outcome},
+                       {"rule", part.rule},
+                       {"clause", part.clause},
+                       {"obligations", part.obligations}});
+    }
+    nlohmann::json outcome = {{"decision", to_string(o.effect)}};
+    if (!o.consent.empty()) outcome["consent"] = o.consent;
+    outcome["where"] = o.condition.where;
+    outcome["parameters"] = sql_values_json(o.condition.parameters);
+    outcome["parts"] = std::move(parts);
+    outcomes.push_back(std::move(outcome));
+  }
+  return {{"schema_version", schema_version},
+          {"unknown", plan.unknown},
+          {"complete", filter.complete},
+          {"dialect", to_string(filter.dialect)},
+          {"table", filter.table},
+          {"outcomes", std::move(outcomes)}};
+}
+
+// A parameter as SQL would write it, for a person reading the filter.
+std::string sql_literal(const SqlValue& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    std::string out = "'";
+    for (const char c : *s) {
+      out += c;
+      if (c == '\'') out += c;
+    }
+    return out + "'";
+  }
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  return std::get<bool>(v) ? "TRUE" : "FALSE";
+}
+
+std::string sql_text(const SqlFilter& filter) {
+  const char mark = filter.dialect == SqlDialect::postgres ? '$' : '?';
+  std::string out;
+  for (const SqlOutcome& o : filter.outcomes) {
+    out += o.consent.empty() ? std::string(to_string(o.effect))
+                             : fmt::format("{} `{}`", to_string(o.effect), o.consent);
+    out += o.parts.empty() ? ": no row\n" : " where\n";
+    for (std::size_t i = 0; i < o.parts.size(); ++i) {
+      const SqlPart& part = o.parts[i];
+      out += fmt::format("  {} {}\n", i == 0 ? "  " : "OR", part.where_in_outcome);
+      out += citing_line(part.rule, part.clause, part.obligations);
+    }
+    std::vector<std::string> bound;
+    for (std::size_t i = 0; i < o.condition.parameters.size(); ++i)
+      bound.push_back(
+          fmt::format("{}{} = {}", mark, i + 1, sql_literal(o.condition.parameters[i])));
+    if (!bound.empty()) out += fmt::format("  with {}\n", fmt::join(bound, ", "));
   }
   return out;
 }
@@ -111,9 +186,36 @@ int run_plan(const std::vector<std::string>& argv) {
   if (!policy_path || args.positional().size() > 1) {
     return usage_error("plan", "expected --policy FILE and one REQUEST.json (or `-`)");
   }
+  const auto dialect_name = args.option("sql");
+  const auto mapping_path = args.option("mapping");
+  const auto dialect = dialect_name ? parse_sql_dialect(*dialect_name) : std::nullopt;
+  if (dialect_name && !dialect) {
+    return usage_error("plan",
+                       fmt::format("--sql takes `postgres` or `sqlite`, not `{}`", *dialect_name));
+  }
+  if (dialect_name.has_value() != mapping_path.has_value()) {
+    return usage_error("plan",
+                       "--sql and --mapping go together: the dialect, and where the "
+                       "request's fields stand");
+  }
   const bool json = args.format() == "json";
   const std::optional<Policy> policy = load_policy(*policy_path);
   if (!policy) return exit_failed;
+  std::optional<SqlMapping> mapping;
+  if (mapping_path) {
+    const auto mapping_text = read_request_text(*mapping_path);
+    if (!mapping_text) {
+      fmt::print(stderr, "clause plan: cannot read `{}`\n", *mapping_path);
+      return exit_invalid_input;
+    }
+    auto read = read_sql_mapping(*policy, *mapping_text);
+    if (!read) {
+      fmt::print(stderr, "clause plan: {}: the mapping is not valid: {}\n", *mapping_path,
+                 read.error().to_string());
+      return exit_invalid_input;
+    }
+    mapping = std::move(*read);
+  }
   const std::string input = args.positional().empty() ? "-" : args.positional()[0];
   const auto text = read_request_text(input);
   if (!text) {
@@ -131,7 +233,18 @@ int run_plan(const std::vector<std::string>& argv) {
     }
     return exit_invalid_input;
   }
-  if (json) {
+  if (mapping) {
+    const auto filter = sql_filter(*policy, *plan, *mapping, *dialect);
+    if (!filter) {
+      fmt::print(stderr, "clause plan: {}: {}\n", *mapping_path, filter.error().to_string());
+      return exit_invalid_input;
+    }
+    if (json) {
+      fmt::print("{}\n", sql_json_report(*plan, *filter).dump(2));
+    } else if (plan->complete) {
+      fmt::print("{}", sql_text(*filter));
+    }
+  } else if (json) {
     fmt::print("{}\n", plan_json_report(*plan).dump(2));
   } else if (plan->complete) {
     fmt::print("{}", plan_text(*plan));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,6 +87,7 @@ struct PlanOutcome {
 struct Plan {
   std::vector<PlanOutcome> outcomes;
   std::vector<std::string> unknown;  // the open fields, as given
+  std::optional<Instant> time;       // context.time as given: when a dated consent counts
   bool complete = true;
 };
 

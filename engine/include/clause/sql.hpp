@@ -56,16 +56,22 @@ struct SqlMapping {
   std::map<std::string, SqlColumn, std::less<>> fields;  // by field: "data.category", ...
 };
 
-/// Reads a mapping file (JSON, `schema_version` 1). A mistake names the field and where it
-/// stands. Field names are checked against a policy by sql_filter, not here. Never throws.
-[[nodiscard]] Result<SqlMapping, RequestError> read_sql_mapping(std::string_view json_text) noexcept;
+/// Reads a mapping file (JSON, `schema_version` 1). A mistake names the entry and where it
+/// stands. Never throws.
+[[nodiscard]] Result<SqlMapping, RequestError> read_sql_mapping(
+    std::string_view json_text) noexcept;
+
+/// Reads a mapping file as above, and refuses an entry that names no field of the policy,
+/// with where it stands. Never throws.
+[[nodiscard]] Result<SqlMapping, RequestError> read_sql_mapping(
+    const Policy& policy, std::string_view json_text) noexcept;
 
 /// One bound parameter: text (names, strings, dates and, in PostgreSQL, date-times, as
 /// ISO 8601), an integer (in SQLite, date-times as Unix seconds) or a boolean.
 using SqlValue = std::variant<std::string, std::int64_t, bool>;
 
 /// A condition in SQL: `where` refers to its parameters as `$1`, `$2`, ... (PostgreSQL) or
-/// `?1`, `?2`, ... (SQLite), numbered from 1.
+/// `?1`, `?2`, ... (SQLite), numbered from 1; a value used twice is bound once.
 struct SqlCondition {
   std::string where;
   std::vector<SqlValue> parameters;
@@ -75,6 +81,9 @@ struct SqlCondition {
 /// meet it, with the obligations that come with them.
 struct SqlPart {
   SqlCondition condition;
+  // The same condition numbered as its outcome's parameters: for a query that binds the
+  // outcome's once and tells each row's clause, `CASE WHEN part THEN clause ... END`.
+  std::string where_in_outcome;
   std::string rule;
   std::string clause;
   std::vector<std::string> obligations;

@@ -264,8 +264,17 @@ namespace {
 // Plans from a resolved request whose open fields hold stand-ins.
 Plan plan_base(const Policy& policy, const detail::PolicyImpl& impl, const detail::Open& open,
                ResolvedRequest base, const std::vector<std::string>& unknown) {
+  const dsl::CheckedPolicy& c = impl.checked();
+  std::optional<Instant> time;
+  if (const auto t = detail::attribute_index(c, "context.time"); t && !open.attributes[*t]) {
+    for (const Attribute& a : policy.names(base).attributes) {
+      if (a.path == "context.time" && std::holds_alternative<Instant>(a.value))
+        time = std::get<Instant>(a.value);
+    }
+  }
   Plan out = detail::plan_resolved(policy, impl, open, std::move(base));
   out.unknown = unknown;
+  out.time = time;
   return out;
 }
 

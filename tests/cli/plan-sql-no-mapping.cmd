@@ -1,0 +1,1 @@
+plan --policy policies/clinic.policy --sql postgres policies/plans/clinic-person-access.json
