@@ -83,8 +83,19 @@ for example in examples:
 validate("explain", ["explain", "--policy", privacy, "--format", "json", "-"],
          stdin=(root / fixtures / "explain-invalid.stdin").read_text())
 for plan in sorted((root / "policies/plans").glob("*.json")):
-    policy = "policies/clinic.policy" if plan.name.startswith("clinic") else privacy
+    if plan.name.endswith("mapping.json"):
+        continue
+    clinic = plan.name.startswith("clinic")
+    policy = "policies/clinic.policy" if clinic else privacy
     validate("plan", ["plan", "--policy", policy, "--format", "json", str(plan.relative_to(root))])
+    mapping = root / "policies/plans" / ("clinic-mapping.json" if clinic else "privacy-mapping.json")
+    for dialect in ("postgres", "sqlite") if mapping.exists() else ():
+        validate("plan-sql", ["plan", "--policy", policy, "--sql", dialect, "--mapping",
+                              str(mapping.relative_to(root)), "--format", "json",
+                              str(plan.relative_to(root))])
+validate("plan-sql", ["plan", "--policy", "policies/clinic.policy", "--sql", "sqlite", "--mapping",
+                      "tests/cli/sql-partial.mapping.json", "--format", "json",
+                      "policies/plans/clinic-person-access.json"])
 validate("plan", ["plan", "--policy", "policies/clinic.policy", "--format", "json", "-"],
          stdin=(root / fixtures / "plan-invalid.stdin").read_text())
 validate("test", ["test", "--format", "json", "policies"])

@@ -339,6 +339,17 @@ def main():
                                    timeout=10)
     check(status == 400 and "nested more than 8 levels" in body,
           f"playground decide, request 100,000 arrays deep: 400 naming the limit ({status} {body.strip()[:80]})")
+    # Plans read requests as decide does: depth and size bounded before anything is planned.
+    deep_plan = b'{"requester":{"kind":"company"},"action":"read","unknown":' + b"[" * 100000 + \
+        b"]" * 100000 + b"}"
+    (status, _, body), _, _ = one(srv, request("POST", "/v1/plan", deep_plan, port=p), timeout=10)
+    check(status == 400 and "unknown[0]: expected a field's name, found an array" in body,
+          f"plan, unknown 100,000 arrays deep: 400 at the first ({status} {body.strip()[:80]})")
+    deep_plan = b'{"requester":{"kind":"company"},"action":"read","unknown":["data"],"context":' + \
+        b'{"x":' * 100000 + b"1" + b"}" * 100000 + b"}"
+    (status, _, body), _, _ = one(srv, request("POST", "/v1/plan", deep_plan, port=p), timeout=10)
+    check(status == 400 and "error" in body,
+          f"plan, context 100,000 objects deep: 400 ({status} {body.strip()[:80]})")
     (status, _, _), _, _ = one(srv, request("GET", "/healthz", port=p))
     check(status == 200 and srv.proc.poll() is None, "the server lives on after the deep request")
     for path in ("/", "/v1/playground/source", "/playground/playground.js"):

@@ -24,10 +24,19 @@ policy b deny >"$work/b.policy"
 cp "$work/a.policy" "$work/live.policy"
 echo '{"data":{"category":"info"},"requester":{"kind":"company","id":"u-1"},"action":"read"}' >"$work/read.json"
 echo 'test-admin-token' >"$work/token"
+echo '{"schema_version": 1, "table": "items", "fields": {"data.category": "kind"}}' >"$work/map.json"
+
+# A mapping that names no field of the policy stops the server before it listens.
+echo '{"schema_version": 1, "table": "items", "fields": {"data.categry": "kind"}}' >"$work/typo.json"
+if "$clause" serve --policy "$work/live.policy" --port 0 --mapping "$work/typo.json" >"$work/out" 2>"$work/err"; then
+  fail "serve started with a mapping that names no field"
+fi
+grep -q 'fields\["data.categry"\]: not a field of the policy; did you mean `data.category`? (at 1:52)' "$work/err" ||
+  fail "serve's mapping error: $(cat "$work/err")"
 
 "$clause" serve --policy "$work/live.policy" --port 0 --max-body 4096 --max-batch 5 \
   --log "$work/log.jsonl" --log-redact requester.id --admin-token "$work/token" \
-  >"$work/out" 2>"$work/err" &
+  --mapping "$work/map.json" >"$work/out" 2>"$work/err" &
 server=$!
 for _ in $(seq 50); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
 port="$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\),.*/\1/p' "$work/out")"
@@ -87,6 +96,16 @@ echo '{"requester":{"kind":"company"},"action":"read","unknown":["data.nowhere"]
 expect "$(call POST /v1/plan "$work/nowhere.json")" 400 '{"error":"unknown[0]:'
 expect "$(call POST /v1/plan "$work/broken.json")" 400 'invalid JSON'
 expect "$(call POST /v1/plan "$work/big.json")" 413 'larger than 4096 bytes'
+# SQL filters: the JSON of `clause plan --sql D --mapping M --format json`.
+for dialect in postgres sqlite; do
+  "$clause" plan --policy "$work/live.policy" --sql "$dialect" --mapping "$work/map.json" \
+    --format json "$work/partial.json" >"$work/sql.cli"
+  [ "$(call POST "/v1/sql/$dialect" "$work/partial.json")" = "200 $(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), separators=(",", ":"), sort_keys=True))' <"$work/sql.cli")" ] ||
+    fail "POST /v1/sql/$dialect differs from clause plan --sql: $(cat "$work/body")"
+done
+expect "$(call POST /v1/sql/postgres "$work/partial.json")" 200 '"outcomes":[{"decision":"allow","parameters":[],"parts":[{"clause":"c"'
+expect "$(call POST /v1/sql/sqlite "$work/twice.json")" 400 '{"error":"data.category: given, and also listed as unknown'
+expect "$(call POST /v1/sql/mysql "$work/partial.json")" 404 'no route POST /v1/sql/mysql'
 status="$(curl -s -o "$work/body" -w '%{http_code}' --data-binary @"$work/partial.json" "$url/v1/plan")"
 expect "$status $(cat "$work/body")" 415 'Content-Type: application/json'
 expect "$(call GET /nowhere)" 404 'no route GET /nowhere'

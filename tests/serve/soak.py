@@ -3,7 +3,8 @@
 
 For --seconds N (180 by default; --quick: 10), several client processes send valid
 decisions (single and batch, each answer checked against the version of the policy it
-cites) mixed with hostile HTTP (garbage, truncated and ambiguous framing, bodies over the
+cites) and plans (each checked against `clause plan` on one of the versions), mixed with
+hostile HTTP and partial requests that are not valid (garbage, truncated and ambiguous framing, bodies over the
 limit, deep JSON, wrong content types, pipelined bursts, half-closes, slow dribbling
 clients, reloads with a bad Host, Origin or token), while the policy is reloaded again and
 again (by HTTP and by SIGHUP, alternating two versions, and now and then a broken file
@@ -69,6 +70,10 @@ otherwise deny cites "default"
 ''',
 }
 BROKEN = 'policy "soak" versio "broken"\nclause "c1" "Reading."\n'
+
+
+def canonical(document):
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
 
 
 def policy_text(version):
@@ -212,6 +217,20 @@ class Oracle:
                 a.pop("policy_hash", None)
                 a.pop("schema_version", None)  # the CLI's versioned shape; the service's is its own
                 self.expected[(v, i)] = a
+        # Plans: for each partial request, the plans of both versions (a plan names none).
+        self.partials = [{"requester": {"kind": kind}, "action": action,
+                          "unknown": ["data", "context.consent"]}
+                         for kind in ("company", "partner") for action in ("read", "share")]
+        self.plans = {}
+        for v in RULES:
+            path = os.path.join(work, f"{v}.policy")
+            for i, partial in enumerate(self.partials):
+                run = subprocess.run([clause, "plan", "--policy", path, "--format", "json", "-"],
+                                     input=json.dumps(partial), capture_output=True, text=True,
+                                     timeout=60)
+                if run.returncode != 0:
+                    raise SystemExit(f"FAIL: clause plan: {run.stderr}")
+                self.plans.setdefault(i, set()).add(canonical(json.loads(run.stdout)))
         differ = sum(self.expected[("a", i)]["decision"] != self.expected[("b", i)]["decision"]
                      for i in range(len(self.templates)))
         if differ < 4:
@@ -317,9 +336,9 @@ class Client:
             self.conn.close()
             self.conn = None
 
-    def valid_exchange(self, raw, items, what):
+    def valid_exchange(self, raw, items, what, record=None):
         """Sends one valid call (items: the templates it holds, None for one decide) and
-        checks its answer."""
+        checks its answer (with `record`, when it is not a decision)."""
         for attempt in (0, 1):
             conn = self.keepalive()
             try:
@@ -337,7 +356,7 @@ class Client:
                 self.drop()
                 self.tally.fail(f"{what}: no answer within {2 * IO_TIMEOUT:.0f} s")
                 return
-        self.record_valid(status, body, items, what)
+        (record or self.record_valid)(status, body, items, what)
         if self.rng.random() < 0.03:
             self.drop()  # now and then a fresh connection
 
@@ -373,6 +392,20 @@ class Client:
         self.single = self.rng.randrange(len(self.oracle.templates))
         raw = request("POST", "/v1/decide", self.port, self.oracle.body(self.single, self.tag))
         self.valid_exchange(raw, None, "decide")
+
+    def plan(self):
+        i = self.rng.randrange(len(self.oracle.partials))
+        body = json.dumps(self.oracle.partials[i]).encode()
+        self.valid_exchange(request("POST", "/v1/plan", self.port, body), i, "plan",
+                            self.record_plan)
+
+    def record_plan(self, status, body, i, what):
+        try:
+            answer = canonical(json.loads(body)) if status == 200 else None
+        except ValueError:
+            answer = None
+        if answer not in self.oracle.plans[i]:
+            self.tally.fail(f"{what} {i}: {status} {body[:300]!r}")
 
     def batch_body(self, n):
         items = [self.rng.randrange(len(self.oracle.templates)) for _ in range(n)]
@@ -523,6 +556,18 @@ class Client:
         status, _, answer = conn.read_answer()
         check_invalid_answer(self.tally, status, answer, f"invalid request {body[:40]!r}")
 
+    def h_bad_plan(self, conn):
+        body = self.rng.choice(INVALID_BODIES + [
+            b'{"requester":{"kind":"company"},"action":"read","unknown":["data.nowhere"]}',
+            b'{"requester":{"kind":"company"},"action":"read","unknown":"data"}',
+            b'{"data":{"category":"info"},"requester":{"kind":"company"},"action":"read",'
+            b'"unknown":["data"]}'])
+        conn.sock.sendall(request("POST", "/v1/plan", self.port, body))
+        status, _, answer = conn.read_answer()
+        if status != 400 or not json_body(answer, "bad plan").get("error"):
+            self.tally.fail(f"bad plan {body[:40]!r}: expected 400 with an error, got {status} "
+                            f"{answer[:300]!r}")
+
     def h_wrong_content_type(self, conn):
         ctype = self.rng.choice(["text/plain", "application/x-www-form-urlencoded", None,
                                  "application/jsonx", "multipart/form-data; boundary=x"])
@@ -615,9 +660,9 @@ class Client:
     HOSTILE = ["garbage", "truncated-header", "huge-length", "invalid-length",
                "duplicate-length", "te-cl", "chunked-over-limit", "oversized-body",
                "big-header", "deep-json", "invalid-request", "wrong-content-type",
-               "bad-reload", "other-route", "half-close", "pipelined"]
+               "bad-reload", "other-route", "half-close", "pipelined", "bad-plan"]
     # Relative weights: the cheap ones more often, the megabyte bodies less.
-    WEIGHTS = [4, 3, 3, 3, 3, 3, 1, 1, 2, 1, 6, 3, 3, 2, 4, 4]
+    WEIGHTS = [4, 3, 3, 3, 3, 3, 1, 1, 2, 1, 6, 3, 3, 2, 4, 4, 3]
 
     def run(self, deadline):
         while time.time() < deadline:
@@ -626,9 +671,12 @@ class Client:
                 if r < 0.45:
                     self.tally.kinds["decide"] += 1
                     self.decide()
-                elif r < 0.70:
+                elif r < 0.65:
                     self.tally.kinds["batch"] += 1
                     self.batch()
+                elif r < 0.72:
+                    self.tally.kinds["plan"] += 1
+                    self.plan()
                 else:
                     kind = self.rng.choices(self.HOSTILE, self.WEIGHTS)[0]
                     self.tally.kinds[kind] += 1

@@ -276,3 +276,43 @@ TEST_CASE("plan: JSON partial requests, and their mistakes with positions", "[pl
 
 }  // namespace
 }  // namespace clause::test
+
+namespace clause::test {
+
+TEST_CASE("plan: past its bounds a plan is incomplete, and says so at once", "[plan]") {
+  const Policy clinic = must_compile(read_file(source_dir() / "policies" / "clinic.policy"));
+  const std::string person = R"({"requester": {"kind": "person", "id": "p-1"}, "action": "access",
+    "context": {"time": "2026-05-01T09:00:00Z"}, "unknown": ["data", "context.objections"]})";
+  const auto whole = plan_json(clinic, person);
+  REQUIRE(whole);
+  CHECK(whole->complete);
+  // The work of growing the conditions: a bound it cannot keep to.
+  const auto bounded = plan_json(clinic, person, PlanOptions{1000});
+  REQUIRE(bounded);
+  CHECK_FALSE(bounded->complete);
+  CHECK(bounded->outcomes.empty());
+  // Open facts, consents and objections the rules read: at most 20, and at most 300,000
+  // classes.
+  std::string text =
+      "policy \"f\" version \"1\"\nclause \"c\" \"words\"\ndata d\nrequester r\n"
+      "action a\n";
+  for (int i = 0; i < 21; ++i)
+    text += fmt::format("fact f{}\nallow a of d by r when f{} cites \"c\"\n", i, i);
+  const Policy facts = must_compile(text);
+  PartialRequest pr;
+  pr.known.data = "d";
+  pr.known.requester = "r";
+  pr.known.action = "a";
+  for (int i = 0; i < 21; ++i)
+    pr.unknown.push_back(fmt::format("context.f{}", i));
+  const auto many = clause::plan(facts, pr);
+  REQUIRE(many);
+  CHECK_FALSE(many->complete);
+  // Within the bounds, the same policy plans.
+  pr.unknown.resize(12);
+  const auto twelve = clause::plan(facts, pr);
+  REQUIRE(twelve);
+  CHECK(twelve->complete);
+}
+
+}  // namespace clause::test

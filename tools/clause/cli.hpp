@@ -15,6 +15,7 @@
 #include "clause/dsl/parse.hpp"
 #include "clause/log.hpp"
 #include "clause/plan.hpp"
+#include "clause/sql.hpp"
 #include "help_pages.hpp"
 
 namespace clause::cli {
@@ -136,6 +137,10 @@ nlohmann::json value_json(const clause::Value& value);
 
 /// A plan as `clause plan --format json` prints it and `POST /v1/plan` answers it.
 nlohmann::json plan_json_report(const clause::Plan& plan);
+
+/// A plan's SQL filter as `clause plan --sql D --mapping M --format json` prints it and
+/// `POST /v1/sql/D` answers it.
+nlohmann::json sql_json_report(const clause::Plan& plan, const clause::SqlFilter& filter);
 
 /// Writes a request as the JSON that `clause eval` reads.
 nlohmann::json request_json(const clause::Request& request);

@@ -455,6 +455,9 @@ command line is wrong.
   POST /v1/decide/batch  a JSON array of requests -> {"decisions": [...]}, in order
   POST /v1/plan          a partial request -> its plan, as `clause plan --format
                          json` prints it; 400 when the partial request is not valid
+  POST /v1/sql/postgres  a partial request -> its plan as SQL filters, as `clause
+  POST /v1/sql/sqlite    plan --sql D --mapping M --format json` prints it; only
+                         with --mapping
   GET  /v1/policy        name, version, hash, and the clauses with their words
   POST /v1/reload        read the policy file again (also on SIGHUP); a file with
                          errors is refused (422) and the policy in force stays;
@@ -546,6 +549,10 @@ body that is not such an object 400, an invalid request 400 with its denial.
                {.flag = "--log-keep",
                 .argument = "N",
                 .description = {"rotated files kept, FILE.1 to FILE.N (default 5)"}},
+               {.flag = "--mapping",
+                .argument = "FILE",
+                .description = {"where plans' fields stand in a database (docs/plan.md):",
+                                "serve POST /v1/sql/postgres and /v1/sql/sqlite"}},
                {.flag = "--playground",
                 .argument = "",
                 .description = {"serve the playground page and its endpoints (above);",
@@ -555,8 +562,9 @@ body that is not such an object 400, an invalid request 400 with its denial.
                 .description = {"allow --playground on an address that is not loopback"}},
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
-       .after = R"(exit status: 0 stopped by a signal, 1 the policy, the log or the admin token
-cannot be opened or the port cannot be bound, 64 the command line is wrong.
+       .after = R"(exit status: 0 stopped by a signal, 1 the policy, the log, the admin token or the
+mapping cannot be opened or the port cannot be bound, 64 the command line is
+wrong.
 )",
        .run = run_serve},
       {.name = "lsp",

@@ -80,36 +80,14 @@ nlohmann::json plan_json_report(const Plan& plan) {
 
 namespace {
 
-// The line under a part: who decides it, and the duties of an allow.
-std::string citing_line(const std::string& rule, const std::string& clause,
-                        const std::vector<std::string>& obligations) {
-  std::string out = rule.empty() ? fmt::format("       citing {} (no rule matched)", clause)
-                                 : fmt::format("       citing {} (rule {})", clause, rule);
-  if (!obligations.empty()) out += fmt::format(", obliges {}", fmt::join(obligations, ", "));
-  return out + '\n';
-}
-
-std::string plan_text(const Plan& plan) {
-  std::string out;
-  for (const PlanOutcome& o : plan.outcomes) {
-    out += o.consent.empty() ? std::string(to_string(o.effect))
-                             : fmt::format("{} `{}`", to_string(o.effect), o.consent);
-    out += o.parts.empty() ? ": never\n" : " when\n";
-    for (std::size_t i = 0; i < o.parts.size(); ++i) {
-      const PlanPart& part = o.parts[i];
-      out += fmt::format("  {} {}\n", i == 0 ? "  " : "or", to_string(part));
-      out += citing_line(part.rule, part.clause, part.obligations);
-    }
-  }
-  return out;
-}
-
 nlohmann::json sql_values_json(const std::vector<SqlValue>& values) {
   nlohmann::json out = nlohmann::json::array();
   for (const SqlValue& v : values)
     std::visit([&](const auto& x) { out.push_back(x); }, v);
   return out;
 }
+
+}  // namespace
 
 nlohmann::json sql_json_report(const Plan& plan, const SqlFilter& filter) {
   nlohmann::json outcomes = nlohmann::json::array();
@@ -136,6 +114,32 @@ nlohmann::json sql_json_report(const Plan& plan, const SqlFilter& filter) {
           {"dialect", to_string(filter.dialect)},
           {"table", filter.table},
           {"outcomes", std::move(outcomes)}};
+}
+
+namespace {
+
+// The line under a part: who decides it, and the duties of an allow.
+std::string citing_line(const std::string& rule, const std::string& clause,
+                        const std::vector<std::string>& obligations) {
+  std::string out = rule.empty() ? fmt::format("       citing {} (no rule matched)", clause)
+                                 : fmt::format("       citing {} (rule {})", clause, rule);
+  if (!obligations.empty()) out += fmt::format(", obliges {}", fmt::join(obligations, ", "));
+  return out + '\n';
+}
+
+std::string plan_text(const Plan& plan) {
+  std::string out;
+  for (const PlanOutcome& o : plan.outcomes) {
+    out += o.consent.empty() ? std::string(to_string(o.effect))
+                             : fmt::format("{} `{}`", to_string(o.effect), o.consent);
+    out += o.parts.empty() ? ": never\n" : " when\n";
+    for (std::size_t i = 0; i < o.parts.size(); ++i) {
+      const PlanPart& part = o.parts[i];
+      out += fmt::format("  {} {}\n", i == 0 ? "  " : "or", to_string(part));
+      out += citing_line(part.rule, part.clause, part.obligations);
+    }
+  }
+  return out;
 }
 
 // A parameter as SQL would write it, for a person reading the filter.
@@ -201,6 +205,16 @@ int run_plan(const std::vector<std::string>& argv) {
   const bool json = args.format() == "json";
   const std::optional<Policy> policy = load_policy(*policy_path);
   if (!policy) return exit_failed;
+  // A mistake in the input: the JSON error report, or a line on stderr.
+  const auto refused = [json](const std::string& message) {
+    if (json) {
+      const nlohmann::json report = {{"schema_version", schema_version}, {"error", message}};
+      fmt::print("{}\n", report.dump(2));
+    } else {
+      fmt::print(stderr, "clause plan: {}\n", message);
+    }
+    return exit_invalid_input;
+  };
   std::optional<SqlMapping> mapping;
   if (mapping_path) {
     const auto mapping_text = read_request_text(*mapping_path);
@@ -210,9 +224,8 @@ int run_plan(const std::vector<std::string>& argv) {
     }
     auto read = read_sql_mapping(*policy, *mapping_text);
     if (!read) {
-      fmt::print(stderr, "clause plan: {}: the mapping is not valid: {}\n", *mapping_path,
-                 read.error().to_string());
-      return exit_invalid_input;
+      return refused(
+          fmt::format("{}: the mapping is not valid: {}", *mapping_path, read.error().to_string()));
     }
     mapping = std::move(*read);
   }
@@ -224,21 +237,12 @@ int run_plan(const std::vector<std::string>& argv) {
   }
   const auto plan = clause::plan_json(*policy, *text);
   if (!plan) {
-    if (json) {
-      const nlohmann::json report = {{"schema_version", schema_version},
-                                     {"error", plan.error().to_string()}};
-      fmt::print("{}\n", report.dump(2));
-    } else {
-      fmt::print(stderr, "clause plan: the request is not valid: {}\n", plan.error().to_string());
-    }
-    return exit_invalid_input;
+    return json ? refused(plan.error().to_string())
+                : refused("the request is not valid: " + plan.error().to_string());
   }
   if (mapping) {
     const auto filter = sql_filter(*policy, *plan, *mapping, *dialect);
-    if (!filter) {
-      fmt::print(stderr, "clause plan: {}: {}\n", *mapping_path, filter.error().to_string());
-      return exit_invalid_input;
-    }
+    if (!filter) return refused(fmt::format("{}: {}", *mapping_path, filter.error().to_string()));
     if (json) {
       fmt::print("{}\n", sql_json_report(*plan, *filter).dump(2));
     } else if (plan->complete) {

@@ -312,6 +312,7 @@ struct Service {
   std::optional<DecisionLog> log;
   Metrics metrics;
   std::size_t max_batch = 10000;
+  std::optional<SqlMapping> mapping;  // --mapping: where plans' fields stand in a database
 
   Decision decide(const Policy& policy, std::string_view text, Tally& tally) {
     Decision d = policy.evaluate_json(text);
@@ -376,6 +377,24 @@ struct Service {
       return;
     }
     res = json_answer(200, plan_json_report(*plan));
+  }
+
+  // A plan as a SQL filter over the columns of --mapping.
+  void sql_one(const http::Request& req, http::Response& res, SqlDialect dialect) {
+    const Policy policy = store.current();
+    const auto plan = clause::plan_json(policy, req.body);
+    if (!plan) {
+      res = refuse(400, plan.error().to_string());
+      return;
+    }
+    const auto filter = sql_filter(policy, *plan, *mapping, dialect);
+    if (!filter) {
+      // The mapping no longer fits the policy in force (a reload changed its fields), or
+      // the plan reads a field it leaves unmapped: the server's setup, not the request.
+      res = http::json_error(500, "the mapping: " + filter.error().to_string());
+      return;
+    }
+    res = json_answer(200, sql_json_report(*plan, *filter));
   }
 
   http::Response policy_info() const {
@@ -603,7 +622,21 @@ int run_serve(const std::vector<std::string>& argv) {
                stderr);
     return exit_failed;
   }
-  Service service{std::move(*store), std::nullopt, {}, max_batch};
+  Service service{std::move(*store), std::nullopt, {}, max_batch, std::nullopt};
+  if (const auto mapping_path = args.option("mapping")) {
+    const auto text = read_request_text(*mapping_path);
+    if (!text) {
+      fmt::print(stderr, "clause serve: cannot read the mapping `{}`\n", *mapping_path);
+      return exit_failed;
+    }
+    auto mapping = read_sql_mapping(service.store.current(), *text);
+    if (!mapping) {
+      fmt::print(stderr, "clause serve: {}: the mapping is not valid: {}\n", *mapping_path,
+                 mapping.error().to_string());
+      return exit_failed;
+    }
+    service.mapping = std::move(*mapping);
+  }
   // Records are dropped (and counted in /metrics) rather than hold a decision up, unless
   // --log-block asks deciding to wait for the log.
   for (const char* option : {"log-redact", "log-max-bytes", "log-keep"}) {
@@ -644,6 +677,14 @@ int run_serve(const std::vector<std::string>& argv) {
   server.route("POST", "/v1/plan", json_route(service, [&](const auto& req, auto& res) {
                  service.plan_one(req, res);
                }));
+  if (service.mapping) {
+    for (const SqlDialect dialect : {SqlDialect::postgres, SqlDialect::sqlite}) {
+      server.route("POST", fmt::format("/v1/sql/{}", to_string(dialect)),
+                   json_route(service, [&service, dialect](const auto& req, auto& res) {
+                     service.sql_one(req, res, dialect);
+                   }));
+    }
+  }
   server.route("GET", "/v1/policy",
                [&](const http::Request&, http::Response& res) { res = service.policy_info(); });
   server.route("GET", "/healthz", [](const http::Request&, http::Response& res) {

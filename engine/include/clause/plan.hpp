@@ -91,17 +91,24 @@ struct Plan {
   bool complete = true;
 };
 
+/// Bounds on the work of one plan, so that no request keeps a service busy.
+struct PlanOptions {
+  // Growing the conditions, in classes compared: the default is about a second on one
+  // core. Past it the plan is incomplete.
+  std::uint64_t max_work = 400'000'000;
+};
+
 /// Plans a partial request. A field that is unknown to the policy, given and also listed
 /// as unknown, or a name the policy does not declare gives the error, naming the field.
 /// Never throws.
-[[nodiscard]] Result<Plan, RequestError> plan(const Policy& policy,
-                                              const PartialRequest& request) noexcept;
+[[nodiscard]] Result<Plan, RequestError> plan(const Policy& policy, const PartialRequest& request,
+                                              const PlanOptions& options = {}) noexcept;
 
 /// Plans a partial request written as JSON: a request as `clause eval` reads it, with
 /// `"unknown": [FIELD, ...]` naming the fields it leaves out. A mistake names the field and
 /// where it stands, as for a request. Never throws.
-[[nodiscard]] Result<Plan, RequestError> plan_json(const Policy& policy,
-                                                   std::string_view json_text) noexcept;
+[[nodiscard]] Result<Plan, RequestError> plan_json(const Policy& policy, std::string_view json_text,
+                                                   const PlanOptions& options = {}) noexcept;
 
 /// Tells whether a completed request meets a condition of a plan. For tests and callers
 /// that filter in memory what they cannot filter elsewhere.

@@ -263,7 +263,8 @@ namespace {
 
 // Plans from a resolved request whose open fields hold stand-ins.
 Plan plan_base(const Policy& policy, const detail::PolicyImpl& impl, const detail::Open& open,
-               ResolvedRequest base, const std::vector<std::string>& unknown) {
+               ResolvedRequest base, const std::vector<std::string>& unknown,
+               const PlanOptions& options) {
   const dsl::CheckedPolicy& c = impl.checked();
   std::optional<Instant> time;
   if (const auto t = detail::attribute_index(c, "context.time"); t && !open.attributes[*t]) {
@@ -272,7 +273,7 @@ Plan plan_base(const Policy& policy, const detail::PolicyImpl& impl, const detai
         time = std::get<Instant>(a.value);
     }
   }
-  Plan out = detail::plan_resolved(policy, impl, open, std::move(base));
+  Plan out = detail::plan_resolved(policy, impl, open, std::move(base), options.max_work);
   out.unknown = unknown;
   out.time = time;
   return out;
@@ -287,7 +288,8 @@ RequestError dated_with_open_time() {
 
 }  // namespace
 
-Result<Plan, RequestError> plan(const Policy& policy, const PartialRequest& request) noexcept {
+Result<Plan, RequestError> plan(const Policy& policy, const PartialRequest& request,
+                                const PlanOptions& options) noexcept {
   try {
     const detail::PolicyImpl* impl = detail::Access::impl(policy);
     if (impl == nullptr) {
@@ -306,7 +308,7 @@ Result<Plan, RequestError> plan(const Policy& policy, const PartialRequest& requ
         request.known.consent_records.begin(), request.known.consent_records.end(),
         [](const ConsentRecord& r) { return r.expires.has_value() || r.withdrawn.has_value(); });
     if (time && open->attributes[*time] && dated) return Failure{dated_with_open_time()};
-    return plan_base(policy, *impl, *open, std::move(*base), request.unknown);
+    return plan_base(policy, *impl, *open, std::move(*base), request.unknown, options);
   } catch (...) {
     Plan out;
     out.complete = false;
@@ -314,7 +316,8 @@ Result<Plan, RequestError> plan(const Policy& policy, const PartialRequest& requ
   }
 }
 
-Result<Plan, RequestError> plan_json(const Policy& policy, std::string_view json_text) noexcept {
+Result<Plan, RequestError> plan_json(const Policy& policy, std::string_view json_text,
+                                     const PlanOptions& options) noexcept {
   try {
     const detail::PolicyImpl* impl = detail::Access::impl(policy);
     if (impl == nullptr) {
@@ -350,7 +353,7 @@ Result<Plan, RequestError> plan_json(const Policy& policy, std::string_view json
     if (time && open->attributes[*time] && read.dated_consents) {
       return Failure{dated_with_open_time()};
     }
-    return plan_base(policy, *impl, *open, std::move(*base), read.unknown);
+    return plan_base(policy, *impl, *open, std::move(*base), read.unknown, options);
   } catch (...) {
     Plan out;
     out.complete = false;

@@ -53,8 +53,14 @@ class Planner {
   };
 
  public:
-  Planner(const Policy& policy, const PolicyImpl& impl, const Open& open, ResolvedRequest base)
-      : policy_(policy), impl_(impl), c_(impl.checked()), open_(open), base_(std::move(base)) {}
+  Planner(const Policy& policy, const PolicyImpl& impl, const Open& open, ResolvedRequest base,
+          std::uint64_t max_work)
+      : policy_(policy),
+        impl_(impl),
+        c_(impl.checked()),
+        open_(open),
+        base_(std::move(base)),
+        max_checks_(max_work) {}
 
   Plan run() {
     Plan out;
@@ -266,7 +272,7 @@ class Planner {
       // Each check costs a pass over the other classes: bounded, so that no request can
       // keep a service busy for long; past the bound the plan is incomplete.
       checked_ += off.size() + 1;
-      if (checked_ > max_checks) {
+      if (checked_ > max_checks_) {
         over_budget_ = true;
         return false;
       }
@@ -421,8 +427,8 @@ class Planner {
   std::vector<Minterm> minterms_;
   std::vector<Decided> decided_;
   std::map<Decided, RuleTexts> rule_texts_;
-  // Work done growing cubes, in classes compared, and its bound (about a second).
-  static constexpr std::uint64_t max_checks = 400'000'000;
+  // Work done growing cubes, in classes compared, and its bound (PlanOptions::max_work).
+  std::uint64_t max_checks_;
   std::uint64_t checked_ = 0;
   bool over_budget_ = false;
 };
@@ -430,8 +436,8 @@ class Planner {
 }  // namespace
 
 Plan plan_resolved(const Policy& policy, const PolicyImpl& impl, const Open& open,
-                   ResolvedRequest base) {
-  Planner planner(policy, impl, open, std::move(base));
+                   ResolvedRequest base, std::uint64_t max_work) {
+  Planner planner(policy, impl, open, std::move(base), max_work);
   return planner.run();
 }
 

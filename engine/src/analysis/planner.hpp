@@ -25,7 +25,7 @@ struct Open {
 
 /// Plans a resolved request whose open fields hold stand-ins (their values are ignored).
 Plan plan_resolved(const Policy& policy, const PolicyImpl& impl, const Open& open,
-                   ResolvedRequest base);
+                   ResolvedRequest base, std::uint64_t max_work);
 
 // The plan's operators are the language's, in the same order.
 static_assert(static_cast<int>(PlanTest::Op::ne) == static_cast<int>(ast::CompareOp::ne) &&
