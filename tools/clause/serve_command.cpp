@@ -389,9 +389,14 @@ struct Service {
     }
     const auto filter = sql_filter(policy, *plan, *mapping, dialect);
     if (!filter) {
-      // The mapping no longer fits the policy in force (a reload changed its fields), or
-      // the plan reads a field it leaves unmapped: the server's setup, not the request.
-      res = http::json_error(500, "the mapping: " + filter.error().to_string());
+      // An entry of the mapping that no longer fits the policy in force (a reload changed
+      // its fields) is the server's setup; a field the request leaves open that the
+      // mapping does not map, the request's.
+      if (filter.error().field.starts_with("fields[")) {
+        res = http::json_error(500, "the mapping: " + filter.error().to_string());
+      } else {
+        res = refuse(400, filter.error().to_string());
+      }
       return;
     }
     res = json_answer(200, sql_json_report(*plan, *filter));
