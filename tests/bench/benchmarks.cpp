@@ -15,6 +15,7 @@
 #include "clause/json.hpp"
 #include "clause/lint.hpp"
 #include "clause/plan.hpp"
+#include "clause/sql.hpp"
 #include "generator.hpp"
 #include "handwritten_privacy.hpp"
 
@@ -246,6 +247,32 @@ void plan_clinic(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// The same question written as SQL for PostgreSQL, as `POST /v1/sql/postgres` answers it:
+// the plan, then the filter over the mapping of tests/bench/clinic.mapping.json.
+void plan_clinic_sql(benchmark::State& state) {
+  auto source = clause::read_source(CLAUSE_SOURCE_DIR "/policies/clinic.policy");
+  auto partial = clause::read_source(CLAUSE_SOURCE_DIR "/policies/plans/clinic-person-access.json");
+  auto mapping_text = clause::read_source(CLAUSE_SOURCE_DIR "/tests/bench/clinic.mapping.json");
+  Policy policy;
+  if (source) {
+    auto compiled = clause::compile(*source);
+    if (compiled) policy = std::move(*compiled);
+  }
+  const auto mapping = clause::read_sql_mapping(policy, mapping_text ? mapping_text->text : "");
+  const auto plan = clause::plan_json(policy, partial ? partial->text : std::string());
+  if (!mapping || !plan || !plan->complete ||
+      !clause::sql_filter(policy, *plan, *mapping, clause::SqlDialect::postgres)) {
+    state.SkipWithError("the clinic's policy, request or mapping did not load or plan");
+    return;
+  }
+  for (auto _ : state) {
+    auto planned = clause::plan_json(policy, partial->text);
+    auto filter = clause::sql_filter(policy, *planned, *mapping, clause::SqlDialect::postgres);
+    benchmark::DoNotOptimize(filter);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 BENCHMARK(typed)->ArgName("rules")->Arg(0)->Arg(100)->Arg(1000)->Arg(10000)->Arg(100000);
 BENCHMARK(typed)
     ->Name("typed/threads")
@@ -271,6 +298,7 @@ BENCHMARK(encode_json);
 BENCHMARK(json_path);
 BENCHMARK_CAPTURE(plan_category_open, seed, 0)->Name("plan/seed")->Unit(benchmark::kMicrosecond);
 BENCHMARK(plan_clinic)->Name("plan/clinic")->Unit(benchmark::kMicrosecond);
+BENCHMARK(plan_clinic_sql)->Name("plan/clinic-sql")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(plan_category_open, synthetic10k, 10000)
     ->Name("plan/synthetic10k")
     ->Unit(benchmark::kMicrosecond);

@@ -13,7 +13,7 @@
 
 namespace clause {
 namespace detail {
-std::optional<RequestError> unmappable_field(const Policy& policy, const std::string& field);
+std::optional<RequestError> unmappable_field(const Policy& policy, const SqlMapping& mapping);
 }  // namespace detail
 
 namespace {
@@ -524,9 +524,7 @@ Result<SqlFilter, RequestError> sql_filter(const Policy& policy, const Plan& pla
   try {
     const detail::PolicyImpl* impl = detail::Access::impl(policy);
     if (impl == nullptr) return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
-    for (const auto& [field, column] : mapping.fields) {
-      if (auto bad = detail::unmappable_field(policy, field)) return Failure{std::move(*bad)};
-    }
+    if (auto bad = detail::unmappable_field(policy, mapping)) return Failure{std::move(*bad)};
     SqlFilter out;
     out.dialect = dialect;
     out.table = mapping.table;

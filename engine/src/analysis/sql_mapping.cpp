@@ -260,18 +260,21 @@ std::vector<std::string> mappable_fields(const dsl::CheckedPolicy& c) {
 
 namespace detail {
 
-std::optional<RequestError> unmappable_field(const Policy& policy, const std::string& field) {
+std::optional<RequestError> unmappable_field(const Policy& policy, const SqlMapping& mapping) {
   const detail::PolicyImpl* impl = detail::Access::impl(policy);
   if (impl == nullptr) return RequestError{"", "", "no policy is loaded", std::nullopt};
   const std::vector<std::string> fields = mappable_fields(impl->checked());
-  if (std::find(fields.begin(), fields.end(), field) != fields.end()) return std::nullopt;
-  const std::vector<std::string_view> views(fields.begin(), fields.end());
-  const std::string guess = dsl::closest_name(field, views);
-  return RequestError{fmt::format("fields[\"{}\"]", field), field,
-                      guess.empty()
-                          ? "not a field of the policy"
-                          : fmt::format("not a field of the policy; did you mean `{}`?", guess),
-                      std::nullopt};
+  for (const auto& [field, column] : mapping.fields) {
+    if (std::find(fields.begin(), fields.end(), field) != fields.end()) continue;
+    const std::vector<std::string_view> views(fields.begin(), fields.end());
+    const std::string guess = dsl::closest_name(field, views);
+    return RequestError{fmt::format("fields[\"{}\"]", field), field,
+                        guess.empty()
+                            ? "not a field of the policy"
+                            : fmt::format("not a field of the policy; did you mean `{}`?", guess),
+                        std::nullopt};
+  }
+  return std::nullopt;
 }
 
 }  // namespace detail
@@ -318,11 +321,9 @@ Result<SqlMapping, RequestError> read_sql_mapping(const Policy& policy,
     const char* const begin = json_text.data();
     json::sax_parse(detail::TrackedIterator(begin, reader.reached()),
                     detail::TrackedIterator(begin + json_text.size(), nullptr), &reader);
-    for (const auto& [field, column] : mapping->fields) {
-      if (auto bad = detail::unmappable_field(policy, field)) {
-        if (const auto p = places.find(bad->field); p != places.end()) bad->position = p->second;
-        return Failure{std::move(*bad)};
-      }
+    if (auto bad = detail::unmappable_field(policy, *mapping)) {
+      if (const auto p = places.find(bad->field); p != places.end()) bad->position = p->second;
+      return Failure{std::move(*bad)};
     }
   } catch (...) {
     return Failure{RequestError{"", "", "the mapping could not be read", std::nullopt}};
