@@ -338,6 +338,9 @@ TEST_CASE("sql: a mapping's mistakes name the entry and where it stands", "[sql]
               "  \"data.subject\": \"subject\\\" OR 1=1 --\"}}") ==
         "fields[\"data.subject\"]: not a plain SQL name (letters, digits "
         "and `_`, at most 63 characters, not starting with a digit) (at 2:3)");
+  CHECK(error(R"({"schema_version": 1, "table": "joined", "fields": {}})") ==
+        "table: `joined` is the name a filter gives the rows it joins: rename the table "
+        "or view (at 1:23)");
   CHECK(error(R"({"schema_version": 1, "table": "t", "fields": {"data.subjet": "s"}})") ==
         "fields[\"data.subjet\"]: not a field of the policy; did you mean "
         "`data.subject`? (at 1:48)");

@@ -223,21 +223,23 @@ class SqlWriter {
 
   // The rows of a join table that belong to the filtered row.
   std::string join_rows(const SqlJoin& j) const {
-    return fmt::format("FROM {} AS \"e\" WHERE \"e\".{} = {}.{}", quote(j.table), quote(j.key),
-                       table_, quote(j.references));
+    return fmt::format("FROM {} AS \"joined\" WHERE \"joined\".{} = {}.{}", quote(j.table),
+                       quote(j.key), table_, quote(j.references));
   }
 
   // `value` is in the list `field` maps to (a join table, or an array column).
   Result<std::string, RequestError> in_list(const SqlColumn& list, const std::string& value,
                                             const std::string& extra = {}) const {
     if (list.kind == SqlColumn::Kind::join) {
-      return fmt::format("EXISTS (SELECT 1 {} AND \"e\".{} = {}{})", join_rows(list.join),
+      return fmt::format("EXISTS (SELECT 1 {} AND \"joined\".{} = {}{})", join_rows(list.join),
                          quote(list.join.value), value, extra);
     }
     const std::string array = table_ + "." + quote(list.column);
     if (dialect_ == SqlDialect::postgres) return fmt::format("{} = ANY({})", value, array);
-    return fmt::format("EXISTS (SELECT 1 FROM json_each({}) AS \"e\" WHERE \"e\".\"value\" = {})",
-                       array, value);
+    return fmt::format(
+        "EXISTS (SELECT 1 FROM json_each({}) AS \"joined\" WHERE "
+        "\"joined\".\"value\" = {})",
+        array, value);
   }
 
   // A consent granted, or an objection made, by the person the row is about.
@@ -255,7 +257,7 @@ class SqlWriter {
       // A dated consent counts while each of its dates is later than context.time.
       for (const std::string& end : {list.join.expires, list.join.withdrawn}) {
         if (end.empty()) continue;
-        const std::string e = "\"e\"." + quote(end);
+        const std::string e = "\"joined\"." + quote(end);
         auto now = time_sql(t);
         if (!now) return now;
         extra += now->empty() ? fmt::format(" AND {} IS NULL", e)

@@ -113,6 +113,12 @@ class MappingReader {
     if (table == doc_.end() || !table->is_string())
       return fail("table", "", "a mapping names the table it filters: `\"table\": \"records\"`");
     if (auto bad = check_table_name("table", table->get<std::string>())) return Failure{*bad};
+    // The filter names each joined row so; the filtered table must not hide behind it.
+    if (table->get<std::string>() == "joined") {
+      return fail("table", "joined",
+                  "`joined` is the name a filter gives the rows it joins: rename the "
+                  "table or view");
+    }
     SqlMapping out;
     out.table = table->get<std::string>();
     const auto fields = doc_.find("fields");
