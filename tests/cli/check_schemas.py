@@ -83,6 +83,8 @@ for example in examples:
 validate("explain", ["explain", "--policy", privacy, "--format", "json", "-"],
          stdin=(root / fixtures / "explain-invalid.stdin").read_text())
 for plan in sorted((root / "policies/plans").glob("*.json")):
+    if plan.name.endswith("-mapping.json"):  # the SQL mappings, not partial requests
+        continue
     policy = "policies/clinic.policy" if plan.name.startswith("clinic") else privacy
     validate("plan", ["plan", "--policy", policy, "--format", "json", str(plan.relative_to(root))])
 validate("plan", ["plan", "--policy", "policies/clinic.policy", "--format", "json", "-"],
