@@ -200,6 +200,12 @@ async function main() {
     throw new Error(`timed out waiting for ${what}; problems: ${problems.join('; ')}`);
   };
   const decided = () => evaluate('document.body.dataset.decided || ""');
+  // Ticks or unticks a checkbox as a click would, telling the form.
+  const tick = (selector, checked) => evaluate(`(() => {
+    const box = document.querySelector(${JSON.stringify(selector)});
+    box.checked = ${checked};
+    box.dispatchEvent(new Event('change', { bubbles: true }));
+  })()`);
 
   await waitFor('the vocabulary', `document.body.dataset.state === 'ready' && !!document.body.dataset.decided &&
     [...document.getElementById('action').options].some((o) => o.value === 'access')`);
@@ -239,11 +245,7 @@ async function main() {
 
   // Untick the fact: the decision changes.
   before = await decided();
-  await evaluate(`(() => {
-    const box = document.querySelector('input[name=fact][value=in_transaction]');
-    box.checked = false;
-    box.dispatchEvent(new Event('change', { bubbles: true }));
-  })()`);
+  await tick('input[name=fact][value=in_transaction]', false);
   await waitFor('the new decision', `(document.body.dataset.decided || '') !== ${JSON.stringify(before)}`);
   const second = await evaluate(`({ effect: document.getElementById('decision').dataset.effect,
     clause: document.getElementById('decision').dataset.clause })`);
@@ -289,6 +291,20 @@ async function main() {
     bad(`the outcomes are wrong: ${JSON.stringify(plan)}`);
   }
   if (!plan.sent.includes('"unknown": ["data","context.consent"]') || !plan.decideHidden) bad(`the plan tab is wrong: ${JSON.stringify(plan)}`);
+  // With the purpose unknown too, a personal category's outcome depends on it.
+  planned = await evaluate('document.body.dataset.planned');
+  await tick('input[name=plan-unknown][value="context.purpose"]', true);
+  await waitFor('the plan with the purpose unknown', `(document.body.dataset.planned || '') !== ${JSON.stringify(planned)}`);
+  const depends = await evaluate(`(() => {
+    const tr = document.querySelector('#plan-summary tr[data-category=personal_info]');
+    return { outcome: tr.cells[1].textContent, details: tr.cells[2].textContent,
+      purposeOff: document.getElementById('plan-purpose').disabled };
+  })()`);
+  if (depends.outcome !== 'depends' || !depends.details.includes('purpose is partner_marketing') || !depends.purposeOff) {
+    bad(`personal_info does not depend on the purpose: ${JSON.stringify(depends)}`);
+  }
+  await evaluate(`document.querySelector('input[name=plan-unknown][value="context.purpose"]').checked = false`);
+
   // A mistake in the partial request: the error, with where it stands in the text sent.
   planned = await evaluate('document.body.dataset.planned');
   await evaluate(`(() => {

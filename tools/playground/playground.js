@@ -404,6 +404,8 @@ function planRequestText() {
     context: { facts },
   };
   if ($('plan-requester-id').value.trim()) request.requester.id = $('plan-requester-id').value.trim();
+  // A purpose left unknown is not given: its select is off meanwhile.
+  $('plan-purpose').disabled = unknown.includes('context.purpose');
   if ($('plan-purpose').value && !unknown.includes('context.purpose')) request.context.purpose = $('plan-purpose').value;
   const extra = $('plan-extra').value.trim();
   if (extra) {
