@@ -350,6 +350,14 @@ def main():
     (status, _, body), _, _ = one(srv, request("POST", "/v1/plan", deep_plan, port=p), timeout=10)
     check(status == 400 and "error" in body,
           f"plan, context 100,000 objects deep: 400 ({status} {body.strip()[:80]})")
+    # A plan's request may come as JSON text, which the request reader reads without
+    # recursion and stops at its first mistake.
+    deep_text = deep.replace(b'"request":' + b"[" * 100000 + b"]" * 100000,
+                             b'"request":"' + b"[" * 100000 + b"]" * 100000 + b'"')
+    (status, _, body), _, _ = one(srv, request("POST", "/v1/playground/plan", deep_text, port=p),
+                                   timeout=10)
+    check(status == 400 and '"position":{"column":1,"line":1}' in body,
+          f"playground plan, request text 100,000 arrays deep: 400 at 1:1 ({status} {body.strip()[:80]})")
     (status, _, _), _, _ = one(srv, request("GET", "/healthz", port=p))
     check(status == 200 and srv.proc.poll() is None, "the server lives on after the deep request")
     for path in ("/", "/v1/playground/source", "/playground/playground.js"):

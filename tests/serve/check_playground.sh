@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `clause serve --playground` with curl: the page and its files only with the flag, and
-# the compile and decide endpoints on good, broken and malformed input.
+# the compile, decide and plan endpoints on good, broken and malformed input.
 set -euo pipefail
 clause="$1"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -24,12 +24,19 @@ start() { # start [FLAGS...]: serves the privacy policy on a free port, sets $ur
   [ -n "$port" ] || fail "the server did not say where it listens: $(cat "$work/err")"
   url="http://127.0.0.1:$port"
 }
-# body POLICY-FILE [REQUEST-JSON]: the JSON body of a compile or decide call
+# body POLICY-FILE [REQUEST-JSON]: the JSON body of a compile, decide or plan call;
+# BODY_TEXT=1 sends the request as its text, a string.
 body() {
-  python3 -c 'import json, sys
+  BODY_TEXT="${BODY_TEXT:-}" python3 -c 'import json, os, sys
 out = {"policy": open(sys.argv[1]).read()}
-if len(sys.argv) > 2: out["request"] = json.loads(sys.argv[2])
+if len(sys.argv) > 2:
+  out["request"] = sys.argv[2] if os.environ["BODY_TEXT"] else json.loads(sys.argv[2])
 print(json.dumps(out))' "$@"
+}
+expect_each() { # expect_each "STATUS BODY" STATUS SUBSTRING...
+  local answer="$1" status="$2"
+  shift 2
+  for part in "$@"; do expect "$answer" "$status" "$part"; done
 }
 
 # Without the flag: none of it.
@@ -39,6 +46,7 @@ for path in / /playground/playground.js /playground/highlight.js; do
 done
 echo '{}' >"$work/empty.json"
 expect "$(call POST /v1/playground/compile "$work/empty.json")" 404 'no route POST'
+expect "$(call POST /v1/playground/plan "$work/empty.json")" 404 'no route POST'
 stop
 
 start --playground
@@ -94,6 +102,31 @@ expect "$answer" 200 '"ok":false'
 body "$root/policies/privacy.policy" '{"data":{"category":"nothing"},"requester":{"kind":"user"},"action":"access"}' >"$work/decide4.json"
 expect "$(call POST /v1/playground/decide "$work/decide4.json")" 400 'unknown data category `nothing`'
 
+# Plan: the seed's partner plan, per outcome with its parts and citations, and the categories.
+partial='{"requester":{"kind":"business_partner"},"action":"access","context":{"purpose":"partner_marketing"},"unknown":["data.category","context.consent"]}'
+body "$root/policies/privacy.policy" "$partial" >"$work/plan.json"
+expect_each "$(call POST /v1/playground/plan "$work/plan.json")" 200 '"ok":true' '"complete":true' \
+  '"unknown":["data.category","context.consent"]' \
+  '"clause":"1.x.a","condition":"data.category is search_keywords"' \
+  '"consent":"partner_marketing","decision":"require-consent"' '"categories":["personal_info",'
+# The same plan from the request's JSON text.
+BODY_TEXT=1 body "$root/policies/privacy.policy" "$partial" >"$work/plan-text.json"
+expect "$(call POST /v1/playground/plan "$work/plan-text.json")" 200 '"rule":"1.x.a/1"'
+# A misspelt unknown field: 400 naming it and where it stands in the text sent.
+BODY_TEXT=1 body "$root/policies/privacy.policy" '{"requester": {"kind": "business_partner"},
+ "action": "access",
+ "unknown": ["data", "context.consnet"]}' >"$work/plan-bad.json"
+expect_each "$(call POST /v1/playground/plan "$work/plan-bad.json")" 400 \
+  '"error":"unknown[1]: not a field the policy lets a plan leave open' \
+  '"position":{"column":22,"line":3}'
+body "$root/policies/privacy.policy" '{"requester":{"kind":"nobody"},"action":"access","unknown":["data"]}' >"$work/plan-bad2.json"
+expect "$(call POST /v1/playground/plan "$work/plan-bad2.json")" 400 '"field":"requester.kind"'
+# A broken policy: its diagnostics, no plan.
+body "$work/broken.policy" "$partial" >"$work/plan-broken.json"
+answer="$(call POST /v1/playground/plan "$work/plan-broken.json")"
+expect_each "$answer" 200 '"ok":false' '"code":"E'
+[[ "$answer" != *'"plan"'* ]] || fail "a broken policy gave a plan"
+
 # Malformed bodies: 400; too large: 413.
 echo '{"policy":' >"$work/bad.json"
 expect "$(call POST /v1/playground/compile "$work/bad.json")" 400 'not a JSON object'
@@ -101,8 +134,11 @@ expect "$(call POST /v1/playground/decide "$work/bad.json")" 400 'not a JSON obj
 echo '{"policy":5}' >"$work/bad2.json"
 expect "$(call POST /v1/playground/compile "$work/bad2.json")" 400 '`policy` must be'
 expect "$(call POST /v1/playground/decide "$work/good.json")" 400 '`request` must be'
+expect "$(call POST /v1/playground/plan "$work/bad.json")" 400 'not a JSON object'
+expect "$(call POST /v1/playground/plan "$work/good.json")" 400 '`request` must be'
 python3 -c 'import json; print(json.dumps({"policy": "#" * 70000}))' >"$work/big.json"
 expect "$(call POST /v1/playground/compile "$work/big.json")" 413 'larger than 65536 bytes'
+expect "$(call POST /v1/playground/plan "$work/big.json")" 413 'larger than 65536 bytes'
 
 # The served policy is untouched by all this.
 expect "$(call GET /v1/policy)" 200 '"name":"Privacy Policy"'

@@ -480,9 +480,12 @@ With --playground, also a page to try policies in a browser (docs/cli.md):
                                `clause check --format json`), vocabulary, clauses
   POST /v1/playground/decide   {"policy": TEXT, "request": {...}} -> decision,
                                trace, clause, rule, and the matrix of the action
+  POST /v1/playground/plan     {"policy": TEXT, "request": PARTIAL} -> the plan
+                               (as `clause plan --format json`), categories
 These compile the text they are sent, with the limit options, and never change
 the served policy. A policy with errors is answered 200 with its diagnostics; a
-body that is not such an object 400, an invalid request 400 with its denial.
+body that is not such an object 400, an invalid request 400 with its denial
+or, for a plan, its error and position.
 )",
        .option_column = 25,
        .options =

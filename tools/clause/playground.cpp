@@ -14,6 +14,7 @@
 #include "clause/json.hpp"
 #include "clause/lint.hpp"
 #include "clause/matrix.hpp"
+#include "clause/plan.hpp"
 #include "cli.hpp"
 #include "playground_assets.hpp"
 
@@ -255,6 +256,35 @@ void decide_route(const http::Request& req, http::Response& res) {
   send_json(res, 200, out);
 }
 
+// A plan of the posted text for a partial request: an object, or its JSON text, so that
+// the error's position points into the text the page shows.
+void plan_route(const http::Request& req, http::Response& res) {
+  auto body = read_body(req, res);
+  if (!body) return;
+  const auto request = body->find("request");
+  if (request == body->end() || !(request->is_object() || request->is_string())) {
+    return send_error(res, 400,
+                      "`request` must be a partial request (an object or its JSON text), as "
+                      "`clause plan` reads it");
+  }
+  const Compiled c = compile_posted((*body)["policy"].get<std::string>());
+  if (!c.policy) return send_json(res, 200, json{{"ok", false}, {"diagnostics", c.diagnostics}});
+  const std::string text = request->is_string() ? request->get<std::string>() : request->dump();
+  const auto plan = plan_json(*c.policy, text);
+  if (!plan) {
+    const RequestError& e = plan.error();
+    json error = {{"error", e.to_string()}, {"field", e.field}, {"message", e.message}};
+    if (e.position)
+      error["position"] = {{"line", e.position->line}, {"column", e.position->column}};
+    return send_json(res, 400, error);
+  }
+  send_json(res, 200,
+            json{{"ok", true},
+                 {"diagnostics", c.diagnostics},
+                 {"plan", plan_json_report(*plan)},
+                 {"categories", names(c.policy->checked().data)}});
+}
+
 // Asks `admit` before the handler runs; the server turns an exception into a JSON 500.
 http::Handler admitted(const Admission& admit, bool json_body,
                        std::function<void(const http::Request&, http::Response&)> f) {
@@ -289,6 +319,7 @@ void add_playground_routes(http::Server& server, const PolicyStore& store, Admis
       }));
   server.route("POST", "/v1/playground/compile", admitted(admit, true, compile_route));
   server.route("POST", "/v1/playground/decide", admitted(admit, true, decide_route));
+  server.route("POST", "/v1/playground/plan", admitted(admit, true, plan_route));
 }
 
 }  // namespace clause::cli

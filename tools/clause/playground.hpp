@@ -11,8 +11,8 @@
 namespace clause::cli {
 
 /// Adds `GET /` (the page), `GET /playground/NAME` (its assets),
-/// `GET /v1/playground/source`, `POST /v1/playground/compile` and
-/// `POST /v1/playground/decide` to `server`. Each route asks `admit` first (with whether
+/// `GET /v1/playground/source`, `POST /v1/playground/compile`, `POST /v1/playground/decide`
+/// and `POST /v1/playground/plan` to `server`. Each route asks `admit` first (with whether
 /// it takes a JSON body) and answers its refusal, if any, instead.
 using Admission =
     std::function<std::optional<http::Response>(const http::Request&, bool json_body)>;

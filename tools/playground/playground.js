@@ -1,6 +1,7 @@
 // The playground: edit a policy, build a request from its names, and see the decision,
-// why, and the decision matrix. Every answer comes from the server, which compiles the
-// text as it stands; nothing here decides anything.
+// why, and the decision matrix; or leave fields of a request unknown and see the plan: under
+// which conditions each outcome is given. Every answer comes from the server, which
+// compiles the text as it stands; nothing here decides anything.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -9,8 +10,11 @@ const state = {
   vocabulary: null, // from the last text that compiled
   diagnostics: [],
   marks: { clause: null, rule: null }, // [first, last] lines of the cited clause and rule
+  clauses: [], // id, words and lines of each clause, from the last text that compiled
+  tab: 'decide',
   compileSeq: 0,
   decideSeq: 0,
+  planSeq: 0,
 };
 
 async function post(path, body) {
@@ -201,6 +205,10 @@ function fillForm(v) {
   fillChecks($('objections'), v.objections || [], 'objection');
   $('objections-box').hidden = (v.objections || []).length === 0;
   fillAttributes($('attributes'), v.attributes);
+  fillSelect($('plan-requester'), v.requesters);
+  fillSelect($('plan-action'), v.actions);
+  fillSelect($('plan-purpose'), v.purposes, '(no purpose)');
+  fillChecks($('plan-facts'), v.facts, 'plan-fact');
 }
 
 function currentRequest() {
@@ -235,10 +243,11 @@ async function compileNow() {
   renderDiagnostics();
   if (data.ok) {
     state.vocabulary = data.vocabulary;
+    state.clauses = data.clauses;
     fillForm(data.vocabulary);
     document.body.dataset.state = 'ready';
     setStatus(`${data.name} version ${data.version}`);
-    await decideNow();
+    await (state.tab === 'plan' ? planNow() : decideNow());
   } else {
     const errors = data.diagnostics.filter((d) => d.severity === 'error').length;
     document.body.dataset.state = 'errors';
@@ -250,7 +259,7 @@ async function compileNow() {
 }
 
 function setStale(stale) {
-  for (const id of ['decision', 'trace', 'matrix']) $(id).classList.toggle('stale', stale);
+  for (const id of ['decision', 'trace', 'matrix', 'plan', 'plan-summary']) $(id).classList.toggle('stale', stale);
 }
 
 // Scrolls the editor so that a line range shows, when it does not already.
@@ -372,6 +381,226 @@ function renderMatrix(m) {
   }
 }
 
+// --- planning -----------------------------------------------------------------------
+
+// Merges `extra` into `target`, objects key by key; anything else replaces.
+function mergeInto(target, extra) {
+  for (const [key, value] of Object.entries(extra)) {
+    const isObject = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+    if (isObject(value) && isObject(target[key])) mergeInto(target[key], value);
+    else target[key] = value;
+  }
+  return target;
+}
+
+// The partial request of the form, as the JSON text sent: one top-level field a line, so
+// that the position of a mistake reads easily. Throws when the extra JSON does not parse.
+function planRequestText() {
+  const unknown = [...document.querySelectorAll('input[name=plan-unknown]:checked')].map((i) => i.value);
+  const facts = [...document.querySelectorAll('input[name=plan-fact]:checked')].map((i) => i.value);
+  const request = {
+    requester: { kind: $('plan-requester').value },
+    action: $('plan-action').value,
+    context: { facts },
+  };
+  if ($('plan-requester-id').value.trim()) request.requester.id = $('plan-requester-id').value.trim();
+  // A purpose left unknown is not given: its select is off meanwhile.
+  $('plan-purpose').disabled = unknown.includes('context.purpose');
+  if ($('plan-purpose').value && !unknown.includes('context.purpose')) request.context.purpose = $('plan-purpose').value;
+  const extra = $('plan-extra').value.trim();
+  if (extra) {
+    let parsed;
+    try {
+      parsed = JSON.parse(extra);
+    } catch (e) {
+      throw new Error(`the extra fields are not JSON: ${e.message}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the extra fields must be a JSON object');
+    mergeInto(request, parsed);
+  }
+  request.unknown = unknown;
+  return `{${Object.entries(request).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(',\n ')}}`;
+}
+
+async function planNow() {
+  if (!state.vocabulary) return;
+  const seq = ++state.planSeq;
+  const sent = $('plan-sent');
+  let text;
+  try {
+    text = planRequestText();
+  } catch (e) {
+    sent.textContent = e.message;
+    sent.classList.add('error');
+    document.body.dataset.planned = String(seq);
+    return;
+  }
+  const { status, data } = await post('/v1/playground/plan', { policy: $('source').value, request: text });
+  if (seq !== state.planSeq) return;
+  sent.textContent = text;
+  sent.classList.toggle('error', status !== 200);
+  if (status === 200 && data.ok === false) {
+    state.diagnostics = data.diagnostics;
+    renderDiagnostics();
+    renderEditor();
+    return;
+  }
+  setStale(false);
+  if (status !== 200) {
+    // The partial request is the mistake: say which field, and where in the text above.
+    sent.textContent = `${text}\n\nRefused (${status}): ${data.error}`;
+    $('plan').replaceChildren(note(`No plan: ${data.error}`, true));
+    $('plan-summary').replaceChildren();
+  } else {
+    renderPlan(data.plan);
+    renderPlanSummary(data.plan, data.categories);
+  }
+  document.body.dataset.planned = String(seq);
+}
+
+function note(text, bad = false) {
+  const div = document.createElement('div');
+  div.className = bad ? 'note bad' : 'note';
+  div.textContent = text;
+  return div;
+}
+
+const decisionLabel = (o) => o.decision === 'require-consent' ? `requires consent ${o.consent}` : o.decision === 'allow' ? 'allowed' : 'denied';
+const citing = (part) => `citing ${part.clause} ${part.rule ? `(rule ${part.rule})` : '(no rule matched)'}` +
+  (part.obligations.length > 0 ? `, obliges ${part.obligations.join(', ')}` : '');
+const categoryTest = (part) => part.conditions.find((c) => c.kind === 'category');
+// A part's conditions other than its category list, as the policy would write them.
+const restText = (conditions) => conditions.filter((c) => c.kind !== 'category').map((c) => c.text).join(' and ');
+
+function goToClause(id) {
+  const clause = state.clauses.find((c) => c.id === id);
+  if (!clause || !clause.lines) return;
+  state.marks = { clause: clause.lines, rule: null };
+  renderEditor();
+  goToLine(clause.lines[0]);
+}
+
+function renderPlan(plan) {
+  const box = $('plan');
+  box.replaceChildren();
+  box.dataset.complete = String(plan.complete);
+  if (!plan.complete) {
+    box.appendChild(note('The plan is incomplete: the unknown fields span more classes than a plan enumerates, ' +
+      'so every request must be taken as denied. Leave fewer fields unknown.', true));
+    return;
+  }
+  box.appendChild(note(`Unknown: ${plan.unknown.join(', ') || 'nothing'}. Each outcome is given exactly when one of its parts holds.`));
+  for (const o of plan.outcomes) {
+    const div = document.createElement('div');
+    div.className = 'outcome';
+    div.dataset.decision = o.decision;
+    div.dataset.consent = o.consent || '';
+    const effect = document.createElement('span');
+    effect.className = `effect ${o.decision}`;
+    effect.textContent = o.decision;
+    div.append(effect, o.consent ? ` ${o.consent}` : '', o.parts.length === 0 ? ': never' : ' when');
+    const list = document.createElement('ol');
+    for (const part of o.parts) {
+      const li = document.createElement('li');
+      li.dataset.clause = part.clause;
+      li.dataset.rule = part.rule;
+      const categories = categoryTest(part);
+      const rest = restText(part.conditions);
+      if (categories) {
+        const names = document.createElement('span');
+        names.className = 'categories';
+        names.textContent = `${categories.negated ? 'categories other than' : 'categories'}: ${categories.names.join(', ')}`;
+        li.append(names, rest ? ' when ' : '');
+      }
+      if (rest || !categories) {
+        const code = document.createElement('code');
+        code.textContent = rest || part.condition;
+        li.appendChild(code);
+      }
+      li.title = part.condition;
+      const cite = document.createElement('div');
+      cite.className = 'cite';
+      cite.textContent = citing(part);
+      li.appendChild(cite);
+      li.onclick = () => goToClause(part.clause);
+      list.appendChild(li);
+    }
+    div.appendChild(list);
+    box.appendChild(div);
+  }
+}
+
+// What a plan gives one category: one outcome whatever the other unknown fields hold, an
+// outcome and the consent it asks for, or outcomes that depend on the other fields.
+function summarize(plan, category) {
+  const entries = [];
+  for (const o of plan.outcomes) {
+    for (const part of o.parts) {
+      const test = categoryTest(part);
+      const listed = !test || test.names.includes(category) !== test.negated;
+      if (listed) entries.push({ outcome: o, part, rest: part.conditions.filter((c) => c.kind !== 'category') });
+    }
+  }
+  const key = (o) => `${o.decision} ${o.consent || ''}`;
+  const outcomes = [...new Map(entries.map((e) => [key(e.outcome), e.outcome])).values()];
+  const cites = (list) => [...new Set(list.map((e) => citing(e.part)))];
+  if (outcomes.length === 1) {
+    return { kind: outcomes[0].decision, text: decisionLabel(outcomes[0]), details: cites(entries) };
+  }
+  // Allowed with a consent, asked for without it, and nothing else read.
+  const asks = outcomes.find((o) => o.decision === 'require-consent');
+  const onlyConsent = (e) => e.rest.every((c) => c.kind === 'consent' && c.names[0] === asks.consent);
+  if (outcomes.length === 2 && asks && outcomes.some((o) => o.decision === 'allow') && entries.every(onlyConsent)) {
+    return { kind: 'require-consent', text: decisionLabel(asks), details: [`allowed once ${asks.consent} is granted`, ...cites(entries)] };
+  }
+  return {
+    kind: 'mixed',
+    text: 'depends',
+    details: entries.map((e) => `${decisionLabel(e.outcome)} when ${restText(e.rest) || 'always'} (${citing(e.part)})`),
+  };
+}
+
+function renderPlanSummary(plan, categories) {
+  const table = $('plan-summary');
+  table.replaceChildren();
+  const open = plan.unknown.includes('data') || plan.unknown.includes('data.category');
+  if (!plan.complete || !open) {
+    table.insertRow().insertCell().textContent = plan.complete
+      ? 'Leave data (or data.category) unknown to see each category.'
+      : 'No plan: it is incomplete.';
+    return;
+  }
+  const head = table.insertRow();
+  for (const title of ['data category', 'outcome', 'conditions and citations']) {
+    const th = document.createElement('th');
+    th.textContent = title;
+    head.appendChild(th);
+  }
+  for (const category of categories) {
+    const s = summarize(plan, category);
+    const tr = table.insertRow();
+    tr.dataset.category = category;
+    const th = document.createElement('th');
+    th.textContent = category;
+    tr.appendChild(th);
+    const outcome = tr.insertCell();
+    outcome.className = s.kind;
+    outcome.textContent = s.text;
+    const details = tr.insertCell();
+    for (const line of s.details) details.appendChild(note(line));
+  }
+}
+
+function showTab(name) {
+  state.tab = name;
+  for (const tab of document.querySelectorAll('.tabs [data-tab]')) {
+    const selected = tab.dataset.tab === name;
+    tab.setAttribute('aria-selected', String(selected));
+    $(`pane-${tab.dataset.tab}`).hidden = !selected;
+  }
+  return name === 'plan' ? planNow() : decideNow();
+}
+
 // --- wiring -------------------------------------------------------------------------
 
 function debounce(f, ms) {
@@ -398,6 +627,10 @@ async function main() {
   });
   $('source').addEventListener('scroll', syncScroll);
   $('request').addEventListener('change', () => decideNow(true));
+  $('plan-request').addEventListener('change', () => planNow());
+  $('plan-extra').addEventListener('input', debounce(planNow, 500));
+  $('plan-requester-id').addEventListener('input', debounce(planNow, 500));
+  for (const tab of document.querySelectorAll('.tabs [data-tab]')) tab.addEventListener('click', () => showTab(tab.dataset.tab));
   await compileNow();
 }
 
