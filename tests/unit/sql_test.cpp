@@ -389,8 +389,8 @@ TEST_CASE("sql: a field the plan reads must be mapped, in the form it needs", "[
   // `p-1` is read twice but bound once; a date is bound as a date; the optional date's
   // `not` holds where the column is NULL.
   CHECK(allow.condition.where ==
-        R"("records"."subject" = $1 OR ("records"."category" = $2 AND "records"."subject" <> $1 )"
-        R"(AND "records"."age" < $3 AND ("records"."seen" < $4) IS NOT TRUE))");
+        R"("records"."subject" = $1 OR "records"."category" = $2 AND "records"."subject" <> $1 )"
+        R"(AND "records"."age" < $3 AND ("records"."seen" < $4) IS NOT TRUE)");
   CHECK(allow.condition.parameters == std::vector<SqlValue>{std::string("p-1"), std::string("lab"),
                                                             std::int64_t{18},
                                                             std::string("2026-01-01")});
