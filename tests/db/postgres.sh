@@ -2,10 +2,17 @@
 # db.postgres: clause_db_check on a private PostgreSQL 15 server (Debian's `postgresql`),
 # started in a fresh temporary directory with its socket there and no TCP, and always
 # stopped and removed. Usage: tests/db/postgres.sh BUILD_DIR [CHECK_OPTIONS...], the options
-# (--rows, --requests, --seed) replacing those ctest gives.
+# (--rows, --requests, --seed) replacing those ctest gives; or tests/db/postgres.sh BUILD_DIR
+# --explain [ROWS], which loads the clinic's records (1,000,000 by default) and compares the
+# filters of tests/db/hand/ with their hand-written queries (tests/db/explain.py).
 set -euo pipefail
 build="$1"
 shift
+explain=""
+if [ "${1:-}" = --explain ]; then
+  explain="${2:-1000000}"
+  set --
+fi
 options=("$@")
 if [ ${#options[@]} -eq 0 ]; then options=(--rows 100000 --requests 20 --seed 17); fi
 source_dir="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -54,6 +61,17 @@ CONF
 if ! "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null; then
   cat "$dir/server.log" >&2
   exit 1
+fi
+
+if [ -n "$explain" ]; then
+  "$build/bin/clause_db_check" --policy "$source_dir/policies/clinic.policy" \
+    --mapping "$source_dir/policies/plans/clinic-mapping.json" --dialect postgres \
+    --rows "$explain" --requests 0 --seed 1 \
+    --conninfo "host=$dir port=$port dbname=postgres user=$user"
+  PGHOST="$dir" PGPORT="$port" PGUSER="$user" PGDATABASE=postgres \
+    python3 "$source_dir/tests/db/explain.py" "$build/bin/clause" clinic-researcher \
+    clinic-person-access
+  exit
 fi
 
 for policy in clinic privacy; do

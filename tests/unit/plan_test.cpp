@@ -64,6 +64,15 @@ void check_completion(const Policy& policy, const Plan& plan, const Request& com
     }
   }
   CHECK(held >= 1);
+  // The outcome's condition, whichever rule decides: of the evaluated outcome alone.
+  for (const PlanOutcome& o : plan.outcomes) {
+    const bool meets = std::any_of(o.condition.begin(), o.condition.end(), [&](const auto& tests) {
+      return std::all_of(tests.begin(), tests.end(),
+                         [&](const PlanTest& t) { return holds(t, completed); });
+    });
+    INFO("outcome " << to_string(o.effect) << " " << o.consent);
+    CHECK(meets == (o.effect == d.effect && o.consent == d.consent));
+  }
 }
 
 TEST_CASE("plan: the seed's policy, with the data category open", "[plan]") {

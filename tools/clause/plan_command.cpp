@@ -96,7 +96,6 @@ nlohmann::json sql_json_report(const Plan& plan, const SqlFilter& filter) {
     for (const SqlPart& part : o.parts) {
       parts.push_back({{"where", part.condition.where},
                        {"parameters", sql_values_json(part.condition.parameters)},
-                       {"where_in_outcome", part.where_in_outcome},
                        {"rule", part.rule},
                        {"clause", part.clause},
                        {"obligations", part.obligations}});
@@ -156,23 +155,33 @@ std::string sql_literal(const SqlValue& v) {
   return std::get<bool>(v) ? "TRUE" : "FALSE";
 }
 
+// `with $1 = 'p-1', $2 = 18`, or nothing when there are no parameters.
+std::string bound_text(const std::vector<SqlValue>& parameters, char mark) {
+  std::vector<std::string> bound;
+  for (std::size_t i = 0; i < parameters.size(); ++i)
+    bound.push_back(fmt::format("{}{} = {}", mark, i + 1, sql_literal(parameters[i])));
+  return bound.empty() ? std::string() : fmt::format(" with {}", fmt::join(bound, ", "));
+}
+
 std::string sql_text(const SqlFilter& filter) {
   const char mark = filter.dialect == SqlDialect::postgres ? '$' : '?';
   std::string out;
   for (const SqlOutcome& o : filter.outcomes) {
     out += o.consent.empty() ? std::string(to_string(o.effect))
                              : fmt::format("{} `{}`", to_string(o.effect), o.consent);
-    out += o.parts.empty() ? ": no row\n" : " where\n";
-    for (std::size_t i = 0; i < o.parts.size(); ++i) {
-      const SqlPart& part = o.parts[i];
-      out += fmt::format("  {} {}\n", i == 0 ? "  " : "OR", part.where_in_outcome);
-      out += citing_line(part.rule, part.clause, part.obligations);
+    if (o.parts.empty()) {
+      out += ": no row\n";
+      continue;
     }
-    std::vector<std::string> bound;
-    for (std::size_t i = 0; i < o.condition.parameters.size(); ++i)
-      bound.push_back(
-          fmt::format("{}{} = {}", mark, i + 1, sql_literal(o.condition.parameters[i])));
-    if (!bound.empty()) out += fmt::format("  with {}\n", fmt::join(bound, ", "));
+    out += fmt::format(" where\n    {}\n", o.condition.where);
+    if (!o.condition.parameters.empty())
+      out += fmt::format("   {}\n", bound_text(o.condition.parameters, mark));
+    out += "  each part alone:\n";
+    for (const SqlPart& part : o.parts) {
+      out += fmt::format("    {}{}\n", part.condition.where,
+                         bound_text(part.condition.parameters, mark));
+      out += "  " + citing_line(part.rule, part.clause, part.obligations);
+    }
   }
   return out;
 }

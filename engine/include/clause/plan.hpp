@@ -78,6 +78,10 @@ struct PlanOutcome {
   Effect effect = Effect::deny;
   std::string consent;  // for require_consent: the consent asked for
   std::vector<PlanPart> parts;
+  // The same residual whichever rule decides: its terms joined by `or`, each the `and` of
+  // its tests (none: always). Fewer and larger than the parts where rules decide alike;
+  // for a caller that asks only for the outcome, as the SQL filter's `where` does.
+  std::vector<std::vector<PlanTest>> condition;
 };
 
 /// Every outcome a completion of the request can get (allow and deny always; each consent

@@ -81,9 +81,6 @@ struct SqlCondition {
 /// meet it, with the obligations that come with them.
 struct SqlPart {
   SqlCondition condition;
-  // The same condition numbered as its outcome's parameters: for a query that binds the
-  // outcome's once and tells each row's clause, `CASE WHEN part THEN clause ... END`.
-  std::string where_in_outcome;
   std::string rule;
   std::string clause;
   std::vector<std::string> obligations;

@@ -88,18 +88,31 @@ class Planner {
         return out;
       }
     }
-    out.outcomes.push_back({Effect::allow, "", {}});
+    out.outcomes.push_back({Effect::allow, "", {}, {}});
     std::set<std::string> asked;
     for (const auto& [d, part] : parts) {
       if (d.effect == Effect::require_consent) asked.insert(d.consent);
     }
     for (const std::string& k : asked)
-      out.outcomes.push_back({Effect::require_consent, k, {}});
-    out.outcomes.push_back({Effect::deny, "", {}});
+      out.outcomes.push_back({Effect::require_consent, k, {}, {}});
+    out.outcomes.push_back({Effect::deny, "", {}, {}});
     for (auto& [d, part] : parts) {
       for (PlanOutcome& o : out.outcomes) {
         if (o.effect == d.effect && o.consent == d.consent) o.parts.push_back(std::move(part));
       }
+    }
+    // Each outcome's condition regardless of rule: the classes of all its rules grown
+    // together, which gives fewer, larger parts where several rules decide alike.
+    for (PlanOutcome& o : out.outcomes) {
+      Decided d{o.effect, -1, o.consent};
+      std::vector<std::size_t> members;
+      for (std::size_t i = 0; i < minterms_.size(); ++i) {
+        if (decided_[i].effect == o.effect && decided_[i].consent == o.consent)
+          members.push_back(i);
+      }
+      for (const Cube& cube : cover(members, d, true))
+        o.condition.push_back(part_of(cube).conditions);
+      if (over_budget_) return Plan{{}, {}, {}, false};
     }
     return out;
   }
@@ -261,10 +274,13 @@ class Planner {
 
   // Grows each class of a group, a variable at a time, as far as it stays clear of the
   // classes other rules decide; keeps the cubes no other cube holds.
-  std::vector<Cube> cover(const std::vector<std::size_t>& members, const Decided& d) {
+  // With `any_rule`, the cubes need stay clear only of the classes of other outcomes: the
+  // outcome's condition, whichever rule decides.
+  std::vector<Cube> cover(const std::vector<std::size_t>& members, const Decided& d,
+                          bool any_rule = false) {
     std::vector<const Minterm*> off;
     for (std::size_t i = 0; i < minterms_.size(); ++i) {
-      if (decided_[i].rule != d.rule || decided_[i].effect != d.effect ||
+      if ((!any_rule && decided_[i].rule != d.rule) || decided_[i].effect != d.effect ||
           decided_[i].consent != d.consent)
         off.push_back(&minterms_[i]);
     }

@@ -92,9 +92,9 @@ class SqlWriter {
       : c_(c), m_(m), dialect_(dialect), time_(time), table_(quote(m.table)), params_(parameters) {}
 
   // A part's conditions, each as SQL; none: the part always holds.
-  Result<std::vector<std::string>, RequestError> terms(const PlanPart& p) {
+  Result<std::vector<std::string>, RequestError> terms(const std::vector<PlanTest>& tests) {
     std::vector<std::string> out;
-    for (const PlanTest& t : p.conditions) {
+    for (const PlanTest& t : tests) {
       auto sql = test(t);
       if (!sql) return Failure{std::move(sql.error())};
       out.push_back(std::move(*sql));
@@ -543,21 +543,25 @@ Result<SqlOutcome, RequestError> outcome_sql(const dsl::CheckedPolicy& c, const 
   out.effect = o.effect;
   out.consent = o.consent;
   SqlWriter whole(c, m, dialect, plan.time, out.condition.parameters);
-  std::vector<std::vector<std::string>> parts;
-  for (const PlanPart& p : o.parts) {
-    auto terms = whole.terms(p);
+  // The outcome's condition whichever rule decides: fewer, larger terms than its parts.
+  std::vector<std::vector<std::string>> condition;
+  for (const std::vector<PlanTest>& tests : o.condition) {
+    auto terms = whole.terms(tests);
     if (!terms) return Failure{std::move(terms.error())};
+    condition.push_back(std::move(*terms));
+  }
+  out.condition.where = factored(std::move(condition)).sql;
+  for (const PlanPart& p : o.parts) {
     SqlPart part;
-    part.where_in_outcome = conjunction(*terms);
-    parts.push_back(std::move(*terms));
     part.rule = p.rule;
     part.clause = p.clause;
     part.obligations = p.obligations;
     SqlWriter alone(c, m, dialect, plan.time, part.condition.parameters);
-    part.condition.where = conjunction(*alone.terms(p));
+    auto terms = alone.terms(p.conditions);
+    if (!terms) return Failure{std::move(terms.error())};
+    part.condition.where = conjunction(*terms);
     out.parts.push_back(std::move(part));
   }
-  out.condition.where = factored(std::move(parts)).sql;
   return out;
 }
 
