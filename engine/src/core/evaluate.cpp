@@ -119,12 +119,17 @@ const std::uint32_t* list_for(const PolicyImpl& p, detail::CellRef cell,
   return list_among(p, lo, n, first);
 }
 
-// The same through the pair's own block table, which gives absolute segment numbers.
+// The same through the pair's own block table: the list itself when one segment covers
+// the block, else its first segment, from which the cell's sentinel bounds the walk.
 const std::uint32_t* list_for_pair(const PolicyImpl& p, std::size_t pair,
                                    std::uint32_t first) noexcept {
-  const std::uint32_t* table =
-      p.pair_start.data() + pair * (std::size_t{p.block_count} + 1) + (first >> p.block_shift);
-  return list_among(p, p.segments.data() + table[0], std::size_t{table[1] - table[0]} + 1, first);
+  const std::uint32_t entry =
+      p.pair_start[pair * std::size_t{p.block_count} + (first >> p.block_shift)];
+  if ((entry & detail::one_list) != 0) return p.lists.data() + (entry & ~detail::one_list);
+  const detail::Segment* lo = p.segments.data() + entry;
+  while (lo[1].first <= first)
+    ++lo;
+  return p.lists.data() + lo->list;
 }
 
 // Reads a request's atoms when they fit in one word: one load per request, not per atom.

@@ -118,6 +118,9 @@ struct CellRef {
 
 inline constexpr std::uint32_t no_blocks = 0xffffffffU;
 
+/// Marks an entry of a pair's own block table that is a list, not a segment.
+inline constexpr std::uint32_t one_list = 0x80000000U;
+
 /// The most blocks the data categories are cut into for the block tables.
 inline constexpr std::uint32_t max_blocks = 64;
 
@@ -208,10 +211,12 @@ struct PolicyImpl {
   std::vector<std::uint32_t> chain_begin;  // action * requester_count + requester -> chain
   std::vector<CellRef> chains;
   std::vector<CellRef> pair_cell;  // instead of chains when every pair has one cell
-  // Every pair has one cell and its own block table, at pair * (block_count + 1), its
-  // entries absolute places in `segments`: a lookup then starts without reading the
-  // pair's cell (docs/performance.md). Instead of pair_cell and block_start when every
-  // pair has its own cell.
+  // Every pair has one cell and its own block table, at pair * block_count: an entry is
+  // the list itself (one_list set) when one segment covers the block, else the absolute
+  // place in `segments` of the block's first segment; the cell's segments are then
+  // followed by a sentinel that starts after every category. A lookup starts without
+  // reading the pair's cell, often without reading a segment (docs/performance.md).
+  // Instead of pair_cell and block_start when every pair has its own cell.
   std::vector<std::uint32_t> pair_start;
   std::vector<std::uint32_t> cell_segments;  // cell -> its first segment; one more at the end
   std::vector<Segment> segments;
