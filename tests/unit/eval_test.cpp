@@ -345,6 +345,8 @@ Policy compile_with_budget(const std::string& text, std::optional<std::size_t> b
 TEST_CASE("the index agrees with the reference evaluator on random policies",
           "[eval][index][property]") {
   std::mt19937_64 rng(42);
+  int shared_tables = 0;  // rounds whose pairs share their cells' block tables
+  int own_tables = 0;     // rounds whose pairs each have their own
   for (int round = 0; round < 300; ++round) {
     const std::string text = random_policy(rng, 1 + static_cast<int>(rng() % 40));
     // Every rule copied into its requesters' cells, and no copy at all: chains of cells.
@@ -352,6 +354,8 @@ TEST_CASE("the index agrees with the reference evaluator on random policies",
         round % 2 == 0 ? std::nullopt : std::optional<std::size_t>(0);
     const Policy p = compile_with_budget(text, budget);
     const detail::PolicyImpl& impl = *detail::Access::impl(p);
+    shared_tables += impl.pair_cell.empty() ? 0 : 1;
+    own_tables += impl.pair_start.empty() ? 0 : 1;
     for (int i = 0; i < 500; ++i) {
       Request r;
       r.data = impl.checked().data[rng() % impl.checked().data.size()].name;
@@ -370,6 +374,9 @@ TEST_CASE("the index agrees with the reference evaluator on random policies",
           p, *resolved, fmt::format("{}\nrequest: {} {} {}", text, r.data, r.requester, r.action));
     }
   }
+  // Both layouts of a policy whose pairs have one cell each were tried.
+  CHECK(shared_tables > 0);
+  CHECK(own_tables > 0);
 }
 
 TEST_CASE("synthetic policies and their varied versions compile, with attributes too",
@@ -400,6 +407,10 @@ TEST_CASE("the index agrees with the reference evaluator on synthetic policies",
         if (budget == std::optional<std::size_t>(0)) {
           // No copies: pairs consult chains of several cells, merged by rank.
           REQUIRE(impl.chains.size() > 2 * (impl.chain_begin.size() - 1));
+        }
+        if (!budget && rules >= 1000) {
+          // Nearly every pair has a cell of its own: each has its own block table too.
+          REQUIRE(!impl.pair_start.empty());
         }
         for (const Request& r : detail::request_mix(p, 3000, seed * 31 + rules)) {
           check_against_reference(

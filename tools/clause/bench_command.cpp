@@ -350,9 +350,9 @@ int run_bench(const std::vector<std::string>& argv) {
   fmt::print(
       "index     {} cells, {:.2f} per (action, requester) pair, {} segments, {} list entries\n",
       impl.cell_segments.size() - 1,
-      impl.pair_cell.empty() ? static_cast<double>(impl.chains.size()) /
-                                   static_cast<double>(impl.chain_begin.size() - 1)
-                             : 1.0,
+      impl.chain_begin.empty() ? 1.0
+                               : static_cast<double>(impl.chains.size()) /
+                                     static_cast<double>(impl.chain_begin.size() - 1),
       impl.segments.size(), impl.lists.size());
   fmt::print("          rules are copied into requester subtrees of up to {} kinds\n",
              impl.fold_limit);

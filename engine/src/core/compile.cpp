@@ -226,6 +226,7 @@ class Compiler {
   void compile_rule(const dsl::CheckedRule& rule) {
     HotRule r;
     r.tier = rule.tier;
+    r.effect = rule.effect;
     if (rule.consent >= 0) {
       r.consent =
           static_cast<std::int32_t>(p_.layout.consent(static_cast<std::uint32_t>(rule.consent)));
@@ -549,6 +550,48 @@ class Compiler {
       }
     }
     if (!single) p_.chain_begin.push_back(static_cast<std::uint32_t>(p_.chains.size()));
+    if (single) give_pairs_tables();
+  }
+
+  // Gives each pair its own block table when the tables take at most twice the room of
+  // the shared ones and the pairs' cells: a lookup then reads neither the pair's cell nor,
+  // for a block that one segment covers, a segment. Each cell's segments get a sentinel.
+  void give_pairs_tables() {
+    const std::size_t width = p_.block_count;
+    const std::size_t pairs = p_.pair_cell.size();
+    const std::size_t cells = p_.cell_segments.size() - 1;
+    const std::size_t shared_bytes =
+        cells * (width + 1) * sizeof(std::uint16_t) + pairs * sizeof(CellRef);
+    if (pairs == 0 || pairs * width * sizeof(std::uint32_t) > 2 * shared_bytes) return;
+    if (p_.lists.size() >= one_list || p_.segments.size() + cells >= one_list) return;
+    if (std::any_of(p_.pair_cell.begin(), p_.pair_cell.end(),
+                    [](CellRef c) { return c.blocks == no_blocks; })) {
+      return;
+    }
+    std::vector<Segment> segments;
+    segments.reserve(p_.segments.size() + cells);
+    std::vector<std::uint32_t> moved(p_.segments.size() + 1);  // old place -> new place
+    for (std::size_t c = 0; c < cells; ++c) {
+      for (std::uint32_t s = p_.cell_segments[c]; s < p_.cell_segments[c + 1]; ++s) {
+        moved[s] = static_cast<std::uint32_t>(segments.size());
+        segments.push_back(p_.segments[s]);
+      }
+      segments.push_back({0xffffffffU, end_of_list});  // starts after every category
+    }
+    p_.pair_start.reserve(pairs * width);
+    for (const CellRef cell : p_.pair_cell) {
+      for (std::size_t b = 0; b < width; ++b) {
+        const std::uint32_t from = cell.begin + p_.block_start[cell.blocks + b];
+        const std::uint32_t to = cell.begin + p_.block_start[cell.blocks + b + 1];
+        p_.pair_start.push_back(from == to ? one_list | p_.segments[from].list : moved[from]);
+      }
+    }
+    for (std::size_t c = 0; c <= cells; ++c)
+      p_.cell_segments[c] =
+          static_cast<std::uint32_t>(c == cells ? segments.size() : moved[p_.cell_segments[c]]);
+    p_.segments = std::move(segments);
+    p_.block_start = std::vector<std::uint16_t>();
+    p_.pair_cell = std::vector<CellRef>();
   }
 
   CellRef cell_ref(std::uint32_t cell) const {

@@ -89,6 +89,19 @@ Decision error_decision(std::string message) noexcept {
 
 namespace {
 
+// The list of the last segment in [lo, lo + n) that starts at or before preorder number
+// `first`.
+const std::uint32_t* list_among(const PolicyImpl& p, const detail::Segment* lo, std::size_t n,
+                                std::uint32_t first) noexcept {
+  // Branch-free: halve the range, moving up when the middle starts at or before `first`.
+  while (n > 1) {
+    const std::size_t half = n / 2;
+    lo = lo[half].first <= first ? lo + half : lo;
+    n -= half;
+  }
+  return p.lists.data() + lo->list;
+}
+
 // The list of a cell's rules for the data category at preorder number `first`: the
 // last segment that starts at or before it.
 const std::uint32_t* list_for(const PolicyImpl& p, detail::CellRef cell,
@@ -103,12 +116,19 @@ const std::uint32_t* list_for(const PolicyImpl& p, detail::CellRef cell,
     n = static_cast<std::size_t>(table[block + 1] - from) + 1;
     lo += from;
   }
-  // Branch-free: halve the range, moving up when the middle starts at or before `first`.
-  while (n > 1) {
-    const std::size_t half = n / 2;
-    lo = lo[half].first <= first ? lo + half : lo;
-    n -= half;
-  }
+  return list_among(p, lo, n, first);
+}
+
+// The same through the pair's own block table: the list itself when one segment covers
+// the block, else its first segment, from which the cell's sentinel bounds the walk.
+const std::uint32_t* list_for_pair(const PolicyImpl& p, std::size_t pair,
+                                   std::uint32_t first) noexcept {
+  const std::uint32_t entry =
+      p.pair_start[pair * std::size_t{p.block_count} + (first >> p.block_shift)];
+  if ((entry & detail::one_list) != 0) return p.lists.data() + (entry & ~detail::one_list);
+  const detail::Segment* lo = p.segments.data() + entry;
+  while (lo[1].first <= first)
+    ++lo;
   return p.lists.data() + lo->list;
 }
 
@@ -150,17 +170,19 @@ FastVerdict decide(const PolicyImpl& p, const std::uint64_t* atoms, Bits bit, Ne
       case dsl::Tier::exclusion:
       case dsl::Tier::prohibition:
       case dsl::Tier::permission:
-        return {index, false};
+        return {index, false, rule.effect};
       case dsl::Tier::consent:
         // Every matching requirement must be met; the first unmet one is asked for.
-        if (bit(static_cast<std::uint32_t>(rule.consent)) == 0) return {index, false};
+        if (bit(static_cast<std::uint32_t>(rule.consent)) == 0) return {index, false, rule.effect};
         if (granted < 0) granted = index;
         break;
       case dsl::Tier::fallback:
-        return {index, rule.consent >= 0 && bit(static_cast<std::uint32_t>(rule.consent)) != 0};
+        if (rule.consent >= 0 && bit(static_cast<std::uint32_t>(rule.consent)) != 0)
+          return {index, true, Effect::allow};
+        return {index, false, rule.effect};
     }
   }
-  return {granted, granted >= 0};
+  return {granted, granted >= 0, granted >= 0 ? Effect::allow : Effect::deny};
 }
 
 template <class Bits>
@@ -169,6 +191,11 @@ FastVerdict verdict_with(const PolicyImpl& p, const ResolvedRequest& q, Bits bit
       std::size_t{Access::action(q)} * p.requester_count + Access::requester(q);
   const std::uint32_t first = p.data_first[Access::data(q)];
   const std::uint64_t* atoms = Access::atoms(q).data();
+  if (!p.pair_start.empty()) {
+    // The pair's own block table is found without a load.
+    const std::uint32_t* it = list_for_pair(p, pair, first);
+    return decide(p, atoms, bit, [&it] { return *it++; });
+  }
   if (!p.pair_cell.empty()) {
     // Every pair has its own cell: no chain to read.
     const std::uint32_t* it = list_for(p, p.pair_cell[pair], first);
@@ -288,10 +315,7 @@ Verdict Policy::decide(const ResolvedRequest& request) const noexcept {
   v.decided = true;
   v.rule = f.rule;
   v.granted = f.granted;
-  if (f.rule >= 0) {
-    const detail::RuleText& t = p.rule_texts[static_cast<std::size_t>(f.rule)];
-    v.effect = f.granted ? Effect::allow : t.effect;
-  }
+  v.effect = f.effect;
   return v;
 }
 

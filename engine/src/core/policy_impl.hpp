@@ -66,7 +66,8 @@ struct HotRule {
   std::int32_t consent = -1;                       // the bit position of its consent, or -1
   std::uint32_t index = 0;                         // the rule's place in the file
   dsl::Tier tier = dsl::Tier::prohibition;
-  bool coded = false;  // the condition is too wide for a table and runs as code
+  bool coded = false;            // the condition is too wide for a table and runs as code
+  Effect effect = Effect::deny;  // when it decides: the verdict needs no other line
 
   /// A coded rule keeps [begin, end) of PolicyImpl::code in place of its table.
   static std::uint64_t code_range(std::uint32_t begin, std::uint32_t end) {
@@ -81,6 +82,8 @@ struct TextRef {
   std::uint32_t at = 0;
   std::uint32_t size = 0;
 };
+
+static_assert(sizeof(HotRule) == 32, "two rules a cache line");
 
 /// What a decision by one rule says, made ahead of time: its texts are in one buffer.
 struct RuleText {
@@ -114,6 +117,9 @@ struct CellRef {
 };
 
 inline constexpr std::uint32_t no_blocks = 0xffffffffU;
+
+/// Marks an entry of a pair's own block table that is a list, not a segment.
+inline constexpr std::uint32_t one_list = 0x80000000U;
 
 /// The most blocks the data categories are cut into for the block tables.
 inline constexpr std::uint32_t max_blocks = 64;
@@ -204,7 +210,14 @@ struct PolicyImpl {
   std::uint32_t action_count = 0;
   std::vector<std::uint32_t> chain_begin;  // action * requester_count + requester -> chain
   std::vector<CellRef> chains;
-  std::vector<CellRef> pair_cell;            // instead of chains when every pair has one cell
+  std::vector<CellRef> pair_cell;  // instead of chains when every pair has one cell
+  // Every pair has one cell and its own block table, at pair * block_count: an entry is
+  // the list itself (one_list set) when one segment covers the block, else the absolute
+  // place in `segments` of the block's first segment; the cell's segments are then
+  // followed by a sentinel that starts after every category. A lookup starts without
+  // reading the pair's cell, often without reading a segment (docs/performance.md).
+  // Instead of pair_cell and block_start when every pair has its own cell.
+  std::vector<std::uint32_t> pair_start;
   std::vector<std::uint32_t> cell_segments;  // cell -> its first segment; one more at the end
   std::vector<Segment> segments;
   std::vector<std::uint32_t> lists;  // ranks, each list closed by end_of_list
@@ -235,7 +248,8 @@ struct PolicyImpl {
     const auto bytes = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
     return bytes(data_first) + bytes(code) + bytes(rules) + bytes(rule_texts) + texts.capacity() +
            bytes(chain_begin) + bytes(chains) + bytes(pair_cell) + bytes(cell_segments) +
-           bytes(segments) + bytes(lists) + bytes(block_start) + bytes(obligation_views);
+           bytes(segments) + bytes(lists) + bytes(block_start) + bytes(pair_start) +
+           bytes(obligation_views);
   }
 };
 
@@ -374,11 +388,12 @@ inline constexpr std::string_view default_reason =
 /// The longest chain of cells the index builds; the evaluator keeps that many cursors.
 inline constexpr std::size_t max_chain = 16;
 
-/// Which rule decided a request (-1: none), and whether it did so because its consent
-/// was granted: everything a decision is made from.
+/// Which rule decided a request (-1: none), whether it did so because its consent was
+/// granted, and the effect that follows: everything a decision is made from.
 struct FastVerdict {
   std::int32_t rule = -1;
   bool granted = false;
+  Effect effect = Effect::deny;  // the rule's, or allow when granted
 };
 
 /// Decides through the index, as Policy::evaluate does, without building a Decision.
