@@ -113,7 +113,9 @@ std::vector<std::int64_t> points_for(const Duration& shift, Instant value, std::
   const Duration back{-shift.years, -shift.months, -shift.days, -shift.seconds};
   const std::int64_t center = add(value, back).micros;
   const std::int64_t center_day = center - floor_mod(center, day);
-  const std::int64_t landing = floor_mod(value.micros - shift.seconds * second, day);
+  // Each part taken modulo a day first: value may be an int64's end, past the range.
+  const std::int64_t landing =
+      floor_mod(floor_mod(value.micros, day) - floor_mod(shift.seconds * second, day), day);
   for (std::int64_t d = -100; d <= 100; ++d) {
     for (const std::int64_t time : {std::int64_t{0}, landing})
       for (const std::int64_t delta : {-1, 0, 1})
