@@ -78,7 +78,8 @@ attribute context.place region optional
         return fmt::format("context.place {} {}",
                            pick(2) ? "=" : "!=", std::array{"CA", "US", "\"FR\""}[pick(3)]);
       case 10:
-        return "data.subject in data.team";
+        return pick(2) ? "data.subject in data.team"
+                       : fmt::format("\"{}\" in data.team", std::array{"t0", "x"}[pick(2)]);
       case 11:
         return "not " + cond(depth + 1);
       case 12:

@@ -387,7 +387,7 @@ CheckedCond Checker::resolve_cond(const ast::Cond& cond) {
   out.kind = cond.kind;
   out.span = cond.span;
   if (cond.kind == ast::CondKind::compare || cond.kind == ast::CondKind::member ||
-      cond.kind == ast::CondKind::attribute) {
+      cond.kind == ast::CondKind::contains || cond.kind == ast::CondKind::attribute) {
     out.kind = ast::CondKind::attribute;
     if (auto test = attribute_test(cond)) out.ids.push_back(add_test(*test));
     return out;

@@ -389,6 +389,21 @@ std::optional<AttributeTest> Checker::attribute_test(const ast::Cond& cond) {
     return t;
   }
   const ast::Operand& o = *cond.operand;
+  if (cond.kind == ast::CondKind::contains) {
+    if (left.type != AttrType::string_list) {
+      Diagnostic& d =
+          error("E243", cond.attribute->span,
+                fmt::format("`in` needs a list, but `{}` is {}", left.path, noun_of(left)));
+      d.help = left.type == AttrType::string
+                   ? fmt::format("to compare a value with a string, write `{} = \"{}\"`", left.path,
+                                 o.text)
+                   : "look for a string in an attribute of type `list of string`";
+      return std::nullopt;
+    }
+    t.kind = AttributeTest::Kind::contains;
+    t.constant = o.text;
+    return t;
+  }
   if (cond.kind == ast::CondKind::member) {
     t.kind = AttributeTest::Kind::member;
     const auto rhs = resolve_attribute(o.attribute);

@@ -89,6 +89,23 @@ TEST_CASE("chains of one operator are flat", "[parse]") {
   CHECK(c.children[0].children.size() == 4);
 }
 
+TEST_CASE("a quoted constant in a list attribute is a `contains` leaf", "[parse]") {
+  const std::string text =
+      "policy \"p\" version \"1\"\nallow when not \"ad\\\"min\" in requester.roles cites \"x\"\n";
+  const auto r = parse_text(text);
+  REQUIRE(r.diagnostics.empty());
+  const ast::Cond& n = *r.policy.rules.at(0).condition;
+  REQUIRE(n.kind == ast::CondKind::negation);
+  const ast::Cond& c = n.children.at(0);
+  CHECK(c.kind == ast::CondKind::contains);
+  REQUIRE(c.attribute);
+  CHECK(c.attribute->text() == "requester.roles");
+  REQUIRE(c.operand);
+  CHECK(c.operand->kind == ast::Operand::Kind::string);
+  CHECK(c.operand->text == "ad\"min");
+  CHECK(text.substr(c.span.begin, c.span.end - c.span.begin) == "\"ad\\\"min\" in requester.roles");
+}
+
 TEST_CASE("keywords are whole words", "[parse]") {
   // `allowed` and `denying` are names, not keywords with a tail.
   const auto r = parse_text("policy \"p\" version \"1\"\naction allowed, denying\n");
@@ -126,6 +143,10 @@ TEST_CASE("syntax errors say what was expected, where", "[parse]") {
       {"allow read cites 1", "expected a clause id as a quoted string after `cites`", 1, 18},
       {"exclude x when a cites \"1\"", "expected `cites \"ID\"`: an `exclude` rule", 1, 11},
       {"action read; action write", "unexpected `;` after the end of a statement", 1, 12},
+      {"allow when admin in requester.roles cites \"1\"", "expected a quoted string before `in`", 1,
+       12},
+      {"allow when \"admin\" requester.roles cites \"1\"", "expected `in` and a list", 1, 20},
+      {"allow when \"admin\" in (a, b) cites \"1\"", "expected a list attribute after `in`", 1, 23},
   };
   for (const ErrorRow& row : rows) {
     INFO(row.input);

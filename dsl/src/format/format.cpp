@@ -260,6 +260,11 @@ void print_cond(const ast::Cond& c, std::string& out) {
       out += c.kind == ast::CondKind::member ? " in " : compare_op_text(c.op);
       if (c.operand) out += operand_text(*c.operand);
       break;
+    case ast::CondKind::contains:
+      if (c.operand) out += operand_text(*c.operand);
+      out += " in ";
+      out += c.attribute ? c.attribute->text() : std::string();
+      break;
     case ast::CondKind::negation:
       out += "not ";
       if (!c.children.empty()) {

@@ -200,7 +200,17 @@ struct compare_tail : seq<sep, cmp_op, sep, must<operand>> {};
 struct member_rhs : attr_path {};
 struct member_tail : seq<sep, kw_in, sep, must<member_rhs>> {};
 struct attr_atom : seq<attr_lhs, sor<compare_tail, member_tail, success>> {};
-struct primary : sor<paren, purpose_atom, consent_atom, objected_atom, attr_atom, fact_atom> {};
+// `"admin" in requester.roles`: a list attribute holds a constant.
+struct contains_constant : string_lit {};
+struct contains_list : attr_path {};
+struct contains_in : kw_in {};
+struct contains_atom : if_must<contains_constant, sep, contains_in, sep, contains_list> {};
+// `admin in requester.roles`: a bare name is a fact, so without this the parse would stop
+// later and ask for `cites`; it stops at the name and asks for quotes instead.
+struct unquoted_constant : failure {};
+struct bare_contains : seq<at<name, sep, kw_in>, must<unquoted_constant>> {};
+struct primary : sor<paren, purpose_atom, consent_atom, objected_atom, contains_atom, attr_atom,
+                     bare_contains, fact_atom> {};
 struct not_expr : if_must<kw_not, sep, unary> {};
 struct unary : sor<not_expr, primary> {};
 struct and_tail : if_must<seq<sep, kw_and>, sep, unary> {};

@@ -63,6 +63,16 @@ template <>
 inline constexpr const char* expected<purpose_test> =
     "expected `is NAME` or `in (NAME, ...)` after `purpose`";
 template <>
+inline constexpr const char* expected<contains_in> =
+    "expected `in` and a list after the string, as in `\"admin\" in requester.roles`";
+template <>
+inline constexpr const char* expected<contains_list> =
+    "expected a list attribute after `in`, as in `requester.roles`";
+template <>
+inline constexpr const char* expected<unquoted_constant> =
+    "expected a quoted string before `in`, as in `\"admin\" in requester.roles` (a bare "
+    "name is a fact)";
+template <>
 inline constexpr const char* expected<condition> =
     "expected a condition: a fact, `purpose is ...`, `consent ...`, `not`, or `(`";
 template <>

@@ -532,6 +532,32 @@ struct action<grammar::attr_atom> {
 };
 
 template <>
+struct action<grammar::contains_constant> : operand_action<ast::Operand::Kind::string> {};
+
+template <>
+struct action<grammar::contains_list> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.lhs = attr_path_of(in, st);
+  }
+};
+
+template <>
+struct action<grammar::contains_atom> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    ast::Cond leaf;
+    leaf.kind = ast::CondKind::contains;
+    leaf.attribute = std::move(st.lhs);
+    leaf.operand = std::move(st.operand);
+    leaf.span = st.span_of(in);
+    st.lhs.reset();
+    st.operand.reset();
+    st.conds.push_back(std::move(leaf));
+  }
+};
+
+template <>
 struct action<grammar::member_tail> {
   template <typename Input>
   static void apply(const Input& /*in*/, State& st) {

@@ -39,7 +39,7 @@ struct PlanTest {
     consent,    // the consent `names[0]` is granted
     objection,  // the person objected to `names[0]`
     compare,    // `left op right` (+ `shift` on the right), as run on the completed request
-    member,     // `left in right`, right a list
+    member,     // `left in right`, right a list (left a constant for `"admin" in ...`)
     truth,      // the boolean attribute `left` is true
   };
   enum class Op : std::uint8_t { eq, ne, lt, le, gt, ge };

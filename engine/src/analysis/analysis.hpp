@@ -51,6 +51,7 @@ inline bool holds(const dsl::CheckedCond& c, const Assignment& a) {
       return a.tests[c.ids.at(0)];
     case CondKind::compare:
     case CondKind::member:
+    case CondKind::contains:
       return false;  // the checker makes every comparison an `attribute` leaf
     case CondKind::purpose_is:
     case CondKind::purpose_in:

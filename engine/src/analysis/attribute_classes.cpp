@@ -452,6 +452,9 @@ std::string answered_text(const dsl::CheckedPolicy& p, const dsl::AttributeTest&
       (t.rhs != dsl::no_id && p.attributes[static_cast<std::size_t>(t.rhs)].optional);
   // An absent value answers every test false, so the opposite operator would not say it.
   if (optional) return fmt::format("not ({})", text);
+  if (t.kind == Kind::contains) {
+    return fmt::format("{} not in {}", value_text(t.constant), p.attributes[t.lhs].path);
+  }
   if (t.kind == Kind::member) {
     return fmt::format("{} not in {}", p.attributes[t.lhs].path,
                        p.attributes[static_cast<std::size_t>(t.rhs)].path);

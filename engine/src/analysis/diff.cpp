@@ -259,6 +259,7 @@ int truth(const Version& v, const dsl::CheckedCond& c, const Partial& q, Split& 
     }
     case CondKind::compare:
     case CondKind::member:
+    case CondKind::contains:
       return 0;  // the checker makes every comparison an `attribute` leaf
     case CondKind::purpose_is:
     case CondKind::purpose_in: {

@@ -410,13 +410,15 @@ class Planner {
         case Variables::Kind::test: {
           const dsl::AttributeTest& test = c_.tests[var.id];
           using K = dsl::AttributeTest::Kind;
-          t.kind = test.kind == K::truth    ? PlanTest::Kind::truth
-                   : test.kind == K::member ? PlanTest::Kind::member
-                                            : PlanTest::Kind::compare;
+          t.kind = test.kind == K::truth                                ? PlanTest::Kind::truth
+                   : test.kind == K::member || test.kind == K::contains ? PlanTest::Kind::member
+                                                                        : PlanTest::Kind::compare;
           t.left = operand(test.lhs);
           t.op = plan_op(test.op);
           t.right = test.rhs != dsl::no_id ? operand(static_cast<std::uint32_t>(test.rhs))
                                            : PlanOperand{"", test.constant};
+          // `"admin" in requester.roles` is a member test whose left side is a constant.
+          if (test.kind == K::contains) std::swap(t.left, t.right);
           t.shift = test.shift;
           t.negated = !cube[v][1];
           tidy(t, test);

@@ -47,6 +47,12 @@ inline bool run_test(const dsl::AttributeTest& t, const std::vector<Value>& valu
     right = &values[static_cast<std::size_t>(t.rhs)];
     if (std::holds_alternative<std::monostate>(*right)) return false;
   }
+  if (t.kind == Kind::contains) {
+    const auto* list = std::get_if<std::vector<std::string>>(&left);
+    const auto* s = std::get_if<std::string>(&t.constant);
+    return s != nullptr && list != nullptr &&
+           std::find(list->begin(), list->end(), *s) != list->end();
+  }
   if (t.kind == Kind::member) {
     const auto* s = std::get_if<std::string>(&left);
     const auto* list = std::get_if<std::vector<std::string>>(right);

@@ -152,6 +152,7 @@ class Compiler {
         return 1;
       case CondKind::compare:
       case CondKind::member:
+      case CondKind::contains:
         // The checker makes every comparison an `attribute` leaf.
         p_.code.push_back({Instr::atom, p_.layout.never});
         return 1;

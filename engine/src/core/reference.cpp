@@ -42,6 +42,7 @@ bool holds(const dsl::CheckedPolicy& p, const dsl::CheckedCond& cond, const Reso
       return run_test(p.tests.at(cond.ids.at(0)), Access::attributes(q));
     case CondKind::compare:
     case CondKind::member:
+    case CondKind::contains:
       return false;  // the checker makes every comparison an `attribute` leaf
     case CondKind::purpose_is:
     case CondKind::purpose_in:
@@ -86,6 +87,7 @@ std::string why_false(const dsl::CheckedPolicy& p, const dsl::CheckedCond& cond,
     case CondKind::attribute:
     case CondKind::compare:
     case CondKind::member:
+    case CondKind::contains:
       return fmt::format("`{}` is false", condition_text(p, cond));
     case CondKind::negation:
       return fmt::format("`{}` is true", condition_text(p, cond.children.at(0)));
@@ -149,6 +151,7 @@ std::string test_text(const dsl::CheckedPolicy& p, const dsl::AttributeTest& t) 
   std::string rhs = t.rhs != dsl::no_id ? p.attributes.at(static_cast<std::size_t>(t.rhs)).path
                                         : value_text(t.constant);
   if (t.kind == Kind::member) return fmt::format("{} in {}", lhs, rhs);
+  if (t.kind == Kind::contains) return fmt::format("{} in {}", rhs, lhs);
   if (!(t.shift == Duration{})) {
     rhs += ' ';
     rhs += shift_text(t.shift);
@@ -173,6 +176,7 @@ std::string condition_text(const dsl::CheckedPolicy& p, const dsl::CheckedCond& 
       return cond.ids.empty() ? std::string() : test_text(p, p.tests.at(cond.ids.at(0)));
     case CondKind::compare:
     case CondKind::member:
+    case CondKind::contains:
       return "";
     case CondKind::purpose_is:
       return fmt::format("purpose is {}", p.purposes[cond.ids.at(0)].name);

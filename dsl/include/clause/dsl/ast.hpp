@@ -134,6 +134,7 @@ enum class CondKind : std::uint8_t {
   objected,   // `objected NAME`
   compare,    // `ATTR op OPERAND` (`is` reads as `=`)
   member,     // `ATTR in ATTR` (a list)
+  contains,   // `"CONSTANT" in ATTR` (a list)
   attribute,  // a boolean attribute alone
 };
 
@@ -144,9 +145,10 @@ struct Cond {
   CondKind kind = CondKind::fact;
   std::vector<Name> names;  // leaves: the fact, purposes, consent or objection named
   std::vector<Cond> children;
-  std::optional<AttrPath> attribute;  // compare, member, attribute: the left side
+  // compare, member, attribute: the left side; contains: the list, on the right
+  std::optional<AttrPath> attribute;
   CompareOp op = CompareOp::eq;
-  std::optional<Operand> operand;  // compare and member: the right side
+  std::optional<Operand> operand;  // compare and member: the right side; contains: the constant
   Span span;
 };
 

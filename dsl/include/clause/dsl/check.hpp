@@ -86,9 +86,10 @@ std::optional<std::string> not_taken(const AttributeInfo& a, const Value& value)
 /// values answer once, when the request is resolved. Conditions read it as one bit.
 struct AttributeTest {
   enum class Kind : std::uint8_t {
-    truth,    // a boolean attribute is true
-    compare,  // `lhs op rhs`, rhs an attribute (plus `shift`) or `constant`
-    member,   // `lhs in rhs`, rhs a list attribute
+    truth,     // a boolean attribute is true
+    compare,   // `lhs op rhs`, rhs an attribute (plus `shift`) or `constant`
+    member,    // `lhs in rhs`, rhs a list attribute
+    contains,  // `"constant" in lhs`, lhs a list attribute: it holds the constant
   };
   Kind kind = Kind::truth;
   std::uint32_t lhs = 0;  // attribute index

@@ -1,0 +1,1 @@
+eval --policy tests/cli/contains.policy --jsonl -
