@@ -15,8 +15,9 @@ namespace clause::test {
 /// Writes a valid random policy of `rules` rules and `assertions` assertions over data
 /// d0..d2, requesters r0..r2, actions a0 and a1, purposes p0 (p1 under it) and p2, facts
 /// f0 and f1, consent k0, objections o0 and o1, and attributes data.age (in 0..120),
-/// context.time, data.last (a date), requester.id, data.subject, data.team, data.paid and
-/// the optional context.place (one of the name set `region`).
+/// context.time, data.last (a date), requester.id, data.subject, data.team, data.paid, the
+/// optional context.place (one of the name set `region`) and the optional list
+/// requester.roles.
 template <typename Rng = std::mt19937_64>
 std::string random_attribute_policy(Rng& rng, int rules, int assertions) {
   const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
@@ -46,6 +47,7 @@ attribute data.subject string
 attribute data.team list of string
 attribute data.paid boolean
 attribute context.place region optional
+attribute requester.roles list of string optional
 )";
   static const char* ops[] = {"=", "!=", "<", "<=", ">", ">="};
   static const char* instants[] = {"2026-02-16", "2026-03-01T08:00:00+01:00", "2024-01-31"};
@@ -77,9 +79,12 @@ attribute context.place region optional
       case 9:
         return fmt::format("context.place {} {}",
                            pick(2) ? "=" : "!=", std::array{"CA", "US", "\"FR\""}[pick(3)]);
-      case 10:
-        return pick(2) ? "data.subject in data.team"
-                       : fmt::format("\"{}\" in data.team", std::array{"t0", "x"}[pick(2)]);
+      case 10: {
+        const int form = pick(3);
+        if (form == 0) return "data.subject in data.team";
+        return fmt::format("\"{}\" in {}", std::array{"t0", "x"}[pick(2)],
+                           form == 1 ? "data.team" : "requester.roles");
+      }
       case 11:
         return "not " + cond(depth + 1);
       case 12:

@@ -81,7 +81,8 @@ std::set<std::int64_t> select_ids(sqlite3* db, const SqlCondition& c) {
 }
 
 // The random policies' fields, as SQLite keeps them: dates as text, date-times as Unix
-// seconds, booleans as 0 or 1, the team list as a JSON array or a table of its own.
+// seconds, booleans as 0 or 1, the team list as a JSON array or a table of its own, and
+// the optional roles the other way round (an absent list: NULL, or no rows).
 std::string random_mapping(bool team_in_table) {
   return fmt::format(R"({{"schema_version": 1, "table": "records", "fields": {{
     "data.category": "category", "context.purpose": "purpose",
@@ -90,22 +91,26 @@ std::string random_mapping(bool team_in_table) {
     "requester.id": "rid", "data.subject": "subject", "data.paid": "paid",
     "context.place": "place",
     "data.team": {},
+    "requester.roles": {},
     "context.consent": {{"table": "consents", "key": "record_id", "value": "consent",
                         "expires": "expires", "withdrawn": "withdrawn"}},
     "context.objections": {{"table": "objections", "key": "record_id", "references": "id",
                            "value": "objection"}}}}}})",
                      team_in_table ? R"({"table": "team", "key": "record_id", "value": "member"})"
-                                   : R"({"array": "team"})");
+                                   : R"({"array": "team"})",
+                     team_in_table ? R"({"array": "roles"})"
+                                   : R"({"table": "roles", "key": "record_id", "value": "role"})");
 }
 
 const char* const random_schema = R"(
   CREATE TABLE records (id INTEGER PRIMARY KEY, category TEXT NOT NULL, purpose TEXT,
     f0 INTEGER NOT NULL, f1 INTEGER NOT NULL, age INTEGER NOT NULL, time INTEGER NOT NULL,
     last TEXT NOT NULL, rid TEXT NOT NULL, subject TEXT NOT NULL, paid INTEGER NOT NULL,
-    place TEXT, team TEXT NOT NULL);
+    place TEXT, team TEXT NOT NULL, roles TEXT);
   CREATE TABLE consents (record_id INTEGER, consent TEXT, expires INTEGER, withdrawn INTEGER);
   CREATE TABLE objections (record_id INTEGER, objection TEXT);
   CREATE TABLE team (record_id INTEGER, member TEXT);
+  CREATE TABLE roles (record_id INTEGER, role TEXT);
 )";
 
 const Value* attribute_of(const Request& r, std::string_view path) {
@@ -122,7 +127,7 @@ std::int64_t unix_seconds(const Instant& at) {
 void insert_row(sqlite3* db, std::int64_t id, const Request& r) {
   const Statement s = prepare(db,
                               "INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                              "?9, ?10, ?11, ?12, ?13)");
+                              "?9, ?10, ?11, ?12, ?13, ?14)");
   const auto has = [&](const std::vector<std::string>& names, const char* n) {
     return std::find(names.begin(), names.end(), n) != names.end();
   };
@@ -143,9 +148,15 @@ void insert_row(sqlite3* db, std::int64_t id, const Request& r) {
   const auto& team = std::get<std::vector<std::string>>(*attribute_of(r, "data.team"));
   nlohmann::json array = team;
   bind_value(s.get(), 13, array.dump());
+  const Value* roles_value = attribute_of(r, "requester.roles");
+  const auto* roles =
+      roles_value != nullptr ? std::get_if<std::vector<std::string>>(roles_value) : nullptr;
+  bind_value(s.get(), 14, roles != nullptr ? Value(nlohmann::json(*roles).dump()) : Value());
   REQUIRE(sqlite3_step(s.get()) == SQLITE_DONE);
   for (const std::string& m : team)
     exec(db, fmt::format("INSERT INTO team VALUES ({}, '{}')", id, m));
+  for (const std::string& role : roles != nullptr ? *roles : std::vector<std::string>{})
+    exec(db, fmt::format("INSERT INTO roles VALUES ({}, '{}')", id, role));
   for (const std::string& k : r.consent)
     exec(db, fmt::format("INSERT INTO consents VALUES ({}, '{}', NULL, NULL)", id, k));
   for (const ConsentRecord& k : r.consent_records) {

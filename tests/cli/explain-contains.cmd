@@ -1,0 +1,1 @@
+explain --policy tests/cli/contains.policy tests/cli/contains-clerk.json
