@@ -104,6 +104,11 @@ TEST_CASE("a quoted constant in a list attribute is a `contains` leaf", "[parse]
   CHECK(c.operand->kind == ast::Operand::Kind::string);
   CHECK(c.operand->text == "ad\"min");
   CHECK(text.substr(c.span.begin, c.span.end - c.span.begin) == "\"ad\\\"min\" in requester.roles");
+  // A bare name there would be a fact, and the parse would stop at `in` asking for `cites`.
+  const auto bare =
+      parse_text("policy \"p\" version \"1\"\nallow when admin in requester.roles cites \"x\"\n");
+  REQUIRE(bare.diagnostics.size() == 1);
+  CHECK(bare.diagnostics[0].help == "write it in double quotes: \"admin\"");
 }
 
 TEST_CASE("keywords are whole words", "[parse]") {

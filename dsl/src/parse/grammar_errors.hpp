@@ -164,6 +164,8 @@ inline constexpr unsigned expects_at<cite_id> = parsing::expects::quoted_string;
 template <>
 inline constexpr unsigned expects_at<rule_cites_id> = parsing::expects::quoted_string;
 template <>
+inline constexpr unsigned expects_at<unquoted_constant> = parsing::expects::quoted_string;
+template <>
 inline constexpr unsigned expects_at<tree_tail> = parsing::expects::name;
 template <>
 inline constexpr unsigned expects_at<name_list> = parsing::expects::name;
