@@ -172,3 +172,52 @@ TEST_CASE("a batch item's mistakes deny that item, named by its place", "[authze
 
 }  // namespace
 }  // namespace clause::test
+
+namespace clause::test {
+namespace {
+
+TEST_CASE("the payload's JSON is checked as strictly as a JSON parser does", "[authzen]") {
+  const authzen::Evaluator evaluator(privacy_policy());
+  for (const std::string text : {"",
+                                 " ",
+                                 "{",
+                                 "{}",
+                                 R"({"a":})",
+                                 R"({"a":1,})",
+                                 "[1,]",
+                                 R"({"a" 1})",
+                                 R"({"a":01})",
+                                 R"({"a":1.})",
+                                 R"({"a":-})",
+                                 R"({"a":1e})",
+                                 R"({"a":1e+5})",
+                                 R"({"a":tru})",
+                                 R"({"a":"\x"})",
+                                 R"({"a":"\u12g4"})",
+                                 "{\"a\":\"\x01\"}",
+                                 R"({"a":[1 2]})",
+                                 R"({"a":1}})",
+                                 R"({"a":1} x)",
+                                 "{\"a\":\"\xff\"}",
+                                 "{,}",
+                                 R"({"a":{"b":[]}})",
+                                 R"({"a":nul})",
+                                 R"({"a":-0.5E-3})",
+                                 R"({"a":[{},[],"",0,true,false,null]})",
+                                 R"({"a":"\"\\\/\b\f\n\r\t\u00e9"})",
+                                 "{\"a\":\"\xc3\xa9\"}",
+                                 R"({"a":1,"b"})",
+                                 R"({"a":[)",
+                                 R"([[]])",
+                                 R"({"a":-01})",
+                                 "\t{ \"a\" :\n1 }\r\n"}) {
+    INFO(text);
+    const auto e = evaluator.evaluate(text);
+    REQUIRE_FALSE(e);  // none is an evaluation
+    const bool refused_as_json = e.error().message.find("not valid JSON") != std::string::npos;
+    CHECK(refused_as_json == !nlohmann::json::accept(text));
+  }
+}
+
+}  // namespace
+}  // namespace clause::test

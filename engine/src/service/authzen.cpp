@@ -113,28 +113,225 @@ std::optional<std::size_t> locate(std::string_view text, std::string_view field)
   return at;
 }
 
-// What a JSON value is, as an error says it was found: "the number 12", "an object".
-std::string found(const json& value) {
-  switch (value.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::object:
-      return "an object";
-    case json::value_t::array:
-      return "an array";
-    case json::value_t::string:
-      return fmt::format("the string {}", value.dump());
-    case json::value_t::boolean:
-      return value.get<bool>() ? "true" : "false";
-    default:
-      return fmt::format("the number {}", value.dump());
+// Where a JSON string that opens at `at` ends (one past its quote), checked strictly:
+// escapes, no control characters, UTF-8; npos when it is not one.
+std::size_t valid_string_end(std::string_view text, std::size_t at) {
+  for (++at; at < text.size();) {
+    const auto c = static_cast<unsigned char>(text[at]);
+    if (c == '"') return at + 1;
+    if (c < 0x20) return std::string_view::npos;
+    if (c == '\\') {
+      if (at + 1 >= text.size()) return std::string_view::npos;
+      const char e = text[at + 1];
+      if (e == 'u') {
+        if (at + 6 > text.size()) return std::string_view::npos;
+        for (std::size_t k = at + 2; k < at + 6; ++k) {
+          if (!std::isxdigit(static_cast<unsigned char>(text[k]))) return std::string_view::npos;
+        }
+        at += 6;
+        continue;
+      }
+      if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+        return std::string_view::npos;
+      }
+      at += 2;
+      continue;
+    }
+    if (c >= 0x80) {
+      const std::size_t n = utf8_sequence_length(text, at);
+      if (n == 0) return std::string_view::npos;
+      at += n;
+      continue;
+    }
+    ++at;
+  }
+  return std::string_view::npos;
+}
+
+// Where a JSON number that starts at `at` ends, or npos.
+std::size_t valid_number_end(std::string_view text, std::size_t at) {
+  const auto digit = [&](std::size_t i) {
+    return i < text.size() && text[i] >= '0' && text[i] <= '9';
+  };
+  const auto digits = [&](std::size_t i) {
+    if (!digit(i)) return std::string_view::npos;
+    while (digit(i))
+      ++i;
+    return i;
+  };
+  if (at < text.size() && text[at] == '-') ++at;
+  if (at < text.size() && text[at] == '0') {
+    ++at;
+  } else if ((at = digits(at)) == std::string_view::npos) {
+    return at;
+  }
+  if (at < text.size() && text[at] == '.' && (at = digits(at + 1)) == std::string_view::npos) {
+    return at;
+  }
+  if (at < text.size() && (text[at] == 'e' || text[at] == 'E')) {
+    ++at;
+    if (at < text.size() && (text[at] == '+' || text[at] == '-')) ++at;
+    at = digits(at);
+  }
+  return at;
+}
+
+// Whether the text is one JSON value (RFC 8259, UTF-8), read without recursion and
+// without building anything: the payload is checked whole before its values are read
+// by their text.
+bool valid_json(std::string_view text) {
+  std::vector<char> open;  // the containers entered: '{' or '['
+  std::size_t at = skip_space(text, 0);
+  constexpr auto npos = std::string_view::npos;
+  const auto key = [&]() {  // a member's key and colon; then a value follows
+    if (at >= text.size() || text[at] != '"') return false;
+    at = valid_string_end(text, at);
+    if (at == npos) return false;
+    at = skip_space(text, at);
+    if (at >= text.size() || text[at] != ':') return false;
+    at = skip_space(text, at + 1);
+    return true;
+  };
+  for (;;) {
+    // A value starts at `at`.
+    if (at >= text.size()) return false;
+    const char c = text[at];
+    if (c == '{' || c == '[') {
+      open.push_back(c);
+      at = skip_space(text, at + 1);
+      const char close = c == '{' ? '}' : ']';
+      if (at < text.size() && text[at] == close) {
+        open.pop_back();
+        ++at;
+      } else {
+        if (c == '{' && !key()) return false;
+        continue;
+      }
+    } else if (c == '"') {
+      at = valid_string_end(text, at);
+    } else if (c == 't' || c == 'f' || c == 'n') {
+      const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+      if (text.substr(at, word.size()) != word) return false;
+      at += word.size();
+    } else {
+      at = valid_number_end(text, at);
+    }
+    if (at == npos) return false;
+    // After a value: the next member or element, or the end of containers.
+    for (;;) {
+      at = skip_space(text, at);
+      if (open.empty()) return at == text.size();
+      if (at >= text.size()) return false;
+      const char close = open.back() == '{' ? '}' : ']';
+      if (text[at] == close) {
+        open.pop_back();
+        ++at;
+        continue;
+      }
+      if (text[at] != ',') return false;
+      at = skip_space(text, at + 1);
+      if (open.back() == '{' && !key()) return false;
+      break;
+    }
   }
 }
 
-// Where one part of an evaluation came from: the item, or the batch's default.
+// A JSON value as it stands in the payload, which was checked whole before it is read
+// this way; empty when absent. Reading by text leaves each value where it is: the clause
+// request is made of the payload's own texts, and no tree is built.
+using Raw = std::string_view;
+
+enum class Kind : std::uint8_t { absent, null, object, array, string, boolean, number };
+
+Kind kind_of(Raw value) {
+  if (value.empty()) return Kind::absent;
+  switch (value.front()) {
+    case 'n':
+      return Kind::null;
+    case '{':
+      return Kind::object;
+    case '[':
+      return Kind::array;
+    case '"':
+      return Kind::string;
+    case 't':
+    case 'f':
+      return Kind::boolean;
+    default:
+      return Kind::number;
+  }
+}
+
+// What a JSON value is, as an error says it was found: "the number 12", "an object".
+std::string found(Raw value) {
+  switch (kind_of(value)) {
+    case Kind::absent:
+      return "nothing";
+    case Kind::null:
+      return "null";
+    case Kind::object:
+      return "an object";
+    case Kind::array:
+      return "an array";
+    case Kind::string:
+      return fmt::format("the string {}", value);
+    case Kind::boolean:
+      return std::string(value);
+    case Kind::number:
+      break;
+  }
+  return fmt::format("the number {}", value);
+}
+
+// The members of an object's text, as (key as written, value), in order.
+using Members = std::vector<std::pair<std::string_view, Raw>>;
+
+Members members(Raw object) {
+  Members out;
+  std::size_t at = skip_space(object, 1);
+  while (at < object.size() && object[at] == '"') {
+    const std::size_t key_end = json_string_end(object, at);
+    const std::string_view key = object.substr(at + 1, key_end - at - 2);
+    const std::size_t value = skip_space(object, skip_space(object, key_end) + 1);
+    const std::size_t end = skip_value(object, value);
+    out.emplace_back(key, object.substr(value, end - value));
+    at = skip_space(object, end);
+    if (at < object.size() && object[at] == ',') at = skip_space(object, at + 1);
+  }
+  return out;
+}
+
+// The elements of an array's text, in order.
+std::vector<Raw> elements(Raw array) {
+  std::vector<Raw> out;
+  std::size_t at = skip_space(array, 1);
+  while (at < array.size() && array[at] != ']') {
+    const std::size_t end = skip_value(array, at);
+    out.push_back(array.substr(at, end - at));
+    at = skip_space(array, end);
+    if (at < array.size() && array[at] == ',') at = skip_space(array, at + 1);
+  }
+  return out;
+}
+
+// The value of a member (the first, when a key is given twice), or absent.
+Raw member(const Members& object, std::string_view key) {
+  for (const auto& [name, value] : object) {
+    if (name == key) return value;
+  }
+  return {};
+}
+
+// Where one part of an evaluation came from: the item `item` (or, when negative, the
+// payload's top level) under `key`.
 struct Part {
-  const json* value = nullptr;
-  std::string path;  // `subject`, or `evaluations[2].subject`
+  Raw value;
+  std::string_view key;
+  int item = -1;
+
+  [[nodiscard]] std::string path() const {
+    return item < 0 ? std::string(key) : fmt::format("evaluations[{}].{}", item, key);
+  }
 };
 
 struct Parts {
@@ -161,20 +358,17 @@ Failure<RequestError> fail_at(std::string_view text, std::string field, std::str
 
 // The clause field's AuthZEN name, given where each part came from.
 std::string authzen_field(std::string_view field, const Parts& parts) {
-  const auto rest = [&](std::size_t n) { return field.substr(n); };
-  const auto with = [](const std::string& prefix, std::string_view suffix) {
-    return prefix + std::string(suffix);
-  };
-  if (field == "requester.kind") return parts.subject.path + ".type";
-  if (field == "requester.id") return parts.subject.path + ".id";
-  if (field.starts_with("requester.")) return with(parts.subject.path + ".properties.", rest(10));
-  if (field == "data.category") return parts.resource.path + ".type";
-  if (field == "data.id") return parts.resource.path + ".id";
-  if (field.starts_with("data.")) return with(parts.resource.path + ".properties.", rest(5));
-  if (field == "action") return parts.action.path + ".name";
-  if (field.starts_with("context")) return with(parts.context.path, rest(7));
-  if (field == "requester") return parts.subject.path;
-  if (field == "data") return parts.resource.path;
+  const auto rest = [&](std::size_t n) { return std::string(field.substr(n)); };
+  if (field == "requester.kind") return parts.subject.path() + ".type";
+  if (field == "requester.id") return parts.subject.path() + ".id";
+  if (field.starts_with("requester.")) return parts.subject.path() + ".properties." + rest(10);
+  if (field == "data.category") return parts.resource.path() + ".type";
+  if (field == "data.id") return parts.resource.path() + ".id";
+  if (field.starts_with("data.")) return parts.resource.path() + ".properties." + rest(5);
+  if (field == "action") return parts.action.path() + ".name";
+  if (field.starts_with("context")) return parts.context.path() + rest(7);
+  if (field == "requester") return parts.subject.path();
+  if (field == "data") return parts.resource.path();
   return std::string(field);
 }
 
@@ -215,86 +409,103 @@ struct Reader {
   std::string_view text;
   const Evaluator::Declared& declared;
 
-  // An entity (subject or resource) as the text of a clause object: `kind_key` from
-  // `type`, `id` and the declared properties, in that order.
-  Result<std::string, RequestError> entity(const Part& part, std::string_view kind_key,
-                                           const std::vector<std::string>& attributes,
-                                           bool id_declared, bool id_string) const {
-    if (part.value == nullptr) {
-      return fail_at(text, part.path, "", fmt::format("missing {}", part.path));
+  // Appends an entity (subject or resource) as a clause object: `kind_key` from `type`,
+  // `id` and the declared properties, in that order.
+  std::optional<RequestError> entity(const Part& part, std::string_view kind_key,
+                                     const std::vector<std::string>& attributes, bool id_declared,
+                                     bool id_string, std::string& out) const {
+    if (kind_of(part.value) == Kind::absent) {
+      return error_at(text, part.path(), "", "missing " + part.path());
     }
-    const json& e = *part.value;
-    if (!e.is_object()) {
-      return fail_at(text, part.path, "", fmt::format("expected an object, found {}", found(e)));
+    if (kind_of(part.value) != Kind::object) {
+      return error_at(text, part.path(), "",
+                      fmt::format("expected an object, found {}", found(part.value)));
     }
-    const auto type = e.find("type");
-    if (type == e.end()) return fail_at(text, part.path + ".type", "", "missing type");
-    if (!type->is_string()) {
-      return fail_at(text, part.path + ".type", "",
-                     fmt::format("expected a string, found {}", found(*type)));
+    const Members fields = members(part.value);
+    const Raw type = member(fields, "type");
+    if (kind_of(type) == Kind::absent) {
+      return error_at(text, part.path() + ".type", "", "missing type");
     }
-    std::string out = fmt::format("{{\"{}\":", kind_key);
-    append(out, *type);
-    if (const auto id = e.find("id"); id != e.end() && !id->is_null()) {
-      if (!id->is_string() && !id->is_number()) {
-        return fail_at(text, part.path + ".id", "",
-                       fmt::format("expected a string, found {}", found(*id)));
+    if (kind_of(type) != Kind::string) {
+      return error_at(text, part.path() + ".type", "",
+                      fmt::format("expected a string, found {}", found(type)));
+    }
+    out += "{\"";
+    out += kind_key;
+    out += "\":";
+    out += type;
+    if (const Raw id = member(fields, "id"); !id.empty() && kind_of(id) != Kind::null) {
+      if (kind_of(id) != Kind::string && kind_of(id) != Kind::number) {
+        return error_at(text, part.path() + ".id", "",
+                        fmt::format("expected a string, found {}", found(id)));
       }
       out += ",\"id\":";
-      // A number is the text of the id when the policy reads the id as a string.
-      append(out, id->is_number() && id_declared && id_string ? json(id->dump()) : *id);
+      // A number is its text when the policy reads the id as a string.
+      const bool as_text = kind_of(id) == Kind::number && id_declared && id_string;
+      if (as_text) out += '"';
+      out += id;
+      if (as_text) out += '"';
     }
-    if (const auto props = e.find("properties"); props != e.end() && !props->is_null()) {
-      if (!props->is_object()) {
-        return fail_at(text, part.path + ".properties", "",
-                       fmt::format("expected an object, found {}", found(*props)));
+    if (const Raw props = member(fields, "properties");
+        !props.empty() && kind_of(props) != Kind::null) {
+      if (kind_of(props) != Kind::object) {
+        return error_at(text, part.path() + ".properties", "",
+                        fmt::format("expected an object, found {}", found(props)));
       }
       // Only what the policy declares: a PEP sends what it has.
-      for (const auto& name : attributes) {
-        if (const auto p = props->find(name); p != props->end()) {
-          out += ",\"" + name + "\":";
-          append(out, *p);
+      if (!attributes.empty()) {
+        const Members given = members(props);
+        for (const auto& name : attributes) {
+          if (const Raw value = member(given, name); !value.empty()) {
+            out += ",\"";
+            out += name;
+            out += "\":";
+            out += value;
+          }
         }
       }
     }
     out += '}';
-    return out;
-  }
-
-  static void append(std::string& out, const json& value) {
-    out += value.dump(-1, ' ', false, json::error_handler_t::replace);
+    return std::nullopt;
   }
 
   Result<std::string, RequestError> clause_request(const Parts& parts) const {
-    auto requester = entity(parts.subject, "kind", declared.requester_attributes,
-                            declared.requester_id, declared.requester_id_string);
-    if (!requester) return Failure{requester.error()};
-    auto data = entity(parts.resource, "category", declared.data_attributes, declared.data_id,
-                       declared.data_id_string);
-    if (!data) return Failure{data.error()};
-    if (parts.action.value == nullptr) {
-      return fail_at(text, parts.action.path, "", "missing action");
+    std::string out = "{\"requester\":";
+    out.reserve(256);
+    if (auto e = entity(parts.subject, "kind", declared.requester_attributes, declared.requester_id,
+                        declared.requester_id_string, out)) {
+      return Failure{std::move(*e)};
     }
-    const json& action = *parts.action.value;
-    if (!action.is_object()) {
-      return fail_at(text, parts.action.path, "",
-                     fmt::format("expected an object, found {}", found(action)));
+    out += ",\"data\":";
+    if (auto e = entity(parts.resource, "category", declared.data_attributes, declared.data_id,
+                        declared.data_id_string, out)) {
+      return Failure{std::move(*e)};
     }
-    const auto name = action.find("name");
-    if (name == action.end()) return fail_at(text, parts.action.path + ".name", "", "missing name");
-    if (!name->is_string()) {
-      return fail_at(text, parts.action.path + ".name", "",
-                     fmt::format("expected a string, found {}", found(*name)));
+    const Part& action = parts.action;
+    if (kind_of(action.value) == Kind::absent) {
+      return fail_at(text, action.path(), "", "missing action");
     }
-    std::string out = "{\"requester\":" + *requester + ",\"data\":" + *data + ",\"action\":";
-    append(out, *name);
-    if (parts.context.value != nullptr && !parts.context.value->is_null()) {
-      if (!parts.context.value->is_object()) {
-        return fail_at(text, parts.context.path, "",
-                       fmt::format("expected an object, found {}", found(*parts.context.value)));
+    if (kind_of(action.value) != Kind::object) {
+      return fail_at(text, action.path(), "",
+                     fmt::format("expected an object, found {}", found(action.value)));
+    }
+    const Raw name = member(members(action.value), "name");
+    if (kind_of(name) == Kind::absent)
+      return fail_at(text, action.path() + ".name", "", "missing name");
+    if (kind_of(name) != Kind::string) {
+      return fail_at(text, action.path() + ".name", "",
+                     fmt::format("expected a string, found {}", found(name)));
+    }
+    out += ",\"action\":";
+    out += name;
+    const Raw context = parts.context.value;
+    if (!context.empty() && kind_of(context) != Kind::null) {
+      if (kind_of(context) != Kind::object) {
+        return fail_at(text, parts.context.path(), "",
+                       fmt::format("expected an object, found {}", found(context)));
       }
       out += ",\"context\":";
-      append(out, *parts.context.value);
+      out += context;
     }
     out += '}';
     return out;
@@ -341,13 +552,14 @@ Failure<RequestError> payload_error(std::string message,
   return Failure{RequestError{"", "", std::move(message), at}};
 }
 
-// Parses a payload that must be one JSON object.
-Result<json, RequestError> parse_object(std::string_view text) {
+// Checks that the payload is one JSON object and gives its members. Checked whole first
+// (depth without recursion, then the grammar and UTF-8 without building a tree), so that
+// reading values by their text afterwards needs no more checks.
+Result<Members, RequestError> parse_object(std::string_view text) {
   if (json_nesting_exceeds(text, max_payload_depth)) {
     return payload_error(fmt::format("the payload nests deeper than {} levels", max_payload_depth));
   }
-  json body = json::parse(text, nullptr, false);
-  if (body.is_discarded()) {
+  if (!valid_json(text)) {
     // Parsed again only to say where: the mistake is the caller's, and rare.
     try {
       [[maybe_unused]] const json again = json::parse(text);
@@ -359,23 +571,43 @@ Result<json, RequestError> parse_object(std::string_view text) {
     }
     return payload_error("the payload is not valid JSON");
   }
-  if (!body.is_object()) {
-    return payload_error(fmt::format("the payload must be a JSON object, found {}", found(body)));
+  const Raw body = text.substr(skip_space(text, 0));
+  if (kind_of(body) != Kind::object) {
+    return payload_error(fmt::format("the payload must be a JSON object, found {}",
+                                     found(body.substr(0, skip_value(body, 0)))));
   }
-  return body;
-}
-
-const json* member(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it == object.end() ? nullptr : &*it;
+  return members(body);
 }
 
 // The evaluation the payload's own subject, action, resource and context make.
-Parts top_level(const json& body) {
+Parts top_level(const Members& body) {
   return {{member(body, "subject"), "subject"},
           {member(body, "action"), "action"},
           {member(body, "resource"), "resource"},
           {member(body, "context"), "context"}};
+}
+
+// Reads `options.evaluations_semantic`; absent is execute_all.
+Result<Semantic, RequestError> semantic_of(std::string_view text, const Members& body) {
+  const Raw options = member(body, "options");
+  if (options.empty() || kind_of(options) == Kind::null) return Semantic::execute_all;
+  if (kind_of(options) != Kind::object) {
+    return fail_at(text, "options", "",
+                   fmt::format("expected an object, found {}", found(options)));
+  }
+  const Raw given = member(members(options), "evaluations_semantic");
+  if (given.empty() || kind_of(given) == Kind::null) return Semantic::execute_all;
+  for (const Semantic s :
+       {Semantic::execute_all, Semantic::deny_on_first_deny, Semantic::permit_on_first_permit}) {
+    if (given.size() == to_string(s).size() + 2 &&
+        given.substr(1, given.size() - 2) == to_string(s)) {
+      return s;
+    }
+  }
+  return fail_at(text, "options.evaluations_semantic", std::string(given),
+                 fmt::format("unknown semantic {}; expected execute_all, deny_on_first_deny or "
+                             "permit_on_first_permit",
+                             given));
 }
 
 }  // namespace
@@ -384,9 +616,7 @@ Result<std::string, RequestError> Evaluator::clause_request(std::string_view tex
   try {
     auto body = parse_object(text);
     if (!body) return Failure{body.error()};
-    const Reader reader{text, declared_};
-    const Parts parts = top_level(*body);
-    return reader.clause_request(parts);
+    return Reader{text, declared_}.clause_request(top_level(*body));
   } catch (const std::exception& e) {
     return payload_error(fmt::format("cannot read the payload: {}", e.what()));
   }
@@ -406,37 +636,21 @@ Result<Evaluations, RequestError> Evaluator::evaluate_all(std::string_view text,
     const Reader reader{text, declared_};
     const Parts defaults = top_level(*body);
     Evaluations out;
-    const json* items = max_batch == 0 ? nullptr : member(*body, "evaluations");
-    if (items != nullptr && !items->is_null() && !items->is_array()) {
+    // The single evaluation endpoint reads no batch: `evaluations` and `options` are
+    // unknown fields there, and ignored.
+    const Raw items = max_batch == 0 ? Raw{} : member(*body, "evaluations");
+    if (!items.empty() && kind_of(items) != Kind::null && kind_of(items) != Kind::array) {
       return fail_at(text, "evaluations", "",
-                     fmt::format("expected an array, found {}", found(*items)));
+                     fmt::format("expected an array, found {}", found(items)));
     }
-    if (const json* options = max_batch == 0 ? nullptr : member(*body, "options");
-        options != nullptr && !options->is_null()) {
-      if (!options->is_object()) {
-        return fail_at(text, "options", "",
-                       fmt::format("expected an object, found {}", found(*options)));
-      }
-      if (const json* semantic = member(*options, "evaluations_semantic");
-          semantic != nullptr && !semantic->is_null()) {
-        const std::string given = semantic->is_string() ? semantic->get<std::string>() : "";
-        bool known = false;
-        for (const Semantic s : {Semantic::execute_all, Semantic::deny_on_first_deny,
-                                 Semantic::permit_on_first_permit}) {
-          if (semantic->is_string() && given == to_string(s)) {
-            out.semantic = s;
-            known = true;
-          }
-        }
-        if (!known) {
-          return fail_at(text, "options.evaluations_semantic", semantic->dump(),
-                         fmt::format("unknown semantic {}; expected execute_all, "
-                                     "deny_on_first_deny or permit_on_first_permit",
-                                     semantic->dump()));
-        }
-      }
+    if (max_batch > 0) {
+      auto semantic = semantic_of(text, *body);
+      if (!semantic) return Failure{semantic.error()};
+      out.semantic = *semantic;
     }
-    if (items == nullptr || items->is_null() || items->empty()) {
+    const std::vector<Raw> list =
+        kind_of(items) == Kind::array ? elements(items) : std::vector<Raw>{};
+    if (list.empty()) {
       // No items: the payload is one evaluation, answered as one decision.
       out.single = true;
       // The shape of the one evaluation is the payload's: its mistakes are the caller's.
@@ -445,29 +659,27 @@ Result<Evaluations, RequestError> Evaluator::evaluate_all(std::string_view text,
       out.items.push_back(reader.decide(policy_, defaults, std::move(*request)));
       return out;
     }
-    if (items->size() > max_batch) {
+    if (list.size() > max_batch) {
       return fail_at(text, "evaluations", "",
                      fmt::format("a batch holds at most {} evaluations; this one has {}", max_batch,
-                                 items->size()));
+                                 list.size()));
     }
-    out.items.reserve(items->size());
-    for (std::size_t i = 0; i < items->size(); ++i) {
-      const json& item = (*items)[i];
-      Parts parts = defaults;
-      const std::string prefix = fmt::format("evaluations[{}]", i);
-      if (item.is_object()) {
-        const auto take = [&](Part& part, const char* key) {
-          if (const json* given = member(item, key)) part = {given, prefix + "." + key};
-        };
-        take(parts.subject, "subject");
-        take(parts.action, "action");
-        take(parts.resource, "resource");
-        take(parts.context, "context");
+    out.items.reserve(list.size());
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const int index = static_cast<int>(i);
+      if (kind_of(list[i]) == Kind::object) {
+        Parts parts = defaults;
+        const Members given = members(list[i]);
+        for (Part* part : {&parts.subject, &parts.action, &parts.resource, &parts.context}) {
+          if (const Raw value = member(given, part->key); !value.empty()) {
+            *part = {value, part->key, index};
+          }
+        }
         out.items.push_back(reader.evaluate(policy_, parts));
       } else {
         out.items.push_back(Reader::refused(
-            policy_,
-            error_at(text, prefix, "", fmt::format("expected an object, found {}", found(item)))));
+            policy_, error_at(text, fmt::format("evaluations[{}]", i), "",
+                              fmt::format("expected an object, found {}", found(list[i])))));
       }
       const bool allowed = out.items.back().decision.effect == Effect::allow;
       if ((out.semantic == Semantic::deny_on_first_deny && !allowed) ||
@@ -483,8 +695,44 @@ Result<Evaluations, RequestError> Evaluator::evaluate_all(std::string_view text,
 
 namespace {
 
+// Appends a JSON string: escapes written in runs, and a byte that is not UTF-8 as U+FFFD.
 void append_string(std::string& out, std::string_view s) {
-  out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+  out += '"';
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) continue;
+    if (c >= 0x80) {
+      const std::size_t n = utf8_sequence_length(s, i);
+      if (n > 0) {
+        i += n - 1;
+        continue;
+      }
+    }
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += c >= 0x80 ? std::string("\\ufffd") : fmt::format("\\u{:04x}", c);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
 }
 
 }  // namespace
