@@ -693,50 +693,6 @@ Result<Evaluations, RequestError> Evaluator::evaluate_all(std::string_view text,
   }
 }
 
-namespace {
-
-// Appends a JSON string: escapes written in runs, and a byte that is not UTF-8 as U+FFFD.
-void append_string(std::string& out, std::string_view s) {
-  out += '"';
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) continue;
-    if (c >= 0x80) {
-      const std::size_t n = utf8_sequence_length(s, i);
-      if (n > 0) {
-        i += n - 1;
-        continue;
-      }
-    }
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += c >= 0x80 ? std::string("\\ufffd") : fmt::format("\\u{:04x}", c);
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
-}
-
-}  // namespace
-
 void append_json(std::string& out, const Evaluation& evaluation, bool with_context) {
   const Decision& d = evaluation.decision;
   out += d.effect == Effect::allow ? R"({"decision":true)" : R"({"decision":false)";
@@ -745,37 +701,37 @@ void append_json(std::string& out, const Evaluation& evaluation, bool with_conte
     return;
   }
   out += R"(,"context":{"effect":)";
-  append_string(out, to_string(d.effect));
+  append_json_string(out, to_string(d.effect));
   out += R"(,"clause":)";
-  append_string(out, d.clause);
+  append_json_string(out, d.clause);
   if (!d.rule.empty()) {
     out += R"(,"rule":)";
-    append_string(out, d.rule);
+    append_json_string(out, d.rule);
   }
   out += R"(,"reason":)";
-  append_string(out, d.reason);
+  append_json_string(out, d.reason);
   if (d.effect == Effect::require_consent) {
     out += R"(,"consent":)";
-    append_string(out, d.consent);
+    append_json_string(out, d.consent);
   }
   out += R"(,"obligations":[)";
   for (std::size_t i = 0; i < d.obligations.size(); ++i) {
     if (i > 0) out += ',';
-    append_string(out, d.obligations[i]);
+    append_json_string(out, d.obligations[i]);
   }
   out += R"(],"policy":{"version":)";
-  append_string(out, d.policy_version);
+  append_json_string(out, d.policy_version);
   out += R"(,"hash":)";
-  append_string(out, d.policy_hash);
+  append_json_string(out, d.policy_hash);
   out += '}';
   if (evaluation.error) {
     const RequestError& e = *evaluation.error;
     out += R"(,"error":{"field":)";
-    append_string(out, e.field);
+    append_json_string(out, e.field);
     out += R"(,"name":)";
-    append_string(out, e.name);
+    append_json_string(out, e.name);
     out += R"(,"message":)";
-    append_string(out, e.message);
+    append_json_string(out, e.message);
     if (e.position) {
       out += fmt::format(R"(,"position":{{"line":{},"column":{}}})", e.position->line,
                          e.position->column);
