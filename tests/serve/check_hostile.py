@@ -339,6 +339,19 @@ def main():
                                    timeout=10)
     check(status == 400 and "nested more than 8 levels" in body,
           f"playground decide, request 100,000 arrays deep: 400 naming the limit ({status} {body.strip()[:80]})")
+    # AuthZEN payloads: depth bounded before any parse, stray bytes and odd shapes refused.
+    deep_authzen = b'{"subject":' + b"[" * 100000 + b"]" * 100000 + b"}"
+    for path in ("/access/v1/evaluation", "/access/v1/evaluations"):
+        (status, _, body), _, _ = one(srv, request("POST", path, deep_authzen, port=p), timeout=10)
+        check(status == 400 and "nests deeper" in body,
+              f"AuthZEN {path}, 100,000 arrays deep: 400 naming the limit ({status} {body.strip()[:80]})")
+    bad_utf8 = b'{"subject":{"type":"\xff\xfe"},"action":{"name":"a"},"resource":{"type":"b"}}'
+    (status, _, body), _, _ = one(srv, request("POST", "/access/v1/evaluation", bad_utf8, port=p))
+    check(status == 400, f"AuthZEN, invalid UTF-8: 400 ({status} {body.strip()[:80]})")
+    many = b'{"evaluations":[' + b",".join([b"{}"] * 20000) + b"]}"
+    (status, _, body), _, _ = one(srv, request("POST", "/access/v1/evaluations", many, port=p))
+    check(status == 400 and "at most" in body,
+          f"AuthZEN, 20,000 items over --max-batch: 400 ({status} {body.strip()[:80]})")
     # Plans read requests as decide does: depth and size bounded before anything is planned.
     deep_plan = b'{"requester":{"kind":"company"},"action":"read","unknown":' + b"[" * 100000 + \
         b"]" * 100000 + b"}"

@@ -417,6 +417,49 @@ class Client:
         items, body = self.batch_body(n)
         self.valid_exchange(request("POST", "/v1/decide/batch", self.port, body), items, "batch")
 
+    def authzen(self):
+        """An AuthZEN evaluations call: the same templates, each item its own subject."""
+        items = [self.rng.randrange(len(self.oracle.templates))
+                 for _ in range(self.rng.choice([1, 2, 5, 10]))]
+        evaluations = []
+        for i in items:
+            t = self.oracle.templates[i]
+            e = {"subject": {"type": t["requester"]["kind"], "id": self.tag},
+                 "action": {"name": t["action"]}, "resource": {"type": t["data"]["category"]}}
+            if "context" in t:
+                e["context"] = t["context"]
+            evaluations.append(e)
+        body = json.dumps({"evaluations": evaluations}, separators=(",", ":")).encode()
+        self.valid_exchange(request("POST", "/access/v1/evaluations", self.port, body), items,
+                            "authzen", self.record_authzen)
+
+    def record_authzen(self, status, body, items, what):
+        try:
+            answers = json.loads(body).get("evaluations") if status == 200 else None
+        except ValueError:
+            answers = None
+        if not isinstance(answers, list) or len(answers) != len(items):
+            self.tally.fail(f"{what}: {status} {body[:300]!r}")
+            return
+        versions = set()
+        for i, a in zip(items, answers):
+            context = a.get("context", {}) if isinstance(a, dict) else {}
+            policy = context.get("policy", {})
+            v = policy.get("version")
+            versions.add(v)
+            if v not in RULES or policy.get("hash") != self.oracle.hashes[v]:
+                self.tally.fail(f"{what}: policy {policy!r:.200}")
+                continue
+            expected = self.oracle.expected[(v, i)]
+            if (a.get("decision") != (expected["decision"] == "allow")
+                    or context.get("effect") != expected["decision"]
+                    or context.get("clause") != expected["clause"]):
+                self.tally.fail(f"{what}: template {i}, version {v}: got {a}, expected {expected}")
+            self.tally.valid[(v, expected["decision"])] += 1
+            self.tally.tags[self.tag] += 1
+        if len(versions) > 1:
+            self.tally.fail(f"{what}: one batch decided by versions {sorted(versions, key=str)}")
+
     # Hostile calls, each on a connection of its own.
     def hostile(self, kind):
         conn = Conn(self.port)
@@ -668,15 +711,18 @@ class Client:
         while time.time() < deadline:
             r = self.rng.random()
             try:
-                if r < 0.45:
+                if r < 0.40:
                     self.tally.kinds["decide"] += 1
                     self.decide()
-                elif r < 0.65:
+                elif r < 0.60:
                     self.tally.kinds["batch"] += 1
                     self.batch()
-                elif r < 0.72:
+                elif r < 0.67:
                     self.tally.kinds["plan"] += 1
                     self.plan()
+                elif r < 0.72:
+                    self.tally.kinds["authzen"] += 1
+                    self.authzen()
                 else:
                     kind = self.rng.choices(self.HOSTILE, self.WEIGHTS)[0]
                     self.tally.kinds[kind] += 1
@@ -1056,7 +1102,7 @@ class Soak:
 
     def summary(self, metrics, load_seconds, total_seconds):
         kinds = self.tally.kinds
-        valid_kinds = ("decide", "batch")
+        valid_kinds = ("decide", "batch", "authzen")
         print(f"soak: {load_seconds:.0f} s of load ({total_seconds:.0f} s in all), "
               f"{self.workers} client processes + {SLOW_CLIENTS} slow clients + reloader, "
               f"log-block {'on' if self.log_block else 'not available'}")

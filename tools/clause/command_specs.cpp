@@ -465,6 +465,10 @@ command line is wrong.
   GET  /healthz          "ok"
   GET  /metrics          Prometheus text: decisions by effect and by clause,
                          errors, reloads, latency histogram
+  POST /access/v1/evaluation   AuthZEN 1.0 (docs/http.md): one evaluation ->
+  POST /access/v1/evaluations  {"decision": bool}; a batch with defaults and
+                               options.evaluations_semantic -> {"evaluations"}
+  GET  /.well-known/authzen-configuration  the AuthZEN metadata
 Every decision carries policy_version and policy_hash. A request that cannot be
 decided is answered 400 with its denial and the error; a body that is not JSON
 (batch) 400; too large a body or batch 413; a POST without Content-Type:
@@ -556,6 +560,14 @@ or, for a plan, its error and position.
                 .argument = "FILE",
                 .description = {"where plans' fields stand in a database (docs/plan.md):",
                                 "serve POST /v1/sql/postgres and /v1/sql/sqlite"}},
+               {.flag = "--authzen-context",
+                .argument = "on|off",
+                .description = {"AuthZEN decisions carry a context (effect, clause, rule,",
+                                "reason, policy, error); off: only the decision; default on"}},
+               {.flag = "--authzen-issuer",
+                .argument = "URL",
+                .description = {"the AuthZEN metadata's policy_decision_point and its",
+                                "endpoints' base; default http:// and the Host header"}},
                {.flag = "--playground",
                 .argument = "",
                 .description = {"serve the playground page and its endpoints (above);",

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "clause/authzen.hpp"
 #include "clause/json.hpp"
 #include "clause/log.hpp"
 #include "clause/store.hpp"
@@ -313,6 +314,95 @@ struct Service {
   Metrics metrics;
   std::size_t max_batch = 10000;
   std::optional<SqlMapping> mapping;  // --mapping: where plans' fields stand in a database
+  bool authzen_context = true;        // --authzen-context
+  std::optional<std::string> authzen_issuer;
+  std::mutex evaluator_mutex;
+  std::shared_ptr<const authzen::Evaluator> reader;  // for the policy in force
+
+  // The AuthZEN reader of the policy in force, made again after a reload. A policy's hash
+  // text lives in its compiled form, which the reader keeps alive: the same address is
+  // the same compiled policy.
+  std::shared_ptr<const authzen::Evaluator> authzen_evaluator() {
+    const Policy policy = store.current();
+    const std::lock_guard lock(evaluator_mutex);
+    if (!reader || reader->policy().content_hash().data() != policy.content_hash().data()) {
+      reader = std::make_shared<const authzen::Evaluator>(policy);
+    }
+    return reader;
+  }
+
+  void record(const authzen::Evaluation& e, std::string_view body, Tally& tally) {
+    tally.add(e.decision);
+    if (log) log->record(e.request.empty() ? body : std::string_view(e.request), e.decision);
+  }
+
+  void authzen_one(const http::Request& req, http::Response& res) {
+    const auto start = Clock::now();
+    const auto evaluator = authzen_evaluator();
+    const auto evaluation = evaluator->evaluate(req.body);
+    if (!evaluation) {
+      res = refuse(400, evaluation.error().to_string());
+      return;
+    }
+    Tally tally;
+    record(*evaluation, req.body, tally);
+    metrics.add(tally);
+    res.body.reserve(384);
+    authzen::append_json(res.body, *evaluation, authzen_context);
+    res.body += '\n';
+    metrics.latency(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+
+  void authzen_batch(const http::Request& req, http::Response& res) {
+    const auto start = Clock::now();
+    const auto evaluator = authzen_evaluator();
+    const auto evaluations = evaluator->evaluate_all(req.body, max_batch);
+    if (!evaluations) {
+      res = refuse(400, evaluations.error().to_string());
+      return;
+    }
+    Tally tally;
+    for (const auto& e : evaluations->items)
+      record(e, req.body, tally);
+    metrics.add(tally);
+    std::string out;
+    out.reserve(evaluations->items.size() * (authzen_context ? 384 : 20) + 32);
+    if (evaluations->single) {
+      authzen::append_json(out, evaluations->items.front(), authzen_context);
+    } else {
+      out += "{\"evaluations\":[";
+      for (std::size_t i = 0; i < evaluations->items.size(); ++i) {
+        if (i > 0) out += ',';
+        authzen::append_json(out, evaluations->items[i], authzen_context);
+      }
+      out += "]}";
+    }
+    out += '\n';
+    res.body = std::move(out);
+    metrics.latency(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+
+  // The AuthZEN metadata: the base URL is --authzen-issuer, or the one the client used.
+  http::Response authzen_metadata(const http::Request& req, std::string_view own_host) const {
+    std::string base;
+    if (authzen_issuer) {
+      base = *authzen_issuer;
+    } else {
+      const auto host = req.header("Host");
+      // Only a host name, an address and a port: anything else is not echoed.
+      const bool plain = host && !host->empty() && host->size() <= 255 &&
+                         std::all_of(host->begin(), host->end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+                                  c == '-' || c == ':' || c == '[' || c == ']';
+                         });
+      base = fmt::format("http://{}", plain ? *host : own_host);
+    }
+    return json_answer(200, nlohmann::json{
+                                {"policy_decision_point", base},
+                                {"access_evaluation_endpoint", base + "/access/v1/evaluation"},
+                                {"access_evaluations_endpoint", base + "/access/v1/evaluations"},
+                            });
+  }
 
   Decision decide(const Policy& policy, std::string_view text, Tally& tally) {
     Decision d = policy.evaluate_json(text);
@@ -517,6 +607,23 @@ http::Handler json_route(Service& service,
   };
 }
 
+// AuthZEN answers carry the caller's X-Request-ID, refusals too.
+void echo_request_id(const http::Request& req, http::Response& res) {
+  if (const auto id = req.header("X-Request-ID")) {
+    res.headers.emplace_back("X-Request-ID", std::string(*id));
+  }
+}
+
+// Wraps a handler of an AuthZEN route: a JSON body, and the request id echoed.
+http::Handler authzen_route(Service& service,
+                            std::function<void(const http::Request&, http::Response&)> f) {
+  return
+      [inner = json_route(service, std::move(f))](const http::Request& req, http::Response& res) {
+        inner(req, res);
+        echo_request_id(req, res);
+      };
+}
+
 bool is_loopback(std::string_view host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]" ||
          host.starts_with("127.");
@@ -627,7 +734,25 @@ int run_serve(const std::vector<std::string>& argv) {
                stderr);
     return exit_failed;
   }
-  Service service{std::move(*store), std::nullopt, {}, max_batch, std::nullopt};
+  Service service{std::move(*store), std::nullopt, {},     max_batch, std::nullopt, true,
+                  std::nullopt,      {},           nullptr};
+  if (const auto context = args.option("authzen-context")) {
+    if (*context != "on" && *context != "off") {
+      return usage_error("serve", "--authzen-context takes on or off");
+    }
+    service.authzen_context = *context == "on";
+  }
+  if (auto issuer = args.option("authzen-issuer")) {
+    while (issuer->ends_with('/'))
+      issuer->pop_back();
+    if (!(issuer->starts_with("https://") || issuer->starts_with("http://")) ||
+        issuer->find_first_of("?# ") != std::string::npos) {
+      return usage_error("serve",
+                         "--authzen-issuer takes an http:// or https:// URL without query or "
+                         "fragment");
+    }
+    service.authzen_issuer = std::move(*issuer);
+  }
   if (const auto mapping_path = args.option("mapping")) {
     const auto text = read_request_text(*mapping_path);
     if (!text) {
@@ -690,6 +815,17 @@ int run_serve(const std::vector<std::string>& argv) {
                    }));
     }
   }
+  server.route(
+      "POST", "/access/v1/evaluation",
+      authzen_route(service, [&](const auto& req, auto& res) { service.authzen_one(req, res); }));
+  server.route(
+      "POST", "/access/v1/evaluations",
+      authzen_route(service, [&](const auto& req, auto& res) { service.authzen_batch(req, res); }));
+  server.route("GET", "/.well-known/authzen-configuration",
+               [&](const http::Request& req, http::Response& res) {
+                 res = service.authzen_metadata(req, given);
+                 echo_request_id(req, res);
+               });
   server.route("GET", "/v1/policy",
                [&](const http::Request&, http::Response& res) { res = service.policy_info(); });
   server.route("GET", "/healthz", [](const http::Request&, http::Response& res) {

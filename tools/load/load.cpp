@@ -3,6 +3,9 @@
 //
 //   clause-load decide --port P --body REQ.json [--threads 4] [--seconds 5]
 //   clause-load batch  --port P --body REQ.json --batch 1000 [--threads 2] [--seconds 5]
+//   clause-load evaluation  --port P --body AUTHZEN.json [--threads 4] [--seconds 5]
+//   clause-load evaluations --port P --body AUTHZEN.json --batch 100 [--threads 2]
+//               (AuthZEN: /access/v1/evaluation, and `evaluations` of that item repeated)
 //   clause-load reload-race --port P --body REQ.json --live FILE --a A.policy --b B.policy
 //               --expect VERSION=EFFECT --expect VERSION=EFFECT [--reloads 1000] [--threads 4]
 //               [--token FILE]  (the server's --admin-token file)
@@ -41,8 +44,9 @@ struct Options {
 
 int usage() {
   std::fputs(
-      "usage: clause-load decide|batch|reload-race --port P --body REQUEST.json [options]\n"
-      "  --threads N  --seconds S  --batch N (batch)  --host H\n"
+      "usage: clause-load decide|batch|evaluation|evaluations|reload-race --port P\n"
+      "         --body REQUEST.json [options]\n"
+      "  --threads N  --seconds S  --batch N (batch, evaluations)  --host H\n"
       "  reload-race: --live FILE --a A.policy --b B.policy --expect V=EFFECT (twice)\n"
       "               --reloads N  --token FILE (the server's --admin-token)\n",
       stderr);
@@ -210,6 +214,13 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < o.batch; ++i)
       batch += (i ? "," : "") + o.body;
     return hammer(o, "/v1/decide/batch", batch + "]", o.batch);
+  }
+  if (o.mode == "evaluation") return hammer(o, "/access/v1/evaluation", o.body, 1);
+  if (o.mode == "evaluations") {
+    std::string batch = R"({"evaluations":[)";
+    for (std::size_t i = 0; i < o.batch; ++i)
+      batch += (i ? "," : "") + o.body;
+    return hammer(o, "/access/v1/evaluations", batch + "]}", o.batch);
   }
   if (o.mode == "reload-race") return reload_race(o);
   return usage();

@@ -18,6 +18,9 @@ std::string to_json(const Decision& decision);
 /// Appends the JSON of a decision to `out`, for callers that reuse one buffer.
 void append_json(std::string& out, const Decision& decision);
 
+/// Appends `text` as a JSON string, quoted and escaped (the text is UTF-8).
+void append_json_string(std::string& out, std::string_view text);
+
 /// Whether JSON text nests arrays and objects more than `limit` deep, read in one pass
 /// without recursion (brackets inside strings do not count). For callers that hand text
 /// to a recursive JSON library: check first, and treat deeper text as text.

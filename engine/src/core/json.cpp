@@ -20,7 +20,16 @@ constexpr std::array<bool, 256> needs_escape = [] {
   return table;
 }();
 
-void append_string(std::string& out, std::string_view s) {
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  append_json_string(out, value);
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   // Runs of bytes that need no escape (nearly all of them) are copied whole.
   std::size_t run = 0;
@@ -53,18 +62,9 @@ void append_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void append_field(std::string& out, std::string_view name, std::string_view value) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-  append_string(out, value);
-}
-
-}  // namespace
-
 void append_json(std::string& out, const Decision& d) {
   out += "{\"decision\":";
-  append_string(out, to_string(d.effect));
+  append_json_string(out, to_string(d.effect));
   append_field(out, "clause", d.clause);
   if (!d.error.empty()) {
     append_field(out, "error", d.error);
@@ -77,7 +77,7 @@ void append_json(std::string& out, const Decision& d) {
     out += ",\"obligations\":[";
     for (std::size_t i = 0; i < d.obligations.size(); ++i) {
       if (i > 0) out += ',';
-      append_string(out, d.obligations[i]);
+      append_json_string(out, d.obligations[i]);
     }
     out += ']';
   }
@@ -89,7 +89,7 @@ void append_json(std::string& out, const Decision& d) {
       if (!first) out += ',';
       first = false;
       out += "{\"rule\":";
-      append_string(out, step.rule);
+      append_json_string(out, step.rule);
       append_field(out, "clause", step.clause);
       append_field(out, "tier", to_string(step.tier));
       append_field(out, "outcome", to_string(step.outcome));
