@@ -22,7 +22,9 @@ class Checker {
     declare_clauses();
     declare_names();
     declare_name_sets();
+    declare_documents();
     declare_attributes();
+    resolve_lookups();
     build_trees();
     resolve_decl_citations();
     check_rules();
@@ -104,6 +106,12 @@ class Checker {
   // The type that other languages' names for a type mean, or "".
   static std::string type_alias(std::string_view word);
 
+  // Documents: each named once, at a path inside the policy's folder.
+  void declare_documents();
+  // `from DOC[KEY].FIELD`: a declared document, keyed by a string attribute that is not
+  // itself read from a document.
+  void resolve_lookups();
+
   // Name sets: each declared once, with each name once, and not named like a type.
   void declare_name_sets();
   std::optional<IntRange> read_range(const ast::AttributeDecl& a, AttrType type);
@@ -138,6 +146,7 @@ class Checker {
   std::unordered_map<std::string, std::size_t> attribute_index_;
   std::unordered_set<std::string> ill_typed_;  // declared with an unknown type
   std::unordered_map<std::string, std::size_t> name_set_index_;
+  std::unordered_map<std::string, std::size_t> document_index_;
   std::optional<Span> effective_seen_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace clause {
 
@@ -150,21 +151,25 @@ void append_snippet(std::string& out, std::string_view text, const LineStarts& l
 
 std::string render_text(const SourceFile& file, const std::vector<Diagnostic>& diagnostics) {
   std::string out;
-  const LineStarts lines(file.text);
+  const LineStarts policy_lines(file.text);
   for (const Diagnostic& d : diagnostics) {
+    const SourceFile& shown = d.file ? *d.file : file;
+    const std::optional<LineStarts> own =
+        d.file ? std::optional<LineStarts>(shown.text) : std::nullopt;
+    const LineStarts& lines = own ? *own : policy_lines;
     const LineColumn lc = lines.at(d.span.begin);
     std::size_t gutter = std::to_string(lc.line).size();
     for (const Note& n : d.notes) {
       gutter = std::max(gutter, std::to_string(lines.at(n.span.begin).line).size());
     }
-    out += fmt::format("{}:{}:{}: {}[{}]: {}\n", file.name, lc.line, lc.column,
+    out += fmt::format("{}:{}:{}: {}[{}]: {}\n", shown.name, lc.line, lc.column,
                        severity_word(d.severity), d.code, d.message);
-    append_snippet(out, file.text, lines, d.span, gutter);
+    append_snippet(out, shown.text, lines, d.span, gutter);
     for (const Note& n : d.notes) {
       const LineColumn nlc = lines.at(n.span.begin);
-      out += fmt::format("{:>{}} = note: {}:{}:{}: {}\n", "", gutter, file.name, nlc.line,
+      out += fmt::format("{:>{}} = note: {}:{}:{}: {}\n", "", gutter, shown.name, nlc.line,
                          nlc.column, n.message);
-      append_snippet(out, file.text, lines, n.span, gutter);
+      append_snippet(out, shown.text, lines, n.span, gutter);
     }
     if (!d.help.empty()) out += fmt::format("{:>{}} = help: {}\n", "", gutter, d.help);
   }
@@ -185,16 +190,20 @@ nlohmann::json span_json(const SourceFile& file, const LineStarts& lines, Span s
 
 std::string render_json(const SourceFile& file, const std::vector<Diagnostic>& diagnostics) {
   nlohmann::json out = nlohmann::json::array();
-  const LineStarts lines(file.text);
+  const LineStarts policy_lines(file.text);
   for (const Diagnostic& d : diagnostics) {
+    const SourceFile& shown = d.file ? *d.file : file;
+    const std::optional<LineStarts> own =
+        d.file ? std::optional<LineStarts>(shown.text) : std::nullopt;
+    const LineStarts& lines = own ? *own : policy_lines;
     nlohmann::json notes = nlohmann::json::array();
     for (const Note& n : d.notes) {
-      notes.push_back({{"message", n.message}, {"span", span_json(file, lines, n.span)}});
+      notes.push_back({{"message", n.message}, {"span", span_json(shown, lines, n.span)}});
     }
     nlohmann::json item = {{"severity", severity_word(d.severity)},
                            {"code", d.code},
                            {"message", d.message},
-                           {"span", span_json(file, lines, d.span)},
+                           {"span", span_json(shown, lines, d.span)},
                            {"notes", std::move(notes)}};
     if (!d.help.empty()) item["help"] = d.help;
     out.push_back(std::move(item));

@@ -385,6 +385,12 @@ def main():
     (status, _, body), _, _ = one(srv, request("POST", "/v1/playground/compile", small,
                                                {"Origin": f"http://127.0.0.1:{p}"}, p))
     check(status == 200, f"playground compile from its own origin: 200 ({status})")
+    # A posted policy reads no file of the server's, not even one next to the served policy.
+    reads = b'{"policy":"policy \\"x\\" version \\"1\\"\\ndocument users from \\"privacy.policy\\"\\n"}'
+    (status, _, body), _, _ = one(srv, request("POST", "/v1/playground/compile", reads,
+                                               {"Origin": f"http://127.0.0.1:{p}"}, p))
+    check(status == 200 and "documents cannot be read here" in body,
+          f"playground compile of a policy with a document: refused to read it ({status} {body.strip()[:120]})")
     (status, _, body), _, _ = one(srv, request("POST", "/v1/playground/compile", small,
                                                {"Content-Type": "text/plain"}, p, json=False))
     check(status == 415 and "application/json" in body, f"playground compile as text/plain: 415 ({status})")

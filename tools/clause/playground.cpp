@@ -69,7 +69,12 @@ struct Compiled {
 
 Compiled compile_posted(std::string text) {
   Compiled out{SourceFile{"playground.policy", std::move(text)}, std::nullopt, json::array()};
-  auto compiled = compile(out.source, tool_options());
+  // A posted policy has no folder: it reads no file of the server's.
+  CompileOptions options = tool_options();
+  options.read_document = [](std::string_view) -> Result<SourceFile, std::string> {
+    return Failure{std::string("documents cannot be read here")};
+  };
+  auto compiled = compile(out.source, options);
   std::vector<Diagnostic> diagnostics;
   if (compiled) {
     diagnostics.assign(compiled->warnings().begin(), compiled->warnings().end());

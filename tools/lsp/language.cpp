@@ -467,6 +467,18 @@ void Document::analyse_policy(const AnalyzeOptions& options) {
     sort_by_position(diagnostics_);
   } else {
     diagnostics_ = std::move(policy.error());
+    // A mistake inside a document is shown on the document's declaration, with its place.
+    for (Diagnostic& d : diagnostics_) {
+      if (!d.file) continue;
+      const LineColumn at = line_column(d.file->text, d.span.begin);
+      d.message = fmt::format("{}:{}:{}: {}", d.file->name, at.line, at.column, d.message);
+      d.span = Span{};
+      for (const ast::DocumentDecl& doc : tree_.documents) {
+        if (doc.name.text == d.subject) d.span = doc.path.span;
+      }
+      d.notes.clear();
+      d.file.reset();
+    }
   }
   // A text past the size limit was not parsed (E003).
   if (too_long) return;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,9 @@ struct Diagnostic {
   // The name or clause id the diagnostic is about, when it is about one, for tools that
   // act on it (dropping cascades); not rendered.
   std::string subject{};
+  // The file the span and notes point into when it is not the one being rendered: a JSON
+  // document a policy reads (its own diagnostics name it).
+  std::shared_ptr<const SourceFile> file{};
 };
 
 /// Tells whether any diagnostic in the list is an error.

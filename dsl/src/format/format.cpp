@@ -660,7 +660,22 @@ Item decl_item(std::span<const ast::Decl> group) {
   return item;
 }
 
-// `attribute PATH TYPE [optional]`, in columns with its neighbours.
+// A document's field as written: bare when it reads as a name, else quoted.
+std::string field_text(const std::string& field) {
+  const bool bare = !field.empty() &&
+                    (std::isalpha(static_cast<unsigned char>(field[0])) != 0 || field[0] == '_') &&
+                    std::all_of(field.begin(), field.end(), [](char c) {
+                      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+                    });
+  return bare ? field : quote(field);
+}
+
+// `DOC[KEY].FIELD`
+std::string lookup_text(const ast::Lookup& l) {
+  return l.document.text + "[" + l.key.text() + "]." + field_text(l.field.value);
+}
+
+// `attribute PATH TYPE [optional] [from DOC[KEY].FIELD]`, in columns with its neighbours.
 Item attribute_item(const ast::AttributeDecl& a) {
   Item item;
   item.begin = item.code = a.span.begin;
@@ -673,9 +688,24 @@ Item attribute_item(const ast::AttributeDecl& a) {
   for (const std::string& cell : item.cells) {
     if (!cell.empty()) chunks.push_back(cell);
   }
+  if (a.lookup) {
+    chunks.push_back("from " + lookup_text(*a.lookup));
+    item.cells.push_back(chunks.back());
+  }
   if (join(chunks).size() <= width) item.align = Align::attribute;
   item.lines = {""};
   fill_lines(item.lines, chunks, 2);
+  return item;
+}
+
+// `document NAME from "PATH" [keyed by FIELD]`, on one line.
+Item document_item(const ast::DocumentDecl& d) {
+  Item item;
+  item.begin = item.code = d.span.begin;
+  item.end = d.span.end;
+  std::string line = "document " + d.name.text + " from " + quote(d.path.value);
+  if (d.key_field) line += " keyed by " + field_text(d.key_field->value);
+  item.lines = {line};
   return item;
 }
 
@@ -730,6 +760,8 @@ std::vector<Item> policy_items(const ast::Policy& policy) {
     items.push_back(attribute_item(a));
   for (const ast::NameSetDecl& n : policy.name_sets)
     items.push_back(name_set_item(n));
+  for (const ast::DocumentDecl& d : policy.documents)
+    items.push_back(document_item(d));
   for (const ast::Rule& r : policy.rules)
     items.push_back(rule_item(r));
   for (const ast::Assertion& a : policy.assertions)

@@ -74,9 +74,19 @@ bool same_rule(const ast::Rule& a, const ast::Rule& b) {
 bool same_attribute(const ast::AttributeDecl& a, const ast::AttributeDecl& b) {
   return same_path(a.path, b.path) && same_name(a.type, b.type) && a.list == b.list &&
          same_optional(a.element, b.element, same_name) && a.optional == b.optional &&
-         same_optional(a.range, b.range, [](const ast::RangeText& x, const ast::RangeText& y) {
-           return x.low == y.low && x.high == y.high;
+         same_optional(a.range, b.range,
+                       [](const ast::RangeText& x, const ast::RangeText& y) {
+                         return x.low == y.low && x.high == y.high;
+                       }) &&
+         same_optional(a.lookup, b.lookup, [](const ast::Lookup& x, const ast::Lookup& y) {
+           return same_name(x.document, y.document) && same_path(x.key, y.key) &&
+                  same_text(x.field, y.field);
          });
+}
+
+bool same_document(const ast::DocumentDecl& a, const ast::DocumentDecl& b) {
+  return same_name(a.name, b.name) && same_text(a.path, b.path) &&
+         same_optional(a.key_field, b.key_field, same_text);
 }
 
 bool same_name_set(const ast::NameSetDecl& a, const ast::NameSetDecl& b) {
@@ -118,6 +128,8 @@ std::vector<Statement> statements(const ast::Policy& p) {
     out.push_back({4, i, 1, p.assertions[i].span, {}});
   for (std::size_t i = 0; i < p.name_sets.size(); ++i)
     out.push_back({6, i, 1, p.name_sets[i].span, {}});
+  for (std::size_t i = 0; i < p.documents.size(); ++i)
+    out.push_back({7, i, 1, p.documents[i].span, {}});
   std::sort(out.begin(), out.end(),
             [](const Statement& a, const Statement& b) { return a.span.begin < b.span.begin; });
   for (const ast::Suppression& s : p.suppressions) {
@@ -165,6 +177,9 @@ bool same_tree(const ast::Policy& a, const ast::Policy& b) {
         break;
       case 6:
         same = same_name_set(a.name_sets[x.index], b.name_sets[y.index]);
+        break;
+      case 7:
+        same = same_document(a.documents[x.index], b.documents[y.index]);
         break;
       default: {
         const ast::Assertion& p = a.assertions[x.index];

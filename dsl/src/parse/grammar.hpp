@@ -70,6 +70,7 @@ struct kw_effective : kw<keyword_index("effective")> {};
 struct kw_from : kw<keyword_index("from")> {};
 struct kw_until : kw<keyword_index("until")> {};
 struct kw_names : kw<keyword_index("names")> {};
+struct kw_document : kw<keyword_index("document")> {};
 
 // Every reserved word; none of them can name a thing.
 // Any reserved word of the keyword table.
@@ -152,8 +153,34 @@ struct range_bound : seq<opt<one<'-'>>, plus<digit>, not_at<identifier_other>> {
 struct range_low : range_bound {};
 struct range_high : range_bound {};
 struct attr_range : seq<range_low, sep, string<'.', '.'>, sep, must<range_high>> {};
-struct attribute_decl : if_must<kw_attribute, sep, attr_decl_path, sep, attr_type,
-                                opt<sep, attr_range>, opt<sep, attr_optional>> {};
+// `from DOC[KEY].FIELD`: the attribute is read from a policy document, by the value of
+// the key attribute; FIELD may be quoted.
+struct lookup_document : name {};
+struct lookup_key : attr_path {};
+struct lookup_open : one<'['> {};
+struct lookup_close : one<']'> {};
+struct lookup_dot : one<'.'> {};
+struct lookup_field_name : bounded_identifier {};
+struct lookup_field_text : string_lit {};
+struct lookup_field : sor<lookup_field_text, lookup_field_name> {};
+struct attr_lookup : if_must<kw_from, sep, lookup_document, sep, lookup_open, sep, lookup_key, sep,
+                             lookup_close, sep, lookup_dot, sep, lookup_field> {};
+struct attribute_decl
+    : if_must<kw_attribute, sep, attr_decl_path, sep, attr_type, opt<sep, attr_range>,
+              opt<sep, attr_optional>, opt<sep, attr_lookup>> {};
+
+// `document NAME from "PATH" [keyed by FIELD]`: a JSON document shipped with the policy.
+struct document_name : name {};
+struct document_path : string_lit {};
+struct document_key_name : bounded_identifier {};
+struct document_key_text : string_lit {};
+struct document_key : sor<document_key_text, document_key_name> {};
+struct document_keyed_by : kw_by {};
+struct document_keyed
+    : if_must<TAO_PEGTL_KEYWORD("keyed"), sep, document_keyed_by, sep, document_key> {};
+struct document_from : kw_from {};
+struct document_decl : if_must<kw_document, sep, document_name, sep, document_from, sep,
+                               document_path, opt<sep, document_keyed>> {};
 
 // `names NAME: A, B, C`: a set of names, which an attribute can take as its type. `names`
 // is not reserved, so only `names NAME :` starts one.
@@ -276,7 +303,7 @@ struct assertion : if_must<kw_assert, sep, quantifier, sep, assert_effect, targe
 
 struct statement : sor<header, clause_decl, data_decl, requester_decl, action_decl, purpose_decl,
                        fact_decl, consent_decl, objection_decl, obligation_decl, attribute_decl,
-                       names_decl, assertion, rule> {};
+                       names_decl, document_decl, assertion, rule> {};
 // `@ignore W004, W002` before a statement silences those warnings for it.
 struct ignore_code : seq<one<'W'>, digit, digit, digit> {};
 struct ignore_codes : list_must<ignore_code, seq<sep, one<','>, sep>> {};

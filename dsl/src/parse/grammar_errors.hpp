@@ -47,6 +47,36 @@ template <>
 inline constexpr const char* expected<range_high> =
     "expected the range's upper bound after `..`, as in `0..150`";
 template <>
+inline constexpr const char* expected<lookup_document> =
+    "expected a document's name after `from`, as in `from users[requester.id].roles`";
+template <>
+inline constexpr const char* expected<lookup_open> =
+    "expected `[` and the key attribute after the document's name, as in `users[requester.id]`";
+template <>
+inline constexpr const char* expected<lookup_key> =
+    "expected the key attribute inside `[...]`, as in `users[requester.id]`";
+template <>
+inline constexpr const char* expected<lookup_close> = "expected `]` after the key attribute";
+template <>
+inline constexpr const char* expected<lookup_dot> =
+    "expected `.` and the field to read after `]`, as in `users[requester.id].roles`";
+template <>
+inline constexpr const char* expected<lookup_field> =
+    "expected the field to read, a name or a quoted string, after `.`";
+template <>
+inline constexpr const char* expected<document_name> = "expected the document's name";
+template <>
+inline constexpr const char* expected<document_path> =
+    "expected the document's path as a quoted string, relative to the policy file";
+template <>
+inline constexpr const char* expected<document_from> =
+    "expected `from` and the document's path after its name";
+template <>
+inline constexpr const char* expected<document_keyed_by> = "expected `by` after `keyed`";
+template <>
+inline constexpr const char* expected<document_key> =
+    "expected the field that holds each entry's key, as in `keyed by id`";
+template <>
 inline constexpr const char* expected<purpose_names> =
     "expected one or more names separated by commas, or `NAME under PARENT`";
 template <>
@@ -167,6 +197,8 @@ template <>
 inline constexpr unsigned expects_at<unquoted_constant> = parsing::expects::quoted_string;
 template <>
 inline constexpr unsigned expects_at<tree_tail> = parsing::expects::name;
+template <>
+inline constexpr unsigned expects_at<document_path> = parsing::expects::quoted_string;
 template <>
 inline constexpr unsigned expects_at<name_list> = parsing::expects::name;
 template <>

@@ -54,6 +54,7 @@ struct State {
   std::optional<ast::TimeText> effective;    // `effective from DATE`
   ast::AttributeDecl attribute;              // of an `attribute` declaration
   ast::NameSetDecl name_set;                 // of a `names` declaration
+  ast::DocumentDecl document;                // of a `document` declaration
   std::optional<ast::AttrPath> lhs;          // a comparison's left side
   ast::CompareOp op = ast::CompareOp::eq;
   std::optional<ast::Operand> operand;       // a comparison's right side
@@ -311,6 +312,91 @@ struct action<grammar::range_high> {
     if (!st.attribute.range) return;
     st.attribute.range->high = in.string();
     st.attribute.range->span.end = st.span_of(in).end;
+  }
+};
+
+template <>
+struct action<grammar::lookup_document> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.attribute.lookup = ast::Lookup{};
+    st.attribute.lookup->document = ast::Name{in.string(), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::lookup_key> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    if (st.attribute.lookup) st.attribute.lookup->key = attr_path_of(in, st);
+  }
+};
+
+template <>
+struct action<grammar::lookup_field_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    if (st.attribute.lookup) st.attribute.lookup->field = ast::Text{in.string(), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::lookup_field_text> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    if (st.attribute.lookup)
+      st.attribute.lookup->field = ast::Text{join_literals(in.string_view()), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::attr_lookup> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    if (st.attribute.lookup) st.attribute.lookup->span = st.span_of(in);
+  }
+};
+
+template <>
+struct action<grammar::document_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.document = ast::DocumentDecl{};
+    st.document.name = ast::Name{in.string(), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::document_path> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.document.path = ast::Text{join_literals(in.string_view()), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::document_key_name> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.document.key_field = ast::Text{in.string(), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::document_key_text> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.document.key_field = ast::Text{join_literals(in.string_view()), st.span_of(in)};
+  }
+};
+
+template <>
+struct action<grammar::document_decl> {
+  template <typename Input>
+  static void apply(const Input& in, State& st) {
+    st.document.span = st.span_of(in);
+    st.policy->documents.push_back(std::move(st.document));
+    st.document = ast::DocumentDecl{};
   }
 };
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -149,6 +150,15 @@ struct EvalOptions {
   bool trace = false;  // record every rule considered and why it matched or not
 };
 
+/// Describes one JSON document a policy declares (`document NAME from "PATH"`), as read
+/// when the policy was compiled.
+struct DocumentInfo {
+  std::string_view name;          // as declared
+  std::string_view path;          // as declared
+  std::string_view content_hash;  // "sha256:" + hex of the document's text
+  std::size_t entries = 0;
+};
+
 /// An immutable compiled policy. Copies share one compiled form; evaluate is const,
 /// noexcept and safe to call from many threads at once.
 class Policy {
@@ -161,7 +171,19 @@ class Policy {
   [[nodiscard]] std::string_view version() const noexcept;
 
   /// Gives "sha256:" and the hex digest of the source text: which text decides, exactly.
+  /// With documents, the digest of the source's hash and each document's name and hash
+  /// (docs/language.md, Documents): a change to the data changes it too.
   [[nodiscard]] std::string_view content_hash() const noexcept;
+
+  /// Gives the documents the policy declares, in file order, as they were read.
+  [[nodiscard]] std::span<const DocumentInfo> documents() const noexcept;
+
+  /// The keys of a declared document, sorted bytewise; empty for an unknown name.
+  [[nodiscard]] std::vector<std::string_view> document_keys(std::string_view document) const;
+
+  /// The documents looked up by a request field ("requester.id", "data.id", ...), in file
+  /// order.
+  [[nodiscard]] std::vector<std::string_view> documents_keyed_by(std::string_view field) const;
 
   /// Gives the warnings found while compiling (e.g. clauses nothing cites).
   [[nodiscard]] std::span<const Diagnostic> warnings() const noexcept;
@@ -250,7 +272,13 @@ struct Limits {
   std::size_t max_request_bytes = std::size_t{1} << 20;  // one JSON request
   std::size_t max_json_depth = 8;  // nesting of objects and arrays in one request
   std::size_t max_batch = 10'000;  // requests in one batch (`clause serve`)
+  std::size_t max_document_bytes = std::size_t{64} << 20;  // one document a policy reads
+  std::size_t max_documents = 64;                          // documents one policy declares
+  std::size_t max_document_depth = 16;  // nesting of objects and arrays in a document
 };
+
+/// Reads a document a policy declares, by its path as declared (relative to the policy).
+using DocumentReader = std::function<Result<SourceFile, std::string>(std::string_view path)>;
 
 /// Options of compilation.
 struct CompileOptions {
@@ -264,6 +292,9 @@ struct CompileOptions {
   // Keep the checked rules in memory for traces and analyses. Unset, they are dropped
   // after compiling and read again from the source the first time they are needed.
   bool keep_rule_tree = false;
+  // Reads the documents the policy declares. Unset: read from disk next to the policy file
+  // (the folder of the source's name), within the limits.
+  std::optional<DocumentReader> read_document;
 };
 
 /// Parses, checks and compiles a policy: dsl::analyze, then the compile below. Gives the

@@ -85,6 +85,11 @@ Result<Open, RequestError> read_open(const dsl::CheckedPolicy& c,
       return Failure{plan_error(field, u, not_open_message(c, u))};
     }
   }
+  // An attribute read from a document by an open key is open too.
+  for (std::size_t a = 0; a < c.attributes.size(); ++a) {
+    const auto& lookup = c.attributes[a].lookup;
+    if (lookup && open.attributes[lookup->key]) open.attributes[a] = true;
+  }
   return open;
 }
 
@@ -300,7 +305,11 @@ Result<Plan, RequestError> plan(const Policy& policy, const PartialRequest& requ
     if (!open) return Failure{std::move(open.error())};
     auto filled = detail::stand_in(c, *open, request.known);
     if (!filled) return Failure{std::move(filled.error())};
-    auto base = policy.resolve(*filled);
+    const auto is_open = [&](const std::string& field) {
+      const auto a = detail::attribute_index(c, field);
+      return a && open->attributes[*a];
+    };
+    auto base = detail::resolve_request(*impl, *filled, is_open);
     if (!base) return Failure{std::move(base.error())};
     // A dated consent counts by context.time: with the time open, it would be open too.
     const auto time = detail::attribute_index(c, "context.time");

@@ -699,6 +699,8 @@ Result<Policy, std::vector<Diagnostic>> compile(const SourceFile& source, dsl::F
     impl->suppressions = std::move(front.tree.suppressions);
     std::vector<Diagnostic> errors = detail::Compiler(*impl, options).run();
     if (!errors.empty()) return Failure{std::move(errors)};
+    errors = detail::load_documents(*impl, options);
+    if (!errors.empty()) return Failure{std::move(errors)};
     if (!options.keep_rule_tree) {
       // Assigning {} would keep the capacity; fresh vectors give the memory back.
       impl->checked_.rules = std::vector<dsl::CheckedRule>();

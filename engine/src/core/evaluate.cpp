@@ -261,6 +261,35 @@ std::string_view Policy::content_hash() const noexcept {
   return impl_ ? std::string_view(impl_->hash) : std::string_view();
 }
 
+std::span<const DocumentInfo> Policy::documents() const noexcept {
+  if (!impl_) return {};
+  return impl_->document_infos;
+}
+
+std::vector<std::string_view> Policy::document_keys(std::string_view document) const {
+  std::vector<std::string_view> keys;
+  if (!impl_) return keys;
+  for (const detail::LoadedDocument& d : impl_->documents) {
+    if (d.name != document) continue;
+    keys.assign(d.keys.begin(), d.keys.end());
+  }
+  return keys;
+}
+
+std::vector<std::string_view> Policy::documents_keyed_by(std::string_view field) const {
+  std::vector<std::string_view> names;
+  if (!impl_) return names;
+  const dsl::CheckedPolicy& c = impl_->vocabulary();
+  for (std::uint32_t d = 0; d < impl_->documents.size(); ++d) {
+    const bool keyed = std::any_of(
+        impl_->lookups.begin(), impl_->lookups.end(), [&](const detail::LookupStep& step) {
+          return step.document == d && c.attributes[step.key].path == field;
+        });
+    if (keyed) names.push_back(impl_->documents[d].name);
+  }
+  return names;
+}
+
 std::span<const Diagnostic> Policy::warnings() const noexcept {
   if (!impl_) return {};
   return impl_->warnings;

@@ -44,9 +44,11 @@ class FastReader {
     }
     // A required attribute left out is an error: the full reader words it.
     for (std::size_t i = 0; i < declared.size(); ++i) {
-      if (!declared[i].optional && std::holds_alternative<std::monostate>(values[i]))
+      if (!declared[i].optional && !declared[i].lookup &&
+          std::holds_alternative<std::monostate>(values[i]))
         return std::nullopt;
     }
+    if (!p_.lookups.empty() && apply_lookups(p_, r_)) return std::nullopt;
     for (std::size_t i = 0; i < record_count_; ++i) {
       const Record& record = records_[i];
       if (record_counts(now, record.expires, record.withdrawn))

@@ -2,8 +2,10 @@
 // evaluator and the tools. Internal: not installed, not part of the API.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -170,6 +172,32 @@ inline std::optional<std::uint32_t> find_name(const NameMap& map, std::string_vi
   return it->second;
 }
 
+/// A document a policy reads, as loaded: for each entry, the value of every attribute
+/// that reads the document.
+struct LoadedDocument {
+  std::string name;                    // as declared
+  std::string path;                    // as declared
+  std::string hash;                    // "sha256:<hex>" of its text
+  std::vector<std::string> keys;       // sorted bytewise
+  std::vector<std::uint32_t> columns;  // the attributes that read it, by index
+  std::vector<Value> values;           // keys[k]'s value for columns[c] at k * columns.size() + c
+
+  /// The entry's value for column c; null when the document has no such entry.
+  const Value* find(std::string_view key, std::size_t column) const {
+    const auto it = std::lower_bound(keys.begin(), keys.end(), key);
+    if (it == keys.end() || *it != key) return nullptr;
+    return &values[static_cast<std::size_t>(it - keys.begin()) * columns.size() + column];
+  }
+};
+
+/// One looked-up attribute: its value is the key attribute's entry in a document.
+struct LookupStep {
+  std::uint32_t attribute = 0;
+  std::uint32_t key = 0;
+  std::uint32_t document = 0;
+  std::uint32_t column = 0;
+};
+
 /// Everything a compiled policy holds.
 struct PolicyImpl {
   std::uint64_t serial = 0;  // unique per compilation; binds resolved requests to it
@@ -193,6 +221,11 @@ struct PolicyImpl {
   // Name lookup, used only when resolving requests.
   NameMap data_ids, requester_ids, action_ids, purpose_ids, fact_ids, consent_ids, objection_ids;
   NameMap attribute_ids;  // "data.subject" -> attribute index
+
+  // The documents the policy reads, and the attributes read from them, in file order.
+  std::vector<LoadedDocument> documents;
+  std::vector<DocumentInfo> document_infos;  // views into `documents`
+  std::vector<LookupStep> lookups;
 
   std::vector<std::uint32_t> data_first;  // data id -> preorder number
   std::vector<Instr> code;
@@ -356,6 +389,23 @@ inline bool record_counts(const Instant* now, const std::optional<Instant>& expi
 Result<ResolvedRequest, RequestError> decode_with_positions(
     const PolicyImpl& policy, std::string_view json_text,
     std::optional<Instant> as_of = std::nullopt, PartialRead* partial = nullptr);
+
+/// Reads every document the policy declares (CompileOptions::read_document, or next to the
+/// policy file) and checks its entries against the attributes that read it; gives the
+/// diagnostics when one cannot be used (documents.cpp).
+std::vector<Diagnostic> load_documents(PolicyImpl& policy, const CompileOptions& options);
+
+/// Fills the attributes a request reads from documents, from its key attributes' values.
+/// `open` (a partial request's unknown fields) leaves an attribute whose key is open unset.
+std::optional<RequestError> apply_lookups(
+    const PolicyImpl& policy, ResolvedRequest& request,
+    const std::function<bool(const std::string&)>& open = nullptr);
+
+/// Resolves a request as Policy::resolve does; `open` (a plan's open fields) leaves the
+/// looked-up attributes it names, or whose key it names, as the request gives them.
+Result<ResolvedRequest, RequestError> resolve_request(
+    const PolicyImpl& policy, const Request& request,
+    const std::function<bool(const std::string&)>& open = nullptr);
 
 /// Sets the bit of every attribute test the request's values make true (request.cpp).
 void answer_tests(const PolicyImpl& policy, ResolvedRequest& request);

@@ -123,6 +123,8 @@ class RequestReader final : public nlohmann::json_sax<json> {
       fill_time();
       if (const dsl::AttributeInfo* a = missing_attribute(p_, request_, open)) {
         fail(a->path, "", missing_message(*a), root_at_);
+      } else if (auto e = detail::apply_lookups(p_, request_, open)) {
+        error_ = std::move(*e);
       } else {
         settle(p_, request_, records_);
       }

@@ -59,7 +59,9 @@ const dsl::AttributeInfo* missing_attribute(const PolicyImpl& p, const ResolvedR
                                             const std::function<bool(const std::string&)>& open) {
   const std::vector<dsl::AttributeInfo>& declared = p.vocabulary().attributes;
   for (std::size_t i = 0; i < declared.size(); ++i) {
-    if (!declared[i].optional && std::holds_alternative<std::monostate>(Access::attributes(r)[i]) &&
+    // A looked-up attribute is filled after this check, and words its own errors.
+    if (!declared[i].optional && !declared[i].lookup &&
+        std::holds_alternative<std::monostate>(Access::attributes(r)[i]) &&
         !(open && open(declared[i].path)))
       return &declared[i];
   }
@@ -197,7 +199,12 @@ std::optional<RequestError> read_attributes(const PolicyImpl& p, const Request& 
 
 Result<ResolvedRequest, RequestError> Policy::resolve(const Request& request) const {
   if (!impl_) return Failure{RequestError{"", "", "no policy is loaded", std::nullopt}};
-  const PolicyImpl& p = *impl_;
+  return detail::resolve_request(*impl_, request);
+}
+
+Result<ResolvedRequest, RequestError> detail::resolve_request(
+    const PolicyImpl& p, const Request& request,
+    const std::function<bool(const std::string&)>& open) {
   const dsl::CheckedPolicy& c = p.vocabulary();
   ResolvedRequest r = blank(p);
   const auto need = [](const std::string& value, const char* field) -> std::optional<RequestError> {
@@ -269,6 +276,7 @@ Result<ResolvedRequest, RequestError> Policy::resolve(const Request& request) co
   if (auto e = read_attributes(p, request, r)) return Failure{std::move(*e)};
   if (const dsl::AttributeInfo* a = missing_attribute(p, r))
     return Failure{RequestError{a->path, "", missing_message(*a), std::nullopt}};
+  if (auto e = detail::apply_lookups(p, r, open)) return Failure{std::move(*e)};
   settle(p, r, records);
   return r;
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <mutex>
@@ -26,6 +27,16 @@ FileStamp stamp_of(const std::string& path) {
   return s;
 }
 
+// The stamps of a policy file and of the documents a policy read next to it: a change to
+// any of them is a change to what decides.
+std::vector<FileStamp> stamps_of(const std::string& path, const Policy& policy) {
+  std::vector<FileStamp> out{stamp_of(path)};
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  for (const DocumentInfo& d : policy.documents())
+    out.push_back(stamp_of((folder / std::filesystem::path(d.path)).string()));
+  return out;
+}
+
 }  // namespace
 
 struct PolicyStore::State {
@@ -35,7 +46,9 @@ struct PolicyStore::State {
   Policy current;
   std::mutex reload_mutex;  // one reload at a time
   std::atomic<std::uint64_t> reloads{0};
-  FileStamp stamp;  // of the file as last read; guarded by reload_mutex
+  // Of the file and its documents as last read; guarded by reload_mutex. The documents
+  // are those of the policy in force.
+  std::vector<FileStamp> stamps;
   std::atomic<std::uint64_t> failed{0};
 };
 
@@ -66,7 +79,7 @@ Result<PolicyStore, std::vector<Diagnostic>> PolicyStore::open(std::string path,
   auto policy = load(path, options);
   if (!policy) return Failure{std::move(policy.error())};
   auto state = std::make_shared<State>();
-  state->stamp = stamp_of(path);
+  state->stamps = stamps_of(path, *policy);
   state->path = std::move(path);
   state->options = options;
   state->current = std::move(*policy);
@@ -80,12 +93,18 @@ Policy PolicyStore::current() const {
 
 Result<Policy, std::vector<Diagnostic>> PolicyStore::reload() {
   const std::lock_guard serial(state_->reload_mutex);
-  state_->stamp = stamp_of(state_->path);
+  // Stamped before reading, so that a change made while reading is seen next time.
+  state_->stamps = stamps_of(state_->path, current());
   auto policy = load(state_->path, state_->options);
   if (!policy) {
     state_->failed.fetch_add(1, std::memory_order_relaxed);
     return Failure{std::move(policy.error())};
   }
+  if (policy->documents().size() != current().documents().size() ||
+      !std::equal(policy->documents().begin(), policy->documents().end(),
+                  current().documents().begin(),
+                  [](const DocumentInfo& a, const DocumentInfo& b) { return a.path == b.path; }))
+    state_->stamps = stamps_of(state_->path, *policy);  // other documents: watch those
   Policy old;
   {
     const std::lock_guard lock(state_->current_mutex);
@@ -100,7 +119,7 @@ bool PolicyStore::reload_if_changed(
     std::optional<Result<Policy, std::vector<Diagnostic>>>& result) {
   {
     const std::lock_guard serial(state_->reload_mutex);
-    if (stamp_of(state_->path) == state_->stamp) return false;
+    if (stamps_of(state_->path, current()) == state_->stamps) return false;
   }
   result.emplace(reload());
   return true;

@@ -84,6 +84,15 @@ struct RangeText {
   Span span;
 };
 
+/// Holds `from DOC[KEY].FIELD` after an attribute's type: the attribute is read from a
+/// policy document, from the entry the key attribute's value names.
+struct Lookup {
+  Name document;
+  AttrPath key;
+  Text field;  // the field's name, quoted or not
+  Span span;
+};
+
 struct AttributeDecl {
   AttrPath path;
   Name type;                    // the type word (maybe a name set's); `list` for `list of string`
@@ -91,6 +100,16 @@ struct AttributeDecl {
   std::optional<Name> element;  // the word after `list of`
   std::optional<RangeText> range;  // `integer 0..150`
   bool optional = false;
+  std::optional<Lookup> lookup{};  // `from DOC[KEY].FIELD`
+  Span span;
+};
+
+/// Holds `document NAME from "PATH" [keyed by FIELD]`: a JSON document shipped with the
+/// policy, an object of entries by key, or (`keyed by`) an array of entries.
+struct DocumentDecl {
+  Name name;
+  Text path;                      // relative to the policy file's folder
+  std::optional<Text> key_field;  // `keyed by FIELD`
   Span span;
 };
 
@@ -213,6 +232,7 @@ struct Policy {
   std::vector<Decl> decls;
   std::vector<AttributeDecl> attributes;
   std::vector<NameSetDecl> name_sets;
+  std::vector<DocumentDecl> documents;
   std::vector<Rule> rules;
   std::vector<Assertion> assertions;
   std::vector<Comment> comments;

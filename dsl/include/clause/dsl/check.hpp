@@ -54,6 +54,25 @@ struct IntRange {
   friend bool operator==(const IntRange&, const IntRange&) = default;
 };
 
+/// Holds `from DOC[KEY].FIELD` of an attribute, resolved: the request does not give the
+/// attribute; it is read from the document's entry that the key attribute's value names.
+struct AttributeLookup {
+  std::uint32_t document = 0;  // index into CheckedPolicy::documents
+  std::uint32_t key = 0;       // the key attribute's index
+  std::string field;           // the entry's field that holds the value
+  Span span;                   // `from ...` as written
+};
+
+/// Holds `document NAME from "PATH" [keyed by FIELD]`: a JSON document shipped with the
+/// policy, read when it is compiled.
+struct DeclaredDocument {
+  std::string name;
+  std::string path;                      // as declared: relative to the policy's folder
+  std::optional<std::string> key_field;  // `keyed by`: an array of entries; else an object
+  Span span;
+  Span path_span;
+};
+
 /// Holds one declared attribute of requests. A name set's attribute is a `string` that
 /// takes only the set's names; a range narrows an `integer`.
 struct AttributeInfo {
@@ -61,9 +80,10 @@ struct AttributeInfo {
   AttrType type = AttrType::string;
   bool optional = false;  // absent in a request: every comparison reading it is false
   Span span;
-  std::string name_set;              // the set's name, or empty
-  std::vector<std::string> members;  // the set's names, in declaration order
-  std::optional<IntRange> range;     // an integer's bounds
+  std::string name_set;                     // the set's name, or empty
+  std::vector<std::string> members;         // the set's names, in declaration order
+  std::optional<IntRange> range;            // an integer's bounds
+  std::optional<AttributeLookup> lookup{};  // read from a document, not given by requests
 };
 
 /// Holds one declared set of names: `names country: CA, US, FR`.
@@ -158,11 +178,12 @@ struct CheckedPolicy {
   std::vector<Term> consents;
   std::vector<Term> objections;
   std::vector<Term> obligations;
-  std::vector<AttributeInfo> attributes;  // in declaration order
-  std::vector<NameSetInfo> name_sets;     // in declaration order
-  std::vector<AttributeTest> tests;       // every distinct comparison conditions read
-  std::int32_t time_attribute = no_id;    // `context.time`, when declared
-  std::vector<CheckedRule> rules;         // in file order
+  std::vector<AttributeInfo> attributes;    // in declaration order
+  std::vector<NameSetInfo> name_sets;       // in declaration order
+  std::vector<DeclaredDocument> documents;  // in declaration order
+  std::vector<AttributeTest> tests;         // every distinct comparison conditions read
+  std::int32_t time_attribute = no_id;      // `context.time`, when declared
+  std::vector<CheckedRule> rules;           // in file order
   std::vector<CheckedAssertion> assertions;
 };
 

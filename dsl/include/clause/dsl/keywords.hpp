@@ -18,7 +18,7 @@ struct Keyword {
 };
 
 /// Every keyword: the reserved words of policy files first, then the others.
-inline constexpr std::array<Keyword, 51> keywords = {{
+inline constexpr std::array<Keyword, 52> keywords = {{
     {"policy", true, true, false, false},
     {"version", true, false, false, false},
     {"clause", true, true, false, false},
@@ -59,6 +59,7 @@ inline constexpr std::array<Keyword, 51> keywords = {{
     {"effective", true, true, false, false},
     {"from", true, false, false, false},
     {"until", true, false, false, false},
+    {"document", true, true, false, false},
     // `first` starts a rule but is not reserved: rules and names may still be called so.
     {"first", false, true, false, false},
     // `names` starts a name set's declaration; names may still be called so.
@@ -75,7 +76,7 @@ inline constexpr std::array<Keyword, 51> keywords = {{
 }};
 
 /// How many keywords are reserved: they come first in the table.
-inline constexpr std::size_t reserved_keywords = 40;
+inline constexpr std::size_t reserved_keywords = 41;
 
 /// Gives the index of a keyword in the table; not a constant expression when absent, so
 /// that the grammar cannot name a word the table lacks.

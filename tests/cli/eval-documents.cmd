@@ -1,0 +1,1 @@
+eval --policy tests/documents/todo.policy --jsonl -

@@ -1,0 +1,1 @@
+test tests/documents/todo.test
