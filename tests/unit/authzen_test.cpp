@@ -98,6 +98,45 @@ TEST_CASE("a value the policy refuses denies, naming the AuthZEN field and place
   CHECK(json_of(*unknown, false) == R"({"decision":false})");
 }
 
+TEST_CASE("a looked-up attribute comes from the data, never from a property", "[authzen]") {
+  CompileOptions options;
+  options.read_document = [](std::string_view) -> Result<SourceFile, std::string> {
+    return SourceFile{"users.json", R"({"alice": {"roles": ["editor"]}, "bob": {"roles": []}})"};
+  };
+  auto compiled = compile(SourceFile{"roles.policy", R"(policy "roles" version "1"
+clause "E" "Editors edit."
+document users from "users.json"
+data todo
+requester user
+action edit
+attribute requester.id string
+attribute requester.roles list of string from users[requester.id].roles
+allow edit of todo by user when "editor" in requester.roles cites "E"
+)"},
+                          options);
+  REQUIRE(compiled);
+  const Evaluator evaluator(*compiled);
+  const auto ask = [&](const std::string& subject) {
+    return evaluator.evaluate(R"({"subject":)" + subject +
+                              R"(,"action":{"name":"edit"},"resource":{"type":"todo"}})");
+  };
+  const auto alice = ask(R"({"type":"user","id":"alice"})");
+  REQUIRE(alice);
+  CHECK(alice->decision.effect == Effect::allow);
+  // Bob claims the role in his properties: the directory says otherwise, and decides.
+  const auto bob = ask(R"({"type":"user","id":"bob","properties":{"roles":["editor"]}})");
+  REQUIRE(bob);
+  CHECK(bob->decision.effect == Effect::deny);
+  CHECK_FALSE(bob->error);
+  // An id the directory does not hold fails closed, naming the id it was looked up by.
+  const auto zoe = ask(R"({"type":"user","id":"zoe"})");
+  REQUIRE(zoe);
+  CHECK(zoe->decision.effect == Effect::deny);
+  REQUIRE(zoe->error);
+  CHECK(zoe->error->field == "subject.id");
+  CHECK(zoe->error->name == "zoe");
+}
+
 TEST_CASE("a payload of the wrong shape is an error of the whole payload", "[authzen]") {
   const Evaluator evaluator(privacy_policy());
   const auto field_of = [&](std::string_view text) {

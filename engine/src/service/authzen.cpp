@@ -356,6 +356,18 @@ Failure<RequestError> fail_at(std::string_view text, std::string field, std::str
   return Failure{error_at(text, std::move(field), std::move(name), std::move(message))};
 }
 
+// A looked-up attribute's error is about the id it is looked up by (`subject.id`): the
+// request did not give the attribute, so naming it as a property would mislead.
+std::string_view lookup_key(const Policy& policy, std::string_view field) {
+  const auto& attributes = policy.checked().attributes;
+  for (const auto& a : attributes) {
+    if (a.path == field && a.lookup && a.lookup->key < attributes.size()) {
+      return attributes[a.lookup->key].path;
+    }
+  }
+  return field;
+}
+
 // The clause field's AuthZEN name, given where each part came from.
 std::string authzen_field(std::string_view field, const Parts& parts) {
   const auto rest = [&](std::size_t n) { return std::string(field.substr(n)); };
@@ -389,6 +401,9 @@ std::string_view to_string(Semantic semantic) noexcept {
 Evaluator::Evaluator(Policy policy) : policy_(std::move(policy)) {
   for (const auto& a : policy_.checked().attributes) {
     const std::string_view path = a.path;
+    // A looked-up attribute is the policy's data: a property of that name is ignored, as
+    // an undeclared one is, so that a client cannot speak for the directory.
+    if (a.lookup) continue;
     if (path == "requester.id") {
       declared_.requester_id = true;
       declared_.requester_id_string = a.type == AttrType::string;
@@ -521,8 +536,8 @@ struct Reader {
       return out;
     }
     RequestError& e = resolved.error();
-    return refused(policy, error_at(text, authzen_field(e.field, parts), std::move(e.name),
-                                    std::move(e.message)));
+    return refused(policy, error_at(text, authzen_field(lookup_key(policy, e.field), parts),
+                                    std::move(e.name), std::move(e.message)));
   }
 
   Evaluation evaluate(const Policy& policy, const Parts& parts) const {
