@@ -346,5 +346,25 @@ TEST_CASE("a store keeps the last good policy and data when a document breaks",
   CHECK_FALSE(store->reload_if_changed(result));
 }
 
+TEST_CASE("`document` is not reserved: a data category or a rule may be called so", "[documents]") {
+  const std::string text = R"(policy "p" version "1"
+clause "1" "Editors edit documents."
+document users from "users.json"
+data document
+requester user
+action edit
+attribute requester.id string
+attribute requester.roles list of string from users[requester.id].roles
+document: allow edit of document by user when "editor" in requester.roles cites "1"
+)";
+  const auto compiled = compile_with(text, {{"users.json", R"({"alice": {"roles": ["editor"]}})"}});
+  REQUIRE(compiled);
+  Request r = edit_by("alice");
+  r.data = "document";
+  const Decision d = compiled->evaluate(r);
+  CHECK(d.effect == Effect::allow);
+  CHECK(d.rule == "document");
+}
+
 }  // namespace
 }  // namespace clause::test

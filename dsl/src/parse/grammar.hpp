@@ -179,8 +179,9 @@ struct document_keyed_by : kw_by {};
 struct document_keyed
     : if_must<TAO_PEGTL_KEYWORD("keyed"), sep, document_keyed_by, sep, document_key> {};
 struct document_from : kw_from {};
-struct document_decl : if_must<kw_document, sep, document_name, sep, document_from, sep,
-                               document_path, opt<sep, document_keyed>> {};
+// `document` is not reserved, so only `document NAME from` starts one.
+struct document_decl : seq<kw_document, sep, document_name, sep, document_from, sep,
+                           must<document_path>, opt<sep, document_keyed>> {};
 
 // `names NAME: A, B, C`: a set of names, which an attribute can take as its type. `names`
 // is not reserved, so only `names NAME :` starts one.

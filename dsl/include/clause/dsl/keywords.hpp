@@ -59,11 +59,13 @@ inline constexpr std::array<Keyword, 52> keywords = {{
     {"effective", true, true, false, false},
     {"from", true, false, false, false},
     {"until", true, false, false, false},
-    {"document", true, true, false, false},
     // `first` starts a rule but is not reserved: rules and names may still be called so.
     {"first", false, true, false, false},
     // `names` starts a name set's declaration; names may still be called so.
     {"names", false, true, false, false},
+    // `document` starts a document's declaration; a data category may still be called so
+    // (AuthZEN's examples name their resources `document`).
+    {"document", false, true, false, false},
     {"tests", false, false, true, true},
     {"case", false, false, true, true},
     {"facts", false, false, true, false},
@@ -76,7 +78,7 @@ inline constexpr std::array<Keyword, 52> keywords = {{
 }};
 
 /// How many keywords are reserved: they come first in the table.
-inline constexpr std::size_t reserved_keywords = 41;
+inline constexpr std::size_t reserved_keywords = 40;
 
 /// Gives the index of a keyword in the table; not a constant expression when absent, so
 /// that the grammar cannot name a word the table lacks.
