@@ -13,6 +13,8 @@
 #include "clause/diff.hpp"
 #include "clause/lint.hpp"
 #include "clause/matrix.hpp"
+#include "clause/near_miss.hpp"
+#include "clause/plan.hpp"
 #include "clause/store.hpp"
 #include "clause/verify.hpp"
 #include "support.hpp"
@@ -291,6 +293,61 @@ TEST_CASE("the analyses treat looked-up attributes as free values", "[documents]
                             {{"users.json", users_json}});
   REQUIRE(other);
   (void)diff_policies(*policy, *other);
+}
+
+// Every condition of every part of a plan's outcome, written out.
+std::string conditions_of(const Plan& plan, Effect effect) {
+  std::string out;
+  for (const PlanOutcome& o : plan.outcomes) {
+    if (o.effect != effect) continue;
+    for (const PlanPart& part : o.parts) {
+      out += '[';
+      out += to_string(part);
+      out += ']';
+    }
+  }
+  return out;
+}
+
+TEST_CASE("a plan looks up what a known key finds, and leaves open what an open key would",
+          "[documents][plan]") {
+  auto policy = compile_with(users_policy, {{"users.json", users_json}});
+  REQUIRE(policy);
+  // The key known: the looked-up values are the entry's, so the plan needs nothing.
+  auto known = plan_json(
+      *policy,
+      R"({"data":{"category":"record"},"requester":{"kind":"user","id":"alice"},"action":"read","unknown":["context.purpose"]})");
+  REQUIRE(known);
+  CHECK(conditions_of(*known, Effect::allow) == "[true]");
+  // The key open: the looked-up attributes are open too, and the plan reads them.
+  auto open = plan_json(
+      *policy,
+      R"({"data":{"category":"record"},"requester":{"kind":"user"},"action":"read","unknown":["requester.id"]})");
+  REQUIRE(open);
+  CHECK(conditions_of(*open, Effect::allow) == "[requester.email = \"a@x\"]");
+  PartialRequest partial;
+  partial.known.data = "record";
+  partial.known.requester = "user";
+  partial.known.action = "read";
+  partial.unknown = {"requester.id"};
+  auto in_code = plan(*policy, partial);
+  REQUIRE(in_code);
+  CHECK(conditions_of(*in_code, Effect::allow) == "[requester.email = \"a@x\"]");
+  // A key that names no entry fails as the request would.
+  auto missing = plan_json(
+      *policy,
+      R"({"data":{"category":"record"},"requester":{"kind":"user","id":"zoe"},"action":"read","unknown":["context.purpose"]})");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().field == "requester.roles");
+}
+
+TEST_CASE("near misses treat a looked-up attribute as any attribute", "[documents]") {
+  auto policy = compile_with(users_policy, {{"users.json", users_json}});
+  REQUIRE(policy);
+  Request r = edit_by("bob");
+  // What the data would have to say for another decision: `requester.editor` true.
+  CHECK_FALSE(other_values(*policy, r, "requester.editor").empty());
+  CHECK_NOTHROW(other_values(*policy, r, "requester.id"));
 }
 
 // A file of its own in the temporary folder, with the documents next to it.
