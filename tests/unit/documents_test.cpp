@@ -200,6 +200,9 @@ TEST_CASE("the checker refuses wrong declarations and lookups", "[documents]") {
                 "attribute requester.team string from users[requester.id].team\n"
                 "attribute data.x string from users[requester.team].x\n") ==
         "E255: the key `requester.team` is itself read from a document");
+  CHECK(code_of("document users from \"a.json\"\nattribute requester.id string\n"
+                "attribute context.time time from users[requester.id].time\n") ==
+        "E255: `context.time` is the time of the request, not read from a document");
 }
 
 TEST_CASE("documents that cannot be used are errors pointing into them", "[documents]") {
