@@ -89,6 +89,19 @@ TEST_CASE("a looked-up attribute takes its entry's value", "[documents]") {
   CHECK(json.clause == "2");
 }
 
+TEST_CASE("a resolved request's names resolve again to the same values", "[documents]") {
+  auto policy = compile_with(users_policy, {{"users.json", users_json}});
+  REQUIRE(policy);
+  auto resolved = policy->resolve(edit_by("alice"));
+  REQUIRE(resolved);
+  const Request names = policy->names(*resolved);
+  for (const Attribute& a : names.attributes)
+    CHECK(a.path == "requester.id");
+  auto again = policy->resolve(names);
+  REQUIRE(again);
+  CHECK(policy->evaluate(*again).effect == Effect::allow);
+}
+
 TEST_CASE("a key that names no entry fails closed", "[documents]") {
   auto policy = compile_with(users_policy, {{"users.json", users_json}});
   REQUIRE(policy);
