@@ -59,6 +59,11 @@ void Checker::resolve_lookups() {
         out_.attributes[self->second].span.begin != a.path.span.begin)
       continue;  // the declaration was refused, and reported
     const ast::Lookup& l = *a.lookup;
+    if (a.path.text() == "context.time") {
+      error("E255", l.span, "`context.time` is the time of the request, not read from a document")
+          .help = "remove `from ...`; declare another attribute for the document's time";
+      continue;
+    }
     const auto doc = document_index_.find(l.document.text);
     if (doc == document_index_.end()) {
       Diagnostic& d =

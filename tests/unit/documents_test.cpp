@@ -13,6 +13,8 @@
 #include "clause/diff.hpp"
 #include "clause/lint.hpp"
 #include "clause/matrix.hpp"
+#include "clause/near_miss.hpp"
+#include "clause/plan.hpp"
 #include "clause/store.hpp"
 #include "clause/verify.hpp"
 #include "support.hpp"
@@ -85,6 +87,19 @@ TEST_CASE("a looked-up attribute takes its entry's value", "[documents]") {
       R"({"data":{"category":"record"},"requester":{"kind":"user","id":"alice"},"action":"read"})");
   CHECK(json.effect == Effect::allow);
   CHECK(json.clause == "2");
+}
+
+TEST_CASE("a resolved request's names resolve again to the same values", "[documents]") {
+  auto policy = compile_with(users_policy, {{"users.json", users_json}});
+  REQUIRE(policy);
+  auto resolved = policy->resolve(edit_by("alice"));
+  REQUIRE(resolved);
+  const Request names = policy->names(*resolved);
+  for (const Attribute& a : names.attributes)
+    CHECK(a.path == "requester.id");
+  auto again = policy->resolve(names);
+  REQUIRE(again);
+  CHECK(policy->evaluate(*again).effect == Effect::allow);
 }
 
 TEST_CASE("a key that names no entry fails closed", "[documents]") {
@@ -198,6 +213,9 @@ TEST_CASE("the checker refuses wrong declarations and lookups", "[documents]") {
                 "attribute requester.team string from users[requester.id].team\n"
                 "attribute data.x string from users[requester.team].x\n") ==
         "E255: the key `requester.team` is itself read from a document");
+  CHECK(code_of("document users from \"a.json\"\nattribute requester.id string\n"
+                "attribute context.time time from users[requester.id].time\n") ==
+        "E255: `context.time` is the time of the request, not read from a document");
 }
 
 TEST_CASE("documents that cannot be used are errors pointing into them", "[documents]") {
@@ -291,6 +309,61 @@ TEST_CASE("the analyses treat looked-up attributes as free values", "[documents]
                             {{"users.json", users_json}});
   REQUIRE(other);
   (void)diff_policies(*policy, *other);
+}
+
+// Every condition of every part of a plan's outcome, written out.
+std::string conditions_of(const Plan& plan, Effect effect) {
+  std::string out;
+  for (const PlanOutcome& o : plan.outcomes) {
+    if (o.effect != effect) continue;
+    for (const PlanPart& part : o.parts) {
+      out += '[';
+      out += to_string(part);
+      out += ']';
+    }
+  }
+  return out;
+}
+
+TEST_CASE("a plan looks up what a known key finds, and leaves open what an open key would",
+          "[documents][plan]") {
+  auto policy = compile_with(users_policy, {{"users.json", users_json}});
+  REQUIRE(policy);
+  // The key known: the looked-up values are the entry's, so the plan needs nothing.
+  auto known = plan_json(
+      *policy,
+      R"({"data":{"category":"record"},"requester":{"kind":"user","id":"alice"},"action":"read","unknown":["context.purpose"]})");
+  REQUIRE(known);
+  CHECK(conditions_of(*known, Effect::allow) == "[true]");
+  // The key open: the looked-up attributes are open too, and the plan reads them.
+  auto open = plan_json(
+      *policy,
+      R"({"data":{"category":"record"},"requester":{"kind":"user"},"action":"read","unknown":["requester.id"]})");
+  REQUIRE(open);
+  CHECK(conditions_of(*open, Effect::allow) == "[requester.email = \"a@x\"]");
+  PartialRequest partial;
+  partial.known.data = "record";
+  partial.known.requester = "user";
+  partial.known.action = "read";
+  partial.unknown = {"requester.id"};
+  auto in_code = plan(*policy, partial);
+  REQUIRE(in_code);
+  CHECK(conditions_of(*in_code, Effect::allow) == "[requester.email = \"a@x\"]");
+  // A key that names no entry fails as the request would.
+  auto missing = plan_json(
+      *policy,
+      R"({"data":{"category":"record"},"requester":{"kind":"user","id":"zoe"},"action":"read","unknown":["context.purpose"]})");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().field == "requester.roles");
+}
+
+TEST_CASE("near misses treat a looked-up attribute as any attribute", "[documents]") {
+  auto policy = compile_with(users_policy, {{"users.json", users_json}});
+  REQUIRE(policy);
+  Request r = edit_by("bob");
+  // What the data would have to say for another decision: `requester.editor` true.
+  CHECK_FALSE(other_values(*policy, r, "requester.editor").empty());
+  CHECK_NOTHROW(other_values(*policy, r, "requester.id"));
 }
 
 // A file of its own in the temporary folder, with the documents next to it.

@@ -128,6 +128,26 @@ TEST_CASE("a document has the diagnostics of clause check", "[lsp]") {
   CHECK(broken.diagnostics()[0].help == "did you mean `read`?");
 }
 
+TEST_CASE("a mistake in a document shows on the document's declaration", "[lsp][documents]") {
+  const std::string text =
+      "policy \"P\" version \"1\"\nclause \"1\" \"W\"\naction read\n"
+      "document users from \"users.json\"\nattribute requester.id string\n"
+      "attribute requester.admin boolean from users[requester.id].admin\n"
+      "allow read when requester.admin cites \"1\"\n";
+  lsp::AnalyzeOptions o = options();
+  o.compile.read_document = [](std::string_view) -> Result<SourceFile, std::string> {
+    return SourceFile{"users.json", "{\"a\": {\"admin\": 1}}"};
+  };
+  const Document doc(DocumentKind::policy, SourceFile{"t.policy", text}, o, nullptr);
+  REQUIRE(doc.diagnostics().size() == 1);
+  const Diagnostic& d = doc.diagnostics()[0];
+  CHECK(d.code == "E257");
+  CHECK(d.message ==
+        "users.json:1:17: `admin` of the entry `a` is an integer; `requester.admin` is a boolean");
+  CHECK(d.span.begin == offset_of(text, "\"users.json\""));
+  CHECK_FALSE(d.file);
+}
+
 TEST_CASE("hover shows declarations, clauses and rules", "[lsp]") {
   const Document doc = policy(demo);
   const auto use = doc.hover(offset_of(demo, "registration_info by", 3));

@@ -204,7 +204,8 @@ class Policy {
   [[nodiscard]] const dsl::CheckedPolicy& checked() const noexcept;
 
   /// Gives the names of a request resolved against this policy (resolving does not keep
-  /// `requester_id`: it reads "witness"); empty for a request of another policy.
+  /// `requester_id`: it reads "witness"); empty for a request of another policy. The
+  /// attributes read from documents are left out: resolving the names finds them again.
   [[nodiscard]] Request names(const ResolvedRequest& request) const;
 
   /// Resolves a request's names to this policy's ids; unknown names are errors.

@@ -313,7 +313,13 @@ const dsl::CheckedPolicy& Policy::checked() const noexcept {
 
 Request Policy::names(const ResolvedRequest& request) const {
   if (!impl_ || Access::serial(request) != impl_->serial) return {};
-  return detail::request_names(impl_->vocabulary(), request);
+  Request out = detail::request_names(impl_->vocabulary(), request);
+  // What a document gives is found again from the key when the names are resolved.
+  std::erase_if(out.attributes, [&](const Attribute& a) {
+    const auto id = detail::find_name(impl_->attribute_ids, a.path);
+    return id && impl_->vocabulary().attributes[*id].lookup;
+  });
+  return out;
 }
 
 std::vector<std::pair<std::string_view, std::string_view>> Policy::clauses() const {
