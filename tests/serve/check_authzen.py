@@ -1,12 +1,14 @@
 """The AuthZEN 1.0 endpoints of `clause serve`: evaluation, evaluations with defaults and
 each semantic, the metadata, the context on and off, every payload refused with 400, the
-X-Request-ID echo, body limits, metrics and the decision log.
+X-Request-ID echo, body limits, metrics and the decision log; the subject, resource and
+action searches over the Search scenario's policy, with paging.
 
 Usage: check_authzen.py CLAUSE
 """
 import http.client
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -49,7 +51,7 @@ def serve(clause, policy, tmp, name, *extra):
 
 def alice(verb, owner, **more):
     r = {"subject": {"type": "user", "id": "alice"}, "action": {"name": verb},
-         "resource": {"type": "document", "id": "d1", "properties": {"owner": owner}}}
+         "resource": {"type": "doc", "id": "d1", "properties": {"owner": owner}}}
     r.update(more)
     return r
 
@@ -68,7 +70,7 @@ def fixture_checks(port, log_path):
     status, _, body = call(port, "POST", ev, {
         "subject": {"type": "user", "id": 42, "properties": {"department": "x"}},
         "action": {"name": "can_read", "properties": {"method": "GET"}},
-        "resource": {"type": "document", "id": 1, "properties": {"owner": "42", "size": 3}}})
+        "resource": {"type": "doc", "id": 1, "properties": {"owner": "42", "size": 3}}})
     check("numeric id as text", status == 200 and body["decision"] is True, body)
     # A request the policy cannot decide is a denial with its error, not a 400.
     status, _, body = call(port, "POST", ev, alice("can_fly", "alice"))
@@ -79,13 +81,13 @@ def fixture_checks(port, log_path):
     # Batches: defaults, overrides, and the three semantics.
     batch = {"subject": {"type": "user", "id": "alice"}, "action": {"name": "can_read"},
              "evaluations": [
-                 {"resource": {"type": "document", "id": "1", "properties": {"owner": "alice"}}},
-                 {"resource": {"type": "document", "id": "2", "properties": {"owner": "bob"}}},
-                 {"resource": {"type": "document", "id": "3", "properties": {"public": True}}},
+                 {"resource": {"type": "doc", "id": "1", "properties": {"owner": "alice"}}},
+                 {"resource": {"type": "doc", "id": "2", "properties": {"owner": "bob"}}},
+                 {"resource": {"type": "doc", "id": "3", "properties": {"public": True}}},
                  {"action": {"name": "can_delete"},
-                  "resource": {"type": "document", "id": "4", "properties": {"owner": "alice"}}},
+                  "resource": {"type": "doc", "id": "4", "properties": {"owner": "alice"}}},
                  {"subject": {"type": "admin", "id": "root"}, "action": {"name": "can_delete"},
-                  "resource": {"type": "document", "id": "5"}}]}
+                  "resource": {"type": "doc", "id": "5"}}]}
     status, _, body = call(port, "POST", evs, batch)
     got = [e["decision"] for e in body.get("evaluations", [])]
     check("execute_all", status == 200 and got == [True, False, True, False, True], body)
@@ -109,14 +111,14 @@ def fixture_checks(port, log_path):
 
     # Payloads refused as a whole: 400 with a JSON error, X-Request-ID echoed.
     bad = [("not JSON", "{nope"), ("not an object", "[1,2]"), ("a string", '"x"'),
-           ("missing subject", json.dumps({"action": {"name": "can_read"}, "resource": {"type": "document"}})),
-           ("missing action", json.dumps({"subject": {"type": "user"}, "resource": {"type": "document"}})),
+           ("missing subject", json.dumps({"action": {"name": "can_read"}, "resource": {"type": "doc"}})),
+           ("missing action", json.dumps({"subject": {"type": "user"}, "resource": {"type": "doc"}})),
            ("missing resource", json.dumps({"subject": {"type": "user"}, "action": {"name": "can_read"}})),
            ("subject not object", json.dumps(alice("can_read", "a", subject="alice"))),
            ("type not string", json.dumps(alice("can_read", "a", subject={"type": 1, "id": "a"}))),
            ("id an object", json.dumps(alice("can_read", "a", subject={"type": "user", "id": {}}))),
            ("name missing", json.dumps(alice("can_read", "a", action={}))),
-           ("properties not object", json.dumps(alice("can_read", "a", resource={"type": "document", "properties": 1}))),
+           ("properties not object", json.dumps(alice("can_read", "a", resource={"type": "doc", "properties": 1}))),
            ("context not object", json.dumps(alice("can_read", "a", context=[]))),
            ("too deep", "[" * 200 + "]" * 200)]
     for what, text in bad:
@@ -141,7 +143,19 @@ def fixture_checks(port, log_path):
     base = f"http://127.0.0.1:{port}"
     check("metadata", status == 200 and body["policy_decision_point"] == base
           and body["access_evaluation_endpoint"] == base + "/access/v1/evaluation"
-          and body["access_evaluations_endpoint"] == base + "/access/v1/evaluations", body)
+          and body["access_evaluations_endpoint"] == base + "/access/v1/evaluations"
+          and all(body[f"search_{k}_endpoint"] == f"{base}/access/v1/search/{k}"
+                  for k in ("subject", "resource", "action")), body)
+    status, _, body = call(port, "POST", "/access/v1/search/resource",
+                           {"subject": {"type": "user", "id": "alice"}, "action": {"name": "can_read"},
+                            "resource": {"type": "doc"}})
+    check("search without a document: 400", status == 400
+          and "no document keyed by `data.id`" in body["error"], body)
+    status, _, body = call(port, "POST", "/access/v1/search/subject",
+                           {"subject": {"type": "user"}, "action": {"name": "can_read"},
+                            "resource": {"type": "doc", "id": "d1"}})
+    check("subject search without a document: 400", status == 400
+          and "no document keyed by `requester.id`" in body["error"], body)
     status, _, body = call(port, "GET", "/.well-known/authzen-configuration",
                            headers={"Host": "pdp.example.com:8443"})
     check("metadata by Host", body["policy_decision_point"] == "http://pdp.example.com:8443", body)
@@ -158,8 +172,8 @@ def context_off_checks(port):
     evs = "/access/v1/evaluations"
     batch = {"subject": {"type": "user", "id": "alice"}, "action": {"name": "can_read"},
              "evaluations": [
-                 {"resource": {"type": "document", "id": "1", "properties": {"owner": "alice"}}},
-                 {"resource": {"type": "document", "id": "2", "properties": {"owner": "bob"}}},
+                 {"resource": {"type": "doc", "id": "1", "properties": {"owner": "alice"}}},
+                 {"resource": {"type": "doc", "id": "2", "properties": {"owner": "bob"}}},
                  {"resource": {"type": "nothing", "id": "3"}}]}
     status, _, text = call(port, "POST", evs, batch, raw=True)
     check("context off: exact bytes", status == 200 and
@@ -192,6 +206,109 @@ def privacy_checks(port):
           and body["context"]["error"]["field"] == "context.in_transactoin", body)
 
 
+SEARCH = "/access/v1/search/"
+
+
+def records(user, verb, **more):
+    r = {"subject": {"type": "user", "id": user}, "action": {"name": verb},
+         "resource": {"type": "record"}}
+    r.update(more)
+    return r
+
+
+def search_checks(port, policy):
+    status, _, body = call(port, "POST", SEARCH + "resource", records("alice", "view"))
+    ids = [r["id"] for r in body.get("results", [])]
+    check("resource search", status == 200 and list(body) == ["results"] and len(ids) == 20
+          and ids == sorted(ids) and all(r["type"] == "record" for r in body["results"]), body)
+    status, _, body = call(port, "POST", SEARCH + "resource", records("felix", "delete"))
+    check("resource search, own records", [r["id"] for r in body["results"]] == ["106", "112", "118"], body)
+    status, _, body = call(port, "POST", SEARCH + "subject",
+                           {"subject": {"type": "user", "id": "ignored"}, "action": {"name": "delete"},
+                            "resource": {"type": "record", "id": "120"}})
+    check("subject search (a given id ignored)", status == 200
+          and body == {"results": [{"type": "user", "id": "bob"}]}, body)
+    status, _, body = call(port, "POST", SEARCH + "action",
+                           {"subject": {"type": "user", "id": "alice"},
+                            "resource": {"type": "record", "id": "101"}})
+    check("action search, in file order", status == 200 and body["results"] == [
+        {"name": "view"}, {"name": "edit"}, {"name": "delete"}], body)
+
+    # Paging: every page's token leads to the next; the pages make the whole answer.
+    seen, token, pages = [], None, 0
+    while True:
+        page = {"limit": 7} if token is None else {"limit": 7, "token": token}
+        status, _, body = call(port, "POST", SEARCH + "resource", records("alice", "view", page=page))
+        pages += 1
+        if status != 200 or pages > 5:
+            check("paging", False, body)
+            break
+        seen += [r["id"] for r in body["results"]]
+        check("page count and total", body["page"]["count"] == len(body["results"])
+              and body["page"]["total"] == 20 and list(body)[0] == "page", body)
+        token = body["page"]["next_token"]
+        if not token:
+            break
+    check("pages make the whole", pages == 3 and seen == ids, (pages, seen))
+    status, _, first = call(port, "POST", SEARCH + "resource", records("alice", "view", page={"limit": 7}))
+    token = first["page"]["next_token"]
+    tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    status, _, body = call(port, "POST", SEARCH + "resource",
+                           records("alice", "view", page={"token": tampered}))
+    check("tampered token: 400", status == 400 and "page.token" in body["error"], body)
+    digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    spare = token[:-1] + digits[digits.index(token[-1]) ^ 1]  # only its spare bits differ
+    status, _, body = call(port, "POST", SEARCH + "resource",
+                           records("alice", "view", page={"token": spare}))
+    check("token changed in its spare bits: 400", status == 400, body)
+    status, _, body = call(port, "POST", SEARCH + "resource",
+                           records("alice", "edit", page={"token": token}))
+    check("token of another request: 400", status == 400, body)
+    status, _, body = call(port, "POST", SEARCH + "resource", records("alice", "view", page={"limit": 0}))
+    check("limit 0: 400", status == 400 and "page.limit" in body["error"], body)
+    status, _, body = call(port, "POST", SEARCH + "resource", records("alice", "view", page={"limit": 5000}))
+    check("limit past the maximum", status == 200 and body["page"]["next_token"] == ""
+          and body["page"]["count"] == 20, body)
+
+    # A base request the policy cannot decide: no results, the reason in the context.
+    status, _, body = call(port, "POST", SEARCH + "resource",
+                           {"subject": {"type": "user", "id": "alice"}, "action": {"name": "view"},
+                            "resource": {"type": "folder"}})
+    check("unknown type: empty", status == 200 and body["results"] == []
+          and body["context"]["error"]["field"] == "resource.type", body)
+    status, _, body = call(port, "POST", SEARCH + "resource", records("nobody", "view"))
+    check("unknown subject: empty", status == 200 and body["results"] == []
+          and body["context"]["error"]["name"] == "nobody", body)
+    status, _, body = call(port, "POST", SEARCH + "action",
+                           {"subject": {"type": "group", "id": "alice"},
+                            "resource": {"type": "record", "id": "101"}})
+    check("action search, unknown type: empty", status == 200 and body["results"] == [], body)
+    status, _, body = call(port, "POST", SEARCH + "subject",
+                           {"action": {"name": "view"}, "resource": {"type": "record", "id": "101"}})
+    check("subject search without subject: 400", status == 400 and "subject" in body["error"], body)
+    status, _, body = call(port, "POST", SEARCH + "resource", records("alice", "view", page=[1]))
+    check("page not an object: 400", status == 400, body)
+
+    # A token does not outlive the policy it was given by.
+    with open(policy) as f:
+        text = f.read()
+    with open(policy, "w") as f:
+        f.write(text.replace('version "1.0-03"', 'version "1.0-04"'))
+    status, _, body = call(port, "POST", "/v1/reload", {},
+                           {"Authorization": "Bearer search-admin-token"})
+    check("reload", status == 200, body)
+    status, _, body = call(port, "POST", SEARCH + "resource",
+                           records("alice", "view", page={"limit": 7, "token": token}))
+    check("token after a reload: 400", status == 400 and "page.token" in body["error"], body)
+
+
+def search_context_off_checks(port):
+    status, _, text = call(port, "POST", SEARCH + "resource",
+                           {"subject": {"type": "user", "id": "alice"}, "action": {"name": "view"},
+                            "resource": {"type": "folder"}}, raw=True)
+    check("context off: empty search", status == 200 and text == '{"results":[]}\n', text)
+
+
 def main():
     clause = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:
@@ -209,6 +326,19 @@ def main():
             proc, port = serve(clause, PRIVACY, tmp, "privacy")
             procs.append(proc)
             privacy_checks(port)
+            shutil.copytree(os.path.join(ROOT, "policies", "interop", "search"),
+                            os.path.join(tmp, "search"))
+            policy = os.path.join(tmp, "search.policy")
+            shutil.copy(os.path.join(ROOT, "policies", "interop", "search.policy"), policy)
+            token_file = os.path.join(tmp, "admin-token")
+            with open(token_file, "w") as f:
+                f.write("search-admin-token\n")
+            proc, port = serve(clause, policy, tmp, "search", "--admin-token", token_file)
+            procs.append(proc)
+            search_checks(port, policy)
+            proc, port = serve(clause, policy, tmp, "search-off", "--authzen-context", "off")
+            procs.append(proc)
+            search_context_off_checks(port)
         finally:
             for p in procs:
                 p.terminate()

@@ -2,6 +2,8 @@
 // semantics, and errors named by the AuthZEN field, placed in the AuthZEN text.
 #include "clause/authzen.hpp"
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "support.hpp"
@@ -256,6 +258,200 @@ TEST_CASE("the payload's JSON is checked as strictly as a JSON parser does", "[a
     const bool refused_as_json = e.error().message.find("not valid JSON") != std::string::npos;
     CHECK(refused_as_json == !nlohmann::json::accept(text));
   }
+}
+
+}  // namespace
+}  // namespace clause::test
+
+namespace clause::test {
+namespace {
+
+using authzen::SearchKind;
+
+Policy search_policy() {
+  const auto path = source_dir() / "policies" / "interop" / "search.policy";
+  auto policy = compile(SourceFile{path.string(), read_file(path)});
+  REQUIRE(policy);
+  return *policy;
+}
+
+const std::vector<std::string> users = {"alice", "bob", "carol", "dan", "erin", "felix"};
+const std::vector<std::string> actions = {"view", "edit", "delete"};
+
+std::string evaluation(std::string_view user, std::string_view action, std::string_view record) {
+  return fmt::format(R"({{"subject":{{"type":"user","id":"{}"}},"action":{{"name":"{}"}},)"
+                     R"("resource":{{"type":"record","id":"{}"}}}})",
+                     user, action, record);
+}
+
+bool allowed(const Evaluator& evaluator, std::string_view user, std::string_view action,
+             std::string_view record) {
+  const auto e = evaluator.evaluate(evaluation(user, action, record));
+  REQUIRE(e);
+  return e->decision.effect == Effect::allow;
+}
+
+std::vector<std::string> records() {
+  std::vector<std::string> out;
+  for (int i = 101; i <= 120; ++i)
+    out.push_back(std::to_string(i));
+  return out;
+}
+
+// A resource search for what `user` may do as `action` to data of `type`.
+Result<authzen::Search, RequestError> resource_search(const Evaluator& evaluator,
+                                                      std::string_view user,
+                                                      std::string_view action,
+                                                      std::string_view type = "record") {
+  return evaluator.search(
+      SearchKind::resource,
+      fmt::format(R"({{"subject":{{"type":"user","id":"{}"}},"action":{{"name":"{}"}},)"
+                  R"("resource":{{"type":"{}"}}}})",
+                  user, action, type));
+}
+
+TEST_CASE("a search gives exactly the candidates an evaluation allows", "[authzen]") {
+  const Evaluator evaluator(search_policy());
+  for (const auto& user : users) {
+    for (const auto& action : actions) {
+      const auto found = resource_search(evaluator, user, action);
+      REQUIRE(found);
+      std::vector<std::string> expected;
+      for (const auto& record : records()) {
+        if (allowed(evaluator, user, action, record)) expected.push_back(record);
+      }
+      CHECK(found->ids == expected);
+      CHECK(found->total == expected.size());
+      CHECK(found->decided == 20);
+      CHECK_FALSE(found->paged);
+    }
+  }
+  for (const auto& record : records()) {
+    for (const auto& action : actions) {
+      const auto found =
+          evaluator.search(SearchKind::subject,
+                           fmt::format(R"({{"subject":{{"type":"user"}},"action":{{"name":"{}"}},)"
+                                       R"("resource":{{"type":"record","id":"{}"}}}})",
+                                       action, record));
+      REQUIRE(found);
+      std::vector<std::string> expected;
+      for (const auto& user : users) {
+        if (allowed(evaluator, user, action, record)) expected.push_back(user);
+      }
+      CHECK(found->ids == expected);
+    }
+    const auto found = evaluator.search(SearchKind::action,
+                                        fmt::format(R"({{"subject":{{"type":"user","id":"felix"}},)"
+                                                    R"("resource":{{"type":"record","id":"{}"}}}})",
+                                                    record));
+    REQUIRE(found);
+    std::vector<std::string> expected;
+    for (const auto& action : actions) {
+      if (allowed(evaluator, "felix", action, record)) expected.push_back(action);
+    }
+    CHECK(found->ids == expected);
+  }
+}
+
+TEST_CASE("search pages follow their tokens; a token binds its request and policy", "[authzen]") {
+  const Evaluator evaluator(search_policy());
+  const auto request = [](std::string_view page) {
+    return fmt::format(R"({{"subject":{{"type":"user","id":"alice"}},"action":{{"name":"view"}},)"
+                       R"("resource":{{"type":"record"}},"page":{}}})",
+                       page);
+  };
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    const auto page = evaluator.search(
+        SearchKind::resource,
+        request(token.empty() ? R"({"limit":8})"
+                              : fmt::format(R"({{"limit":8,"token":"{}"}})", token)));
+    REQUIRE(page);
+    CHECK(page->paged);
+    CHECK(page->total == 20);
+    seen.insert(seen.end(), page->ids.begin(), page->ids.end());
+    token = page->next_token;
+    REQUIRE(++pages <= 3);
+  } while (!token.empty());
+  CHECK(pages == 3);
+  CHECK(seen == records());
+
+  const auto first = evaluator.search(SearchKind::resource, request(R"({"limit":8})"));
+  REQUIRE(first);
+  std::string out;
+  authzen::append_json(out, *first, false);
+  CHECK(out.starts_with(fmt::format(
+      R"({{"page":{{"next_token":"{}","count":8,"total":20}},"results":[)", first->next_token)));
+  std::string tampered = first->next_token;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  const auto bad =
+      evaluator.search(SearchKind::resource, request(fmt::format(R"({{"token":"{}"}})", tampered)));
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().field == "page.token");
+  // The same request to another policy (another version) refuses the token.
+  std::string text = read_file(source_dir() / "policies" / "interop" / "search.policy");
+  text.replace(text.find("1.0-03"), 6, "1.0-04");
+  const auto path = source_dir() / "policies" / "interop" / "search.policy";
+  auto other = compile(SourceFile{path.string(), text});
+  REQUIRE(other);
+  const Evaluator changed(*other);
+  CHECK_FALSE(changed.search(SearchKind::resource,
+                             request(fmt::format(R"({{"token":"{}"}})", first->next_token))));
+  CHECK(changed.search(SearchKind::resource, request(R"({"limit":8})")));
+}
+
+TEST_CASE("a search the policy cannot answer", "[authzen]") {
+  const Evaluator evaluator(search_policy());
+  const auto unknown = resource_search(evaluator, "alice", "view", "folder");
+  REQUIRE(unknown);
+  CHECK(unknown->ids.empty());
+  REQUIRE(unknown->error);
+  CHECK(unknown->error->field == "resource.type");
+  std::string off;
+  authzen::append_json(off, *unknown, false);
+  CHECK(off == R"({"results":[]})");
+  std::string on;
+  authzen::append_json(on, *unknown, true);
+  CHECK(nlohmann::json::parse(on)["context"]["error"]["field"] == "resource.type");
+
+  const auto nobody = resource_search(evaluator, "nobody", "view");
+  REQUIRE(nobody);
+  CHECK(nobody->ids.empty());
+  REQUIRE(nobody->error);
+  CHECK(nobody->error->name == "nobody");
+
+  const Evaluator plain(privacy_policy());
+  const auto none = plain.search(
+      SearchKind::subject,
+      R"({"subject":{"type":"counterparty"},"action":{"name":"access"},"resource":{"type":"contact_info"}})");
+  REQUIRE_FALSE(none);
+  CHECK(none.error().message.find("no document keyed by `requester.id`") != std::string::npos);
+  CHECK_FALSE(
+      evaluator.search(SearchKind::resource, R"({"subject":{"type":"user","id":"alice"}})"));
+  CHECK_FALSE(evaluator.search(
+      SearchKind::resource,
+      R"({"subject":{"type":"user","id":"alice"},"action":{"name":"view"},"resource":{"type":"record"},"page":{"limit":0}})"));
+}
+
+TEST_CASE("rekey reads the looked-up attributes again, and fails closed", "[authzen]") {
+  const Policy policy = search_policy();
+  auto request = policy.decode(
+      R"({"requester":{"kind":"user","id":"felix"},"data":{"category":"record","id":"101"},"action":"delete"})");
+  REQUIRE(request);
+  CHECK(policy.decide(*request).effect == Effect::deny);
+  REQUIRE_FALSE(policy.rekey(*request, "data.id", "106"));  // felix owns 106
+  CHECK(policy.decide(*request).effect == Effect::allow);
+  const auto missing = policy.rekey(*request, "data.id", "999");
+  REQUIRE(missing);
+  CHECK(missing->name == "999");
+  CHECK_FALSE(policy.decide(*request).decided);
+  CHECK(policy.rekey(*request, "data.id", "106"));  // no longer a request of this policy
+  auto other = policy.decode(
+      R"({"requester":{"kind":"user","id":"felix"},"data":{"category":"record","id":"101"},"action":"delete"})");
+  REQUIRE(other);
+  CHECK(policy.rekey(*other, "data.owner", "106"));
 }
 
 }  // namespace

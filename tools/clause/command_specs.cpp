@@ -468,6 +468,9 @@ command line is wrong.
   POST /access/v1/evaluation   AuthZEN 1.0 (docs/http.md): one evaluation ->
   POST /access/v1/evaluations  {"decision": bool}; a batch with defaults and
                                options.evaluations_semantic -> {"evaluations"}
+  POST /access/v1/search/subject|resource|action  AuthZEN searches: the
+                               document keys (or actions) allowed -> {"results"},
+                               paged by page.limit and page.token
   GET  /.well-known/authzen-configuration  the AuthZEN metadata
 Every decision carries policy_version and policy_hash. A request that cannot be
 decided is answered 400 with its denial and the error; a body that is not JSON

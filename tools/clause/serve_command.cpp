@@ -382,6 +382,27 @@ struct Service {
     metrics.latency(std::chrono::duration<double>(Clock::now() - start).count());
   }
 
+  // A search decides one request per candidate: each counts as a decision; the log, which
+  // holds one record per request decided, is not written a record per candidate.
+  void authzen_search(const http::Request& req, http::Response& res, authzen::SearchKind kind) {
+    const auto start = Clock::now();
+    const auto evaluator = authzen_evaluator();
+    const auto search = evaluator->search(kind, req.body);
+    if (!search) {
+      res = refuse(400, search.error().to_string());
+      return;
+    }
+    Tally tally;
+    tally.effects[static_cast<std::size_t>(Effect::allow)] = search->total;
+    tally.effects[static_cast<std::size_t>(Effect::deny)] = search->decided - search->total;
+    if (search->error) tally.errors = 1;
+    metrics.add(tally);
+    res.body.reserve(search->ids.size() * 40 + 64);
+    authzen::append_json(res.body, *search, authzen_context);
+    res.body += '\n';
+    metrics.latency(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+
   // The AuthZEN metadata: the base URL is --authzen-issuer, or the one the client used.
   http::Response authzen_metadata(const http::Request& req, std::string_view own_host) const {
     std::string base;
@@ -401,6 +422,9 @@ struct Service {
                                 {"policy_decision_point", base},
                                 {"access_evaluation_endpoint", base + "/access/v1/evaluation"},
                                 {"access_evaluations_endpoint", base + "/access/v1/evaluations"},
+                                {"search_subject_endpoint", base + "/access/v1/search/subject"},
+                                {"search_resource_endpoint", base + "/access/v1/search/resource"},
+                                {"search_action_endpoint", base + "/access/v1/search/action"},
                             });
   }
 
@@ -821,6 +845,13 @@ int run_serve(const std::vector<std::string>& argv) {
   server.route(
       "POST", "/access/v1/evaluations",
       authzen_route(service, [&](const auto& req, auto& res) { service.authzen_batch(req, res); }));
+  for (const auto kind :
+       {authzen::SearchKind::subject, authzen::SearchKind::resource, authzen::SearchKind::action}) {
+    server.route("POST", fmt::format("/access/v1/search/{}", authzen::to_string(kind)),
+                 authzen_route(service, [&service, kind](const auto& req, auto& res) {
+                   service.authzen_search(req, res, kind);
+                 }));
+  }
   server.route("GET", "/.well-known/authzen-configuration",
                [&](const http::Request& req, http::Response& res) {
                  res = service.authzen_metadata(req, given);

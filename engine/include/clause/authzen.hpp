@@ -40,6 +40,23 @@ struct Evaluations {
   bool single = false;  // no `evaluations` items: one evaluation, answered as one decision
 };
 
+/// What a search looks for (`/access/v1/search/KIND`).
+enum class SearchKind : std::uint8_t { subject, resource, action };
+
+/// One page of a search's answer. The candidates are the keys of the documents keyed by
+/// `requester.id` (subject) or `data.id` (resource), or the declared actions; each is
+/// decided as the base request completed with it.
+struct Search {
+  SearchKind kind = SearchKind::resource;
+  std::string type;                   // the searched type as JSON text (subject, resource)
+  std::vector<std::string> ids;       // this page's allowed ids, or action names
+  std::size_t total = 0;              // allowed across every page
+  std::size_t decided = 0;            // candidates decided
+  bool paged = false;                 // the answer carries `page`: asked for, or cut
+  std::string next_token;             // where the next page starts; empty on the last page
+  std::optional<RequestError> error;  // the base request could not be decided: no results
+};
+
 /// Reads AuthZEN requests for one policy. Which attributes the policy declares is read
 /// once, when made; copies are cheap to share between threads (evaluating is const).
 class Evaluator {
@@ -76,6 +93,14 @@ class Evaluator {
   [[nodiscard]] Result<Evaluations, RequestError> evaluate_all(std::string_view json,
                                                                std::size_t max_batch) const;
 
+  /// Answers a Search request: the candidates the policy allows, one page of them (at
+  /// most `max_page`). The error is a mistake of the payload's shape, a page token of
+  /// another request or policy, or a policy that declares no document to search; a base
+  /// request the policy cannot decide (an unknown type or id) gives no results, with its
+  /// error.
+  [[nodiscard]] Result<Search, RequestError> search(SearchKind kind, std::string_view json,
+                                                    std::size_t max_page = 1000) const;
+
  private:
   Policy policy_;
   Declared declared_;
@@ -85,6 +110,14 @@ class Evaluator {
 /// (effect, clause, rule, reason, consent, obligations, policy, error) unless
 /// `with_context` is false.
 void append_json(std::string& out, const Evaluation& evaluation, bool with_context);
+
+/// Appends a search's page as an AuthZEN answer: `{"results":[...]}`, `page` first when
+/// the answer is paged, and `context.error` when the base request could not be decided and
+/// `with_context` is true.
+void append_json(std::string& out, const Search& search, bool with_context);
+
+/// Names a search kind as its endpoint does: "subject", "resource", "action".
+std::string_view to_string(SearchKind kind) noexcept;
 
 /// Names a semantic as the request does: "execute_all", ...
 std::string_view to_string(Semantic semantic) noexcept;

@@ -562,3 +562,82 @@ std::optional<RequestError> apply_lookups(const PolicyImpl& p, ResolvedRequest& 
 }
 
 }  // namespace clause::detail
+
+namespace clause {
+namespace {
+
+// The row of `key` in a document. A search goes through a document's keys in order, and
+// reads a row once per attribute: the last row found and the one after it are tried
+// before a binary search, which over a large document costs a cache miss a step.
+std::optional<std::size_t> row_of(const detail::LoadedDocument& doc, std::string_view key) {
+  thread_local const detail::LoadedDocument* last_document = nullptr;
+  thread_local std::size_t last_row = 0;
+  if (last_document == &doc) {
+    // Compared, not trusted: a document at a reused address is only a missed hint.
+    for (std::size_t row = last_row; row < last_row + 2 && row < doc.keys.size(); ++row) {
+      if (doc.keys[row] == key) {
+        last_row = row;
+        return row;
+      }
+    }
+  }
+  const auto it = std::lower_bound(doc.keys.begin(), doc.keys.end(), key);
+  if (it == doc.keys.end() || *it != key) return std::nullopt;
+  last_document = &doc;
+  last_row = static_cast<std::size_t>(it - doc.keys.begin());
+  return last_row;
+}
+
+}  // namespace
+
+std::optional<RequestError> Policy::rekey(ResolvedRequest& request, std::string_view field,
+                                          std::string_view key) const {
+  using detail::Access;
+  const auto fail = [&](std::string name, std::string message) {
+    Access::serial(request) = 0;  // fail closed: what is left of it is not to be decided
+    return RequestError{std::string(field), std::move(name), std::move(message), std::nullopt};
+  };
+  if (!impl_ || Access::serial(request) != impl_->serial) {
+    return fail("", "the request was not resolved by this policy");
+  }
+  const detail::PolicyImpl& p = *impl_;
+  const dsl::CheckedPolicy& c = p.vocabulary();
+  std::vector<Value>& values = Access::attributes(request);
+  bool keyed = false;
+  // A key is never itself looked up (E255): one pass over the lookups it drives is enough.
+  for (const detail::LookupStep& step : p.lookups) {
+    if (c.attributes[step.key].path != field) continue;
+    if (!keyed) {
+      keyed = true;
+      if (auto* given = std::get_if<std::string>(&values[step.key])) {
+        given->assign(key);  // keeps its buffer: no allocation per key
+      } else {
+        values[step.key] = std::string(key);
+      }
+    }
+    const detail::LoadedDocument& doc = p.documents[step.document];
+    Value& value = values[step.attribute];
+    const auto row = row_of(doc, key);
+    if (!row) {
+      if (c.attributes[step.attribute].optional) {
+        value = std::monostate{};
+        continue;
+      }
+      return fail(std::string(key), fmt::format("no entry `{}` in document `{}` ({})",
+                                                detail::printable(key, detail::quoted_name_bytes),
+                                                doc.name, doc.path));
+    }
+    value = doc.values[*row * doc.columns.size() + step.column];
+  }
+  if (!keyed) return fail("", fmt::format("no document is keyed by `{}`", field));
+  // The tests' answers follow the new values.
+  std::vector<std::uint64_t>& atoms = Access::atoms(request);
+  for (std::uint32_t i = 0; i < c.tests.size(); ++i) {
+    const std::uint32_t bit = p.layout.test(i);
+    atoms[bit / 64] &= ~(std::uint64_t{1} << (bit % 64));
+  }
+  detail::answer_tests(p, request);
+  return std::nullopt;
+}
+
+}  // namespace clause

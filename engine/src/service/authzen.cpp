@@ -11,6 +11,7 @@
 
 #include "clause/dsl/check.hpp"
 #include "clause/json.hpp"
+#include "core/sha256.hpp"
 
 namespace clause::authzen {
 namespace {
@@ -423,12 +424,15 @@ namespace {
 struct Reader {
   std::string_view text;
   const Evaluator::Declared& declared;
+  // A search's candidate id (JSON text) in place of the payload's subject or resource id.
+  Raw subject_id{};
+  Raw resource_id{};
 
   // Appends an entity (subject or resource) as a clause object: `kind_key` from `type`,
   // `id` and the declared properties, in that order.
   std::optional<RequestError> entity(const Part& part, std::string_view kind_key,
                                      const std::vector<std::string>& attributes, bool id_declared,
-                                     bool id_string, std::string& out) const {
+                                     bool id_string, Raw id_given, std::string& out) const {
     if (kind_of(part.value) == Kind::absent) {
       return error_at(text, part.path(), "", "missing " + part.path());
     }
@@ -449,7 +453,8 @@ struct Reader {
     out += kind_key;
     out += "\":";
     out += type;
-    if (const Raw id = member(fields, "id"); !id.empty() && kind_of(id) != Kind::null) {
+    if (const Raw id = id_given.empty() ? member(fields, "id") : id_given;
+        !id.empty() && kind_of(id) != Kind::null) {
       if (kind_of(id) != Kind::string && kind_of(id) != Kind::number) {
         return error_at(text, part.path() + ".id", "",
                         fmt::format("expected a string, found {}", found(id)));
@@ -488,12 +493,12 @@ struct Reader {
     std::string out = "{\"requester\":";
     out.reserve(256);
     if (auto e = entity(parts.subject, "kind", declared.requester_attributes, declared.requester_id,
-                        declared.requester_id_string, out)) {
+                        declared.requester_id_string, subject_id, out)) {
       return Failure{std::move(*e)};
     }
     out += ",\"data\":";
     if (auto e = entity(parts.resource, "category", declared.data_attributes, declared.data_id,
-                        declared.data_id_string, out)) {
+                        declared.data_id_string, resource_id, out)) {
       return Failure{std::move(*e)};
     }
     const Part& action = parts.action;
@@ -535,9 +540,13 @@ struct Reader {
       out.decision = policy.evaluate(*resolved);
       return out;
     }
-    RequestError& e = resolved.error();
-    return refused(policy, error_at(text, authzen_field(lookup_key(policy, e.field), parts),
-                                    std::move(e.name), std::move(e.message)));
+    return refused(policy, named(policy, std::move(resolved.error()), parts));
+  }
+
+  // A clause request's error, named by the AuthZEN field it came from and placed.
+  RequestError named(const Policy& policy, RequestError e, const Parts& parts) const {
+    return error_at(text, authzen_field(lookup_key(policy, e.field), parts), std::move(e.name),
+                    std::move(e.message));
   }
 
   Evaluation evaluate(const Policy& policy, const Parts& parts) const {
@@ -623,6 +632,142 @@ Result<Semantic, RequestError> semantic_of(std::string_view text, const Members&
                  fmt::format("unknown semantic {}; expected execute_all, deny_on_first_deny or "
                              "permit_on_first_permit",
                              given));
+}
+
+// Appends `"error":{field, name, message, position}` after a comma.
+void append_error(std::string& out, const RequestError& e) {
+  if (out.back() != '{') out += ',';
+  out += R"("error":{"field":)";
+  append_json_string(out, e.field);
+  out += R"(,"name":)";
+  append_json_string(out, e.name);
+  out += R"(,"message":)";
+  append_json_string(out, e.message);
+  if (e.position) {
+    out += fmt::format(R"(,"position":{{"line":{},"column":{}}})", e.position->line,
+                       e.position->column);
+  }
+  out += '}';
+}
+
+// Which page of a search is asked for.
+struct Page {
+  std::size_t offset = 0;
+  std::size_t limit = 0;
+  bool given = false;  // the request has a `page` object
+};
+
+// What a page token is bound to: the search, the request without its `page`, and the
+// policy, so that a token is refused for another request or after a reload.
+std::string request_digest(const Members& body, std::string_view policy_hash, SearchKind kind) {
+  std::string all(policy_hash);
+  all += '\n';
+  all += to_string(kind);
+  for (const auto& [key, value] : body) {
+    if (key == "page") continue;
+    all += '\n';
+    all += key;
+    all += '=';
+    all += value;
+  }
+  return detail::sha256_hex(all).substr(0, 32);
+}
+
+constexpr std::string_view base64url_digits =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// A page token: the offset of the next page and the request's digest, base64url without
+// padding. Opaque to the caller.
+std::string page_token(std::size_t offset, std::string_view digest) {
+  const std::string plain = fmt::format("{}.{}", offset, digest);
+  std::string out;
+  std::uint32_t bits = 0;
+  int held = 0;
+  for (const char c : plain) {
+    bits = (bits << 8) | static_cast<unsigned char>(c);
+    held += 8;
+    while (held >= 6) {
+      held -= 6;
+      out += base64url_digits[(bits >> held) & 63U];
+    }
+  }
+  if (held > 0) out += base64url_digits[(bits << (6 - held)) & 63U];
+  return out;
+}
+
+// The offset a page token gives, when it is one of ours for this digest.
+std::optional<std::size_t> token_offset(std::string_view token, std::string_view digest) {
+  std::string plain;
+  std::uint32_t bits = 0;
+  int held = 0;
+  for (const char c : token) {
+    const std::size_t d = base64url_digits.find(c);
+    if (d == std::string_view::npos) return std::nullopt;
+    bits = (bits << 6) | static_cast<std::uint32_t>(d);
+    held += 6;
+    if (held >= 8) {
+      held -= 8;
+      plain += static_cast<char>((bits >> held) & 0xffU);
+    }
+  }
+  const std::size_t dot = plain.find('.');
+  if (dot == std::string::npos || dot == 0 || dot > 18 || plain.substr(dot + 1) != digest) {
+    return std::nullopt;
+  }
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < dot; ++i) {
+    if (plain[i] < '0' || plain[i] > '9') return std::nullopt;
+    offset = offset * 10 + static_cast<std::size_t>(plain[i] - '0');
+  }
+  // Only the token as written: the last digit's spare bits are not free to change.
+  if (page_token(offset, digest) != token) return std::nullopt;
+  return offset;
+}
+
+// Reads `page`: `limit` (1 up to `max_page`, which is also the default) and `token`.
+Result<Page, RequestError> page_of(std::string_view text, const Members& body, std::size_t max_page,
+                                   std::string_view digest) {
+  Page out;
+  out.limit = max_page;
+  const Raw page = member(body, "page");
+  if (page.empty() || kind_of(page) == Kind::null) return out;
+  if (kind_of(page) != Kind::object) {
+    return fail_at(text, "page", "", fmt::format("expected an object, found {}", found(page)));
+  }
+  out.given = true;
+  const Members fields = members(page);
+  if (const Raw limit = member(fields, "limit"); !limit.empty() && kind_of(limit) != Kind::null) {
+    const bool whole = kind_of(limit) == Kind::number &&
+                       limit.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!whole || limit.find_first_not_of('0') == std::string_view::npos) {
+      return fail_at(text, "page.limit", std::string(limit),
+                     fmt::format("expected a whole number of at least 1, found {}", found(limit)));
+    }
+    // Past the maximum, the maximum: the spec lets a page hold fewer than asked.
+    if (limit.size() <= 9) {
+      std::size_t n = 0;
+      for (const char c : limit)
+        n = n * 10 + static_cast<std::size_t>(c - '0');
+      out.limit = std::min(n, max_page);
+    }
+  }
+  if (const Raw token = member(fields, "token"); !token.empty() && kind_of(token) != Kind::null) {
+    if (kind_of(token) != Kind::string) {
+      return fail_at(text, "page.token", "",
+                     fmt::format("expected a string, found {}", found(token)));
+    }
+    const std::string_view given = token.substr(1, token.size() - 2);
+    if (!given.empty()) {
+      const auto offset = token_offset(given, digest);
+      if (!offset) {
+        return fail_at(text, "page.token", std::string(given),
+                       "the page token was not given for this request and policy: send the "
+                       "request of the first page unchanged, or start again without a token");
+      }
+      out.offset = *offset;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -739,21 +884,144 @@ void append_json(std::string& out, const Evaluation& evaluation, bool with_conte
   out += R"(,"hash":)";
   append_json_string(out, d.policy_hash);
   out += '}';
-  if (evaluation.error) {
-    const RequestError& e = *evaluation.error;
-    out += R"(,"error":{"field":)";
-    append_json_string(out, e.field);
-    out += R"(,"name":)";
-    append_json_string(out, e.name);
-    out += R"(,"message":)";
-    append_json_string(out, e.message);
-    if (e.position) {
-      out += fmt::format(R"(,"position":{{"line":{},"column":{}}})", e.position->line,
-                         e.position->column);
+  if (evaluation.error) append_error(out, *evaluation.error);
+  out += "}}";
+}
+
+std::string_view to_string(SearchKind kind) noexcept {
+  switch (kind) {
+    case SearchKind::subject:
+      return "subject";
+    case SearchKind::action:
+      return "action";
+    case SearchKind::resource:
+      break;
+  }
+  return "resource";
+}
+
+Result<Search, RequestError> Evaluator::search(SearchKind kind, std::string_view text,
+                                               std::size_t max_page) const {
+  try {
+    auto body = parse_object(text);
+    if (!body) return Failure{body.error()};
+    Search out;
+    out.kind = kind;
+    const std::string digest = request_digest(*body, policy_.content_hash(), kind);
+    auto page = page_of(text, *body, std::max<std::size_t>(max_page, 1), digest);
+    if (!page) return Failure{page.error()};
+    out.paged = page->given;
+    Parts parts = top_level(*body);
+    Reader reader{text, declared_};
+    std::vector<std::uint32_t> allowed;  // by place among the candidates
+    std::vector<std::string_view> candidates;
+    if (kind == SearchKind::action) {
+      for (const auto& action : policy_.checked().actions)
+        candidates.push_back(action.name);
+      std::string action_text;
+      for (std::uint32_t i = 0; i < candidates.size(); ++i) {
+        action_text = "{\"name\":";
+        append_json_string(action_text, candidates[i]);
+        action_text += '}';
+        parts.action = Part{action_text, "action"};
+        auto request = reader.clause_request(parts);
+        if (!request) return Failure{std::move(request.error())};
+        auto resolved = policy_.decode(*request);
+        if (!resolved) {
+          // Every action is declared: the rest of the request is what cannot be decided.
+          out.error = reader.named(policy_, std::move(resolved.error()), parts);
+          allowed.clear();
+          break;
+        }
+        ++out.decided;
+        if (policy_.decide(*resolved).effect == Effect::allow) allowed.push_back(i);
+      }
+    } else {
+      const bool subject = kind == SearchKind::subject;
+      const std::string_view field = subject ? "requester.id" : "data.id";
+      const Part& part = subject ? parts.subject : parts.resource;
+      const auto documents = policy_.documents_keyed_by(field);
+      if (documents.empty()) {
+        return fail_at(text, part.path(), "",
+                       fmt::format("the policy declares no document keyed by `{}`: there are no "
+                                   "{}s to search",
+                                   field, to_string(kind)));
+      }
+      for (const std::string_view document : documents) {
+        const auto keys = policy_.document_keys(document);
+        candidates.insert(candidates.end(), keys.begin(), keys.end());
+      }
+      if (documents.size() > 1) {
+        std::sort(candidates.begin(), candidates.end());
+        candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+      }
+      // The base request is checked and decoded once, completed with the first candidate;
+      // each candidate then changes only its key and the attributes looked up by it.
+      std::string first;
+      append_json_string(first, candidates.empty() ? std::string_view{} : candidates.front());
+      (subject ? reader.subject_id : reader.resource_id) = first;
+      auto request = reader.clause_request(parts);
+      if (!request) return Failure{std::move(request.error())};
+      out.type = member(members(part.value), "type");
+      auto resolved = candidates.empty() ? Result<ResolvedRequest, RequestError>{ResolvedRequest{}}
+                                         : policy_.decode(*request);
+      if (!resolved) {
+        out.error = reader.named(policy_, std::move(resolved.error()), parts);
+        candidates.clear();
+      }
+      ResolvedRequest work = candidates.empty() ? ResolvedRequest{} : *resolved;
+      for (std::uint32_t i = 0; i < candidates.size(); ++i) {
+        if (policy_.rekey(work, field, candidates[i])) {
+          work = *resolved;  // a key another document lacks: denied, and the request restored
+          continue;
+        }
+        ++out.decided;
+        if (policy_.decide(work).effect == Effect::allow) allowed.push_back(i);
+      }
     }
+    out.total = allowed.size();
+    const std::size_t begin = std::min(page->offset, allowed.size());
+    const std::size_t end = std::min(begin + page->limit, allowed.size());
+    out.ids.reserve(end - begin);
+    for (std::size_t i = begin; i < end; ++i)
+      out.ids.emplace_back(candidates[allowed[i]]);
+    if (end < allowed.size()) {
+      out.paged = true;
+      out.next_token = page_token(end, digest);
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return payload_error(fmt::format("cannot read the payload: {}", e.what()));
+  }
+}
+
+void append_json(std::string& out, const Search& search, bool with_context) {
+  out += '{';
+  if (search.paged) {
+    out += R"("page":{"next_token":)";
+    append_json_string(out, search.next_token);
+    out += fmt::format(R"(,"count":{},"total":{}}},)", search.ids.size(), search.total);
+  }
+  out += R"("results":[)";
+  for (std::size_t i = 0; i < search.ids.size(); ++i) {
+    if (i > 0) out += ',';
+    if (search.kind == SearchKind::action) {
+      out += R"({"name":)";
+    } else {
+      out += R"({"type":)";
+      out += search.type;
+      out += R"(,"id":)";
+    }
+    append_json_string(out, search.ids[i]);
     out += '}';
   }
-  out += "}}";
+  out += ']';
+  if (with_context && search.error) {
+    out += R"(,"context":{)";
+    append_error(out, *search.error);
+    out += '}';
+  }
+  out += '}';
 }
 
 }  // namespace clause::authzen
