@@ -516,6 +516,42 @@ class DocumentLoader {
   std::string current_;  // the document being read
 };
 
+// The row of `key` in a document. A search goes through a document's keys in order, and
+// reads a row once per attribute: the last row found and the one after it are tried
+// before a binary search, which over a large document costs a cache miss a step.
+std::optional<std::size_t> row_of(const LoadedDocument& doc, std::string_view key) {
+  thread_local const LoadedDocument* last_document = nullptr;
+  thread_local std::size_t last_row = 0;
+  if (last_document == &doc) {
+    // Compared, not trusted: a document at a reused address is only a missed hint.
+    for (std::size_t row = last_row; row < last_row + 2 && row < doc.keys.size(); ++row) {
+      if (doc.keys[row] == key) {
+        last_row = row;
+        return row;
+      }
+    }
+  }
+  const auto it = std::lower_bound(doc.keys.begin(), doc.keys.end(), key);
+  if (it == doc.keys.end() || *it != key) return std::nullopt;
+  last_document = &doc;
+  last_row = static_cast<std::size_t>(it - doc.keys.begin());
+  return last_row;
+}
+
+// The value a lookup step reads from the entry of `key`; null when there is no entry.
+const Value* entry_value(const LoadedDocument& doc, const LookupStep& step, std::string_view key) {
+  const auto row = row_of(doc, key);
+  return row ? &doc.values[*row * doc.columns.size() + step.column] : nullptr;
+}
+
+// A key that names no entry: the request fails closed.
+RequestError no_entry(std::string field, std::string_view key, const LoadedDocument& doc) {
+  return RequestError{std::move(field), std::string(key),
+                      fmt::format("no entry `{}` in document `{}` ({})",
+                                  printable(key, quoted_name_bytes), doc.name, doc.path),
+                      std::nullopt};
+}
+
 }  // namespace
 
 std::vector<Diagnostic> load_documents(PolicyImpl& policy, const CompileOptions& options) {
@@ -548,13 +584,10 @@ std::optional<RequestError> apply_lookups(const PolicyImpl& p, ResolvedRequest& 
                                       a.path, doc.name, key.path),
                           std::nullopt};
     }
-    const Value* found = doc.find(*k, step.column);
+    const Value* found = entry_value(doc, step, *k);
     if (found == nullptr) {
       if (a.optional) continue;
-      return RequestError{a.path, *k,
-                          fmt::format("no entry `{}` in document `{}` ({})",
-                                      printable(*k, quoted_name_bytes), doc.name, doc.path),
-                          std::nullopt};
+      return no_entry(a.path, *k, doc);
     }
     value = *found;
   }
@@ -564,31 +597,6 @@ std::optional<RequestError> apply_lookups(const PolicyImpl& p, ResolvedRequest& 
 }  // namespace clause::detail
 
 namespace clause {
-namespace {
-
-// The row of `key` in a document. A search goes through a document's keys in order, and
-// reads a row once per attribute: the last row found and the one after it are tried
-// before a binary search, which over a large document costs a cache miss a step.
-std::optional<std::size_t> row_of(const detail::LoadedDocument& doc, std::string_view key) {
-  thread_local const detail::LoadedDocument* last_document = nullptr;
-  thread_local std::size_t last_row = 0;
-  if (last_document == &doc) {
-    // Compared, not trusted: a document at a reused address is only a missed hint.
-    for (std::size_t row = last_row; row < last_row + 2 && row < doc.keys.size(); ++row) {
-      if (doc.keys[row] == key) {
-        last_row = row;
-        return row;
-      }
-    }
-  }
-  const auto it = std::lower_bound(doc.keys.begin(), doc.keys.end(), key);
-  if (it == doc.keys.end() || *it != key) return std::nullopt;
-  last_document = &doc;
-  last_row = static_cast<std::size_t>(it - doc.keys.begin());
-  return last_row;
-}
-
-}  // namespace
 
 std::optional<RequestError> Policy::rekey(ResolvedRequest& request, std::string_view field,
                                           std::string_view key) const {
@@ -617,17 +625,16 @@ std::optional<RequestError> Policy::rekey(ResolvedRequest& request, std::string_
     }
     const detail::LoadedDocument& doc = p.documents[step.document];
     Value& value = values[step.attribute];
-    const auto row = row_of(doc, key);
-    if (!row) {
+    const Value* found = detail::entry_value(doc, step, key);
+    if (found == nullptr) {
       if (c.attributes[step.attribute].optional) {
         value = std::monostate{};
         continue;
       }
-      return fail(std::string(key), fmt::format("no entry `{}` in document `{}` ({})",
-                                                detail::printable(key, detail::quoted_name_bytes),
-                                                doc.name, doc.path));
+      Access::serial(request) = 0;
+      return detail::no_entry(std::string(field), key, doc);
     }
-    value = doc.values[*row * doc.columns.size() + step.column];
+    value = *found;
   }
   if (!keyed) return fail("", fmt::format("no document is keyed by `{}`", field));
   // The tests' answers follow the new values.

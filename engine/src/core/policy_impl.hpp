@@ -181,13 +181,6 @@ struct LoadedDocument {
   std::vector<std::string> keys;       // sorted bytewise
   std::vector<std::uint32_t> columns;  // the attributes that read it, by index
   std::vector<Value> values;           // keys[k]'s value for columns[c] at k * columns.size() + c
-
-  /// The entry's value for column c; null when the document has no such entry.
-  const Value* find(std::string_view key, std::size_t column) const {
-    const auto it = std::lower_bound(keys.begin(), keys.end(), key);
-    if (it == keys.end() || *it != key) return nullptr;
-    return &values[static_cast<std::size_t>(it - keys.begin()) * columns.size() + column];
-  }
 };
 
 /// One looked-up attribute: its value is the key attribute's entry in a document.
