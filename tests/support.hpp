@@ -5,10 +5,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
 #include "clause/clause.hpp"
+#include "clause/diff.hpp"
 
 namespace clause::test {
 
@@ -77,6 +79,34 @@ inline std::vector<Diagnostic> must_fail(const std::string& text) {
   auto policy = compile(SourceFile{"test.policy", text});
   REQUIRE_FALSE(policy.has_value());
   return policy.error();
+}
+
+/// Compiles with documents given in memory, by their declared path.
+inline Result<Policy, std::vector<Diagnostic>> compile_with(
+    const std::string& text, std::map<std::string, std::string> files, Limits limits = {}) {
+  CompileOptions options;
+  options.limits = limits;
+  options.read_document =
+      [files = std::move(files)](std::string_view path) -> Result<SourceFile, std::string> {
+    const auto it = files.find(std::string(path));
+    if (it == files.end()) return Failure{std::string("no such file")};
+    return SourceFile{"data/" + it->first, it->second};
+  };
+  return compile(SourceFile{"docs.policy", text}, options);
+}
+
+/// Checks that each region's witness, decided by each version, gives the region's sides.
+inline void check_diff_witnesses(const Policy& before, const Policy& after, const Diff& d) {
+  for (const DiffRegion& r : d.regions) {
+    const Decision x = before.evaluate(r.witness);
+    const Decision y = after.evaluate(r.witness);
+    CHECK(x.effect == r.before.effect);
+    CHECK(x.clause == r.before.clause);
+    CHECK(y.effect == r.after.effect);
+    CHECK(y.clause == r.after.clause);
+    CHECK(x.error == r.before.error);
+    CHECK(y.error == r.after.error);
+  }
 }
 
 inline const Policy& privacy_policy() {

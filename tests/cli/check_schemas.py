@@ -119,6 +119,8 @@ validate("diff", ["diff", "--format", "json", "policies/clinic.policy",
                   f"{fixtures}/clinic-v2.policy"])
 validate("diff", ["diff", "--format", "json", f"{fixtures}/vocabulary-old.policy",
                   f"{fixtures}/vocabulary-new.policy"])
+validate("diff", ["diff", "--format", "json", "--data",
+                  "users=tests/documents/todo/users-v2.json", "tests/documents/todo.policy"])
 bench = ["bench", "--policy", privacy, "--iterations", "2000", "--repetitions", "1",
          "--threads", "1"]
 validate("bench", [*bench, "--format", "json"])

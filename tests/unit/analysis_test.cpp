@@ -281,15 +281,7 @@ TEST_CASE("diff finds exactly the requests two versions decide differently", "[d
     INFO(old_text << "---\n" << new_text);
     CHECK(d.total == total);
     CHECK(d.changed == changed);
-    for (const auto& r : d.regions) {
-      // Each witness really is decided as the region says, by both versions.
-      const Decision x = before.evaluate(r.witness);
-      const Decision y = after.evaluate(r.witness);
-      CHECK(x.effect == r.before.effect);
-      CHECK(x.clause == r.before.clause);
-      CHECK(y.effect == r.after.effect);
-      CHECK(y.clause == r.after.clause);
-    }
+    check_diff_witnesses(before, after, d);
   }
 }
 

@@ -39,21 +39,6 @@ allow edit of record by user when requester.editor cites "1"
 allow read of record by user when requester.email = "a@x" cites "2"
 )";
 
-// Compiles with documents given in memory, by their declared path.
-Result<Policy, std::vector<Diagnostic>> compile_with(const std::string& text,
-                                                     std::map<std::string, std::string> files,
-                                                     Limits limits = {}) {
-  CompileOptions options;
-  options.limits = limits;
-  options.read_document =
-      [files = std::move(files)](std::string_view path) -> Result<SourceFile, std::string> {
-    const auto it = files.find(std::string(path));
-    if (it == files.end()) return Failure{std::string("no such file")};
-    return SourceFile{"data/" + it->first, it->second};
-  };
-  return compile(SourceFile{"docs.policy", text}, options);
-}
-
 const std::string users_json = R"({
   "alice": {"roles": ["editors"], "editor": true, "e-mail": "a@x"},
   "bob": {"roles": [], "phone": "ignored"},

@@ -124,8 +124,9 @@ bool wants_help(const std::vector<std::string>& args);
 Result<SourceFile, std::string> read_policy_source(const std::string& path);
 
 /// Reads and compiles a policy, printing its diagnostics (on stdout as JSON when asked);
-/// empty when it cannot be read or has errors.
-std::optional<clause::Policy> load_policy(const std::string& path, bool json_diagnostics = false);
+/// empty when it cannot be read or has errors. `options`: tool_options() unless given.
+std::optional<clause::Policy> load_policy(const std::string& path, bool json_diagnostics = false,
+                                          const clause::CompileOptions* options = nullptr);
 
 /// Opens the decision log that `--log FILE` and `--log-redact FIELDS` ask for; empty
 /// without --log. Sets `failed`, after printing why, when the log cannot be opened.

@@ -346,7 +346,8 @@ Each witness is a request in the JSON that `clause eval` reads.
        .run = run_analyze},
       {.name = "diff",
        .summary = "every decision that changes between two versions of a policy",
-       .usage = {"clause diff [--format text|json] OLD NEW"},
+       .usage = {"clause diff [--format text|json] OLD NEW",
+                 "clause diff [--format text|json] --data NAME=FILE POLICY"},
        .body = R"(Lists every decision that changes between two versions of a policy, grouped into
 regions: the actions, requester kinds and data categories that share the change,
 the old and the new decision with their clauses, how many requests the region
@@ -355,6 +356,11 @@ missed and nothing invented: every request valid under both versions is covered,
 attribute values included. Names only one version declares (and attributes whose
 type or optionality changed) are listed once at the top: a request naming them is
 invalid under the other version, so it is not compared.
+
+With --data, compares one policy under two versions of its document NAME: the one
+it declares and FILE. It lists the entries whose read fields changed, then every
+decision that changes for the requests whose key names one of them, all other
+inputs free; keys whose entries changed alike share a region.
 )",
        .option_column = 23,
        .options =
@@ -362,6 +368,9 @@ invalid under the other version, so it is not compared.
                {.flag = "--format",
                 .argument = "text|json",
                 .description = {"text (default), or JSON: the regions"}},
+               {.flag = "--data",
+                .argument = "NAME=FILE",
+                .description = {"compare POLICY with its document NAME read from FILE"}},
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
        .after = R"(exit status: 0 the two versions declare the same names and decide every request

@@ -67,13 +67,14 @@ bool wants_help(const std::vector<std::string>& args) {
 }
 
 // Reads a policy and compiles it, printing diagnostics; empty when it has errors.
-std::optional<Policy> load_policy(const std::string& path, bool json_diagnostics) {
+std::optional<Policy> load_policy(const std::string& path, bool json_diagnostics,
+                                  const CompileOptions* options) {
   auto source = read_policy_source(path);
   if (!source) {
     fmt::print(stderr, "clause: error: {}\n", source.error());
     return std::nullopt;
   }
-  auto policy = compile(*source, tool_options());
+  auto policy = compile(*source, options != nullptr ? *options : tool_options());
   if (!policy) {
     const std::string out = json_diagnostics ? render_json(*source, policy.error()) + "\n"
                                              : render_text(*source, policy.error());

@@ -13,7 +13,7 @@
 
 #include "analysis/analysis.hpp"
 #include "analysis/attribute_classes.hpp"
-#include "core/policy_impl.hpp"
+#include "analysis/diff_compare.hpp"
 
 namespace clause::detail {
 namespace {
@@ -89,113 +89,16 @@ DiffNames name_changes(std::string kind, const std::vector<dsl::Term>& before,
   return out;
 }
 
-// An attribute both versions declare with one type, taking only the values both take: a
-// name in both sets, an integer in both ranges; required when either requires it.
-dsl::AttributeInfo accepted_by_both(const dsl::AttributeInfo& one, const dsl::AttributeInfo& two) {
-  dsl::AttributeInfo out;
-  out.path = one.path;
-  out.type = one.type;
-  out.optional = one.optional && two.optional;
-  if (!one.name_set.empty() || !two.name_set.empty()) {
-    const dsl::AttributeInfo& first = one.name_set.empty() ? two : one;
-    const dsl::AttributeInfo& second = one.name_set.empty() ? one : two;
-    out.name_set = first.name_set;
-    for (const std::string& m : first.members) {
-      if (second.name_set.empty() ||
-          std::find(second.members.begin(), second.members.end(), m) != second.members.end())
-        out.members.push_back(m);
-    }
-  }
-  if (one.range || two.range) {
-    dsl::IntRange r = one.range ? *one.range : *two.range;
-    if (one.range && two.range) {
-      r.low = std::max(one.range->low, two.range->low);
-      r.high = std::min(one.range->high, two.range->high);
-    }
-    out.range = r;
-  }
-  return out;
-}
-
 std::string fmt_key(const DiffSide& x, const DiffSide& y) {
   std::string key;
   for (const DiffSide* s : {&x, &y}) {
-    key += std::string(to_string(s->effect)) + "|" + s->clause + "|" + s->consent + "|";
+    key += std::string(to_string(s->effect)) + "|" + s->clause + "|" + s->consent + "|" + s->error +
+           "|";
     for (const std::string& o : s->obligations)
       key += o + ",";
     key += "|";
   }
   return key;
-}
-
-// The attributes a request valid under both versions may carry, and both versions' tests
-// over them: one grid of values answers every test of both.
-struct Merged {
-  dsl::CheckedPolicy grid;               // only `attributes` and `tests` are filled
-  std::vector<std::int32_t> test_of[2];  // own test -> grid test, or -1: always false
-  bool comparable = true;                // false when no request is valid under both versions
-};
-
-Merged merge_attributes(const dsl::CheckedPolicy& a, const dsl::CheckedPolicy& b) {
-  Merged m;
-  std::map<std::string, const dsl::AttributeInfo*> declared[2];
-  for (int v = 0; v < 2; ++v) {
-    for (const auto& info : (v == 0 ? a : b).attributes)
-      declared[v].emplace(info.path, &info);
-  }
-  std::set<std::string> paths;
-  for (const auto& d : declared) {
-    for (const auto& [path, info] : d)
-      paths.insert(path);
-  }
-  std::map<std::string, std::int32_t> at;
-  for (const std::string& path : paths) {
-    const auto x = declared[0].find(path);
-    const auto y = declared[1].find(path);
-    const dsl::AttributeInfo* one = x != declared[0].end() ? x->second : nullptr;
-    const dsl::AttributeInfo* two = y != declared[1].end() ? y->second : nullptr;
-    if (one != nullptr && two != nullptr && one->type == two->type) {
-      at[path] = static_cast<std::int32_t>(m.grid.attributes.size());
-      m.grid.attributes.push_back(accepted_by_both(*one, *two));
-      continue;
-    }
-    // A request's own id is read by a version that declares it, ignored by the other.
-    const dsl::AttributeInfo* only = one != nullptr ? one : two;
-    if ((one == nullptr || two == nullptr) && path == "requester.id" &&
-        only->type == AttrType::string) {
-      at[path] = static_cast<std::int32_t>(m.grid.attributes.size());
-      dsl::AttributeInfo own = *only;
-      own.span = {};
-      m.grid.attributes.push_back(std::move(own));
-      continue;
-    }
-    // Known to one version only, or with another type: a request valid under both leaves
-    // it out, which a version that requires it refuses.
-    if ((one != nullptr && !one->optional) || (two != nullptr && !two->optional))
-      m.comparable = false;
-  }
-  for (int v = 0; v < 2; ++v) {
-    const dsl::CheckedPolicy& c = v == 0 ? a : b;
-    const auto mapped = [&](std::int32_t own) -> std::int32_t {
-      auto it = at.find(c.attributes[static_cast<std::size_t>(own)].path);
-      return it == at.end() ? -1 : it->second;
-    };
-    for (const dsl::AttributeTest& own : c.tests) {
-      dsl::AttributeTest t = own;
-      const std::int32_t lhs = mapped(static_cast<std::int32_t>(own.lhs));
-      const std::int32_t rhs = own.rhs == dsl::no_id ? dsl::no_id : mapped(own.rhs);
-      if (lhs < 0 || (own.rhs != dsl::no_id && rhs < 0)) {
-        m.test_of[v].push_back(-1);  // reads an attribute compared requests leave out
-        continue;
-      }
-      t.lhs = static_cast<std::uint32_t>(lhs);
-      t.rhs = rhs;
-      auto it = std::find(m.grid.tests.begin(), m.grid.tests.end(), t);
-      m.test_of[v].push_back(static_cast<std::int32_t>(it - m.grid.tests.begin()));
-      if (it == m.grid.tests.end()) m.grid.tests.push_back(std::move(t));
-    }
-  }
-  return m;
 }
 
 }  // namespace
@@ -208,6 +111,7 @@ struct Version {
   std::vector<int> fact_of, consent_of, objection_of, purpose_of;
   std::vector<int> own_purpose;                        // common index -> own id
   const std::vector<std::int32_t>* test_of = nullptr;  // own test -> grid test, or -1
+  std::optional<DiffSide> refused;  // a data diff's version without the entry: every decision
 };
 
 // What is known of a request so far: -1 unknown, 0 false, 1 true; the purpose -2 when
@@ -307,6 +211,7 @@ int truth(const Version& v, const dsl::CheckedCond& c, const Partial& q, Split& 
 // names, in file order.
 std::optional<DiffSide> decide(const Version& v, const std::vector<std::size_t>& rules,
                                const Partial& q, Split& need) {
+  if (v.refused) return v.refused;
   const dsl::CheckedPolicy& c = *v.c;
   const auto side = [&](std::size_t r, Effect e, std::uint32_t clause, bool own_allow) {
     const dsl::CheckedRule& rule = c.rules[r];
@@ -315,6 +220,7 @@ std::optional<DiffSide> decide(const Version& v, const std::vector<std::size_t>&
         c.clauses[clause].id,
         e == Effect::require_consent ? c.consents[static_cast<std::size_t>(rule.consent)].name : "",
         rule.id,
+        {},
         {}};
     // Only a rule's own allow carries its duties; a met consent requirement does not.
     if (own_allow && e == Effect::allow) {
@@ -371,7 +277,7 @@ std::optional<DiffSide> decide(const Version& v, const std::vector<std::size_t>&
       return side(*first_granted, Effect::allow, met_clause(c.rules[*first_granted]), false);
     }
   }
-  return DiffSide{Effect::deny, c.clauses[c.default_clause].id, "", "", {}};
+  return DiffSide{Effect::deny, c.clauses[c.default_clause].id, "", "", {}, {}};
 }
 
 Diff diff_impl(const Policy& before, const Policy& after) {
@@ -414,9 +320,20 @@ Diff diff_impl(const Policy& before, const Policy& after) {
     if (!n.added.empty() || !n.removed.empty() || !n.changed.empty()) out.names.push_back(n);
   }
 
+  compare_versions(*pa, *pb, nullptr, out);
+  return out;
+}
+
+void compare_versions(const PolicyImpl& before, const PolicyImpl& after, const Pinning* pin,
+                      Diff& out) {
+  const PolicyImpl* pa = &before;
+  const PolicyImpl* pb = &after;
+  const dsl::CheckedPolicy& a = pa->checked();
+  const dsl::CheckedPolicy& b = pb->checked();
   Merged merged = merge_attributes(a, b);
-  if (!merged.comparable) return out;  // no request is valid under both versions
-  TestClassCache value_classes(merged.grid);
+  if (!merged.comparable) return;  // no request is valid under both versions
+  FixedValues fixed = pin != nullptr ? pin_attributes(merged, a, *pin) : FixedValues{};
+  TestClassCache value_classes(merged.grid, std::move(fixed));
   const TestClasses& no_tests = value_classes.of({});
 
   const auto action_classes = classes(a, b, 0);
@@ -459,8 +376,16 @@ Diff diff_impl(const Policy& before, const Policy& after) {
     }
     return v;
   };
-  const Version va = version(a, 0);
-  const Version vb = version(b, 1);
+  Version va = version(a, 0);
+  Version vb = version(b, 1);
+  if (pin != nullptr) {
+    for (int side = 0; side < 2; ++side) {
+      if (!pin->refused[side]) continue;
+      const dsl::CheckedPolicy& c = side == 0 ? a : b;
+      (side == 0 ? va : vb).refused =
+          DiffSide{Effect::deny, c.clauses[c.default_clause].id, "", "", {}, *pin->refused[side]};
+    }
+  }
 
   // The same rule in both versions decides the same requests alike, as long as the words
   // its conditions use mean the same: the purpose tree and the attributes.
@@ -517,6 +442,18 @@ Diff diff_impl(const Policy& before, const Policy& after) {
   };
   const auto tests_a = tests_read(va);
   const auto tests_b = tests_read(vb);
+  // A data diff: the rules reading what it pins decide differently with each version's
+  // entry, even where the texts agree.
+  std::vector<bool> reads_pinned(a.rules.size(), false);
+  for (std::size_t r = 0; r < a.rules.size() && !merged.pinned.empty(); ++r) {
+    for (const std::uint32_t t : tests_a[r]) {
+      const dsl::AttributeTest& test = merged.grid.tests[t];
+      if (merged.pinned[test.lhs] ||
+          (test.rhs >= 0 && merged.pinned[static_cast<std::size_t>(test.rhs)]))
+        reads_pinned[r] = true;
+    }
+  }
+  const bool refused = va.refused || vb.refused;
   // Per version and class, the rules covering the class's first name.
   using Bits = std::vector<std::uint64_t>;
   const auto coverage = [](const dsl::CheckedPolicy& c, int kind, int side,
@@ -580,7 +517,9 @@ Diff diff_impl(const Policy& before, const Policy& after) {
         const std::uint64_t class_size = action_classes[ai].names.size() *
                                          requester_classes[qi].names.size() *
                                          data_classes[di].names.size();
-        if (same_meaning &&
+        if (same_meaning && !refused &&
+            std::none_of(rules_a.begin(), rules_a.end(),
+                         [&](std::size_t r) { return reads_pinned[r]; }) &&
             std::equal(rules_a.begin(), rules_a.end(), rules_b.begin(), rules_b.end(),
                        [&](std::size_t x, std::size_t y) { return keys_a[x] == keys_b[y]; })) {
           // The same rules, in the same order, decide alike: nothing to enumerate.
@@ -592,7 +531,8 @@ Diff diff_impl(const Policy& before, const Policy& after) {
         // requests decided alike.
         // A concrete request of the leaf: the first name of each class, the bits learnt
         // true, and the values of its class of values (any class, when none was needed).
-        const auto witness = [&](const Partial& now, const std::vector<TestClass>& cls) {
+        const auto witness = [&](const Partial& now, const std::vector<TestClass>& cls,
+                                 std::vector<Attribute>& looked_up) {
           Request w;
           w.action = action_classes[ai].names.front();
           w.requester = requester_classes[qi].names.front();
@@ -611,12 +551,17 @@ Diff diff_impl(const Policy& before, const Policy& after) {
           const std::vector<Value>& given =
               cls[static_cast<std::size_t>(std::max(now.values, 0))].values;
           for (std::size_t i = 0; i < given.size(); ++i) {
+            if (!merged.pinned.empty() && merged.pinned[i]) continue;  // read from the data
             const std::string& path = merged.grid.attributes[i].path;
             // The request's own id carries `requester.id`: a version that does not declare
             // it ignores the id, where it would refuse an attribute it does not know.
             if (path == "requester.id") {
               const auto* id = std::get_if<std::string>(&given[i]);
               w.requester_id = id != nullptr ? *id : "";
+            } else if (merged.grid.attributes[i].lookup) {
+              // A request cannot give it: the data must hold it.
+              if (!std::holds_alternative<std::monostate>(given[i]))
+                looked_up.push_back({path, given[i]});
             } else if (!std::holds_alternative<std::monostate>(given[i])) {
               w.attributes.push_back({path, given[i]});
             }
@@ -648,13 +593,18 @@ Diff diff_impl(const Policy& before, const Policy& after) {
             auto [it, fresh] =
                 region_at.emplace(std::tuple{ai, qi, di, fmt_key(*x, *y)}, out.regions.size());
             if (fresh) {
+              std::vector<Attribute> looked_up;
+              Request w = witness(now, values.classes, looked_up);
               out.regions.push_back({action_classes[ai].names,
                                      requester_classes[qi].names,
                                      data_classes[di].names,
                                      *x,
                                      *y,
-                                     witness(now, values.classes),
+                                     std::move(w),
                                      0,
+                                     {},
+                                     std::move(looked_up),
+                                     {},
                                      {}});
             }
             DiffRegion& region = out.regions[it->second];
@@ -664,6 +614,9 @@ Diff diff_impl(const Policy& before, const Policy& after) {
                 const dsl::AttributeTest& test = merged.grid.tests[t];
                 for (const std::int32_t at : {static_cast<std::int32_t>(test.lhs), test.rhs}) {
                   if (at < 0) continue;
+                  // A data diff's pinned values are one value each, not classes.
+                  if (!merged.pinned.empty() && merged.pinned[static_cast<std::size_t>(at)])
+                    continue;
                   const std::string& path =
                       merged.grid.attributes[static_cast<std::size_t>(at)].path;
                   if (std::find(region.attributes.begin(), region.attributes.end(), path) ==
@@ -706,7 +659,6 @@ Diff diff_impl(const Policy& before, const Policy& after) {
       }
     }
   }
-  return out;
 }
 
 }  // namespace clause::detail

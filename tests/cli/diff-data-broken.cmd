@@ -1,0 +1,1 @@
+diff --data users=tests/documents/todo/users-broken.json tests/documents/todo.policy

@@ -1,0 +1,1 @@
+diff --data users=tests/documents/todo/missing.json tests/documents/todo.policy

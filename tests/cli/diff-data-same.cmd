@@ -1,0 +1,1 @@
+diff --data users=tests/documents/todo/users.json tests/documents/todo.policy

@@ -1,0 +1,1 @@
+diff --data nobody=tests/documents/todo/users.json tests/documents/todo.policy

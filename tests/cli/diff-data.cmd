@@ -1,0 +1,1 @@
+diff --data users=tests/documents/todo/users-v2.json tests/documents/todo.policy
