@@ -419,6 +419,29 @@ TEST_CASE("a store keeps the last good policy and data when a document breaks",
   CHECK_FALSE(store->reload_if_changed(result));
 }
 
+TEST_CASE("a store reads its documents within its limits at every reload",
+          "[documents][store][limits]") {
+  TempFolder folder;
+  folder.write("docs.policy", users_policy);
+  folder.write("users.json", users_json);
+  CompileOptions options;
+  options.limits.max_document_bytes = users_json.size();
+  auto store = PolicyStore::open((folder.path / "docs.policy").string(), options);
+  REQUIRE(store);
+
+  // One byte more than the limit: refused before it is read, naming the option.
+  folder.write("users.json", users_json + " ");
+  auto result = store->reload();
+  REQUIRE_FALSE(result);
+  CHECK(result.error().front().code == "E256");
+  CHECK(result.error().front().message ==
+        "cannot read the document `users`: `" + (folder.path / "users.json").string() + "` is " +
+            std::to_string(users_json.size() + 1) +
+            " bytes long; the limit for a document file is " + std::to_string(users_json.size()) +
+            " (`--max-document-bytes`)");
+  CHECK(store->current().evaluate(edit_by("alice")).effect == Effect::allow);
+}
+
 TEST_CASE("`document` is not reserved: a data category or a rule may be called so", "[documents]") {
   const std::string text = R"(policy "p" version "1"
 clause "1" "Editors edit documents."

@@ -198,9 +198,9 @@ class EntryReader final : public nlohmann::json_sax<json> {
   bool open(bool object) {
     const std::uint32_t at = offset() > 0 ? offset() - 1 : 0;
     if (depth_ + 1 > max_depth_) {
-      return fail(Span{at, at + 1},
-                  fmt::format("the document is nested deeper than {} levels", max_depth_),
-                  "nest the entries' fields less deeply");
+      return fail(
+          Span{at, at + 1}, fmt::format("the document is nested deeper than {} levels", max_depth_),
+          "nest the entries' fields less deeply, or raise the limit (`--max-document-depth`)");
     }
     if (depth_ == 0 && object == keyed_) {
       return fail(Span{at, at + 1}, fmt::format("the document should be {}", shape()),
@@ -335,7 +335,9 @@ DocumentReader reader_next_to(const SourceFile& source, const Limits& limits) {
     const std::string file = (folder / std::filesystem::path(path)).string();
     return read_source(file, ReadOptions{.max_bytes = max_bytes,
                                          .regular_file_only = true,
-                                         .timeout = std::chrono::seconds(10)});
+                                         .timeout = std::chrono::seconds(10),
+                                         .kind = "document",
+                                         .limit_option = "--max-document-bytes"});
   };
 }
 
@@ -351,7 +353,7 @@ class DocumentLoader {
       policy_error(d.span,
                    fmt::format("the policy declares {} documents, more than the limit of {}",
                                c.documents.size(), options_.limits.max_documents))
-          .help = "join documents into fewer files";
+          .help = "join documents into fewer files, or raise the limit (`--max-documents`)";
       return std::move(errors_);
     }
     const DocumentReader read =
@@ -400,7 +402,9 @@ class DocumentLoader {
           declared.path_span,
           fmt::format("the document `{}` is {} bytes, more than the limit of {}", declared.name,
                       source->text.size(), options_.limits.max_document_bytes))
-          .help = "keep in the document only what the policy reads";
+          .help =
+          "keep in the document only what the policy reads, or raise the limit "
+          "(`--max-document-bytes`)";
       return;
     }
     const auto file = std::make_shared<const SourceFile>(std::move(*source));
