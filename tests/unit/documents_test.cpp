@@ -107,14 +107,37 @@ TEST_CASE("a key that names no entry fails closed", "[documents]") {
   REQUIRE(policy);
   auto resolved = policy->resolve(edit_by("zoe"));
   REQUIRE_FALSE(resolved);
-  CHECK(resolved.error().field == "requester.roles");
+  CHECK(resolved.error().field == "requester.id");  // the field that holds the bad key
   CHECK(resolved.error().name == "zoe");
   CHECK(resolved.error().message == "no entry `zoe` in document `users` (users.json)");
   const Decision d = policy->evaluate_json(
       R"({"data":{"category":"record"},"requester":{"kind":"user","id":"zoe"},"action":"edit"})");
   CHECK(d.effect == Effect::deny);
   CHECK(d.clause == "default");
-  CHECK(d.error == "requester.roles: no entry `zoe` in document `users` (users.json)");
+  CHECK(d.error == "requester.id: no entry `zoe` in document `users` (users.json)");
+}
+
+TEST_CASE("an optional key left out fails a lookup that is not optional, naming the key",
+          "[documents]") {
+  const std::string text = head + R"(document records from "records.json" keyed by id
+attribute data.id string optional
+attribute data.owner string from records[data.id].owner
+allow edit of record by user when data.owner = "bob" cites "2"
+)";
+  auto policy = compile_with(text, {{"records.json", R"([{"id": "r-1", "owner": "bob"}])"}});
+  REQUIRE(policy);
+  auto resolved = policy->resolve(edit_by("bob"));
+  REQUIRE_FALSE(resolved);
+  CHECK(resolved.error().field == "data.id");
+  CHECK(resolved.error().message ==
+        "`data.owner` is read from document `records` by `data.id`, which the request does not "
+        "give");
+  Request r = edit_by("bob");
+  r.attributes.push_back({"data.id", std::string("r-2")});
+  resolved = policy->resolve(r);
+  REQUIRE_FALSE(resolved);
+  CHECK(resolved.error().to_string() ==
+        "data.id: no entry `r-2` in document `records` (records.json)");
 }
 
 TEST_CASE("a request cannot give a looked-up attribute", "[documents]") {
@@ -354,7 +377,7 @@ TEST_CASE("a plan looks up what a known key finds, and leaves open what an open 
       *policy,
       R"({"data":{"category":"record"},"requester":{"kind":"user","id":"zoe"},"action":"read","unknown":["context.purpose"]})");
   REQUIRE_FALSE(missing);
-  CHECK(missing.error().field == "requester.roles");
+  CHECK(missing.error().field == "requester.id");
 }
 
 TEST_CASE("near misses treat a looked-up attribute as any attribute", "[documents]") {

@@ -548,7 +548,8 @@ const Value* entry_value(const LoadedDocument& doc, const LookupStep& step, std:
   return row ? &doc.values[*row * doc.columns.size() + step.column] : nullptr;
 }
 
-// A key that names no entry: the request fails closed.
+// A key that names no entry: the request fails closed. `field` is the key's, which holds
+// the value that found nothing.
 RequestError no_entry(std::string field, std::string_view key, const LoadedDocument& doc) {
   return RequestError{std::move(field), std::string(key),
                       fmt::format("no entry `{}` in document `{}` ({})",
@@ -580,9 +581,10 @@ std::optional<RequestError> apply_lookups(const PolicyImpl& p, ResolvedRequest& 
                           std::nullopt};
     }
     const auto* k = std::get_if<std::string>(&values[step.key]);
+    // Errors about the key name the key's field: it is what the request got wrong.
     if (k == nullptr) {
       if (a.optional) continue;
-      return RequestError{a.path, "",
+      return RequestError{key.path, "",
                           fmt::format("`{}` is read from document `{}` by `{}`, which the request "
                                       "does not give",
                                       a.path, doc.name, key.path),
@@ -591,7 +593,7 @@ std::optional<RequestError> apply_lookups(const PolicyImpl& p, ResolvedRequest& 
     const Value* found = entry_value(doc, step, *k);
     if (found == nullptr) {
       if (a.optional) continue;
-      return no_entry(a.path, *k, doc);
+      return no_entry(key.path, *k, doc);
     }
     value = *found;
   }
