@@ -20,7 +20,7 @@ fail() {
 commands="$("$clause" --help | sed -n '/^commands:/,/^$/p' | sed -n 's/^  \([a-z]*\) .*/\1/p')"
 [ "$(wc -w <<<"$commands")" -ge 13 ] || fail "too few commands in clause --help: $commands"
 limits="$("$clause" --help | sed -n '/^limits/,/^$/p' | sed -n 's/^  \(--[a-z-]*\).*/\1/p')"
-[ "$(wc -w <<<"$limits")" -eq 6 ] || fail "clause --help lists $(wc -w <<<"$limits") limits"
+[ "$(wc -w <<<"$limits")" -eq 9 ] || fail "clause --help lists $(wc -w <<<"$limits") limits"
 
 # roff that groff reads without a warning, with every command and option in it.
 if ! warnings="$(groff -man -Tutf8 -ww -z "$work/clause.1" 2>&1)" || [ -n "$warnings" ]; then

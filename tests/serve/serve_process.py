@@ -16,3 +16,13 @@ def start(argv, out_path, err_path, timeout=10):
             break
         time.sleep(0.05)
     return proc, None
+
+
+def wait_until(predicate, seconds=10.0):
+    """Polls predicate until it holds or the time is up; gives whether it held at the end."""
+    end = time.time() + seconds
+    while time.time() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()

@@ -815,12 +815,7 @@ class Soak:
         return open(self.err).read().count(text)
 
     def wait_for(self, predicate, seconds=10.0):
-        end = time.time() + seconds
-        while time.time() < end:
-            if predicate():
-                return True
-            time.sleep(0.02)
-        return predicate()
+        return serve_process.wait_until(predicate, seconds)
 
     def decide_now(self, oracle, client):
         """A decision right after a reload: it must come from the version now in force."""
@@ -1038,12 +1033,20 @@ class Soak:
             stderr = open(self.err).read()
             if code != 0 or "clause serve: stopped" not in stderr:
                 self.fail(f"SIGTERM: exit {code}, stderr: {stderr[-500:]}")
-            # The server says nothing but its reloads and its stop: no warning, no error.
+            # The server says nothing but its reloads and its stop: no warning, no error. A
+            # failed reload is followed by its diagnostics, as `clause check` prints them.
             expected = re.compile(r"clause serve: (reload to version [ab]|reload failed; the "
                                   r"policy in force stays|stopped)$")
+            diagnostic = re.compile(r"\S+\.policy:\d+:\d+: error\[E\d+\]: ")
+            after = None  # the line before, while a failed reload's diagnostics are read
             for line in stderr.splitlines():
-                if not expected.match(line):
+                if expected.match(line):
+                    after = line if "reload failed" in line else None
+                elif after is None or (after.startswith("clause serve:")
+                                       and not diagnostic.match(line)):
                     self.fail(f"the server said: {line[:300]}")
+                else:
+                    after = line
         self.check_log(metrics)
         self.summary(metrics, load_seconds, time.time() - started)
 

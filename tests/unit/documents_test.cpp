@@ -92,14 +92,37 @@ TEST_CASE("a key that names no entry fails closed", "[documents]") {
   REQUIRE(policy);
   auto resolved = policy->resolve(edit_by("zoe"));
   REQUIRE_FALSE(resolved);
-  CHECK(resolved.error().field == "requester.roles");
+  CHECK(resolved.error().field == "requester.id");  // the field that holds the bad key
   CHECK(resolved.error().name == "zoe");
   CHECK(resolved.error().message == "no entry `zoe` in document `users` (users.json)");
   const Decision d = policy->evaluate_json(
       R"({"data":{"category":"record"},"requester":{"kind":"user","id":"zoe"},"action":"edit"})");
   CHECK(d.effect == Effect::deny);
   CHECK(d.clause == "default");
-  CHECK(d.error == "requester.roles: no entry `zoe` in document `users` (users.json)");
+  CHECK(d.error == "requester.id: no entry `zoe` in document `users` (users.json)");
+}
+
+TEST_CASE("an optional key left out fails a lookup that is not optional, naming the key",
+          "[documents]") {
+  const std::string text = head + R"(document records from "records.json" keyed by id
+attribute data.id string optional
+attribute data.owner string from records[data.id].owner
+allow edit of record by user when data.owner = "bob" cites "2"
+)";
+  auto policy = compile_with(text, {{"records.json", R"([{"id": "r-1", "owner": "bob"}])"}});
+  REQUIRE(policy);
+  auto resolved = policy->resolve(edit_by("bob"));
+  REQUIRE_FALSE(resolved);
+  CHECK(resolved.error().field == "data.id");
+  CHECK(resolved.error().message ==
+        "`data.owner` is read from document `records` by `data.id`, which the request does not "
+        "give");
+  Request r = edit_by("bob");
+  r.attributes.push_back({"data.id", std::string("r-2")});
+  resolved = policy->resolve(r);
+  REQUIRE_FALSE(resolved);
+  CHECK(resolved.error().to_string() ==
+        "data.id: no entry `r-2` in document `records` (records.json)");
 }
 
 TEST_CASE("a request cannot give a looked-up attribute", "[documents]") {
@@ -339,7 +362,7 @@ TEST_CASE("a plan looks up what a known key finds, and leaves open what an open 
       *policy,
       R"({"data":{"category":"record"},"requester":{"kind":"user","id":"zoe"},"action":"read","unknown":["context.purpose"]})");
   REQUIRE_FALSE(missing);
-  CHECK(missing.error().field == "requester.roles");
+  CHECK(missing.error().field == "requester.id");
 }
 
 TEST_CASE("near misses treat a looked-up attribute as any attribute", "[documents]") {
@@ -402,6 +425,29 @@ TEST_CASE("a store keeps the last good policy and data when a document breaks",
   CHECK(*result);
   CHECK(store->current().evaluate(edit_by("alice")).effect == Effect::deny);
   CHECK_FALSE(store->reload_if_changed(result));
+}
+
+TEST_CASE("a store reads its documents within its limits at every reload",
+          "[documents][store][limits]") {
+  TempFolder folder;
+  folder.write("docs.policy", users_policy);
+  folder.write("users.json", users_json);
+  CompileOptions options;
+  options.limits.max_document_bytes = users_json.size();
+  auto store = PolicyStore::open((folder.path / "docs.policy").string(), options);
+  REQUIRE(store);
+
+  // One byte more than the limit: refused before it is read, naming the option.
+  folder.write("users.json", users_json + " ");
+  auto result = store->reload();
+  REQUIRE_FALSE(result);
+  CHECK(result.error().front().code == "E256");
+  CHECK(result.error().front().message ==
+        "cannot read the document `users`: `" + (folder.path / "users.json").string() + "` is " +
+            std::to_string(users_json.size() + 1) +
+            " bytes long; the limit for a document file is " + std::to_string(users_json.size()) +
+            " (`--max-document-bytes`)");
+  CHECK(store->current().evaluate(edit_by("alice")).effect == Effect::allow);
 }
 
 TEST_CASE("`document` is not reserved: a data category or a rule may be called so", "[documents]") {

@@ -161,7 +161,10 @@ std::optional<std::string> take_limit_options(std::vector<std::string>& args) {
       {"max-condition-depth", &clause::Limits::max_condition_depth},
       {"max-rules", &clause::Limits::max_rules},
       {"max-request-bytes", &clause::Limits::max_request_bytes},
-      {"max-json-depth", &clause::Limits::max_json_depth}};
+      {"max-json-depth", &clause::Limits::max_json_depth},
+      {"max-documents", &clause::Limits::max_documents},
+      {"max-document-bytes", &clause::Limits::max_document_bytes},
+      {"max-document-depth", &clause::Limits::max_document_depth}};
   std::vector<std::string> rest;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];

@@ -69,8 +69,9 @@ clause::Limits& tool_limits();
 
 /// Takes the limit options (`--max-policy-bytes N`, `--max-name-length N`,
 /// `--max-condition-depth N`, `--max-rules N`, `--max-request-bytes N`,
-/// `--max-json-depth N`) out of a command's arguments into tool_limits(); gives an error
-/// for a value that is not a positive number.
+/// `--max-json-depth N`, `--max-documents N`, `--max-document-bytes N`,
+/// `--max-document-depth N`) out of a command's arguments into tool_limits(); gives an
+/// error for a value that is not a positive number.
 std::optional<std::string> take_limit_options(std::vector<std::string>& args);
 
 /// The compile options of the tools: tool_limits(), with the rules kept in memory (the

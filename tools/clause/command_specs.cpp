@@ -32,6 +32,15 @@ const std::vector<OptionSpec>& limit_options() {
       {.flag = "--max-json-depth",
        .argument = "N",
        .description = {"nesting of a request's objects and arrays; default 8"}},
+      {.flag = "--max-documents",
+       .argument = "N",
+       .description = {"documents one policy declares; default 64"}},
+      {.flag = "--max-document-bytes",
+       .argument = "N",
+       .description = {"one document a policy reads; default 67108864 (64 MiB)"}},
+      {.flag = "--max-document-depth",
+       .argument = "N",
+       .description = {"nesting of a document's objects and arrays; default 16"}},
   };
   return limits;
 }

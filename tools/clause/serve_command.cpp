@@ -215,6 +215,33 @@ http::Response json_answer(int status, const nlohmann::json& body) {
 
 using ReloadResult = Result<Policy, std::vector<Diagnostic>>;
 
+// A refused reload's diagnostics as `clause check` prints them, each with its source lines:
+// the policy file's as it is now (it may have changed again since), or the document's
+// that a diagnostic in a document carries.
+std::vector<std::string> reload_errors(const PolicyStore& store,
+                                       const std::vector<Diagnostic>& diagnostics) {
+  // Read as the store reads it: a FIFO put in the file's place cannot hang the reloads.
+  auto source = read_source(store.path(), ReadOptions{.max_bytes = tool_limits().max_policy_bytes,
+                                                      .regular_file_only = true,
+                                                      .timeout = std::chrono::seconds(10)});
+  const SourceFile file = source ? *source : SourceFile{store.path(), ""};
+  std::vector<std::string> out;
+  for (const Diagnostic& d : diagnostics)
+    out.push_back(render_text(file, {d}));
+  return out;
+}
+
+// What a reload by signal or by `--watch` says on stderr after `clause serve: ...reload `:
+// the version now in force, or that the old one stays and why, so that an operator who
+// sees no HTTP answer still learns which file and line to fix.
+std::string reload_outcome(const PolicyStore& store, const ReloadResult& result) {
+  if (result) return fmt::format("to version {}\n", result->version());
+  std::string out = "failed; the policy in force stays\n";
+  for (const std::string& error : reload_errors(store, result.error()))
+    out += error;
+  return out;
+}
+
 // Reloads run on this one thread, so that nothing else ever waits for one: signals,
 // health checks and decisions go on while a reload reads a slow file. Requests that come
 // while one runs are served together by the next (coalesced); `--watch` polls here too.
@@ -277,9 +304,8 @@ class ReloadWorker {
           lock.unlock();
           std::optional<ReloadResult> result;
           if (store_.reload_if_changed(result)) {
-            fmt::print(stderr, "clause serve: the file changed; reload {}\n",
-                       *result ? fmt::format("to version {}", (*result)->version())
-                               : std::string("failed; the policy in force stays"));
+            fmt::print(stderr, "clause serve: the file changed; reload {}",
+                       reload_outcome(store_, *result));
           }
           lock.lock();
         }
@@ -530,17 +556,11 @@ struct Service {
   http::Response reload_answer(const ReloadResult* reloaded) const {
     if (reloaded == nullptr) return http::json_error(503, "the server is stopping");
     if (!*reloaded) {
-      // The file as it is now, for the source lines; it may have changed again since.
-      auto source = read_source(store.path(), tool_limits().max_policy_bytes);
-      const SourceFile file = source ? *source : SourceFile{store.path(), ""};
-      nlohmann::json errors = nlohmann::json::array();
-      for (const Diagnostic& d : reloaded->error())
-        errors.push_back(render_text(file, {d}));
       const Policy kept = store.current();
       return json_answer(422, nlohmann::json{{"reloaded", false},
                                              {"version", std::string(kept.version())},
                                              {"hash", std::string(kept.content_hash())},
-                                             {"errors", std::move(errors)}});
+                                             {"errors", reload_errors(store, reloaded->error())}});
     }
     return json_answer(200, nlohmann::json{{"reloaded", true},
                                            {"version", std::string((*reloaded)->version())},
@@ -897,11 +917,9 @@ int run_serve(const std::vector<std::string>& argv) {
       if (signal == SIGHUP) {
         // A log moved away (by logrotate) is followed by a new file at its path.
         if (service.log) service.log->reopen();
-        reloader.request([](const ReloadResult* reloaded) {
+        reloader.request([&service](const ReloadResult* reloaded) {
           if (reloaded == nullptr) return;
-          fmt::print(stderr, "clause serve: reload {}\n",
-                     *reloaded ? fmt::format("to version {}", (*reloaded)->version())
-                               : std::string("failed; the policy in force stays"));
+          fmt::print(stderr, "clause serve: reload {}", reload_outcome(service.store, *reloaded));
         });
         continue;
       }

@@ -330,6 +330,10 @@ struct ReadOptions {
   // Give up when reading takes longer (0: never). Checked between reads of 64 KiB, and
   // while waiting on a pipe.
   std::chrono::milliseconds timeout{0};
+  // What the file is, and the option that sets `max_bytes`, for the errors: a document
+  // read past its limit names its own limit, not the policy's.
+  std::string_view kind = "policy";
+  std::string_view limit_option = "--max-policy-bytes";
 };
 
 /// Reads a whole file; the error says why it could not be read. A file larger than

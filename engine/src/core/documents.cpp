@@ -198,9 +198,9 @@ class EntryReader final : public nlohmann::json_sax<json> {
   bool open(bool object) {
     const std::uint32_t at = offset() > 0 ? offset() - 1 : 0;
     if (depth_ + 1 > max_depth_) {
-      return fail(Span{at, at + 1},
-                  fmt::format("the document is nested deeper than {} levels", max_depth_),
-                  "nest the entries' fields less deeply");
+      return fail(
+          Span{at, at + 1}, fmt::format("the document is nested deeper than {} levels", max_depth_),
+          "nest the entries' fields less deeply, or raise the limit (`--max-document-depth`)");
     }
     if (depth_ == 0 && object == keyed_) {
       return fail(Span{at, at + 1}, fmt::format("the document should be {}", shape()),
@@ -335,7 +335,9 @@ DocumentReader reader_next_to(const SourceFile& source, const Limits& limits) {
     const std::string file = (folder / std::filesystem::path(path)).string();
     return read_source(file, ReadOptions{.max_bytes = max_bytes,
                                          .regular_file_only = true,
-                                         .timeout = std::chrono::seconds(10)});
+                                         .timeout = std::chrono::seconds(10),
+                                         .kind = "document",
+                                         .limit_option = "--max-document-bytes"});
   };
 }
 
@@ -351,7 +353,7 @@ class DocumentLoader {
       policy_error(d.span,
                    fmt::format("the policy declares {} documents, more than the limit of {}",
                                c.documents.size(), options_.limits.max_documents))
-          .help = "join documents into fewer files";
+          .help = "join documents into fewer files, or raise the limit (`--max-documents`)";
       return std::move(errors_);
     }
     const DocumentReader read =
@@ -400,7 +402,9 @@ class DocumentLoader {
           declared.path_span,
           fmt::format("the document `{}` is {} bytes, more than the limit of {}", declared.name,
                       source->text.size(), options_.limits.max_document_bytes))
-          .help = "keep in the document only what the policy reads";
+          .help =
+          "keep in the document only what the policy reads, or raise the limit "
+          "(`--max-document-bytes`)";
       return;
     }
     const auto file = std::make_shared<const SourceFile>(std::move(*source));
@@ -544,7 +548,8 @@ const Value* entry_value(const LoadedDocument& doc, const LookupStep& step, std:
   return row ? &doc.values[*row * doc.columns.size() + step.column] : nullptr;
 }
 
-// A key that names no entry: the request fails closed.
+// A key that names no entry: the request fails closed. `field` is the key's, which holds
+// the value that found nothing.
 RequestError no_entry(std::string field, std::string_view key, const LoadedDocument& doc) {
   return RequestError{std::move(field), std::string(key),
                       fmt::format("no entry `{}` in document `{}` ({})",
@@ -576,9 +581,10 @@ std::optional<RequestError> apply_lookups(const PolicyImpl& p, ResolvedRequest& 
                           std::nullopt};
     }
     const auto* k = std::get_if<std::string>(&values[step.key]);
+    // Errors about the key name the key's field: it is what the request got wrong.
     if (k == nullptr) {
       if (a.optional) continue;
-      return RequestError{a.path, "",
+      return RequestError{key.path, "",
                           fmt::format("`{}` is read from document `{}` by `{}`, which the request "
                                       "does not give",
                                       a.path, doc.name, key.path),
@@ -587,7 +593,7 @@ std::optional<RequestError> apply_lookups(const PolicyImpl& p, ResolvedRequest& 
     const Value* found = entry_value(doc, step, *k);
     if (found == nullptr) {
       if (a.optional) continue;
-      return no_entry(a.path, *k, doc);
+      return no_entry(key.path, *k, doc);
     }
     value = *found;
   }

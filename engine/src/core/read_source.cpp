@@ -41,15 +41,17 @@ Result<SourceFile, std::string> read_file(const std::string& path, const ReadOpt
   const auto start = Clock::now();
   const std::size_t max_bytes = options.max_bytes;
   const auto too_long = [&](std::string size) -> Result<SourceFile, std::string> {
-    return Failure{fmt::format(
-        "`{}` is {} bytes long; the limit for a policy file is {} (`--max-policy-bytes`)", path,
-        size, max_bytes)};
+    return Failure{fmt::format("`{}` is {} bytes long; the limit for a {} file is {} (`{}`)", path,
+                               size, options.kind, max_bytes, options.limit_option)};
+  };
+  const auto not_a_file = [&]() -> Result<SourceFile, std::string> {
+    return Failure{fmt::format("`{}` is a folder, not a {} file", path, options.kind)};
   };
   // Not blocking when only regular files will do: opening a FIFO with no writer would wait.
   const FileDescriptor file{
       ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (options.regular_file_only ? O_NONBLOCK : 0))};
   if (file.fd < 0) {
-    if (errno == EISDIR) return Failure{fmt::format("`{}` is a folder, not a policy file", path)};
+    if (errno == EISDIR) return not_a_file();
     return Failure{fmt::format("cannot open `{}`: {}", path, std::strerror(errno))};
   }
   // The opened file's own kind and size, not the path's: the path may change meanwhile.
@@ -57,12 +59,11 @@ Result<SourceFile, std::string> read_file(const std::string& path, const ReadOpt
   if (::fstat(file.fd, &info) != 0) {
     return Failure{fmt::format("cannot read `{}`: {}", path, std::strerror(errno))};
   }
-  if (S_ISDIR(info.st_mode))
-    return Failure{fmt::format("`{}` is a folder, not a policy file", path)};
+  if (S_ISDIR(info.st_mode)) return not_a_file();
   const bool regular = S_ISREG(info.st_mode);
   if (!regular && options.regular_file_only) {
-    return Failure{fmt::format("`{}` is {}; a policy is read only from a regular file", path,
-                               file_kind(info.st_mode))};
+    return Failure{fmt::format("`{}` is {}; a {} is read only from a regular file", path,
+                               file_kind(info.st_mode), options.kind)};
   }
   if (regular && static_cast<std::uintmax_t>(info.st_size) > max_bytes) {
     return too_long(std::to_string(info.st_size));

@@ -357,18 +357,6 @@ Failure<RequestError> fail_at(std::string_view text, std::string field, std::str
   return Failure{error_at(text, std::move(field), std::move(name), std::move(message))};
 }
 
-// A looked-up attribute's error is about the id it is looked up by (`subject.id`): the
-// request did not give the attribute, so naming it as a property would mislead.
-std::string_view lookup_key(const Policy& policy, std::string_view field) {
-  const auto& attributes = policy.checked().attributes;
-  for (const auto& a : attributes) {
-    if (a.path == field && a.lookup && a.lookup->key < attributes.size()) {
-      return attributes[a.lookup->key].path;
-    }
-  }
-  return field;
-}
-
 // The clause field's AuthZEN name, given where each part came from.
 std::string authzen_field(std::string_view field, const Parts& parts) {
   const auto rest = [&](std::size_t n) { return std::string(field.substr(n)); };
@@ -540,13 +528,12 @@ struct Reader {
       out.decision = policy.evaluate(*resolved);
       return out;
     }
-    return refused(policy, named(policy, std::move(resolved.error()), parts));
+    return refused(policy, named(std::move(resolved.error()), parts));
   }
 
   // A clause request's error, named by the AuthZEN field it came from and placed.
-  RequestError named(const Policy& policy, RequestError e, const Parts& parts) const {
-    return error_at(text, authzen_field(lookup_key(policy, e.field), parts), std::move(e.name),
-                    std::move(e.message));
+  RequestError named(RequestError e, const Parts& parts) const {
+    return error_at(text, authzen_field(e.field, parts), std::move(e.name), std::move(e.message));
   }
 
   Evaluation evaluate(const Policy& policy, const Parts& parts) const {
@@ -929,7 +916,7 @@ Result<Search, RequestError> Evaluator::search(SearchKind kind, std::string_view
         auto resolved = policy_.decode(*request);
         if (!resolved) {
           // Every action is declared: the rest of the request is what cannot be decided.
-          out.error = reader.named(policy_, std::move(resolved.error()), parts);
+          out.error = reader.named(std::move(resolved.error()), parts);
           allowed.clear();
           break;
         }
@@ -966,7 +953,7 @@ Result<Search, RequestError> Evaluator::search(SearchKind kind, std::string_view
       auto resolved = candidates.empty() ? Result<ResolvedRequest, RequestError>{ResolvedRequest{}}
                                          : policy_.decode(*request);
       if (!resolved) {
-        out.error = reader.named(policy_, std::move(resolved.error()), parts);
+        out.error = reader.named(std::move(resolved.error()), parts);
         candidates.clear();
       }
       ResolvedRequest work = candidates.empty() ? ResolvedRequest{} : *resolved;

@@ -1,0 +1,1 @@
+check tests/documents/todo.policy

@@ -1,0 +1,1 @@
+check --max-document-bytes 200 tests/documents/todo.policy

@@ -1,0 +1,1 @@
+check --max-document-depth=2 tests/documents/todo.policy

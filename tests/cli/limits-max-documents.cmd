@@ -1,0 +1,1 @@
+check tests/documents/todo.policy --max-documents 1
