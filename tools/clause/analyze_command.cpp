@@ -9,6 +9,7 @@
 #include "clause/dsl/check.hpp"
 #include "clause/lint.hpp"
 #include "cli.hpp"
+#include "sarif.hpp"
 
 namespace clause::cli {
 namespace {
@@ -44,18 +45,22 @@ int run_analyze(const std::vector<std::string>& argv) {
   };
   const auto tier_of = [&](std::size_t rule) { return std::string(to_string(c.rules[rule].tier)); };
   // Rules that never decide: the linter's exact findings.
-  std::vector<std::pair<std::size_t, std::string>> never;
+  std::vector<NeverDecides> never;
   LintOptions all;
   all.honour_ignore = false;
   for (const Diagnostic& d : lint(*policy, all)) {
     if (d.code != "W003" && d.code != "W004" && d.code != "W005") continue;
     for (std::size_t i = 0; i < c.rules.size(); ++i) {
       if (d.span.begin >= c.rules[i].span.begin && d.span.begin < c.rules[i].span.end) {
-        never.emplace_back(i, d.code);
+        never.push_back({i, d.code});
       }
     }
   }
 
+  if (args.format() == "sarif") {
+    fmt::print("{}\n", sarif_analysis(args.positional()[0], *policy, a, never).dump(2));
+    return exit_ok;
+  }
   if (args.format() == "json") {
     nlohmann::json out = {{"schema_version", schema_version},
                           {"policy", c.name},

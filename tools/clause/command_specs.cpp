@@ -68,6 +68,9 @@ statement silences that warning for it.
                {.flag = "--format",
                 .argument = "text|json",
                 .description = {"how to print diagnostics (json goes to stdout); default text"}},
+               {.flag = "--format",
+                .argument = "sarif",
+                .description = {"a SARIF 2.1.0 log on stdout, for code scanning (docs/cli.md)"}},
                {.flag = "--werror", .argument = "", .description = {"fail on warnings too"}},
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
@@ -180,6 +183,9 @@ from stdin; it names its policy relative to the current folder.
                                 "cases stay on stderr): {\"schema_version\": 1, \"passed\": N,",
                                 "\"failed\": M}, with --coverage also",
                                 "\"clauses\": [{\"id\": ..., \"hits\": N}], \"rules\": [...]"}},
+               {.flag = "--format",
+                .argument = "junit|tap",
+                .description = {"JUnit XML, or TAP version 14, on stdout (docs/cli.md)"}},
                {.flag = "--verbose",
                 .argument = "",
                 .description = {"also list the cases that pass"}},
@@ -279,6 +285,9 @@ counterexample request (JSON that `clause eval` accepts) and its decision.
                 .argument = "text|json",
                 .description = {"text (default), or JSON: the results with their",
                                 "counterexamples"}},
+               {.flag = "--format",
+                .argument = "sarif",
+                .description = {"a SARIF 2.1.0 log: refuted assertions as errors (docs/cli.md)"}},
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
        .after = R"(exit status: 0 every assertion holds, 1 one does not (or the policy has errors),
@@ -330,7 +339,7 @@ its declaration does not take).
        .run = run_matrix},
       {.name = "analyze",
        .summary = "conflicts, rules that never decide, default regions, wide permissions",
-       .usage = {"clause analyze [--format text|json] FILE"},
+       .usage = {"clause analyze [--format text|json|sarif] FILE"},
        .body = R"(Analyses a policy over every possible request, exactly, and reports:
   - conflicts: pairs of rules with different effects that match a common request
     (the contradictions of the document), with how many requests they share, the
@@ -348,6 +357,9 @@ Each witness is a request in the JSON that `clause eval` reads.
                {.flag = "--format",
                 .argument = "text|json",
                 .description = {"text (default), or JSON: every finding, every group"}},
+               {.flag = "--format",
+                .argument = "sarif",
+                .description = {"a SARIF 2.1.0 log: the findings as warnings and notes"}},
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
        .after = R"(exit status: 0 analysed, 1 the policy has errors, 64 the command line is wrong.

@@ -17,6 +17,7 @@
 #include "clause/lint.hpp"
 #include "clause/log.hpp"
 #include "cli.hpp"
+#include "sarif.hpp"
 
 namespace clause::cli {
 std::optional<DecisionLog> open_decision_log(const Args& args, bool block_when_full, bool& failed) {
@@ -326,7 +327,9 @@ int run_check(const std::vector<std::string>& argv) {
   for (const Diagnostic& d : diagnostics) {
     (d.severity == Severity::error ? errors : warnings) += 1;
   }
-  if (format == "json") {
+  if (format == "sarif") {
+    fmt::print("{}\n", sarif_diagnostics(*source, diagnostics).dump(2));
+  } else if (format == "json") {
     // The diagnostics as the library renders them, in an object that carries the version.
     fmt::print("{{\n  \"schema_version\": {},\n  \"diagnostics\": {}\n}}\n", schema_version,
                indented(render_json(*source, diagnostics)));

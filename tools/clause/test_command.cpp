@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -11,6 +12,7 @@
 #include "clause/dsl/check.hpp"
 #include "clause/dsl/parse.hpp"
 #include "cli.hpp"
+#include "test_reports.hpp"
 
 namespace clause::cli {
 namespace {
@@ -313,9 +315,15 @@ int run_test(const std::vector<std::string>& argv) {
     fmt::print(stderr, "clause test: no `*.test` file found\n");
     return exit_failed;
   }
-  const bool json = args.format() == "json";
+  const std::string format = args.format();
   const bool verbose = args.flag("verbose");
-  FILE* report = json ? stderr : stdout;  // JSON keeps stdout for the JSON alone
+  // JSON, JUnit and TAP keep stdout for the report alone.
+  FILE* report = format == "text" ? stdout : stderr;
+  std::vector<FileReport> reports;
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  };
 
   std::map<std::string, std::optional<Policy>> compiled;
   Coverage coverage;
@@ -323,19 +331,28 @@ int run_test(const std::vector<std::string>& argv) {
   std::size_t failed = 0;
   bool broken = false;
   for (const std::string& path : files) {
+    const Clock::time_point file_start = Clock::now();
+    FileReport& file_report = reports.emplace_back();
+    file_report.file = path;
     auto source = read_policy_source(path);
     if (!source) {
       fmt::print(stderr, "clause test: {}\n", source.error());
+      file_report.error = source.error();
       broken = true;
       continue;
     }
+    file_report.file = source->name;
     const dsl::TestParseResult parsed = dsl::parse_tests(*source, tool_parse_limits());
     if (!parsed.diagnostics.empty()) {
       std::fputs(render_text(*source, parsed.diagnostics).c_str(), stderr);
+      file_report.error =
+          fmt::format("the test file has {} error{} (on stderr)", parsed.diagnostics.size(),
+                      parsed.diagnostics.size() == 1 ? "" : "s");
       broken = true;
       continue;
     }
     if (!parsed.tests.policy) {
+      file_report.error = "the test file names no policy";
       std::vector<Diagnostic> d{{Severity::error,
                                  "E401",
                                  "the test file names no policy",
@@ -365,13 +382,42 @@ int run_test(const std::vector<std::string>& argv) {
     if (!slot->second) {
       broken = true;
       failed += parsed.tests.cases.size();
+      for (const ast::TestCase& c : parsed.tests.cases) {
+        const LineColumn at = line_column(source->text, c.span.begin);
+        const std::string message =
+            fmt::format("the policy `{}` cannot be read or has errors", policy_path);
+        file_report.cases.push_back(
+            {.name = c.name.value,
+             .where = fmt::format("{}:{}:{}", source->name, at.line, at.column),
+             .line = at.line,
+             .status = CaseReport::Status::error,
+             .message = message,
+             .expected = "",
+             .actual = "",
+             .detail = message,
+             .seconds = 0});
+      }
+      file_report.seconds = seconds_since(file_start);
       continue;
     }
     const Policy& policy = *slot->second;
 
     for (const ast::TestCase& c : parsed.tests.cases) {
+      const Clock::time_point case_start = Clock::now();
       const LineColumn at = line_column(source->text, c.span.begin);
       const std::string where = fmt::format("{}:{}:{}", source->name, at.line, at.column);
+      CaseReport& case_report = file_report.cases.emplace_back();
+      case_report.name = c.name.value;
+      case_report.where = where;
+      case_report.line = at.line;
+      // Every way out of the case below fills in its report; the time is taken here.
+      struct Stopwatch {
+        CaseReport& report;
+        Clock::time_point start;
+        ~Stopwatch() {
+          report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        }
+      } stopwatch{case_report, case_start};
       std::vector<std::string> missing;
       if (!c.data) missing.push_back("data");
       if (!c.requester) missing.push_back("requester");
@@ -381,6 +427,9 @@ int run_test(const std::vector<std::string>& argv) {
         std::string list;
         for (const auto& m : missing)
           list += (list.empty() ? "`" : ", `") + m + "`";
+        case_report.status = CaseReport::Status::failed;
+        case_report.message = fmt::format("the case has no {}", list);
+        case_report.detail = case_report.message;
         fmt::print(report, "FAIL {}: {}\n  the case has no {}\n\n", where, c.name.value, list);
         continue;
       }
@@ -395,6 +444,10 @@ int run_test(const std::vector<std::string>& argv) {
       if (auto mistake = fill_request(policy.checked(), c, request)) {
         ++failed;
         const LineColumn lc = line_column(source->text, mistake->span.begin);
+        case_report.status = CaseReport::Status::failed;
+        case_report.message =
+            fmt::format("{}:{}:{}: {}", source->name, lc.line, lc.column, mistake->message);
+        case_report.detail = case_report.message;
         fmt::print(report, "FAIL {}:{}:{}: {}\n  {}\n\n", source->name, lc.line, lc.column,
                    c.name.value, mistake->message);
         continue;
@@ -419,25 +472,34 @@ int run_test(const std::vector<std::string>& argv) {
         continue;
       }
       ++failed;
+      case_report.status = CaseReport::Status::failed;
+      case_report.expected = describe(want, want_consent, e.cites.value, want_obligations);
+      case_report.actual = d.error.empty()
+                               ? describe(d.effect, d.consent, d.clause, got_obligations)
+                               : fmt::format("an invalid request: {}", d.error);
+      case_report.message =
+          fmt::format("expected {}, got {}", case_report.expected, case_report.actual);
       std::string out = fmt::format("FAIL {}: {}\n", where, c.name.value);
-      out += fmt::format("  expected  {}\n",
-                         describe(want, want_consent, e.cites.value, want_obligations));
-      if (!d.error.empty()) {
-        out += fmt::format("  got       an invalid request: {}\n", d.error);
-      } else {
-        out += fmt::format("  got       {}\n",
-                           describe(d.effect, d.consent, d.clause, got_obligations));
+      out +=
+          fmt::format("  expected  {}\n  got       {}\n", case_report.expected, case_report.actual);
+      if (d.error.empty()) {
         if (!d.rule.empty()) {
           out +=
               fmt::format("  decided   by rule {} at {}\n", d.rule, rule_location(policy, d.rule));
         }
         out += fmt::format("  reason    {}\n", d.reason);
       }
+      case_report.detail = out.substr(out.find('\n') + 1);
       fmt::print(report, "{}\n", out);
     }
+    file_report.seconds = seconds_since(file_start);
   }
 
-  if (json) {
+  if (format == "junit") {
+    std::fputs(junit_report(reports).c_str(), stdout);
+  } else if (format == "tap") {
+    std::fputs(tap_report(reports).c_str(), stdout);
+  } else if (format == "json") {
     nlohmann::json out = args.flag("coverage") ? coverage.json() : nlohmann::json::object();
     out["schema_version"] = schema_version;
     out["passed"] = passed;

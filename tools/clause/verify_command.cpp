@@ -9,6 +9,7 @@
 #include "clause/clause.hpp"
 #include "clause/verify.hpp"
 #include "cli.hpp"
+#include "sarif.hpp"
 
 namespace clause::cli {
 int run_verify(const std::vector<std::string>& argv) {
@@ -51,7 +52,9 @@ int run_verify(const std::vector<std::string>& argv) {
     }
     json.push_back(std::move(item));
   }
-  if (args.format() == "json") {
+  if (args.format() == "sarif") {
+    fmt::print("{}\n", sarif_verify(path, *policy, results).dump(2));
+  } else if (args.format() == "json") {
     const nlohmann::json report = {
         {"schema_version", schema_version}, {"policy", path}, {"assertions", std::move(json)}};
     fmt::print("{}\n", report.dump(2));

@@ -1,0 +1,1 @@
+analyze --format sarif tests/cli/broken-promise.policy

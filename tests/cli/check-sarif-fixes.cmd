@@ -1,0 +1,1 @@
+check --format sarif tests/cli/broken.policy

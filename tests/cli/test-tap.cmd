@@ -1,0 +1,1 @@
+test --format tap tests/cli/failing.test

@@ -1,0 +1,1 @@
+verify --format sarif tests/cli/broken-promise.policy
