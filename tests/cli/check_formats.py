@@ -205,7 +205,28 @@ def check_tap(test_file):
             fail(f"tap {test_file}: a line outside the grammar: {line!r}")
 
 
+def check_escaping():
+    """A case name with the characters XML and TAP escape comes back as written."""
+    name = 'a <b> & "c" \'d\' # e \\ f'
+    with tempfile.TemporaryDirectory() as folder:
+        test = pathlib.Path(folder) / "odd.test"
+        test.write_text(f'tests for "{root}/policies/privacy.policy"\n\n'
+                        f'case "{name.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"\n'
+                        '  data contact_info\n  requester counterparty\n  action access\n'
+                        '  expect deny cites "default"\n', encoding="utf-8")
+        junit = run(["test", "--format", "junit", "odd.test"], folder)
+        cases = ET.fromstring(junit.stdout).findall("./testsuite/testcase")
+        if [c.get("name") for c in cases] != [name]:
+            fail(f"junit: the case is named {[c.get('name') for c in cases]}, not {name!r}\n"
+                 f"{junit.stdout}{junit.stderr}")
+        tap = run(["test", "--format", "tap", "odd.test"], folder).stdout.splitlines()
+        escaped = name.replace("\\", "\\\\").replace("#", "\\#")
+        if len(tap) < 3 or not tap[2].endswith(": " + escaped):
+            fail(f"tap: {tap[2:3]} does not end with the escaped name {escaped!r}")
+
+
 validator = Draft4Validator(sarif_schema())
+check_escaping()
 check_diagnostics(validator, error_codes())
 check_verify_analyze(validator)
 for test_file in ["policies/privacy.test", "tests/cli/failing.test"]:

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <string_view>
 
@@ -174,7 +175,18 @@ nlohmann::ordered_json sarif_diagnostics(const SourceFile& file,
     const auto known = code_descriptions().find(d.code);
     const std::string_view description =
         known != code_descriptions().end() ? std::string_view(known->second) : "a diagnostic";
-    const std::optional<std::string> replacement = offered_name(d.help);
+    // A fix only where the region is one name, as the guesses of misspelt names have: a
+    // region of other text (quotes, blanks) would not be the name's to replace.
+    const std::string_view spanned =
+        d.span.begin < d.span.end && d.span.end <= shown.text.size()
+            ? std::string_view(shown.text).substr(d.span.begin, d.span.end - d.span.begin)
+            : std::string_view();
+    const bool one_name =
+        !spanned.empty() && std::all_of(spanned.begin(), spanned.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' ||
+                 c == '-';
+        });
+    const std::optional<std::string> replacement = one_name ? offered_name(d.help) : std::nullopt;
     // A help that is not a replacement is advice for a person: it joins the message.
     std::string message = d.message;
     if (!d.help.empty() && !replacement) message += fmt::format(" (help: {})", d.help);
