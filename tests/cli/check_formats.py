@@ -64,6 +64,18 @@ def error_codes():
     return codes
 
 
+def check_code_table(codes):
+    """The table of descriptions in tools/clause/sarif.cpp is the one of docs/errors.md."""
+    text = (root / "tools" / "clause" / "sarif.cpp").read_text()
+    literal = r'"(?:[^"\\]|\\.)*"'
+    # An entry is `{"CODE", "..."}`, its description perhaps split into adjacent literals.
+    table = {code: "".join(json.loads(part) for part in re.findall(literal, parts))
+             for code, parts in re.findall(rf'\{{"([EW]\d+)",\s*((?:{literal}\s*)+)\}}', text)}
+    if table != codes:
+        fail("tools/clause/sarif.cpp describes the codes otherwise than docs/errors.md: "
+             f"{sorted(set(table.items()) ^ set(codes.items()))}")
+
+
 def check_sarif(validator, args, cwd=root):
     """Runs a command with --format sarif; validates it; gives the log."""
     result = run([*args, "--format", "sarif"], cwd)
@@ -227,6 +239,7 @@ def check_escaping():
 
 validator = Draft4Validator(sarif_schema())
 check_escaping()
+check_code_table(error_codes())
 check_diagnostics(validator, error_codes())
 check_verify_analyze(validator)
 for test_file in ["policies/privacy.test", "tests/cli/failing.test"]:
