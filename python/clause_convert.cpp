@@ -60,10 +60,9 @@ class JsonWriter {
       first = false;
       append_json_string(out_, name);
       out_ += ':';
-      const std::size_t mark = path_.size();
-      path_ += (path_.empty() ? "" : ".") + std::string(name);
+      path_.push_back(Step{name, 0});
       if (!write(item, depth + 1) || !error_.empty()) return false;
-      path_.resize(mark);
+      path_.pop_back();
       if (out_.size() > max_bytes_) return true;
     }
     out_ += '}';
@@ -75,10 +74,9 @@ class JsonWriter {
     out_ += '[';
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (i > 0) out_ += ',';
-      const std::size_t mark = path_.size();
-      path_ += "[" + std::to_string(i) + "]";
+      path_.push_back(Step{{}, i});
       if (!write(items[i], depth + 1) || !error_.empty()) return false;
-      path_.resize(mark);
+      path_.pop_back();
       if (out_.size() > max_bytes_) return true;
     }
     out_ += ']';
@@ -106,14 +104,28 @@ class JsonWriter {
   }
 
   bool fail(std::string message) {
-    error_ = RequestError{path_, "", std::move(message), std::nullopt}.to_string();
+    // The field's name is written only now: a request that converts costs no path.
+    std::string field;
+    for (const Step& step : path_) {
+      if (step.key.data() == nullptr) {
+        field += "[" + std::to_string(step.index) + "]";
+      } else {
+        field += (field.empty() ? "" : ".") + std::string(step.key);
+      }
+    }
+    error_ = RequestError{field, "", std::move(message), std::nullopt}.to_string();
     return false;
   }
 
   std::string& out_;
   std::size_t max_bytes_;
   std::size_t max_depth_;
-  std::string path_;
+  // A key (its UTF-8, which the str object keeps) or, with no key, an index in an array.
+  struct Step {
+    std::string_view key;
+    std::size_t index = 0;
+  };
+  std::vector<Step> path_;
   std::string error_;
 };
 
