@@ -451,6 +451,9 @@ def main():
     env = dict(os.environ)
     env["PATH"] = os.path.dirname(clause) + os.pathsep + env.get("PATH", "")
     env["LC_ALL"] = "C.UTF-8"
+    # The Python module of the build tree, for docs/python.md's sessions.
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in [os.path.join(build, "python"), env.get("PYTHONPATH", "")] if p)
     # Standard output line by line, as on a terminal, so that it interleaves with standard
     # error in the order the doc shows.
     stdbuf = "/usr/libexec/coreutils/libstdbuf.so"
