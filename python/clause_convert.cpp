@@ -24,13 +24,11 @@ class JsonWriter {
     } else if (PyBool_Check(value.ptr())) {
       out_ += value.ptr() == Py_True ? "true" : "false";
     } else if (PyLong_Check(value.ptr())) {
-      out_ += py::str(value).cast<std::string>();
+      if (!number(value, PyLong_Type)) return fail("the number has too many digits");
     } else if (PyFloat_Check(value.ptr())) {
-      const double d = PyFloat_AsDouble(value.ptr());
-      if (!std::isfinite(d))
+      if (!std::isfinite(PyFloat_AsDouble(value.ptr())) || !number(value, PyFloat_Type))
         return fail("the number " + py::repr(value).cast<std::string>() +
                     " cannot be written in JSON");
-      out_ += py::repr(value).cast<std::string>();
     } else if (PyUnicode_Check(value.ptr())) {
       std::string_view text;
       if (!utf8(value, text)) return fail("the text is not valid Unicode");
@@ -80,6 +78,19 @@ class JsonWriter {
       if (out_.size() > max_bytes_) return true;
     }
     out_ += ']';
+    return true;
+  }
+
+  // Writes a number as int's or float's own repr does, whatever a subclass (an IntEnum)
+  // says of itself; false when Python refuses (an int past its limit on digits).
+  bool number(py::handle value, PyTypeObject& type) {
+    const auto text = py::reinterpret_steal<py::object>(type.tp_repr(value.ptr()));
+    std::string_view digits;
+    if (!text || !utf8(text, digits)) {
+      PyErr_Clear();
+      return false;
+    }
+    out_ += digits;
     return true;
   }
 

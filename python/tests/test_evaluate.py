@@ -5,7 +5,7 @@ import sys
 import threading
 
 import clause
-from conftest import request
+from conftest import SHOP, request
 
 
 # What `clause eval --policy policies/privacy.policy` decides for each example.
@@ -84,6 +84,8 @@ def test_bad_requests_are_denied_not_raised(privacy):
     denied(privacy.evaluate({"context": {"t": float("inf")}}), "context.t: the number inf")
     denied(privacy.evaluate({"context": {"when": {1, 2}}}), "context.when: a value of type set")
     denied(privacy.evaluate({"context": {"x": object()}}), "type object")
+    denied(privacy.evaluate({"context": {"n": 10**5000}}), "context.n: the number has too many")
+    denied(privacy.evaluate({"context": {"n": 2**70}}), "context.n")
     denied(privacy.evaluate({"context": {"s": "\ud800"}}), "context.s: the text is not valid")
     denied(privacy.evaluate("\ud800"), "not valid Unicode")
     denied(privacy.evaluate(b"\xff\xfe"), "")
@@ -104,6 +106,30 @@ def test_huge_and_nested_requests(privacy, examples):
     cycle = {}
     cycle["self"] = cycle
     denied(privacy.evaluate(cycle), "nested more than 8 levels")
+
+
+def test_subclasses_are_written_as_their_base(privacy, examples):
+    class Kind(str):
+        def __str__(self):
+            return "not this"
+
+    class Level(int):
+        def __str__(self):
+            return "high"
+
+        __repr__ = __str__
+
+    body = examples["01-counterparty-contact-during-transaction.json"]
+    same = dict(body, action=Kind(body["action"]))
+    assert privacy.evaluate(same).to_json() == privacy.evaluate(body).to_json()
+    levels = clause.compile(SHOP.replace("obligation log_access", "obligation log_access\n"
+                                         "attribute data.level integer")
+                            + 'allow read of order by partner when data.level >= 3 cites "1"\n')
+    asked = request("order", "partner", "read")
+    asked["data"]["level"] = Level(3)
+    assert levels.evaluate(asked).effect == "allow"
+    asked["data"]["level"] = 2
+    assert levels.evaluate(asked).effect == "deny"
 
 
 def test_evaluate_many(privacy, examples):
