@@ -53,11 +53,11 @@ Decision refused(const Policy& policy, std::string error) {
   return d;
 }
 
-Decision evaluate_one(const Policy& policy, py::handle request) {
+Decision evaluate_one(const Policy& policy, py::handle request, bool trace) {
   python::RequestText in = python::request_text(request);
   if (!in.error.empty()) return refused(policy, std::move(in.error));
   py::gil_scoped_release release;
-  return policy.evaluate_json(in.text);
+  return policy.evaluate_json(in.text, EvalOptions{.trace = trace});
 }
 
 // The requests are written as JSON with the GIL held; the loop that decides them runs
@@ -135,10 +135,20 @@ void bind_policy(py::module_& m) {
       .def_property_readonly("error", [](const Decision& d) { return d.error; })
       .def_property_readonly("policy_version", [](const Decision& d) { return d.policy_version; })
       .def_property_readonly("policy_hash", [](const Decision& d) { return d.policy_hash; })
+      .def_readonly("trace", &Decision::trace)
       .def(
           "to_json", [](const Decision& d) { return to_json(d); },
           "The decision as one line of JSON, as `clause eval` prints it.")
       .def("__repr__", &decision_repr);
+
+  py::class_<TraceStep>(m, "TraceStep", "How one rule fared in a traced decision.")
+      .def_property_readonly("rule", [](const TraceStep& t) { return t.rule; })
+      .def_property_readonly("clause", [](const TraceStep& t) { return t.clause; })
+      .def_property_readonly("tier", [](const TraceStep& t) { return to_string(t.tier); })
+      .def_property_readonly("outcome", [](const TraceStep& t) { return to_string(t.outcome); })
+      .def_property_readonly("line", [](const TraceStep& t) { return t.position.line; })
+      .def_property_readonly("column", [](const TraceStep& t) { return t.position.column; })
+      .def_readonly("detail", &TraceStep::detail);
 
   py::class_<Policy>(m, "Policy",
                      "A compiled policy: immutable; evaluate may be called from many threads.")
@@ -155,8 +165,9 @@ void bind_policy(py::module_& m) {
                                return out;
                              })
       .def("clause_words", &Policy::clause_words, py::arg("clause_id"))
-      .def("evaluate", &evaluate_one, py::arg("request"),
-           "Decides one request (a dict, or a str of JSON); never raises for a bad request.")
+      .def("evaluate", &evaluate_one, py::arg("request"), py::kw_only(), py::arg("trace") = false,
+           "Decides one request (a dict, or a str of JSON); never raises for a bad request. "
+           "trace=True records how every rule fared, in Decision.trace.")
       .def("evaluate_many", &evaluate_many, py::arg("requests"),
            "Decides a list of requests in one call, without the GIL while deciding.")
       .def("check", &check, "The warnings of the checker and the linter, as `clause check`.")

@@ -57,6 +57,18 @@ def test_decision_fields(privacy, examples, shop):
     assert json.loads(d.to_json())["obligations"] == ["log_access"]
 
 
+def test_trace(privacy, examples):
+    body = examples["02-partner-marketing-without-consent.json"]
+    assert privacy.evaluate(body).trace == []
+    d = privacy.evaluate(body, trace=True)
+    assert d.to_json() == privacy.evaluate(json.dumps(body), trace=True).to_json()
+    assert [t.rule for t in d.trace if t.outcome == "decided"] == [d.rule]
+    step = next(t for t in d.trace if t.rule == d.rule)
+    assert (step.clause, step.tier) == ("2.c", "consent") and step.line > 1
+    assert [t["rule"] for t in json.loads(d.to_json())["trace"]] == [t.rule for t in d.trace]
+    assert privacy.evaluate({}, trace=True).trace == []
+
+
 def test_decisions_outlive_their_policy():
     policy = clause.compile(
         'policy "P" version "7"\nclause "1" "Reading is fine."\ndata d\nrequester r\n'
