@@ -13,6 +13,8 @@ The convention (docs/README of the convention: the top of tests/docs/run_example
 - `<!-- file: NAME -->` before a fenced block makes that block the file NAME for every
   later session of the same doc; `<!-- file: NAME append -->` adds the block to it.
 - `<!-- files from: docs/OTHER.md -->` gives the sessions after it the files of that doc too.
+- A session whose first command starts with `python3 ` needs the build tree's Python
+  module (`PYTHONPATH` names it); without one it is not run, and counted so.
 - `<!-- not run: REASON -->` before a block skips it and counts it: a session whose output
   depends on the machine or the time, or the output of a command shown without its `$ `
   line (benchmark figures).
@@ -451,6 +453,11 @@ def main():
     env = dict(os.environ)
     env["PATH"] = os.path.dirname(clause) + os.pathsep + env.get("PATH", "")
     env["LC_ALL"] = "C.UTF-8"
+    # The Python module of the build tree, for docs/python.md's sessions. A tree built
+    # without it (CLAUSE_PYTHON off) cannot run them: they are counted as not run.
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in [os.path.join(build, "python"), env.get("PYTHONPATH", "")] if p)
+    python_module = bool(glob.glob(os.path.join(build, "python", "clause*.so")))
     # Standard output line by line, as on a terminal, so that it interleaves with standard
     # error in the order the doc shows.
     stdbuf = "/usr/libexec/coreutils/libstdbuf.so"
@@ -530,6 +537,9 @@ def main():
             elif kind == "bad":
                 print(f"FAILED: {rel}:{line}: {data}")
                 doc_failed += 1
+            elif not python_module and data and data[0].startswith("$ python3 "):
+                print(f"{rel}:{line}: not run: the build tree has no Python module")
+                skipped += 1
             else:
                 ran += 1
                 session = Session(root, clause, files, env)
