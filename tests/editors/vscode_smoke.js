@@ -2,7 +2,8 @@
 // Usage: node vscode_smoke.js EXTENSION_DIR CLAUSE
 // The extension's wiring, without VS Code: extension.js is loaded with a small stub of the
 // `vscode` module and a recording LanguageClient, and must start `CLAUSE lsp` (clause.path)
-// for the two languages, restart it on command and when clause.path changes, and stop it.
+// for the two languages, restart it on command and when clause.path changes, and stop it;
+// package.json must declare the same commands, the settings, and pinned dependencies.
 // The real vscode-languageclient must export what extension.js uses. Then the command line
 // the extension built is run over stdio with an LSP session: initialize, a broken policy's
 // diagnostics, shutdown and exit.
@@ -72,11 +73,15 @@ function realClientLibrary() {
   }
 }
 
-// require(NAME) gives replacements[NAME] until the returned function is called.
+// require(NAME) gives replacements[NAME] (throws it, if an Error) until the returned
+// function is called.
 function intercept(replacements) {
   const load = Module._load;
   Module._load = function (request, ...rest) {
-    if (Object.prototype.hasOwnProperty.call(replacements, request)) return replacements[request];
+    if (Object.prototype.hasOwnProperty.call(replacements, request)) {
+      if (replacements[request] instanceof Error) throw replacements[request];
+      return replacements[request];
+    }
     return load.call(this, request, ...rest);
   };
   return () => {
@@ -121,10 +126,11 @@ class RecordingClient {
 }
 
 // Kept in place: extension.js requires the client library when it activates.
-intercept({
+const fakes = {
   vscode,
   'vscode-languageclient/node': { LanguageClient: RecordingClient, State: real.State },
-});
+};
+intercept(fakes);
 const manifest = require(path.join(extensionDir, 'package.json'));
 const extension = require(path.join(extensionDir, manifest.main));
 
@@ -134,6 +140,22 @@ const expectedSelector = [
   { scheme: 'file', language: 'clause-test' },
   { scheme: 'untitled', language: 'clause-test' },
 ];
+
+// package.json declares what extension.js provides, and pins its dependencies.
+function checkManifest() {
+  assert.deepStrictEqual(manifest.activationEvents.slice().sort(),
+    ['onLanguage:clause-policy', 'onLanguage:clause-test']);
+  const properties = manifest.contributes.configuration.properties;
+  assert.strictEqual(properties['clause.path'].default, 'clause');
+  assert.ok(properties['clause.trace.server'], 'the setting clause.trace.server');
+  const contributed = manifest.contributes.commands.map((command) => command.command).sort();
+  assert.deepStrictEqual(contributed, [...commands.keys()].sort(),
+    'the commands of package.json are those that activate() registers');
+  for (const [name, version] of Object.entries({ ...manifest.dependencies,
+    ...manifest.devDependencies })) {
+    assert.match(version, /^\d+\.\d+\.\d+$/, `${name} is pinned to one version`);
+  }
+}
 
 async function checkWiring() {
   const context = { subscriptions: [], extensionPath: extensionDir };
@@ -149,6 +171,7 @@ async function checkWiring() {
   for (const name of ['clause.restartServer', 'clause.showOutput']) {
     assert.ok(commands.has(name), `activate() registers ${name}`);
   }
+  checkManifest();
   const status = context.subscriptions.find((item) => item.id === 'clause.server');
   assert.ok(status, 'a language status item');
   assert.deepStrictEqual(status.selector, expectedSelector);
@@ -178,6 +201,23 @@ async function checkWiring() {
   );
   assert.strictEqual(status.severity, vscode.LanguageStatusSeverity.Error);
   return first.serverOptions;
+}
+
+// Without the client library (a linked folder without `npm ci`) the output says what to do.
+async function checkMissingLibrary() {
+  const main = require.resolve(path.join(extensionDir, manifest.main));
+  delete require.cache[main];
+  const fresh = require(main);
+  fakes['vscode-languageclient/node'] = new Error('Cannot find module vscode-languageclient/node');
+  const context = { subscriptions: [], extensionPath: extensionDir };
+  const before = clients.length;
+  await fresh.activate(context);
+  assert.strictEqual(clients.length, before, 'no client without the library');
+  assert.ok(logged.some((line) => line.startsWith('error: vscode-languageclient is missing')
+    && line.includes('npm ci')), `the missing library is logged: ${JSON.stringify(logged)}`);
+  const status = context.subscriptions.find((item) => item.id === 'clause.server');
+  assert.strictEqual(status.severity, vscode.LanguageStatusSeverity.Error);
+  await fresh.deactivate();
 }
 
 // --- the server, started as the extension starts it ---
@@ -247,7 +287,10 @@ async function checkServer(serverOptions) {
 }
 
 checkWiring()
-  .then((serverOptions) => checkServer(serverOptions))
+  .then(async (serverOptions) => {
+    await checkMissingLibrary();
+    await checkServer(serverOptions);
+  })
   .then(() => console.log('vscode extension: wiring and server session ok'))
   .catch((error) => {
     console.error(`FAILED: ${error.stack || error}`);

@@ -15,6 +15,7 @@ const SELECTOR = LANGUAGES.flatMap((language) => [
 let output; // the "Clause" log channel, kept across restarts
 let status; // the language status item of policy and test files
 let client; // the LanguageClient while one is started
+let library; // vscode-languageclient/node, once loaded
 let queue = Promise.resolve(); // start, stop and restart run one after another
 
 function serverCommand() {
@@ -32,27 +33,31 @@ function showStatus(text, severity, busy) {
 // `npm ci` lacks it, and then only the server is missing.
 function loadClient(extensionPath) {
   try {
-    return require('vscode-languageclient/node');
+    library = library || require('vscode-languageclient/node');
   } catch (error) {
     output.error(
       `vscode-languageclient is missing (${error.message}): run \`npm ci\` in ${extensionPath}, ` +
-        'then reload the window. Highlighting works without it.',
+        'then run "Clause: Restart language server". Highlighting works without it.',
     );
-    return undefined;
   }
+  return library;
 }
 
-async function start(library) {
+async function start(extensionPath) {
+  const { Information, Error: Failed } = vscode.LanguageStatusSeverity;
+  if (!loadClient(extensionPath)) {
+    showStatus('clause lsp: vscode-languageclient missing', Failed, false);
+    return;
+  }
   const command = serverCommand();
   const { LanguageClient, State } = library;
   const started = new LanguageClient(
-    'clause', // the settings clause.trace.server are read under this id
+    'clause', // the id under which the client reads clause.trace.server
     'Clause language server',
     { command, args: ['lsp'] },
     { documentSelector: SELECTOR, outputChannel: output },
   );
   client = started;
-  const { Information, Error: Failed } = vscode.LanguageStatusSeverity;
   started.onDidChangeState(({ newState }) => {
     if (client !== started) return; // a stopped client's last word
     if (newState === State.Running) showStatus(`${command} lsp`, Information, false);
@@ -97,20 +102,15 @@ function activate(context) {
   context.subscriptions.push(
     vscode.commands.registerCommand('clause.showOutput', () => output.show(true)),
   );
-  const library = loadClient(context.extensionPath);
-  if (!library) {
-    const { Error: Failed } = vscode.LanguageStatusSeverity;
-    showStatus('clause lsp: vscode-languageclient missing', Failed, false);
-    return undefined;
-  }
-  const restart = () => enqueue(() => stop().then(() => start(library)));
+  const begin = () => start(context.extensionPath);
+  const restart = () => enqueue(() => stop().then(begin));
   context.subscriptions.push(
     vscode.commands.registerCommand('clause.restartServer', restart),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('clause.path')) restart();
     }),
   );
-  return enqueue(() => start(library));
+  return enqueue(begin);
 }
 
 function deactivate() {
