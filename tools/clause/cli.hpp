@@ -91,6 +91,7 @@ int run_verify(const std::vector<std::string>& args);
 int run_matrix(const std::vector<std::string>& args);
 int run_analyze(const std::vector<std::string>& args);
 int run_diff(const std::vector<std::string>& args);
+int run_bundle(const std::vector<std::string>& args);
 int run_fmt(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_serve(const std::vector<std::string>& args);

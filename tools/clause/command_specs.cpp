@@ -399,6 +399,41 @@ alike, 1 some name or decision changes (or a policy has errors), 64 the command
 line is wrong.
 )",
        .run = run_diff},
+      {.name = "bundle",
+       .summary = "pack a policy with its data and tests into a signed archive, or check one",
+       .usage = {"clause bundle build --key PRIVATE.pem [--output FILE] POLICY [FILE ...]",
+                 "clause bundle verify --key PUBLIC.pem [--format text|json] BUNDLE"},
+       .body = R"(`build` packs POLICY, the documents it declares and each FILE (its test files,
+say; all under the policy's folder) into one gzip'd tar archive with a manifest
+(the policy's name, version and content hash, and each file's SHA-256) signed with
+the Ed25519 key PRIVATE.pem. The same files and key give the same bytes.
+
+`verify` checks a bundle as `clause serve` does before it decides with one: the
+archive within its bounds, the signature by PUBLIC.pem, every file against the
+manifest and none besides, then compiles the policy from the bundle's files alone
+and checks that it gives the manifest's content hash.
+
+Keys: `openssl genpkey -algorithm ed25519 -out private.pem`, then
+`openssl pkey -in private.pem -pubout -out public.pem`.
+)",
+       .option_column = 24,
+       .options =
+           {
+               {.flag = "--key",
+                .argument = "FILE",
+                .description = {"build: the Ed25519 private key; verify: the public key"}},
+               {.flag = "--output",
+                .argument = "FILE",
+                .description = {"build: where to write; default POLICY's stem + .bundle.tar.gz"}},
+               {.flag = "--format",
+                .argument = "text|json",
+                .description = {"verify: text (default), or JSON: the manifest"}},
+               {.flag = "--help", .argument = "", .description = {"show this help"}},
+           },
+       .after = R"(exit status: 0 built or verified, 1 the policy has errors or the bundle is
+refused (why, on stderr), 64 the command line is wrong.
+)",
+       .run = run_bundle},
       {.name = "fmt",
        .summary = "rewrite policy files in the canonical layout, keeping every comment",
        .usage = {"clause fmt [--check] FILE|FOLDER ...", "clause fmt [--check] -"},
