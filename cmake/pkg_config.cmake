@@ -1,0 +1,25 @@
+# clause.pc for pkg-config, in <libdir>/pkgconfig. With relative install dirs (the default)
+# its prefix is found from where the file lies (${pcfiledir}), so that the installed tree
+# still works when moved or installed with `cmake --install --prefix`.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}" OR IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(CLAUSE_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+  set(CLAUSE_PC_LIBDIR "${CMAKE_INSTALL_FULL_LIBDIR}")
+  set(CLAUSE_PC_INCLUDEDIR "${CMAKE_INSTALL_FULL_INCLUDEDIR}")
+else()
+  file(RELATIVE_PATH _clause_pc_up "/r/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/r")
+  string(REGEX REPLACE "/$" "" _clause_pc_up "${_clause_pc_up}")
+  set(CLAUSE_PC_PREFIX "\${pcfiledir}/${_clause_pc_up}")
+  set(CLAUSE_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
+  set(CLAUSE_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
+# What `pkg-config --static` adds: what the static libraries link (as in clauseConfig.cmake).
+# Shared libraries name their own (DT_NEEDED), so a shared build has none.
+if(BUILD_SHARED_LIBS)
+  set(CLAUSE_PC_REQUIRES_PRIVATE "")
+  set(CLAUSE_PC_LIBS_PRIVATE "")
+else()
+  set(CLAUSE_PC_REQUIRES_PRIVATE "fmt >= 9, libcrypto")
+  set(CLAUSE_PC_LIBS_PRIVATE "-pthread")
+endif()
+configure_file(${CMAKE_CURRENT_LIST_DIR}/clause.pc.in ${PROJECT_BINARY_DIR}/clause.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/clause.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
