@@ -263,7 +263,7 @@ TEST_CASE("semantic tokens tell keywords, names, attributes, labels and strings"
                                          "keyword version",
                                          "string \"1\"",
                                          "keyword clause",
-                                         "string \"1\"",
+                                         "namespace \"1\" (declared)",
                                          "string \"W\"",
                                          "keyword action",
                                          "type read (declared)",
@@ -278,7 +278,7 @@ TEST_CASE("semantic tokens tell keywords, names, attributes, labels and strings"
                                          "variable data.age",
                                          "number 18",
                                          "keyword cites",
-                                         "string \"1\""});
+                                         "namespace \"1\""});
   const std::vector<std::uint32_t> data = lsp::encode(lsp::semantic_tokens(doc), doc.lines());
   REQUIRE(data.size() >= 10);
   // The comment at 0:0, 11 long; then `policy` one line down.
@@ -334,6 +334,22 @@ TEST_CASE("the server renames across the policy and the test files beside it", "
   CHECK(refused["error"]["code"] == -32602);
   CHECK(refused["error"]["message"] ==
         "newName: data category `personal_info` is already declared");
+
+  // While the policy does not parse, every rename is refused: a broken statement would keep
+  // the old name.
+  const auto change = [&](const std::string& text) {
+    server.handle(json{{"jsonrpc", "2.0"},
+                       {"method", "textDocument/didChange"},
+                       {"params",
+                        {{"textDocument", {{"uri", uri}}},
+                         {"contentChanges", json::array({json{{"text", text}}})}}}});
+  };
+  change(clinic + "allow (\n");
+  rename["newName"] = "chart";
+  const json broken = request(8, "textDocument/rename", rename);
+  CHECK(broken["error"]["message"].get<std::string>().find("has syntax errors") !=
+        std::string::npos);
+  change(clinic);
 
   // A test file opened with a mistake gets it on open, against the policy that is open.
   const auto published = server.handle(json{

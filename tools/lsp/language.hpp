@@ -91,6 +91,8 @@ class Document {
 
   [[nodiscard]] DocumentKind kind() const { return kind_; }
   [[nodiscard]] const SourceFile& source() const { return source_; }
+  /// Whether the whole text parsed: otherwise the tree lacks the statements that did not.
+  [[nodiscard]] bool syntax_ok() const { return syntax_ok_; }
   [[nodiscard]] const LineIndex& lines() const { return lines_; }
 
   /// What `clause check` reports for a policy (errors, checker and linter warnings, minus

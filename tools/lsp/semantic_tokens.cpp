@@ -29,9 +29,8 @@ void mark(Known& known, Span span, TokenType type, bool declaration = false) {
 Known policy_known(const Document& doc) {
   Known known;
   const ast::Policy& p = doc.tree();
-  for (const Reference& r : doc.references()) {
-    if (!r.clause) mark(known, r.span, TokenType::type, r.declaration);
-  }
+  for (const Reference& r : doc.references())
+    mark(known, r.span, r.clause ? TokenType::namespace_ : TokenType::type, r.declaration);
   for (const ast::AttrPath* path : attribute_paths(p))
     mark(known, path->span, TokenType::variable);
   for (const ast::AttributeDecl& a : p.attributes)
@@ -60,6 +59,7 @@ Known test_known(const Document& doc) {
   for (const TestName& n : test_names(doc.tests()))
     mark(known, n.span, TokenType::type);
   for (const ast::TestCase& c : doc.tests().cases) {
+    if (c.expect) mark(known, c.expect->cites.span, TokenType::namespace_);
     for (const ast::TestAttribute& a : c.with)
       mark(known, a.path.span, TokenType::variable);
   }

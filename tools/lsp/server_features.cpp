@@ -172,6 +172,13 @@ json Server::rename(const json& params) const {
     throw RequestError(error_code::invalid_params,
                        "the tested policy cannot be read: its names cannot be renamed");
   }
+  // A statement that does not parse is not in the tree: its names would be left behind.
+  for (const Family::Member& m : f.all()) {
+    if (!m.doc->syntax_ok()) {
+      throw RequestError(error_code::invalid_params,
+                         "`" + m.doc->source().name + "` has syntax errors: fix them first");
+    }
+  }
   if (auto why =
           rename_refusal(*target, new_name, f.policy->doc->vocabulary(), f.policy->doc->tree())) {
     throw RequestError(error_code::invalid_params, "newName: " + *why);
