@@ -238,6 +238,19 @@ TEST_CASE("a test file is checked against the names of its policy", "[lsp][featu
   CHECK(found[1].help == "did you mean `data.subject_age`?");
   CHECK(lsp::check_tests(tests(clinic_tests).tests(), v).empty());
 
+  // Values of `with` that the attribute's type does not take.
+  const std::string values =
+      "tests for \"clinic.policy\"\n"
+      "case \"a\"\n"
+      "  with data.subject_age = \"old\", data.region = \"uk\"\n"
+      "  expect deny cites \"default\"\n";
+  std::vector<std::string> wrong;
+  for (const Diagnostic& d : lsp::check_tests(tests(values).tests(), v))
+    wrong.push_back(d.code + " " + d.message);
+  CHECK(wrong == std::vector<std::string>{
+                     "E243 `data.subject_age` is declared `integer`, but the case gives a string",
+                     "E251 `uk` is not a name of `region`, the type of `data.region`"});
+
   doc.set_policy_diagnostics(found);
   const auto fixes = lsp::code_actions(doc, Span{at(text, "recrd"), at(text, "recrd")});
   REQUIRE(fixes.size() == 1);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "clause/dsl/check.hpp"
 
@@ -29,6 +30,36 @@ void check_name(const ast::Name& n, ast::DeclKind kind, const Vocabulary& v,
                         guess_among(n.text, names)));
 }
 
+// The kind of value an attribute's type, as written, takes; nothing for a type not known
+// here, which is not checked.
+std::optional<ast::TestValue::Kind> value_kind(const AttributeName& a) {
+  using Kind = ast::TestValue::Kind;
+  if (!a.names.empty() || a.type == "string") return Kind::string;
+  if (a.type.starts_with("list of")) return Kind::list;
+  if (a.type.starts_with("integer")) return Kind::integer;
+  if (a.type == "boolean") return Kind::boolean;
+  if (a.type == "date" || a.type == "time") return Kind::time;
+  return std::nullopt;
+}
+
+// A value of `with` that the attribute's type does not take: `clause test` fails the case.
+void check_value(const AttributeName& a, const ast::TestValue& v, std::vector<Diagnostic>& out) {
+  const auto want = value_kind(a);
+  if (want && *want != v.kind) {
+    out.push_back(unknown("E243", v.span,
+                          fmt::format("`{}` is declared `{}`, but the case gives {}", a.path,
+                                      a.type, dsl::value_noun(v.kind)),
+                          ""));
+    return;
+  }
+  if (!a.names.empty() && std::find(a.names.begin(), a.names.end(), v.text) == a.names.end()) {
+    out.push_back(
+        unknown("E251", v.span,
+                fmt::format("`{}` is not a name of `{}`, the type of `{}`", v.text, a.type, a.path),
+                guess_among(v.text, a.names)));
+  }
+}
+
 }  // namespace
 
 std::vector<Diagnostic> check_tests(const ast::TestFile& tests, const Vocabulary& policy) {
@@ -53,7 +84,12 @@ std::vector<Diagnostic> check_tests(const ast::TestFile& tests, const Vocabulary
       check_name(o, K::objection, policy, out);
     for (const ast::TestAttribute& a : c.with) {
       const std::string path = a.path.text();
-      if (std::find(paths.begin(), paths.end(), path) != paths.end()) continue;
+      const auto declared = std::find(paths.begin(), paths.end(), path);
+      if (declared != paths.end()) {
+        check_value(policy.attributes[static_cast<std::size_t>(declared - paths.begin())], a.value,
+                    out);
+        continue;
+      }
       out.push_back(unknown("E240", a.path.span,
                             fmt::format("the policy declares no attribute `{}`", path),
                             guess_among(path, paths)));
