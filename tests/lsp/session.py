@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A scripted editor session with `clause lsp`, checked step by step and as a whole.
 
-Starts `CLAUSE lsp`, opens a broken policy, fixes it, asks for hover, definition,
-completion and formatting, sends garbage, then shuts down. Each answer is checked here,
+Starts `CLAUSE lsp`, opens a broken policy, asks for its fixes, fixes it, asks for hover,
+definition, the outline, references, rename, semantic tokens, completion and formatting,
+sends garbage, then shuts down. Each answer is checked here,
 and the whole transcript (what was sent, what came back, the server's log) must equal
 tests/lsp/session.expected; CLAUSE_UPDATE_GOLDEN=1 rewrites that file, to be reviewed.
 
@@ -148,6 +149,10 @@ def run(clause):
     check(caps["hoverProvider"] and caps["definitionProvider"], "hover and definition")
     check(caps["documentFormattingProvider"], "formatting")
     check(" " in caps["completionProvider"]["triggerCharacters"], "completion triggers")
+    check(caps["documentSymbolProvider"] and caps["referencesProvider"], "outline and references")
+    check(caps["renameProvider"]["prepareProvider"], "rename")
+    check(caps["codeActionProvider"]["codeActionKinds"] == ["quickfix"], "code actions")
+    check(caps["semanticTokensProvider"]["full"], "semantic tokens")
     s.notify("initialized", {})
 
     # A broken policy: an unknown requester kind after non-ASCII text, an unknown clause.
@@ -165,6 +170,15 @@ def run(clause):
     check(found[0]["severity"] == 1 and found[0]["source"] == "clause", "E211 severity")
     check("did you mean `partner`?" in found[0]["message"], "E211 help")
     check(found[1]["range"]["start"] == position(BROKEN, '"3"'), "E220 range")
+
+    # The did-you-mean fixes, as code actions.
+    typo = position(BROKEN, "partnr when", 2)
+    actions = s.request(20, "textDocument/codeAction",
+                        doc({"range": {"start": typo, "end": typo},
+                             "context": {"diagnostics": []}}))["result"]
+    check([a["title"] for a in actions] == ["Change to `partner`"], "actions: %s" % actions)
+    edit = actions[0]["edit"]["changes"][URI][0]
+    check(edit["newText"] == "partner" and edit["range"] == found[0]["range"], "the fix's edit")
 
     # Fixed: no diagnostics.
     s.notify("textDocument/didChange", {"textDocument": {"uri": URI, "version": 2},
@@ -198,6 +212,25 @@ def run(clause):
     check(where["range"]["start"] == position(FIXED, 'clause "2"'),
           "definition of a citation: the clause statement")
 
+    symbols = s.request(21, "textDocument/documentSymbol", doc())["result"]
+    check([x["name"] for x in symbols] ==
+          ["Démo", "1", "personal_info", "contact_info", "partner", "read", "active", "service",
+           "sharing", "2", "1/1", "2/1"], "outline: %s" % [x["name"] for x in symbols])
+    at_name = doc({"position": position(FIXED, "contact_info by", 3)})
+    refs = s.request(22, "textDocument/references",
+                     dict(at_name, context={"includeDeclaration": True}))["result"]
+    check([r["range"]["start"] for r in refs] ==
+          [position(FIXED, "contact_info under"), position(FIXED, "contact_info by")],
+          "references: %s" % refs)
+    check(s.request(23, "textDocument/prepareRename", at_name)["result"]["placeholder"] ==
+          "contact_info", "prepareRename")
+    edit = s.request(24, "textDocument/rename", dict(at_name, newName="contact"))["result"]
+    check(len(edit["changes"][URI]) == 2, "rename edits both places")
+    error = s.request(25, "textDocument/rename", dict(at_name, newName="personal_info"))
+    check(error["error"]["code"] == -32602, "rename to a declared name is refused")
+    tokens = s.request(26, "textDocument/semanticTokens/full", doc())["result"]["data"]
+    check(len(tokens) % 5 == 0 and tokens[:5] == [0, 0, 6, 0, 0], "semantic tokens: policy first")
+
     # Completion after `of `, while the text does not parse.
     typing = FIXED + "deny read of "
     s.notify("textDocument/didChange", {"textDocument": {"uri": URI, "version": 3},
@@ -228,7 +261,7 @@ def run(clause):
     error = s.receive()
     check(error.get("id") is None and error["error"]["code"] == -32700, "ParseError")
     s.notify("$/cancelRequest", {"id": 9})
-    error = s.request(10, "textDocument/rename", doc())
+    error = s.request(10, "textDocument/noSuchMethod", doc())
     check(error["error"]["code"] == -32601, "MethodNotFound")
     error = s.request(11, "textDocument/hover", doc({"position": "nowhere"}))
     check(error["error"]["code"] == -32602, "InvalidParams")

@@ -4,8 +4,8 @@
 #include <sstream>
 
 #include "canonical.hpp"
+#include "lsp_support.hpp"
 #include "server.hpp"
-#include "support.hpp"
 
 namespace clause::test {
 namespace {
@@ -16,16 +16,8 @@ using lsp::LineIndex;
 using lsp::Position;
 using nlohmann::json;
 
-std::uint32_t offset_of(const std::string& text, const std::string& needle, std::size_t skip = 0) {
-  const std::size_t at = text.find(needle);
-  REQUIRE(at != std::string::npos);
-  return static_cast<std::uint32_t>(at + skip);
-}
-
 lsp::AnalyzeOptions options() {
-  lsp::AnalyzeOptions o;
-  o.compile.keep_rule_tree = true;
-  return o;
+  return lsp_options();
 }
 
 Document policy(const std::string& text, const Document* previous = nullptr) {

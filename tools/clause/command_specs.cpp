@@ -658,11 +658,17 @@ Content-Length framing) on stdin and stdout. Log lines go to stderr. It serves
 policy files (`*.policy`, language id clause-policy) and test files (`*.test`,
 language id clause-test):
   - diagnostics as you type: the errors and warnings of `clause check`
-    (`@ignore` honoured), or the syntax errors of a test file;
+    (`@ignore` honoured); for a test file, its syntax errors and the names,
+    clause ids and attributes its policy does not declare;
   - hover on a name (its declaration and cited clause), a clause id (its
     words) or a rule (its id and tier);
   - go to the declaration of a name, or to the `clause` a rule cites;
+  - the outline of a policy or a test file;
+  - references and rename of a name, clause id, attribute, name set or
+    document, in the policy and the test files beside it;
+  - quick fixes: the `did you mean` of a diagnostic, `@ignore` for a warning;
   - completion of the names that fit where the cursor is, and of clause ids;
+  - semantic tokens, for highlighting by what a name is;
   - formatting in the layout of `clause fmt` (none while there are syntax
     errors).
 The limit options (`clause --help`) apply to every document.

@@ -158,22 +158,6 @@ struct CaseError {
   std::string message;
 };
 
-std::string_view value_noun(ast::TestValue::Kind kind) {
-  switch (kind) {
-    case ast::TestValue::Kind::string:
-      return "a string";
-    case ast::TestValue::Kind::integer:
-      return "an integer";
-    case ast::TestValue::Kind::boolean:
-      return "a boolean";
-    case ast::TestValue::Kind::time:
-      return "a date";
-    case ast::TestValue::Kind::list:
-      return "a list";
-  }
-  return "a value";
-}
-
 // Reads a date or date-time of a case.
 Result<Instant, CaseError> case_time(const ast::TimeText& t) {
   auto at = parse_time(t.text);
@@ -188,8 +172,9 @@ Result<Instant, CaseError> case_time(const ast::TimeText& t) {
 Result<Value, CaseError> typed_value(const dsl::AttributeInfo& a, const ast::TestValue& v) {
   using Kind = ast::TestValue::Kind;
   const auto wrong = [&] {
-    return Failure{CaseError{v.span, fmt::format("`{}` is declared `{}`, but the case gives {}",
-                                                 a.path, dsl::type_text(a), value_noun(v.kind))}};
+    return Failure{
+        CaseError{v.span, fmt::format("`{}` is declared `{}`, but the case gives {}", a.path,
+                                      dsl::type_text(a), dsl::value_noun(v.kind))}};
   };
   switch (a.type) {
     case AttrType::string:

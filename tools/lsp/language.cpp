@@ -95,7 +95,7 @@ class ReferenceCollector {
 
 // The ids the checker gives rules: the rule's name, or "<clause>/<n>" for the n-th rule
 // citing a clause that exists.
-std::vector<std::string> rule_ids(const ast::Policy& p) {
+std::vector<std::string> checker_rule_ids(const ast::Policy& p) {
   std::map<std::string, std::uint32_t> per_clause;
   for (const ast::ClauseDecl& c : p.clauses)
     per_clause.emplace(c.id.value, 0);
@@ -405,6 +405,10 @@ const AttributeName* name_set_compared(const std::vector<Token>& t, std::ptrdiff
   return nullptr;
 }
 
+}  // namespace
+
+namespace {
+
 // Every attribute path a condition writes.
 void condition_paths(const ast::Cond& c, std::vector<const ast::AttrPath*>& out) {
   if (c.attribute) out.push_back(&*c.attribute);
@@ -415,6 +419,22 @@ void condition_paths(const ast::Cond& c, std::vector<const ast::AttrPath*>& out)
 }
 
 }  // namespace
+
+std::vector<const ast::AttrPath*> attribute_paths(const ast::Policy& policy) {
+  std::vector<const ast::AttrPath*> out;
+  for (const ast::AttributeDecl& a : policy.attributes) {
+    out.push_back(&a.path);
+    if (a.lookup) out.push_back(&a.lookup->key);
+  }
+  for (const ast::Rule& r : policy.rules) {
+    if (r.condition) condition_paths(*r.condition, out);
+  }
+  for (const ast::Assertion& a : policy.assertions) {
+    if (a.body.condition) condition_paths(*a.body.condition, out);
+    if (a.unless) condition_paths(*a.unless, out);
+  }
+  return out;
+}
 
 Vocabulary vocabulary_of(const ast::Policy& policy) {
   Vocabulary v;
@@ -483,7 +503,7 @@ void Document::analyse_policy(const AnalyzeOptions& options) {
   // A text past the size limit was not parsed (E003).
   if (too_long) return;
   ReferenceCollector(references_).policy(tree_);
-  rule_ids_ = rule_ids(tree_);
+  rule_ids_ = checker_rule_ids(tree_);
   vocabulary_ = vocabulary_of(tree_);
   if (syntax_ok_) good_vocabulary_ = vocabulary_;
   vocabulary_.merge(good_vocabulary_);
@@ -499,14 +519,23 @@ void Document::analyse_tests(const AnalyzeOptions& options) {
                    Span{},
                    {},
                    "split the file, or raise the limit (`--max-policy-bytes`)"});
+    own_diagnostics_ = diagnostics_;
     return;
   }
   dsl::TestParseResult parsed = dsl::parse_tests(source_, options.parse);
   diagnostics_ = std::move(parsed.diagnostics);
   sort_by_position(diagnostics_);
+  own_diagnostics_ = diagnostics_;
   syntax_ok_ = diagnostics_.empty();
   if (parsed.tests.policy) tested_policy_ = parsed.tests.policy->value;
   tests_ = std::move(parsed.tests);
+}
+
+void Document::set_policy_diagnostics(std::vector<Diagnostic> found) {
+  diagnostics_ = own_diagnostics_;
+  diagnostics_.insert(diagnostics_.end(), std::make_move_iterator(found.begin()),
+                      std::make_move_iterator(found.end()));
+  sort_by_position(diagnostics_);
 }
 
 const Reference* Document::reference_at(std::uint32_t offset) const {
@@ -578,17 +607,7 @@ std::optional<Hover> Document::describe_rule(std::uint32_t offset) const {
 }
 
 std::optional<Hover> Document::describe_attribute(std::uint32_t offset) const {
-  std::vector<const ast::AttrPath*> paths;
-  for (const ast::AttributeDecl& a : tree_.attributes)
-    paths.push_back(&a.path);
-  for (const ast::Rule& r : tree_.rules) {
-    if (r.condition) condition_paths(*r.condition, paths);
-  }
-  for (const ast::Assertion& a : tree_.assertions) {
-    if (a.body.condition) condition_paths(*a.body.condition, paths);
-    if (a.unless) condition_paths(*a.unless, paths);
-  }
-  for (const ast::AttrPath* p : paths) {
+  for (const ast::AttrPath* p : attribute_paths(tree_)) {
     if (!contains(offset, p->span)) continue;
     const std::string path = p->text();
     for (const ast::AttributeDecl& a : tree_.attributes) {

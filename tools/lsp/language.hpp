@@ -48,6 +48,9 @@ struct Vocabulary {
   void merge(const Vocabulary& other);
 };
 
+/// Every attribute path a policy tree writes: declarations, lookup keys, conditions.
+std::vector<const ast::AttrPath*> attribute_paths(const ast::Policy& policy);
+
 /// Gives what a policy tree declares.
 Vocabulary vocabulary_of(const ast::Policy& policy);
 
@@ -88,11 +91,17 @@ class Document {
 
   [[nodiscard]] DocumentKind kind() const { return kind_; }
   [[nodiscard]] const SourceFile& source() const { return source_; }
+  /// Whether the whole text parsed: otherwise the tree lacks the statements that did not.
+  [[nodiscard]] bool syntax_ok() const { return syntax_ok_; }
   [[nodiscard]] const LineIndex& lines() const { return lines_; }
 
   /// What `clause check` reports for a policy (errors, checker and linter warnings, minus
   /// those `@ignore` silences), or the test parser's errors for a test file; by position.
   [[nodiscard]] const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+
+  /// For a test file: adds the mistakes found against the tested policy to those of the
+  /// text, replacing the ones set before.
+  void set_policy_diagnostics(std::vector<Diagnostic> found);
 
   /// The names of this text merged with those of the last version without syntax errors.
   [[nodiscard]] const Vocabulary& vocabulary() const { return vocabulary_; }
@@ -102,6 +111,12 @@ class Document {
 
   /// Every name and clause id the policy writes, in the order of the tree.
   [[nodiscard]] const std::vector<Reference>& references() const { return references_; }
+
+  /// The statements that parsed: of a policy, and of a test file.
+  [[nodiscard]] const ast::Policy& tree() const { return tree_; }
+  [[nodiscard]] const ast::TestFile& tests() const { return tests_; }
+  /// The id the checker gives each rule of tree(); empty when its clause is unknown.
+  [[nodiscard]] const std::vector<std::string>& rule_ids() const { return rule_ids_; }
 
   /// Describes what stands at `offset`: a name's declaration, a clause's words, a rule's
   /// id and tier.
@@ -136,6 +151,7 @@ class Document {
   LineIndex lines_;
   dsl::ParseLimits parse_limits_;
   std::vector<Diagnostic> diagnostics_;
+  std::vector<Diagnostic> own_diagnostics_;  // test files: the parser's, without the policy's
   bool syntax_ok_ = false;
   ast::Policy tree_;  // policies: every statement that parsed
   std::vector<Reference> references_;

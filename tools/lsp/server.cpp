@@ -8,6 +8,12 @@
 #include <ostream>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
+#include "protocol.hpp"
+#include "semantic_tokens.hpp"
+#include "test_check.hpp"
+
 namespace clause::lsp {
 namespace {
 
@@ -60,46 +66,6 @@ bool discard(std::istream& in, std::size_t count) {
     count -= n;
   }
   return true;
-}
-
-json response(const json& id, json result) {
-  return json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
-}
-
-json error_response(const json& id, int code, std::string message) {
-  return json{
-      {"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", std::move(message)}}}};
-}
-
-json position_json(Position p) {
-  return json{{"line", p.line}, {"character", p.character}};
-}
-
-json range_json(Range r) {
-  return json{{"start", position_json(r.start)}, {"end", position_json(r.end)}};
-}
-
-Position position_of(const json& j) {
-  return Position{j.at("line").get<std::uint32_t>(), j.at("character").get<std::uint32_t>()};
-}
-
-json diagnostic_json(const Diagnostic& d, const LineIndex& lines, const std::string& uri) {
-  std::string message = d.message;
-  if (!d.help.empty()) message += "\nhelp: " + d.help;
-  json out{{"range", range_json(lines.range(d.span))},
-           {"severity", d.severity == Severity::error ? 1 : 2},
-           {"code", d.code},
-           {"source", "clause"},
-           {"message", std::move(message)}};
-  if (!d.notes.empty()) {
-    json related = json::array();
-    for (const Note& n : d.notes) {
-      related.push_back({{"location", {{"uri", uri}, {"range", range_json(lines.range(n.span))}}},
-                         {"message", n.message}});
-    }
-    out["relatedInformation"] = std::move(related);
-  }
-  return out;
 }
 
 // The LSP CompletionItemKind of a proposal.
@@ -293,6 +259,8 @@ std::vector<json> Server::handle(const json& message) noexcept {
     }
     try {
       out.push_back(response(id, request(method, params)));
+    } catch (const RequestError& e) {
+      out.push_back(error_response(id, e.code, e.what()));
     } catch (const std::out_of_range&) {
       out.push_back(
           error_response(id, error_code::method_not_found, "unknown method `" + method + "`"));
@@ -322,6 +290,12 @@ json Server::request(const std::string& method, const json& params) {
   if (method == "textDocument/definition") return definition(params);
   if (method == "textDocument/completion") return completion(params);
   if (method == "textDocument/formatting") return formatting(params);
+  if (method == "textDocument/documentSymbol") return symbols(params);
+  if (method == "textDocument/references") return references(params);
+  if (method == "textDocument/prepareRename") return prepare_rename(params);
+  if (method == "textDocument/rename") return rename(params);
+  if (method == "textDocument/codeAction") return code_actions(params);
+  if (method == "textDocument/semanticTokens/full") return semantic_tokens(params);
   throw std::out_of_range(method);  // answered with MethodNotFound
 }
 
@@ -346,14 +320,25 @@ void Server::notification(const std::string& method, const json& params, std::ve
 }
 
 json Server::initialize_result() const {
-  return json{{"capabilities",
-               {{"positionEncoding", "utf-16"},
-                {"textDocumentSync", {{"openClose", true}, {"change", 1}}},
-                {"hoverProvider", true},
-                {"definitionProvider", true},
-                {"completionProvider", {{"triggerCharacters", json::array({" ", "\"", ",", "("})}}},
-                {"documentFormattingProvider", true}}},
-              {"serverInfo", {{"name", "clause"}, {"version", version_}}}};
+  return json{
+      {"capabilities",
+       {{"positionEncoding", "utf-16"},
+        {"textDocumentSync", {{"openClose", true}, {"change", 1}}},
+        {"hoverProvider", true},
+        {"definitionProvider", true},
+        {"completionProvider", {{"triggerCharacters", json::array({" ", "\"", ",", "("})}}},
+        {"documentFormattingProvider", true},
+        {"documentSymbolProvider", true},
+        {"referencesProvider", true},
+        {"renameProvider", {{"prepareProvider", true}}},
+        {"codeActionProvider", {{"codeActionKinds", json::array({"quickfix"})}}},
+        {"semanticTokensProvider",
+         {{"legend",
+           {{"tokenTypes", json(std::vector<std::string>(token_types.begin(), token_types.end()))},
+            {"tokenModifiers",
+             json(std::vector<std::string>(token_modifiers.begin(), token_modifiers.end()))}}},
+          {"full", true}}}}},
+      {"serverInfo", {{"name", "clause"}, {"version", version_}}}};
 }
 
 json Server::publish(const std::string& uri, const Document& doc,
@@ -379,9 +364,11 @@ void Server::open(const json& params, std::vector<json>& out) {
   const std::string path = uri_to_path(uri);
   SourceFile source{path.empty() ? uri : path, item.at("text").get<std::string>()};
   Document doc(kind_of(uri, language), std::move(source), options_);
+  check_against_policy(uri, doc);
   out.push_back(publish(uri, doc, version));
   documents_.insert_or_assign(uri, std::move(doc));
   versions_[uri] = version;
+  recheck_tests(uri, out);
 }
 
 void Server::change(const json& params, std::vector<json>& out) {
@@ -401,9 +388,56 @@ void Server::change(const json& params, std::vector<json>& out) {
   }
   Document doc(it->second.kind(), SourceFile{it->second.source().name, std::move(text)}, options_,
                &it->second);
+  check_against_policy(uri, doc);
   out.push_back(publish(uri, doc, version));
   it->second = std::move(doc);
   versions_[uri] = version;
+  recheck_tests(uri, out);
+}
+
+void Server::check_against_policy(const std::string& uri, Document& doc) const {
+  if (doc.kind() != DocumentKind::tests || uri_to_path(uri).empty()) return;
+  if (!doc.tested_policy()) {
+    // The parser reports a missing `tests for` in a text it could not read.
+    if (doc.diagnostics().empty()) {
+      doc.set_policy_diagnostics({Diagnostic{Severity::error,
+                                             "E401",
+                                             "the test file names no policy",
+                                             Span{},
+                                             {},
+                                             "start it with `tests for \"POLICY FILE\"`"}});
+    }
+    return;
+  }
+  const auto policy = tested_vocabulary(uri, doc);
+  if (!policy) {
+    const Span at = doc.tests().policy ? doc.tests().policy->span : Span{};
+    doc.set_policy_diagnostics(
+        {Diagnostic{Severity::error,
+                    "E402",
+                    fmt::format("cannot read the tested policy `{}`", *doc.tested_policy()),
+                    at,
+                    {},
+                    ""}});
+    return;
+  }
+  doc.set_policy_diagnostics(check_tests(doc.tests(), *policy));
+}
+
+void Server::recheck_tests(const std::string& policy_uri, std::vector<json>& out) {
+  namespace fs = std::filesystem;
+  const auto it = documents_.find(policy_uri);
+  const std::string policy_path = uri_to_path(policy_uri);
+  if (it == documents_.end() || it->second.kind() != DocumentKind::policy || policy_path.empty())
+    return;
+  for (auto& [uri, doc] : documents_) {
+    if (doc.kind() != DocumentKind::tests || !doc.tested_policy()) continue;
+    const fs::path tested =
+        (fs::path(uri_to_path(uri)).parent_path() / *doc.tested_policy()).lexically_normal();
+    if (tested != fs::path(policy_path).lexically_normal()) continue;
+    check_against_policy(uri, doc);
+    out.push_back(publish(uri, doc, versions_[uri]));
+  }
 }
 
 void Server::close(const json& params, std::vector<json>& out) {

@@ -79,7 +79,18 @@ class Server {
   json definition(const json& params) const;
   json completion(const json& params) const;
   json formatting(const json& params) const;
+  // server_features.cpp
+  struct Family;
+  Family family(const std::string& uri, const Document& doc) const;
+  json symbols(const json& params) const;
+  json references(const json& params) const;
+  json prepare_rename(const json& params) const;
+  json rename(const json& params) const;
+  json code_actions(const json& params) const;
+  json semantic_tokens(const json& params) const;
   const Document* document(const json& params) const;
+  void check_against_policy(const std::string& uri, Document& doc) const;
+  void recheck_tests(const std::string& policy_uri, std::vector<json>& out);
   std::optional<Vocabulary> tested_vocabulary(const std::string& uri, const Document& doc) const;
   void log(std::string_view message) const;
 

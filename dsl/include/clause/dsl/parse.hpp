@@ -1,6 +1,7 @@
 // Stage: parse. Source text to syntax tree. The grammar behind it is private.
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include "clause/diagnostic.hpp"
@@ -33,5 +34,22 @@ struct TestParseResult {
 
 /// Parses a test file (`tests for "POLICY"` then `case` blocks), resuming after errors.
 TestParseResult parse_tests(const SourceFile& file, const ParseLimits& limits = {});
+
+/// Names the kind of a value a test case gives, for messages: "a string", "an integer"...
+inline std::string_view value_noun(ast::TestValue::Kind kind) {
+  switch (kind) {
+    case ast::TestValue::Kind::string:
+      return "a string";
+    case ast::TestValue::Kind::integer:
+      return "an integer";
+    case ast::TestValue::Kind::boolean:
+      return "a boolean";
+    case ast::TestValue::Kind::time:
+      return "a date";
+    case ast::TestValue::Kind::list:
+      return "a list";
+  }
+  return "a value";
+}
 
 }  // namespace clause::dsl
