@@ -125,8 +125,11 @@ def run(tmp, procs):
             .replace("127.0.0.1:8080", f"127.0.0.1:{nginx_port}"))
     open(os.path.join(tmp, "nginx.conf"), "w").write(conf)
     os.makedirs(os.path.join(tmp, "tmp"))
+    # As the current user: as root, nginx's workers would otherwise become `nobody`, who
+    # cannot write to this private folder.
+    directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
     procs.append(subprocess.Popen(
-        [NGINX, "-p", tmp, "-c", "nginx.conf", "-e", "error.log", "-g", "daemon off;"],
+        [NGINX, "-p", tmp, "-c", "nginx.conf", "-e", "error.log", "-g", directives],
         stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "nginx.err"), "w")))
     if not (wait_port(nginx_port) and wait_port(upstream_port)):
         check("nginx and the upstream start", False,
