@@ -81,6 +81,19 @@ TEST_CASE("an original request that does not map is refused with the reason", "[
         "the original URI `records/contact_info/1` is not a path");
 }
 
+TEST_CASE("a route that does not match leaves no field behind", "[gateway]") {
+  const gw::Mapping m = must_read(R"({"schema_version": 1,
+    "headers": {"X-Requester-Kind": "requester.kind"},
+    "constants": {"action": "access"},
+    "routes": [{"path": "/a/{category}/{context.purpose}/x"},
+               {"path": "/a/{category}/{id}/y"}]})");
+  const auto request = map(m, "GET", "/a/usage_info/marketing/y", {{"X-Requester-Kind", "user"}});
+  REQUIRE(request);
+  CHECK(nlohmann::json::parse(*request) ==
+        nlohmann::json::parse(R"({"data":{"category":"usage_info","id":"marketing"},
+          "requester":{"kind":"user"},"action":"access"})"));
+}
+
 TEST_CASE("gateway mapping errors name the file, line, column and field", "[gateway]") {
   CHECK(error_of("{\"schema_version\": 1,\n \"routes\": [{\"path\": \"/r/{categry}\"}]}") ==
         "m.json:2:22: error: routes[0].path: `data.categry` is not a request field of the "

@@ -555,6 +555,8 @@ Result<std::string, std::string> map_request(
   const Route* matched = nullptr;
   for (const Route& route : mapping.routes) {
     if (route.segments.size() != segments.size()) continue;
+    // What this route's path binds; kept only when the whole path fits.
+    json bound = json::object();
     bool fits = true;
     for (std::size_t i = 0; i < segments.size() && fits; ++i) {
       const std::string& want = route.segments[i];
@@ -563,15 +565,18 @@ Result<std::string, std::string> map_request(
         continue;
       }
       const auto decoded = decode_segment(segments[i]);
-      if (!decoded) return Failure{fmt::format("the path `{}` has a broken %-escape", path)};
+      if (!decoded) {
+        return Failure{fmt::format("the path `{}` has a broken %-escape", header_text(path))};
+      }
       const std::string field = want.substr(1, want.size() - 2);
       fits = !decoded->empty();
       if (!fits) break;
       auto value = value_of(mapping.fields.at(field), *decoded, "the path");
       if (!value) return Failure{std::move(value.error())};
-      set_field(request, field, std::move(*value));
+      set_field(bound, field, std::move(*value));
     }
     if (!fits) continue;
+    request = std::move(bound);
     matched = &route;
     break;
   }
