@@ -171,7 +171,9 @@ def run(tmp, procs):
             ("a missing header", "GET", "/records/usage_info/7", {}),
             ("a bad fact value", "GET", "/records/usage_info/7",
              {"X-Requester-Kind": "user", "X-Service-Active": "maybe"}),
-            ("an unknown category", "GET", "/records/secrets/7", {"X-Requester-Kind": "user"})]:
+            ("an unknown category", "GET", "/records/secrets/7", {"X-Requester-Kind": "user"}),
+            ("a dot-dot segment", "GET", "/records/usage_info/%2e%2e",
+             {"X-Requester-Kind": "user"})]:
         status, got, _ = request(nginx_port, method, path, headers)
         check(f"{what} is denied", status == 403, f"{status} {got}")
         check(f"{what} says why", bool(got.get("x-clause-error")), got)
@@ -217,7 +219,7 @@ def run(tmp, procs):
         if line.startswith("clause_decisions_total{"):
             counts[line.split('"')[1]] = int(line.split()[-1])
     check("metrics count the gateway's decisions",
-          counts == {"allow": 3, "require-consent": 2, "deny": 10}, counts)
+          counts == {"allow": 3, "require-consent": 2, "deny": 11}, counts)
 
     # In the decision log, once the server has stopped and flushed it.
     serve.send_signal(signal.SIGTERM)

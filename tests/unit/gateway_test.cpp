@@ -1,5 +1,6 @@
 // The gateway mapping of `clause serve --gateway`: reading it, its errors (one golden), and
 // original requests mapped to clause requests.
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -77,6 +78,11 @@ TEST_CASE("an original request that does not map is refused with the reason", "[
         "true or false");
   CHECK(map(m, "GET", "/records/contact%2/1", who).error() ==
         "the path `/records/contact%2/1` has a broken %-escape");
+  for (const char* path : {"/records/contact_info/..", "/records/contact_info/%2E", "/records/../1",
+                           "/records/contact_info/a%2Fb"}) {
+    CHECK(map(m, "GET", path, who).error() ==
+          fmt::format("the path `{}` has a `.` or `..` segment or an encoded `/`", path));
+  }
   CHECK(map(m, "GET", "records/contact_info/1", who).error() ==
         "the original URI `records/contact_info/1` is not a path");
 }

@@ -551,6 +551,18 @@ Result<std::string, std::string> map_request(
     if (slash == std::string_view::npos) break;
     rest.remove_prefix(slash + 1);
   }
+  // The gateway passes on the path it normalised: a path that normalises to another one
+  // (`..`, `.`, an encoded `/`) would be decided as one resource and served as another.
+  for (const std::string_view segment : segments) {
+    const auto decoded = decode_segment(segment);
+    if (!decoded) {
+      return Failure{fmt::format("the path `{}` has a broken %-escape", header_text(path))};
+    }
+    if (*decoded == "." || *decoded == ".." || decoded->find('/') != std::string::npos) {
+      return Failure{fmt::format("the path `{}` has a `.` or `..` segment or an encoded `/`",
+                                 header_text(path))};
+    }
+  }
   json request = json::object();
   const Route* matched = nullptr;
   for (const Route& route : mapping.routes) {
@@ -564,10 +576,7 @@ Result<std::string, std::string> map_request(
         fits = want == segments[i];
         continue;
       }
-      const auto decoded = decode_segment(segments[i]);
-      if (!decoded) {
-        return Failure{fmt::format("the path `{}` has a broken %-escape", header_text(path))};
-      }
+      const auto decoded = decode_segment(segments[i]);  // checked above
       const std::string field = want.substr(1, want.size() - 2);
       fits = !decoded->empty();
       if (!fits) break;
