@@ -326,10 +326,8 @@ Diff diff_impl(const Policy& before, const Policy& after) {
 
 void compare_versions(const PolicyImpl& before, const PolicyImpl& after, const Pinning* pin,
                       Diff& out) {
-  const PolicyImpl* pa = &before;
-  const PolicyImpl* pb = &after;
-  const dsl::CheckedPolicy& a = pa->checked();
-  const dsl::CheckedPolicy& b = pb->checked();
+  const dsl::CheckedPolicy& a = before.checked();
+  const dsl::CheckedPolicy& b = after.checked();
   Merged merged = merge_attributes(a, b);
   if (!merged.comparable) return;  // no request is valid under both versions
   FixedValues fixed = pin != nullptr ? pin_attributes(merged, a, *pin) : FixedValues{};
@@ -424,8 +422,8 @@ void compare_versions(const PolicyImpl& before, const PolicyImpl& after, const P
     }
     return keys;
   };
-  const std::vector<std::uint32_t> keys_a = rule_keys(*pa);
-  const std::vector<std::uint32_t> keys_b = rule_keys(*pb);
+  const std::vector<std::uint32_t> keys_a = rule_keys(before);
+  const std::vector<std::uint32_t> keys_b = rule_keys(after);
   // The grid tests each rule's condition reads.
   const auto tests_read = [](const Version& v) {
     std::vector<std::vector<std::uint32_t>> per_rule;

@@ -16,16 +16,6 @@
 namespace clause::detail {
 namespace {
 
-std::optional<std::size_t> row_in(const LoadedDocument& doc, const std::string& key) {
-  const auto it = std::lower_bound(doc.keys.begin(), doc.keys.end(), key);
-  if (it == doc.keys.end() || *it != key) return std::nullopt;
-  return static_cast<std::size_t>(it - doc.keys.begin());
-}
-
-const Value& cell(const LoadedDocument& doc, std::size_t row, std::uint32_t column) {
-  return doc.values[row * doc.columns.size() + column];
-}
-
 // The strings a policy's conditions tell apart from all others: a constant compared with,
 // or a name of a set. Any other string stands for all strings the policy does not name.
 std::set<std::string> named_strings(const dsl::CheckedPolicy& c) {
@@ -105,12 +95,12 @@ std::vector<DiffEntry> changed_entries(const dsl::CheckedPolicy& c, const Loaded
     return c.attributes[old_doc.columns[column]].lookup->field;
   };
   for (const std::string& key : keys) {
-    const auto x = row_in(old_doc, key);
-    const auto y = row_in(new_doc, key);
+    const auto x = row_of(old_doc, key);
+    const auto y = row_of(new_doc, key);
     std::set<std::string> fields;
     for (std::size_t col = 0; col < old_doc.columns.size(); ++col) {
       const auto column = static_cast<std::uint32_t>(col);
-      if (!x || !y || cell(old_doc, *x, column) != cell(new_doc, *y, column))
+      if (!x || !y || old_doc.cell(*x, column) != new_doc.cell(*y, column))
         fields.insert(field(col));
     }
     if (x && y && fields.empty()) continue;
@@ -163,10 +153,10 @@ Result<Diff, std::string> diff_data_impl(const Policy& before, const Policy& aft
       sig.add(entry.key);
       for (int side = 0; side < 2; ++side) {
         const LoadedDocument& doc = side == 0 ? old_doc : new_doc;
-        const auto row = row_in(doc, entry.key);
+        const auto row = row_of(doc, entry.key);
         bool required = false;
         for (std::size_t i = 0; i < group.attributes.size(); ++i) {
-          pin.values[side].push_back(row ? cell(doc, *row, group.columns[i]) : Value{});
+          pin.values[side].push_back(row ? doc.cell(*row, group.columns[i]) : Value{});
           required = required || !c.attributes[group.attributes[i]].optional;
         }
         // Evaluation refuses a request whose key names no entry, unless all it feeds is

@@ -520,6 +520,23 @@ class DocumentLoader {
   std::string current_;  // the document being read
 };
 
+// The value a lookup step reads from the entry of `key`; null when there is no entry.
+const Value* entry_value(const LoadedDocument& doc, const LookupStep& step, std::string_view key) {
+  const auto row = row_of(doc, key);
+  return row ? &doc.cell(*row, step.column) : nullptr;
+}
+
+// A key that names no entry: the request fails closed. `field` is the key's, which holds
+// the value that found nothing.
+RequestError no_entry(std::string field, std::string_view key, const LoadedDocument& doc) {
+  return RequestError{std::move(field), std::string(key),
+                      fmt::format("no entry `{}` in document `{}` ({})",
+                                  printable(key, quoted_name_bytes), doc.name, doc.path),
+                      std::nullopt};
+}
+
+}  // namespace
+
 // The row of `key` in a document. A search goes through a document's keys in order, and
 // reads a row once per attribute: the last row found and the one after it are tried
 // before a binary search, which over a large document costs a cache miss a step.
@@ -541,23 +558,6 @@ std::optional<std::size_t> row_of(const LoadedDocument& doc, std::string_view ke
   last_row = static_cast<std::size_t>(it - doc.keys.begin());
   return last_row;
 }
-
-// The value a lookup step reads from the entry of `key`; null when there is no entry.
-const Value* entry_value(const LoadedDocument& doc, const LookupStep& step, std::string_view key) {
-  const auto row = row_of(doc, key);
-  return row ? &doc.values[*row * doc.columns.size() + step.column] : nullptr;
-}
-
-// A key that names no entry: the request fails closed. `field` is the key's, which holds
-// the value that found nothing.
-RequestError no_entry(std::string field, std::string_view key, const LoadedDocument& doc) {
-  return RequestError{std::move(field), std::string(key),
-                      fmt::format("no entry `{}` in document `{}` ({})",
-                                  printable(key, quoted_name_bytes), doc.name, doc.path),
-                      std::nullopt};
-}
-
-}  // namespace
 
 std::vector<Diagnostic> load_documents(PolicyImpl& policy, const CompileOptions& options) {
   return DocumentLoader(policy, options).run();

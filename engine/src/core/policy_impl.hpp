@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -181,7 +182,16 @@ struct LoadedDocument {
   std::vector<std::string> keys;       // sorted bytewise
   std::vector<std::uint32_t> columns;  // the attributes that read it, by index
   std::vector<Value> values;           // keys[k]'s value for columns[c] at k * columns.size() + c
+
+  /// The value of the entry at `row` for the attribute at `column` of `columns`.
+  [[nodiscard]] const Value& cell(std::size_t row, std::size_t column) const {
+    return values[row * columns.size() + column];
+  }
 };
+
+/// The row of `key` in a document, or none (documents.cpp: with a hint for keys searched
+/// in order, as requests of a batch often are).
+std::optional<std::size_t> row_of(const LoadedDocument& doc, std::string_view key);
 
 /// One looked-up attribute: its value is the key attribute's entry in a document.
 struct LookupStep {
