@@ -276,7 +276,8 @@ TEST_CASE("one buffer folder serves one process; a bad URL is refused", "[log][s
   auto second = LogShipper::open(fast(refused_url(), dir.path));
   REQUIRE(!second);
   CHECK(second.error().find("in use by another process") != std::string::npos);
-  for (const char* url : {"https://x/logs", "http://:80/", "http://h:0/", "http://h:99999/"}) {
+  for (const char* url :
+       {"https://x/logs", "http://:80/", "http://h:0/", "http://h:99999/", "http://h/a b"}) {
     CAPTURE(url);
     CHECK(!LogShipper::open(fast(url)));
   }

@@ -7,12 +7,7 @@ namespace clause::cli {
 
 std::optional<std::string> take_log_ship_options(const Args& args, DecisionLogOptions& options) {
   const auto url = args.option("log-url");
-  if (!url) {
-    for (const char* name : {"log-buffer", "log-buffer-bytes", "log-batch", "log-flush"}) {
-      if (args.option(name)) return fmt::format("--{} goes with --log-url URL", name);
-    }
-    return std::nullopt;
-  }
+  if (!url) return std::nullopt;
   LogShipOptions ship;
   ship.url = *url;
   ship.buffer_dir = args.option("log-buffer").value_or("");

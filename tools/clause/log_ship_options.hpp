@@ -12,7 +12,7 @@ namespace clause::cli {
 
 /// Sets options.ship from --log-url, --log-buffer, --log-buffer-bytes, --log-batch,
 /// --log-flush (and --drain-timeout, the time left to deliver on stop); the error names
-/// the option that is wrong. Without --log-url, none of the others may be given.
+/// the option that is wrong. Without --log-url, nothing.
 std::optional<std::string> take_log_ship_options(const Args& args, DecisionLogOptions& options);
 
 /// The shipping counters in Prometheus text; empty when the log does not ship.

@@ -820,6 +820,11 @@ int run_serve(const std::vector<std::string>& argv) {
       return usage_error("serve", fmt::format("--{} goes with --log FILE", option));
     }
   }
+  for (const char* option : {"log-buffer", "log-buffer-bytes", "log-batch", "log-flush"}) {
+    if (args.option(option) && !args.option("log-url")) {
+      return usage_error("serve", fmt::format("--{} goes with --log-url URL", option));
+    }
+  }
   if ((args.flag("log-block") || args.option("log-redact")) && !args.option("log") &&
       !args.option("log-url")) {
     return usage_error("serve", "--log-block and --log-redact go with --log FILE or --log-url");

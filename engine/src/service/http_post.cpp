@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -110,6 +111,12 @@ bool parse_http_url(std::string_view url, HttpTarget& out, std::string& error) {
     return false;
   }
   url.remove_prefix(scheme.size());
+  // It goes into the request line and the Host header as it is.
+  if (std::any_of(url.begin(), url.end(),
+                  [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; })) {
+    error = "the URL holds a space or a control character";
+    return false;
+  }
   const std::size_t slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   out.path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));

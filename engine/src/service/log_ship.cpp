@@ -361,6 +361,7 @@ struct LogShipper::State {
 LogShipper::LogShipper(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 Result<LogShipper, std::string> LogShipper::open(LogShipOptions options) {
+  const std::string url = options.url;  // for the error, once options are moved
   try {
     auto state = std::make_shared<State>();
     std::string error;
@@ -387,7 +388,7 @@ Result<LogShipper, std::string> LogShipper::open(LogShipOptions options) {
     state->sender = std::thread([s = state.get()] { s->run(); });
     return LogShipper(std::move(state));
   } catch (const std::exception& e) {
-    return Failure{fmt::format("log shipping buffer `{}`: {}", options.buffer_dir, e.what())};
+    return Failure{fmt::format("log shipping to `{}`: {}", url, e.what())};
   }
 }
 
