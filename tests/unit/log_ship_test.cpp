@@ -222,6 +222,30 @@ TEST_CASE("a batch stays buffered until a 2xx: 500s and 429 are retried", "[log]
   CHECK(batch_files(dir.path) == 0);
 }
 
+TEST_CASE("close() ends a POST that hangs at the end of the drain time; the batch stays",
+          "[log][ship]") {
+  TempDir dir("clause-ship-hang");
+  std::atomic<bool> answered{false};
+  Collector collector([&](int) {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    answered = true;
+    return 200;
+  });
+  auto options = fast(collector.url(), dir.path);
+  options.timeout_ms = 10000;
+  auto ship = LogShipper::open(options);
+  REQUIRE(ship);
+  for (int i = 0; i < 10; ++i)
+    ship->add(line(i));
+  REQUIRE(wait_until([&] { return collector.requests() == 1; }));  // the POST hangs
+  const auto started = std::chrono::steady_clock::now();
+  ship->close();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(1500));
+  CHECK(!answered);
+  CHECK(ship->counts().shipped_records == 0);
+  CHECK(batch_files(dir.path) == 1);
+}
+
 TEST_CASE("a 400 drops its batch and counts it; the next batches go on", "[log][ship]") {
   Collector collector([](int n) { return n == 0 ? 400 : 204; });
   auto ship = LogShipper::open(fast(collector.url()));

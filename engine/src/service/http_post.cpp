@@ -27,17 +27,19 @@ struct Socket {
   }
 };
 
-// Waits for `events` on fd until the deadline; false on a timeout or an error.
-bool wait_for(int fd, short events, Clock::time_point deadline, std::string& error) {
+// Waits for `events` on fd until the deadline; false on a timeout, an error, or `cancel`
+// (looked at every 50 ms).
+bool wait_for(int fd, short events, Clock::time_point deadline, const std::atomic<bool>* cancel,
+              std::string& error) {
   for (;;) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) {
-      error = "timed out";
+    if (left <= 0 || (cancel != nullptr && cancel->load())) {
+      error = left <= 0 ? "timed out" : "cancelled";
       return false;
     }
     pollfd p{fd, events, 0};
-    const int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
+    const int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 50)));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       error = std::strerror(errno);
@@ -49,7 +51,7 @@ bool wait_for(int fd, short events, Clock::time_point deadline, std::string& err
 
 // Connects to one of the host's addresses by the deadline.
 bool connect_to(const HttpTarget& target, Socket& socket, Clock::time_point deadline,
-                std::string& error) {
+                const std::atomic<bool>* cancel, std::string& error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -73,7 +75,7 @@ bool connect_to(const HttpTarget& target, Socket& socket, Clock::time_point dead
         error = std::strerror(errno);
         continue;
       }
-      if (!wait_for(s.fd, POLLOUT, deadline, error)) continue;
+      if (!wait_for(s.fd, POLLOUT, deadline, cancel, error)) continue;
       int so_error = 0;
       socklen_t len = sizeof so_error;
       if (::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0 || so_error != 0) {
@@ -87,13 +89,14 @@ bool connect_to(const HttpTarget& target, Socket& socket, Clock::time_point dead
   return false;
 }
 
-bool send_all(int fd, std::string_view data, Clock::time_point deadline, std::string& error) {
+bool send_all(int fd, std::string_view data, Clock::time_point deadline,
+              const std::atomic<bool>* cancel, std::string& error) {
   while (!data.empty()) {
     const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n > 0) {
       data.remove_prefix(static_cast<std::size_t>(n));
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-      if (!wait_for(fd, POLLOUT, deadline, error)) return false;
+      if (!wait_for(fd, POLLOUT, deadline, cancel, error)) return false;
     } else {
       error = std::strerror(errno);
       return false;
@@ -155,18 +158,19 @@ bool parse_http_url(std::string_view url, HttpTarget& out, std::string& error) {
 }
 
 int http_post(const HttpTarget& target, const std::vector<std::string>& headers,
-              std::string_view body, Clock::time_point deadline, std::string& error) {
+              std::string_view body, Clock::time_point deadline, const std::atomic<bool>* cancel,
+              std::string& error) {
   try {
     Socket socket;
-    if (!connect_to(target, socket, deadline, error)) return 0;
+    if (!connect_to(target, socket, deadline, cancel, error)) return 0;
     const bool v6 = target.host.find(':') != std::string::npos;
     std::string head = "POST " + target.path + " HTTP/1.1\r\nHost: " + (v6 ? "[" : "") +
                        target.host + (v6 ? "]" : "") + ":" + target.port + "\r\n";
     for (const std::string& h : headers)
       head += h + "\r\n";
     head += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
-    if (!send_all(socket.fd, head, deadline, error) ||
-        !send_all(socket.fd, body, deadline, error)) {
+    if (!send_all(socket.fd, head, deadline, cancel, error) ||
+        !send_all(socket.fd, body, deadline, cancel, error)) {
       return 0;
     }
     // Only the status line matters; the rest of the answer is not read.
@@ -177,7 +181,7 @@ int http_post(const HttpTarget& target, const std::vector<std::string>& headers,
       if (n > 0) {
         answer.append(buffer, static_cast<std::size_t>(n));
       } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        if (!wait_for(socket.fd, POLLIN, deadline, error)) return 0;
+        if (!wait_for(socket.fd, POLLIN, deadline, cancel, error)) return 0;
       } else {
         error = n == 0 ? "the connection was closed without an answer" : std::strerror(errno);
         return 0;

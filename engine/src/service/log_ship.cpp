@@ -81,6 +81,8 @@ struct LogShipper::State {
   std::optional<std::uint64_t> in_flight;
   std::uint64_t sealed_records = 0, sealed_bytes = 0;
   bool closing = false;
+  bool sender_done = false;
+  std::atomic<bool> cancel{false};  // ends a POST still going at the drain's end
   Clock::time_point drain_until{};
   std::thread sender;
   std::mutex close_mutex;
@@ -227,7 +229,7 @@ struct LogShipper::State {
     status = service::http_post(target,
                                 {"Content-Type: application/x-ndjson", "Content-Encoding: gzip",
                                  fmt::format("X-Clause-Records: {}", batch.records)},
-                                data, deadline, error);
+                                data, deadline, &cancel, error);
     if (status >= 200 && status < 300) return Outcome::delivered;
     if (status == 0 || status >= 500 || status == 408 || status == 429) return Outcome::retry;
     return Outcome::refused;
@@ -264,7 +266,11 @@ struct LogShipper::State {
         lock.lock();
         continue;
       }
-      if (closing && (sealed.empty() || now >= drain_until)) return;
+      if (closing && (sealed.empty() || now >= drain_until)) {
+        sender_done = true;
+        wake.notify_all();
+        return;
+      }
       if (sealed.empty() || now < next_try) continue;
 
       const auto it = sealed.begin();
@@ -331,7 +337,14 @@ struct LogShipper::State {
       closing = true;
     }
     wake.notify_all();
-    if (sender.joinable()) sender.join();
+    if (sender.joinable()) {
+      {
+        std::unique_lock lock(mutex);
+        wake.wait_until(lock, drain_until, [&] { return sender_done; });
+      }
+      cancel = true;  // a POST that hangs past the drain time is cut short
+      sender.join();
+    }
     std::uint64_t left = 0;
     {
       const std::lock_guard lock(mutex);
