@@ -22,12 +22,7 @@ const state = {
 };
 
 async function post(path, body) {
-  if (state.engine) {
-    // The same answer as the server's route of that name, computed in the page.
-    const route = path.slice(path.lastIndexOf('/') + 1);
-    const out = JSON.parse(state.engine.ccall('clause_answer', 'string', ['string', 'string'], [route, JSON.stringify(body)]));
-    return { status: out.status, data: out.data };
-  }
+  if (state.engine) return engineAnswer(state.engine, path.slice(path.lastIndexOf('/') + 1), body);
   const res = await fetch(path, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },

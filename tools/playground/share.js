@@ -1,7 +1,23 @@
 // Share links: the policy and the request in the URL's fragment, which no server sees.
 // `#p=` is the policy deflated (CompressionStream) and `#t=` the policy as it is, each in
 // base64url; `r=` is the request's JSON in base64url. A link restores both on load.
+// Also the call into the WebAssembly engine, when the static build brought one.
 'use strict';
+
+// The WebAssembly engine's answer for a route: the server's answer, computed in the page.
+// The body goes through the engine's heap (its stack is too small for a large policy).
+function engineAnswer(engine, route, body) {
+  const text = JSON.stringify(body);
+  const size = engine.lengthBytesUTF8(text) + 1;
+  const at = engine._malloc(size);
+  if (!at) return { status: 413, data: { error: `the page has no memory for ${size} bytes` } };
+  try {
+    engine.stringToUTF8(text, at, size);
+    return JSON.parse(engine.ccall('clause_answer', 'string', ['string', 'number'], [route, at]));
+  } finally {
+    engine._free(at);
+  }
+}
 
 function toBase64Url(bytes) {
   let text = '';
