@@ -20,6 +20,10 @@ const zlib = require('zlib');
 const [clause, policy, screenshot] = process.argv.slice(2);
 const staticFolder = clause === '--static' ? path.resolve(policy) : null;
 const name = staticFolder ? 'playground.static-browser' : 'serve.playground-browser';
+if (staticFolder && !fs.existsSync(path.join(staticFolder, 'playground', 'engine.js'))) {
+  console.log(`${name}: skipped, no ${staticFolder}: build it with cmake --preset wasm && cmake --build --preset wasm`);
+  process.exit(77);
+}
 const WIDTH = 1280;
 const HEIGHT = 900;
 const children = [];
