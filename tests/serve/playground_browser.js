@@ -214,16 +214,16 @@ function bad(message) {
 }
 
 // The static folder's bytes, as they are and each file gzip'd.
-function folderSize(folder) {
-  let bytes = 0;
-  let gzipped = 0;
-  for (const entry of fs.readdirSync(folder, { withFileTypes: true, recursive: true })) {
+function folderSize(folder, total = { bytes: 0, gzipped: 0 }) {
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+    const file = path.join(folder, entry.name);
+    if (entry.isDirectory()) folderSize(file, total);
     if (!entry.isFile()) continue;
-    const data = fs.readFileSync(path.join(entry.path || entry.parentPath, entry.name));
-    bytes += data.length;
-    gzipped += zlib.gzipSync(data, { level: 9 }).length;
+    const data = fs.readFileSync(file);
+    total.bytes += data.length;
+    total.gzipped += zlib.gzipSync(data, { level: 9 }).length;
   }
-  return { bytes, gzipped };
+  return total;
 }
 
 async function main() {
