@@ -259,7 +259,6 @@ std::string format_date(Instant at) {
 }
 
 std::string format_instant(Instant at) {
-  constexpr std::int64_t micros_per_day = std::int64_t{86'400} * 1'000'000;
   const std::int64_t into_day = ((at.micros % micros_per_day) + micros_per_day) % micros_per_day;
   return into_day == 0 ? format_date(at) : format_date_time(at);
 }

@@ -51,7 +51,10 @@ stop
 
 start --playground
 grep -q "playground at $url/" "$work/out" || fail "no playground address printed"
-expect "$(call GET /)" 200 '<script src="/playground/playground.js">'
+# Relative, so that the static build's page (build-wasm/playground/) is this very file.
+expect "$(call GET /)" 200 '<script src="playground/playground.js">'
+expect "$(call GET /playground/share.js)" 200 'readShareLink'
+expect "$(call GET /playground/engine.js)" 200 'asks the server'
 expect "$(call GET /playground/playground.css)" 200 '.editor'
 expect "$(call GET /playground/playground.js)" 200 '/v1/playground/compile'
 expect "$(call GET /playground/highlight.js)" 200 'ClauseHighlight'

@@ -1,10 +1,15 @@
 // `clause serve --playground` in headless Chromium, driven over the DevTools protocol on
 // a pipe (fd 3 and 4, NUL-delimited JSON): load the page, decide, change the request,
-// plan a partial request in the Plan tab, break the policy, and check the page reports
-// without a console error. The screenshot
+// plan a partial request in the Plan tab, break the policy, share a link and open it, and
+// check the page reports without a console error. The screenshot
 // it takes is checked to be a PNG of the window's size with more than one colour.
 //
 //   node playground_browser.js CLAUSE POLICY SCREENSHOT.png
+//   node playground_browser.js --static FOLDER SCREENSHOT.png
+//
+// With --static, the static playground of the WebAssembly build (FOLDER/index.html, whose
+// first policy is policies/privacy.policy) is opened from file:// with no server at all,
+// and its size and speed are reported.
 'use strict';
 const { spawn } = require('child_process');
 const fs = require('fs');
@@ -13,6 +18,12 @@ const path = require('path');
 const zlib = require('zlib');
 
 const [clause, policy, screenshot] = process.argv.slice(2);
+const staticFolder = clause === '--static' ? path.resolve(policy) : null;
+const name = staticFolder ? 'playground.static-browser' : 'serve.playground-browser';
+if (staticFolder && !fs.existsSync(path.join(staticFolder, 'playground', 'engine.js'))) {
+  console.log(`${name}: skipped, no ${staticFolder}: build it with cmake --preset wasm && cmake --build --preset wasm`);
+  process.exit(77);
+}
 const WIDTH = 1280;
 const HEIGHT = 900;
 const children = [];
@@ -159,13 +170,65 @@ function inspectPng(png) {
   return { width, height, colours: colours.size };
 }
 
+// Mends the policy the last step broke, marks it with a comment, asks for a decision,
+// shares a link, and opens the link in a fresh page: the text, the request and the
+// decision come back.
+async function checkShareLink(send, evaluate, waitFor, ready) {
+  const before = await evaluate('document.body.dataset.decided || ""');
+  await evaluate(`(() => {
+    const ta = document.getElementById('source');
+    ta.value = ta.value.replace('data contact_inf0 ', 'data contact_info ') + '\\n# shared from the playground\\n';
+    ta.dispatchEvent(new Event('input', { bubbles: true }));
+  })()`);
+  await waitFor('the mended policy', `document.body.dataset.state === 'ready' && document.body.dataset.decided !== ${JSON.stringify(before)}`);
+  const asked = await evaluate('document.body.dataset.decided');
+  await evaluate(`(() => {
+    for (const box of document.querySelectorAll('#request input[type=checkbox]')) box.checked = box.value === 'in_transaction';
+    document.getElementById('action').dispatchEvent(new Event('change', { bubbles: true }));
+  })()`);
+  await waitFor('the decision to share', `document.body.dataset.decided !== ${JSON.stringify(asked)}`);
+  const shared = await evaluate(`({ effect: document.getElementById('decision').dataset.effect,
+    clause: document.getElementById('decision').dataset.clause, text: document.getElementById('source').value })`);
+  if (shared.effect !== 'allow' || shared.clause !== '6.b') bad(`before sharing: ${JSON.stringify(shared.effect)} ${shared.clause}`);
+  await evaluate(`document.getElementById('share').click()`);
+  const link = await waitFor('the share link', `document.getElementById('share-link').value`);
+  if (!/#p=[\w-]+&r=[\w-]+$/.test(link)) bad(`the share link is not as documented: ${link}`);
+  await send('Page.navigate', { url: 'about:blank' });
+  await waitFor('the blank page', `location.href === 'about:blank'`);
+  await send('Page.navigate', { url: link });
+  await waitFor('the shared page', ready);
+  const restored = await evaluate(`({ effect: document.getElementById('decision').dataset.effect,
+    clause: document.getElementById('decision').dataset.clause, text: document.getElementById('source').value,
+    data: document.getElementById('data').value, requester: document.getElementById('requester').value,
+    facts: [...document.querySelectorAll('input[name=fact]:checked')].map((i) => i.value) })`);
+  if (restored.text !== shared.text) bad('the shared link did not restore the policy text');
+  if (restored.effect !== 'allow' || restored.clause !== '6.b' || restored.data !== 'contact_info' ||
+      restored.requester !== 'counterparty' || restored.facts.join() !== 'in_transaction') {
+    bad(`the shared link did not reproduce the decision: ${JSON.stringify({ ...restored, text: undefined })}`);
+  }
+}
+
 // Fails the check in progress; main's catch reports it.
 function bad(message) {
   throw new Error(message);
 }
 
+// The static folder's bytes, as they are and each file gzip'd.
+function folderSize(folder, total = { bytes: 0, gzipped: 0 }) {
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+    const file = path.join(folder, entry.name);
+    if (entry.isDirectory()) folderSize(file, total);
+    if (!entry.isFile()) continue;
+    const data = fs.readFileSync(file);
+    total.bytes += data.length;
+    total.gzipped += zlib.gzipSync(data, { level: 9 }).length;
+  }
+  return total;
+}
+
 async function main() {
-  const url = await startServer();
+  const started = Date.now();
+  const url = staticFolder ? `file://${staticFolder}/index.html` : await startServer();
   const cdp = startBrowser();
   const problems = [];
   cdp.on((m) => {
@@ -207,8 +270,11 @@ async function main() {
     box.dispatchEvent(new Event('change', { bubbles: true }));
   })()`);
 
-  await waitFor('the vocabulary', `document.body.dataset.state === 'ready' && !!document.body.dataset.decided &&
-    [...document.getElementById('action').options].some((o) => o.value === 'access')`);
+  const ready = `document.body.dataset.state === 'ready' && !!document.body.dataset.decided &&
+    [...document.getElementById('action').options].some((o) => o.value === 'access')`;
+  await waitFor('the vocabulary', ready);
+  const loaded = Date.now() - started;
+  if (staticFolder && !(await evaluate('!!state.engine'))) bad('the static page did not load its engine');
   // The request: a counterparty accesses contact information during a transaction.
   let before = await decided();
   await evaluate(`(() => {
@@ -332,9 +398,24 @@ async function main() {
   const diagnostic = await evaluate(`document.querySelector('#diagnostics li.error').textContent`);
   if (!/error\[E\d+\]/.test(diagnostic) || !diagnostic.includes('help:')) bad(`the diagnostic lacks its code or help: ${diagnostic}`);
 
+  await checkShareLink(send, evaluate, waitFor, ready);
+  let speed = '';
+  if (staticFolder) {
+    // What one decision costs in the page: compiling the text, deciding with its trace,
+    // and the action's matrix, as each change of the form asks.
+    const ms = await evaluate(`(async () => {
+      const body = { policy: document.getElementById('source').value, request: currentRequest() };
+      const start = performance.now();
+      for (let i = 0; i < 20; i++) await post('/v1/playground/decide', body);
+      return (performance.now() - start) / 20;
+    })()`);
+    const size = folderSize(staticFolder);
+    speed = `; ${size.bytes} bytes, ${size.gzipped} gzip'd; ready ${loaded} ms after the browser started; ` +
+      `a decision (compile, decide, trace, matrix) ${ms.toFixed(1)} ms`;
+  }
   await sleep(200); // late console messages
   if (problems.length) bad(`the page reported problems:\n${problems.join('\n')}`);
-  console.log(`serve.playground-browser: ok (screenshot ${screenshot}, ${png.colours}+ colours)`);
+  console.log(`${name}: ok (screenshot ${screenshot}, ${png.colours}+ colours${speed})`);
   clearTimeout(timer);
   await cleanup();
 }

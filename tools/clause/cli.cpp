@@ -240,15 +240,6 @@ std::vector<std::string> gather_files(const std::vector<std::string>& inputs,
   return files;
 }
 
-nlohmann::json value_json(const Value& v) {
-  if (const auto* b = std::get_if<bool>(&v)) return *b;
-  if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  if (const auto* l = std::get_if<std::vector<std::string>>(&v)) return *l;
-  if (const auto* t = std::get_if<Instant>(&v)) return format_instant(*t);
-  return nullptr;
-}
-
 // A request as the JSON that `clause eval` reads.
 nlohmann::json request_json(const Request& r) {
   nlohmann::json context = nlohmann::json::object();

@@ -1,7 +1,9 @@
 // The playground: edit a policy, build a request from its names, and see the decision,
 // why, and the decision matrix; or leave fields of a request unknown and see the plan: under
-// which conditions each outcome is given. Every answer comes from the server, which
-// compiles the text as it stands; nothing here decides anything.
+// which conditions each outcome is given. Every answer comes from the engine, which
+// compiles the text as it stands; nothing here decides anything. The engine is the server
+// (`clause serve --playground`, its /v1/playground routes) or, in the static build
+// (docs/playground.md), the WebAssembly one that playground/engine.js loads into the page.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -15,9 +17,12 @@ const state = {
   compileSeq: 0,
   decideSeq: 0,
   planSeq: 0,
+  engine: null, // the WebAssembly engine, when engine.js brought one
+  restore: null, // the request of a shared link, put into the form once the names are known
 };
 
 async function post(path, body) {
+  if (state.engine) return engineAnswer(state.engine, path.slice(path.lastIndexOf('/') + 1), body);
   const res = await fetch(path, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -245,6 +250,10 @@ async function compileNow() {
     state.vocabulary = data.vocabulary;
     state.clauses = data.clauses;
     fillForm(data.vocabulary);
+    if (state.restore) {
+      applyRequest(state.restore);
+      state.restore = null;
+    }
     document.body.dataset.state = 'ready';
     setStatus(`${data.name} version ${data.version}`);
     await (state.tab === 'plan' ? planNow() : decideNow());
@@ -612,13 +621,20 @@ function debounce(f, ms) {
 }
 
 async function main() {
-  const grammar = await fetch('/playground/clause-policy.tmLanguage.json').then((r) => r.json());
+  // The static build brings the engine, the grammar and a first policy in engine.js; the
+  // server's page asks the server for them.
+  const bundled = window.ClauseStatic;
+  if (bundled && window.ClauseEngine) state.engine = await window.ClauseEngine();
+  const grammar = bundled ? bundled.grammar : await fetch('/playground/clause-policy.tmLanguage.json').then((r) => r.json());
   state.grammar = ClauseHighlight.compile(grammar);
   const styles = document.createElement('style');
   styles.textContent = ClauseHighlight.css();
   document.head.appendChild(styles);
-  const source = await fetch('/v1/playground/source').then((r) => r.json());
+  const shared = await readShareLink(location.hash);
+  if (shared && shared.request) state.restore = shared.request;
+  const source = shared ? { text: shared.policy } : bundled ? bundled.source : await fetch('/v1/playground/source').then((r) => r.json());
   $('source').value = source.text;
+  $('share').addEventListener('click', share);
   renderEditor();
   const recompile = debounce(compileNow, 300);
   $('source').addEventListener('input', () => {
