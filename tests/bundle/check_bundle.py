@@ -5,15 +5,15 @@ corrupt archive, a path that leaves the bundle, an archive that unpacks past its
 each refused with its reason.
 
 usage: check_bundle.py CLAUSE"""
-import gzip
-import io
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bundle_archive import entries_of, repack  # noqa: E402
 
 clause = os.path.abspath(sys.argv[1])
 root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -86,18 +86,7 @@ try:
     refused("corrupt", bytes(corrupt), "the archive")
     refused("not-gzip", b"policy \"x\" version \"1\"\n", "gzip")
 
-    def repack(entries):
-        """A tar.gz of (name, bytes) pairs, in order."""
-        out = io.BytesIO()
-        with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-            for name, data in entries:
-                info = tarfile.TarInfo(name)
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-        return gzip.compress(out.getvalue())
-
-    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(good))) as tar:
-        entries = [(m.name, tar.extractfile(m).read()) for m in tar.getmembers()]
+    entries = entries_of(good)
     changed = [(n, d.replace(b"Editors may edit", b"Anyone may edit")
                 if n == "todo.policy" else d) for n, d in entries]
     refused("changed-file", repack(changed), "does not match its hash")

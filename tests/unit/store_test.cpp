@@ -209,6 +209,27 @@ TEST_CASE("a store that cannot read its file says so", "[store]") {
   CHECK_THAT(store.error().front().message, Catch::Contains("/nonexistent/clause.policy"));
 }
 
+TEST_CASE("a store without a file denies until a policy is installed", "[store]") {
+  auto store = PolicyStore::empty();
+  const Decision before = store.current().evaluate(read_request());
+  CHECK(before.effect == Effect::deny);
+  CHECK_FALSE(before.error.empty());
+  std::optional<Result<Policy, std::vector<Diagnostic>>> watched;
+  CHECK_FALSE(store.reload_if_changed(watched));
+  const auto reloaded = store.reload();
+  REQUIRE_FALSE(reloaded);
+  CHECK(reloaded.error().front().code == "E002");
+
+  const Policy held = store.current();
+  store.install(must_compile(version_of("allow", "1")));
+  CHECK(store.current().version() == "1");
+  CHECK(store.current().evaluate(read_request()).effect == Effect::allow);
+  CHECK(store.reloads() == 1);
+  CHECK(store.failed_reloads() == 1);
+  // A snapshot taken before still decides as it did.
+  CHECK_FALSE(held.evaluate(read_request()).error.empty());
+}
+
 TEST_CASE("decisions under concurrent reloads come whole from one version", "[store][threads]") {
   TempPolicy file("clause-store-race");
   const std::string allow = version_of("allow", "a");

@@ -514,7 +514,8 @@ command line is wrong.
        .run = run_bench},
       {.name = "serve",
        .summary = "an HTTP/JSON decision service, with reload, metrics and a decision log",
-       .usage = {"clause serve --policy FILE [options]"},
+       .usage = {"clause serve --policy FILE [options]",
+                 "clause serve --bundle-url URL --bundle-key PUBLIC.pem [--poll MS] [options]"},
        .body = R"(Serves decisions over HTTP/JSON, on 127.0.0.1 unless told otherwise:
   POST /v1/decide        one request (as `clause eval` reads it) -> its decision
   POST /v1/decide/batch  a JSON array of requests -> {"decisions": [...]}, in order
@@ -558,13 +559,34 @@ These compile the text they are sent, with the limit options, and never change
 the served policy. A policy with errors is answered 200 with its diagnostics; a
 body that is not such an object 400, an invalid request 400 with its denial
 or, for a plan, its error and position.
+
+With --bundle-url, the policy comes from a signed bundle (`clause bundle build`)
+fetched over plain HTTP every --poll MS with If-None-Match (docs/deploy.md). A
+new bundle is swapped in only when its signature, manifest and hashes verify and
+its policy compiles; any failure keeps the policy in force. Until the first
+bundle is in force, /healthz answers 503 and decisions 503, denied, with why.
+/v1/policy adds "bundle" (the active one, the last failure) and /metrics the
+clause_bundle_* series.
 )",
        .option_column = 25,
        .options =
            {
                {.flag = "--policy",
                 .argument = "FILE",
-                .description = {"the policy to serve (required)"}},
+                .description = {"the policy to serve (or --bundle-url)"}},
+               {.flag = "--bundle-url",
+                .argument = "URL",
+                .description = {"serve the signed bundle at this http:// URL instead",
+                                "of --policy"}},
+               {.flag = "--bundle-key",
+                .argument = "PUBLIC.pem",
+                .description = {"the Ed25519 public key bundles must be signed with"}},
+               {.flag = "--poll",
+                .argument = "MS",
+                .description = {"fetch the bundle every MS milliseconds; default 10000"}},
+               {.flag = "--bundle-timeout",
+                .argument = "MS",
+                .description = {"time for one whole fetch; default 10000"}},
                {.flag = "--host",
                 .argument = "ADDRESS",
                 .description = {"the address to listen on; default 127.0.0.1"}},
@@ -645,9 +667,9 @@ or, for a plan, its error and position.
                 .description = {"allow --playground on an address that is not loopback"}},
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
-       .after = R"(exit status: 0 stopped by a signal, 1 the policy, the log, the admin token or the
-mapping cannot be opened or the port cannot be bound, 64 the command line is
-wrong.
+       .after = R"(exit status: 0 stopped by a signal, 1 the policy, the log, the admin token, the
+mapping or the bundle key cannot be opened or the port cannot be bound, 64 the
+command line is wrong (--policy with --bundle-url among it).
 )",
        .run = run_serve},
       {.name = "lsp",

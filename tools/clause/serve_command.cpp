@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "bundle_poller.hpp"
 #include "clause/authzen.hpp"
 #include "clause/json.hpp"
 #include "clause/log.hpp"
@@ -344,6 +345,7 @@ struct Service {
   std::optional<std::string> authzen_issuer;
   std::mutex evaluator_mutex;
   std::shared_ptr<const authzen::Evaluator> reader;  // for the policy in force
+  const BundlePoller* bundles = nullptr;             // --bundle-url
 
   // The AuthZEN reader of the policy in force, made again after a reload. A policy's hash
   // text lives in its compiled form, which the reader keeps alive: the same address is
@@ -647,6 +649,10 @@ http::Handler json_route(Service& service,
       res = service.refuse(415, "the body must be JSON: send Content-Type: application/json");
       return;
     }
+    if (service.bundles && !service.bundles->active()) {
+      res = service.bundles->not_ready();  // fail closed until a bundle is in force
+      return;
+    }
     f(req, res);
   };
 }
@@ -683,7 +689,10 @@ int run_serve(const std::vector<std::string>& argv) {
   if (args.error()) return usage_error("serve", *args.error());
   if (!args.positional().empty()) return usage_error("serve", "takes no positional arguments");
   const auto policy_path = args.option("policy");
-  if (!policy_path) return usage_error("serve", "--policy FILE is required");
+  std::optional<BundleSource> bundle_source;
+  if (const auto refused = read_bundle_options(args, bundle_source)) return *refused;
+  if (!policy_path && !bundle_source)
+    return usage_error("serve", "--policy FILE or --bundle-url URL is required");
   // Reads `--name` into `out` (from `min` to `max`); false when the value is not one.
   const auto number = [&](std::string_view name, std::size_t fallback, std::size_t min,
                           std::size_t max, std::size_t& out) {
@@ -771,15 +780,19 @@ int run_serve(const std::vector<std::string>& argv) {
   CompileOptions compile_options;
   compile_options.limits = tool_limits();
   compile_options.limits.max_batch = max_batch;
-  auto store = PolicyStore::open(*policy_path, compile_options);
+  if (bundle_source) bundle_source->options = compile_options;
+  auto store =
+      bundle_source
+          ? Result<PolicyStore, std::vector<Diagnostic>>(PolicyStore::empty(compile_options))
+          : PolicyStore::open(*policy_path, compile_options);
   if (!store) {
     auto source = read_source(*policy_path, tool_limits().max_policy_bytes);
     std::fputs(render_text(source ? *source : SourceFile{*policy_path, ""}, store.error()).c_str(),
                stderr);
     return exit_failed;
   }
-  Service service{std::move(*store), std::nullopt, {},     max_batch, std::nullopt, true,
-                  std::nullopt,      {},           nullptr};
+  Service service{std::move(*store), std::nullopt, {},      max_batch, std::nullopt, true,
+                  std::nullopt,      {},           nullptr, nullptr};
   if (const auto context = args.option("authzen-context")) {
     if (*context != "on" && *context != "off") {
       return usage_error("serve", "--authzen-context takes on or off");
@@ -877,15 +890,21 @@ int run_serve(const std::vector<std::string>& argv) {
                  res = service.authzen_metadata(req, given);
                  echo_request_id(req, res);
                });
-  server.route("GET", "/v1/policy",
-               [&](const http::Request&, http::Response& res) { res = service.policy_info(); });
-  server.route("GET", "/healthz", [](const http::Request&, http::Response& res) {
+  std::optional<BundlePoller> bundles;
+  server.route("GET", "/v1/policy", [&](const http::Request&, http::Response& res) {
+    res = service.policy_info();
+    if (bundles) bundles->annotate_policy(res);
+  });
+  server.route("GET", "/healthz", [&](const http::Request&, http::Response& res) {
     res.content_type = "text/plain";
-    res.body = "ok\n";
+    const bool ready = !bundles || bundles->active();  // a load balancer waits for a bundle
+    res.status = ready ? 200 : 503;
+    res.body = ready ? "ok\n" : "no policy bundle is in force yet\n";
   });
   server.route("GET", "/metrics", [&](const http::Request&, http::Response& res) {
     res.content_type = "text/plain; version=0.0.4";
     res.body = service.metrics.text(service.store, service.log);
+    if (bundles) res.body += bundles->metrics();
   });
   ReloadWorker reloader(service.store, watch_ms);
   // Only with a token: anyone who can reach the port could swap the policy otherwise.
@@ -903,8 +922,14 @@ int run_serve(const std::vector<std::string>& argv) {
     });
   }
 
-  fmt::print("clause serve: listening on {}:{}, policy {} version {}\n", host, bound, *policy_path,
-             service.store.current().version());
+  if (bundle_source) {
+    fmt::print("clause serve: listening on {}:{}, policy from bundle {} every {} ms\n", host, bound,
+               bundle_source->url, bundle_source->poll.count());
+    service.bundles = &bundles.emplace(service.store, std::move(*bundle_source));
+  } else {
+    fmt::print("clause serve: listening on {}:{}, policy {} version {}\n", host, bound,
+               *policy_path, service.store.current().version());
+  }
   if (playground) fmt::print("clause serve: playground at http://{}/\n", given);
   std::fflush(stdout);
 
@@ -928,6 +953,7 @@ int run_serve(const std::vector<std::string>& argv) {
       // Neither waits: a reload that hangs cannot hold the stop up.
       server.stop(drain);
       reloader.stop();
+      if (bundles) bundles->stop();
       return;
     }
   });

@@ -3,6 +3,9 @@
 //   auto store = clause::PolicyStore::open("policies/privacy.policy");
 //   clause::Policy policy = store->current();   // a snapshot; use it for as long as needed
 //   auto reloaded = store->reload();            // on errors the old policy stays in force
+//
+// A policy that comes from elsewhere (a signed bundle fetched over HTTP) goes into a store
+// made by PolicyStore::empty() with install().
 #pragma once
 
 #include <cstdint>
@@ -23,6 +26,14 @@ class PolicyStore {
   /// that cannot be read gives one diagnostic saying why).
   [[nodiscard]] static Result<PolicyStore, std::vector<Diagnostic>> open(
       std::string path, CompileOptions options = {});
+
+  /// Makes a store with no file: until install() gives it a policy, it holds an empty one,
+  /// which denies every request with an error; reload() fails.
+  [[nodiscard]] static PolicyStore empty(CompileOptions options = {});
+
+  /// Swaps in a policy compiled elsewhere, as a reload that succeeded does (counted among
+  /// reloads()). Serialized with reloads; readers never wait for it.
+  void install(Policy policy);
 
   /// Gives the policy in force now. The snapshot stays valid, and decides as it did,
   /// however many reloads follow; take a new one for each request or batch.

@@ -56,6 +56,12 @@ namespace {
 
 Result<Policy, std::vector<Diagnostic>> load(const std::string& path,
                                              const CompileOptions& options) {
+  if (path.empty()) {
+    Diagnostic d;
+    d.code = "E002";
+    d.message = "this policy store reads no file: its policy is installed from elsewhere";
+    return Failure{std::vector<Diagnostic>{std::move(d)}};
+  }
   // A service must not hang on its policy: a FIFO or a device put in the file's place is
   // refused, and a read that stalls (a slow network file system) gives up.
   auto source = read_source(path, ReadOptions{.max_bytes = options.limits.max_policy_bytes,
@@ -84,6 +90,23 @@ Result<PolicyStore, std::vector<Diagnostic>> PolicyStore::open(std::string path,
   state->options = options;
   state->current = std::move(*policy);
   return PolicyStore(std::move(state));
+}
+
+PolicyStore PolicyStore::empty(CompileOptions options) {
+  auto state = std::make_shared<State>();
+  state->options = options;
+  return PolicyStore(std::move(state));
+}
+
+void PolicyStore::install(Policy policy) {
+  const std::lock_guard serial(state_->reload_mutex);
+  Policy old;
+  {
+    const std::lock_guard lock(state_->current_mutex);
+    old = std::exchange(state_->current, std::move(policy));
+  }
+  // `old` is released here, outside the lock; readers holding it keep it alive.
+  state_->reloads.fetch_add(1, std::memory_order_relaxed);
 }
 
 Policy PolicyStore::current() const {
@@ -119,6 +142,7 @@ bool PolicyStore::reload_if_changed(
     std::optional<Result<Policy, std::vector<Diagnostic>>>& result) {
   {
     const std::lock_guard serial(state_->reload_mutex);
+    if (state_->path.empty()) return false;  // no file to watch
     if (stamps_of(state_->path, current()) == state_->stamps) return false;
   }
   result.emplace(reload());
