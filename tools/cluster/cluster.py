@@ -209,7 +209,8 @@ class Cluster:
     def publish(self, policy_text, private_key):
         """Makes policy_text the one the replicas should serve: a signed bundle renamed into
         the bundle server's folder, or (without bundle polling) the policy file replaced by
-        a rename, which --watch takes up."""
+        a rename, which --watch takes up. Gives the bundle's content hash (None without
+        bundles)."""
         folder = os.path.join(self.work, f"src-{time.monotonic_ns()}")
         os.makedirs(folder)
         path = os.path.join(folder, "live.policy")
@@ -218,13 +219,20 @@ class Cluster:
         if not self.bundles:
             shutil.copy(path, self.live_policy + ".next")
             os.replace(self.live_policy + ".next", self.live_policy)
-            return
+            return None
         out = os.path.join(folder, "live.bundle.tar.gz")
         run = subprocess.run([self.clause, "bundle", "build", "--key", private_key, "--output",
                               out, path], capture_output=True, text=True, timeout=30)
         if run.returncode != 0:
             raise RuntimeError(f"clause bundle build: {run.stderr}")
+        # The hash the replicas must come to serve: the one the signed manifest promises.
+        run = subprocess.run([self.clause, "bundle", "verify", "--key", self.public_key,
+                              "--format", "json", out], capture_output=True, text=True,
+                             timeout=30)
+        if run.returncode != 0:
+            raise RuntimeError(f"clause bundle verify: {run.stderr}")
         os.replace(out, os.path.join(self.bundle_dir, "live.bundle.tar.gz"))
+        return json.loads(run.stdout)["content_hash"]
 
     # --- processes ------------------------------------------------------------------------
     def replica_argv(self, i):
@@ -329,11 +337,13 @@ class Cluster:
         return sum(1 for name, r in self.stats().items()
                    if name != "BACKEND" and r.get("status", "").startswith("UP"))
 
-    def served_hash(self, i):
+    def served_policy(self, i):
+        """Replica i's GET /v1/policy, or {} when it does not answer 200."""
         status, text = get(self.replica_ports[i], "/v1/policy", timeout=1)
-        if status != 200:
-            return None
-        return json.loads(text).get("hash")
+        return json.loads(text) if status == 200 else {}
+
+    def served_hash(self, i):
+        return self.served_policy(i).get("hash")
 
     def decided(self, i):
         """The decisions replica i has made, from its /metrics."""
