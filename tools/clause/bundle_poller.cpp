@@ -63,6 +63,20 @@ std::string label(std::string_view text) {
   return out;
 }
 
+// Why a fetch got no answer, in words.
+std::string why_no_answer(httplib::Error error, std::string_view base) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return fmt::format("cannot connect to {}", base);
+    case httplib::Error::Read:
+      return fmt::format("the answer of {} could not be read", base);
+    case httplib::Error::Write:
+      return fmt::format("the request to {} could not be sent", base);
+    default:
+      return fmt::format("no answer from {} ({})", base, httplib::to_string(error));
+  }
+}
+
 struct Active {
   std::string name, version, hash, etag, key_id;
   std::size_t bytes = 0;
@@ -106,6 +120,7 @@ struct BundlePoller::State {
   bool stopping = false;
   std::optional<Active> active;
   std::optional<FailureRecord> failure;
+  bool failing = false;  // the last poll failed
   std::array<std::uint64_t, outcome_names.size()> counts{};
 
   // What one fetch gave: the status and body, or why there was none.
@@ -160,7 +175,7 @@ struct BundlePoller::State {
     } else if (cut) {
       out.error = fmt::format("no whole answer within {} ms (--bundle-timeout)", timeout.count());
     } else if (!res) {
-      out.error = fmt::format("no answer: {}", httplib::to_string(res.error()));
+      out.error = why_no_answer(res.error(), base);
     } else {
       out.status = res->status;
       out.etag = res->get_header_value("ETag");
@@ -225,10 +240,18 @@ struct BundlePoller::State {
     if (stopping && outcome == Outcome::fetch_error) return;  // cut short by the stop
     ++counts[static_cast<std::size_t>(outcome)];
     if (!error.empty()) {
+      // Said once while it lasts: a bundle server that is down for an hour is not a line a
+      // poll.
+      const bool again = failing && failure->message == error;
+      failing = true;
       failure = FailureRecord{SystemClock::now(), std::string(stage_of(outcome)), error};
-      fmt::print(stderr, "clause serve: bundle {}: {}; {}\n", source.url, error,
-                 active ? "the policy in force stays" : "no policy is in force yet");
-    } else if (outcome == Outcome::activated) {
+      if (!again)
+        fmt::print(stderr, "clause serve: bundle {}: {}; {}\n", source.url, error,
+                   active ? "the policy in force stays" : "no policy is in force yet");
+      return;
+    }
+    failing = false;
+    if (outcome == Outcome::activated) {
       fmt::print(stderr, "clause serve: bundle {}: version {} ({}) in force\n", source.url,
                  active->version, active->hash);
     }
