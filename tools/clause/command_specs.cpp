@@ -538,6 +538,13 @@ command line is wrong.
                                document keys (or actions) allowed -> {"results"},
                                paged by page.limit and page.token
   GET  /.well-known/authzen-configuration  the AuthZEN metadata
+  ANY  /v1/gateway/nginx       with --gateway (docs/deploy.md): nginx's
+                               auth_request, the original request in
+                               X-Original-Method and X-Original-URI
+  ANY  /v1/gateway/envoy/PATH  Envoy's ext_authz (http_service): the original
+                               path after the prefix; both answer 200 allow,
+                               403 deny or not mappable, 401 require-consent,
+                               with X-Clause-Decision, -Clause and -Consent
 Every decision carries policy_version and policy_hash. A request that cannot be
 decided is answered 400 with its denial and the error; a body that is not JSON
 (batch) 400; too large a body or batch 413; a POST without Content-Type:
@@ -650,6 +657,11 @@ clause_bundle_* series.
                 .argument = "FILE",
                 .description = {"where plans' fields stand in a database (docs/plan.md):",
                                 "serve POST /v1/sql/postgres and /v1/sql/sqlite"}},
+               {.flag = "--gateway",
+                .argument = "FILE",
+                .description = {"how a gateway's original request becomes a clause",
+                                "request (docs/deploy.md): serve /v1/gateway/nginx",
+                                "and /v1/gateway/envoy/"}},
                {.flag = "--authzen-context",
                 .argument = "on|off",
                 .description = {"AuthZEN decisions carry a context (effect, clause, rule,",
@@ -668,8 +680,9 @@ clause_bundle_* series.
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
        .after = R"(exit status: 0 stopped by a signal, 1 the policy, the log, the admin token, the
-mapping or the bundle key cannot be opened or the port cannot be bound, 64 the
-command line is wrong (--policy with --bundle-url among it).
+mapping, the gateway mapping or the bundle key cannot be opened (or a mapping is
+not valid) or the port cannot be bound, 64 the command line is wrong (--policy
+with --bundle-url among it).
 )",
        .run = run_serve},
       {.name = "lsp",

@@ -24,6 +24,7 @@
 #include "clause/log.hpp"
 #include "clause/store.hpp"
 #include "cli.hpp"
+#include "gateway.hpp"
 #include "http_server.hpp"
 #include "playground.hpp"
 
@@ -463,6 +464,15 @@ struct Service {
     return d;
   }
 
+  // A decision of the gateway routes (gateway.hpp), logged and counted as the others are.
+  void record_gateway(std::string_view text, const Decision& d, double seconds) {
+    Tally tally;
+    tally.add(d);
+    metrics.add(tally);
+    if (log) log->record(text, d);
+    metrics.latency(seconds);
+  }
+
   http::Response refuse(int status, std::string_view message) {
     metrics.bad_request();
     return http::json_error(status, message);
@@ -824,6 +834,18 @@ int run_serve(const std::vector<std::string>& argv) {
     }
     service.mapping = std::move(*mapping);
   }
+  std::optional<gateway::Mapping> gateway_mapping;
+  if (const auto gateway_path = args.option("gateway")) {
+    const auto text = read_request_text(*gateway_path);
+    auto mapping = gateway::read_mapping(service.store.current(), *gateway_path, text.value_or(""));
+    if (!text || !mapping) {
+      fmt::print(stderr, "clause serve: {}\n",
+                 text ? mapping.error()
+                      : fmt::format("cannot read the gateway mapping `{}`", *gateway_path));
+      return exit_failed;
+    }
+    gateway_mapping = std::move(*mapping);
+  }
   // Records are dropped (and counted in /metrics) rather than hold a decision up, unless
   // --log-block asks deciding to wait for the log.
   for (const char* option : {"log-redact", "log-max-bytes", "log-keep"}) {
@@ -871,6 +893,13 @@ int run_serve(const std::vector<std::string>& argv) {
                      service.sql_one(req, res, dialect);
                    }));
     }
+  }
+  if (gateway_mapping) {
+    gateway::add_routes(server, *gateway_mapping,
+                        {[&service] { return service.store.current(); },
+                         [&service](std::string_view text, const Decision& d, double seconds) {
+                           service.record_gateway(text, d, seconds);
+                         }});
   }
   server.route(
       "POST", "/access/v1/evaluation",
