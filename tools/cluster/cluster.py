@@ -38,17 +38,23 @@ def die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def get(port, path, timeout=2.0):
-    """(status, body text) of GET path, or (0, reason) when there is no answer."""
+def get_with_headers(port, path, headers, timeout=5.0):
+    """(status, {lower-case header: value}, body text) of GET path; status 0 without one."""
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers)
         res = conn.getresponse()
         body = res.read().decode("utf-8", "replace")
         conn.close()
-        return res.status, body
+        return res.status, {k.lower(): v for k, v in res.getheaders()}, body
     except (OSError, http.client.HTTPException) as e:
-        return 0, str(e)
+        return 0, {}, str(e)
+
+
+def get(port, path, timeout=2.0):
+    """(status, body text) of GET path, or (0, reason) when there is no answer."""
+    status, _, body = get_with_headers(port, path, {}, timeout)
+    return status, body
 
 
 def wait_until(predicate, seconds, step=0.05):
