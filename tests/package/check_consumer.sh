@@ -36,11 +36,11 @@ libdir="$(dirname "$(dirname "$pc")")"
 
 # The installed headers include none of the private dependencies, and the exported targets
 # name none of the header-only ones (a shared build: none at all).
-if grep -rEn '#include <(fmt|nlohmann|tao|openssl|sqlite)' "$prefix/include"; then
+if grep -rEn '#include <(fmt|nlohmann|tao|openssl|sqlite|zlib)' "$prefix/include"; then
   fail "an installed header includes a private dependency"
 fi
 private='pegtl|nlohmann'
-[ "$mode" = shared ] && private='pegtl|nlohmann|fmt|OpenSSL|Threads'
+[ "$mode" = shared ] && private='pegtl|nlohmann|fmt|OpenSSL|ZLIB|Threads'
 # (IMPORTED_LINK_DEPENDENT_LIBRARIES, the shared libraries' own fmt, is only a hint for the
 # linker's -rpath-link, which CMake drops when the consumer has no such target.)
 if grep -En "$private" "$libdir"/cmake/clause/clauseTargets*.cmake |

@@ -20,20 +20,6 @@ const char* const request_text =
     R"({"data":{"category":"contact_info","id":"d-9"},"requester":{"kind":"counterparty","id":"u-42"},)"
     R"("action":"access","context":{"purpose":"service","in_transaction":true}})";
 
-// A folder of its own in the temporary folder, removed at the end of the test.
-struct TempDir {
-  std::filesystem::path path;
-  explicit TempDir(const std::string& name)
-      : path(std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
-
 // Options for a log in `file`; tests set the rest by name.
 DecisionLogOptions options_for(const std::filesystem::path& file) {
   DecisionLogOptions o;

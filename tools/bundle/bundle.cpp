@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "service/gzip.hpp"  // clause::engine_detail
+
 namespace clause::bundle {
 namespace {
 
@@ -136,19 +138,9 @@ bool verify(EVP_PKEY* key, std::string_view message, std::string_view signature)
 // --- gzip (zlib) ---
 
 Result<std::string, std::string> gzip(std::string_view data) {
-  z_stream z{};
-  if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return Failure{std::string("cannot compress")};
-  std::string out(deflateBound(&z, static_cast<uLong>(data.size())) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  if (rc != Z_STREAM_END) return Failure{std::string("cannot compress")};
-  return out;
+  auto out = service::gzip(data, 9);
+  if (!out) return Failure{std::string("cannot compress")};
+  return std::move(*out);
 }
 
 // Inflates at most `cap` bytes: a small archive that unpacks to gigabytes is refused as

@@ -551,7 +551,8 @@ decided is answered 400 with its denial and the error; a body that is not JSON
 application/json 415; an unknown route 404. Reload and the playground want a
 Host naming this server and no foreign Origin (403). SIGTERM or SIGINT stops:
 requests in flight are answered (for --drain-timeout at most), then the log is
-flushed.
+flushed; with --log-url, shipping has --drain-timeout more to deliver, and what
+is left stays in the --log-buffer folder for the next start.
 
 With --playground, also a page to try policies in a browser (docs/cli.md):
   GET  /                       the page; its files under /playground/
@@ -653,6 +654,25 @@ clause_bundle_* series.
                {.flag = "--log-keep",
                 .argument = "N",
                 .description = {"rotated files kept, FILE.1 to FILE.N (default 5)"}},
+               {.flag = "--log-url",
+                .argument = "URL",
+                .description = {"also (or, without --log, only) POST the log to an",
+                                "http:// collector in gzip'd JSON Lines batches, at",
+                                "least once, retried with backoff (docs/deploy.md)"}},
+               {.flag = "--log-buffer",
+                .argument = "DIR",
+                .description = {"keep batches not yet acknowledged in DIR; a restart",
+                                "sends them (default: in memory only)"}},
+               {.flag = "--log-buffer-bytes",
+                .argument = "N",
+                .description = {"the buffer's bound, compressed; past it the oldest",
+                                "batches are dropped (counted); default 268435456"}},
+               {.flag = "--log-batch",
+                .argument = "N",
+                .description = {"records per batch; default 500"}},
+               {.flag = "--log-flush",
+                .argument = "MS",
+                .description = {"longest wait before a partial batch is sent; default", "1000"}},
                {.flag = "--mapping",
                 .argument = "FILE",
                 .description = {"where plans' fields stand in a database (docs/plan.md):",

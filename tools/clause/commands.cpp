@@ -17,15 +17,16 @@
 #include "clause/lint.hpp"
 #include "clause/log.hpp"
 #include "cli.hpp"
+#include "log_ship_options.hpp"
 #include "sarif.hpp"
 
 namespace clause::cli {
 std::optional<DecisionLog> open_decision_log(const Args& args, bool block_when_full, bool& failed) {
   failed = false;
   const auto path = args.option("log");
-  if (!path) return std::nullopt;
+  if (!path && !args.option("log-url")) return std::nullopt;
   DecisionLogOptions options;
-  options.path = *path;
+  options.path = path.value_or("");
   options.block_when_full = block_when_full || args.flag("log-block");
   const auto max_bytes = args.count("log-max-bytes", 0);
   const auto keep = args.count("log-keep", options.keep_rotated);
@@ -33,6 +34,11 @@ std::optional<DecisionLog> open_decision_log(const Args& args, bool block_when_f
     fmt::print(stderr, "clause: error: {}\n",
                !max_bytes ? "--log-max-bytes takes a number of bytes (0: never rotate)"
                           : "--log-keep takes a positive number of files");
+    failed = true;
+    return std::nullopt;
+  }
+  if (const auto error = take_log_ship_options(args, options)) {
+    fmt::print(stderr, "clause: error: {}\n", *error);
     failed = true;
     return std::nullopt;
   }

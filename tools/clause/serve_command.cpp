@@ -26,6 +26,7 @@
 #include "cli.hpp"
 #include "gateway.hpp"
 #include "http_server.hpp"
+#include "log_ship_options.hpp"
 #include "playground.hpp"
 
 namespace clause::cli {
@@ -129,6 +130,7 @@ class Metrics {
       out += "# HELP clause_log_written_total Decision log records written.\n";
       out += "# TYPE clause_log_written_total counter\n";
       out += fmt::format("clause_log_written_total {}\n", log->written());
+      out += log_ship_metrics(*log);
     }
     return out;
   }
@@ -848,13 +850,19 @@ int run_serve(const std::vector<std::string>& argv) {
   }
   // Records are dropped (and counted in /metrics) rather than hold a decision up, unless
   // --log-block asks deciding to wait for the log.
-  for (const char* option : {"log-redact", "log-max-bytes", "log-keep"}) {
+  for (const char* option : {"log-max-bytes", "log-keep"}) {
     if (args.option(option) && !args.option("log")) {
       return usage_error("serve", fmt::format("--{} goes with --log FILE", option));
     }
   }
-  if (args.flag("log-block") && !args.option("log")) {
-    return usage_error("serve", "--log-block goes with --log FILE");
+  for (const char* option : {"log-buffer", "log-buffer-bytes", "log-batch", "log-flush"}) {
+    if (args.option(option) && !args.option("log-url")) {
+      return usage_error("serve", fmt::format("--{} goes with --log-url URL", option));
+    }
+  }
+  if ((args.flag("log-block") || args.option("log-redact")) && !args.option("log") &&
+      !args.option("log-url")) {
+    return usage_error("serve", "--log-block and --log-redact go with --log FILE or --log-url");
   }
   bool log_failed = false;
   service.log = open_decision_log(args, false, log_failed);

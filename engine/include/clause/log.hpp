@@ -8,17 +8,19 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "clause/clause.hpp"
+#include "clause/log_ship.hpp"
 
 namespace clause {
 
 /// How a decision log writes.
 struct DecisionLogOptions {
-  std::string path;                    // the JSON Lines file; appended to
+  std::string path;  // the JSON Lines file, appended to; may be empty when `ship` is set
   std::size_t queue_capacity = 65536;  // records waiting for the writer
   // Bytes of records held, queued or being written (a request may be 1 MiB): past it a
   // record is dropped, or waits with block_when_full. A record larger than this is taken
@@ -37,9 +39,14 @@ struct DecisionLogOptions {
   // queue) and when writing works again: one message a burst, at most one every 5 s while
   // it lasts. A command prints it on stderr; none by default.
   std::function<void(const std::string& message)> report;
+  // Also (or, without a path, only) ship every line to an HTTP collector (log_ship.hpp);
+  // its report is this report when it has none.
+  std::optional<LogShipOptions> ship;
 };
 
-/// Writes one JSON line per decision: `time` (UTC, RFC 3339 with milliseconds), `request`
+/// Writes one JSON line per decision: `time` (UTC, RFC 3339 with milliseconds), `record_id`
+/// (unique across records, restarts and processes: a random id of this log's opening, a
+/// dash and the record's number, as "5f0c2a9e81d3b7c4-42"), `request`
 /// (as given, redacted; a request that is not JSON, or nested deeper than 64 levels, is
 /// kept as the string `request_text`), `decision`, `clause`, `rule`, `consent`, `error`,
 /// `policy_version` and `policy_hash`. A writer thread does the formatting and the I/O;
@@ -72,6 +79,8 @@ class DecisionLog {
   [[nodiscard]] std::uint64_t dropped() const noexcept;
   [[nodiscard]] std::uint64_t lost() const noexcept;
   [[nodiscard]] std::uint64_t write_errors() const noexcept;
+  /// What shipping has done, when the log ships.
+  [[nodiscard]] std::optional<LogShipCounts> ship_counts() const noexcept;
 
  private:
   struct State;

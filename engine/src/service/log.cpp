@@ -19,6 +19,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "clause/json.hpp"
@@ -105,6 +106,11 @@ struct DecisionLog::State {
   } burst;
   // While writes fail: until when a blocking log retries them.
   std::optional<std::chrono::steady_clock::time_point> retry_until;
+  std::optional<LogShipper> shipper;
+  // record_id: this opening's random id and a count, so that ids stay unique across
+  // restarts and replicas, for a collector that drops duplicates.
+  std::string instance;
+  std::uint64_t next_record = 0;  // the writer's only
 
   ~State() { stop(); }
 
@@ -123,6 +129,7 @@ struct DecisionLog::State {
       fd = -1;
     }
     report_losses(true, true);
+    if (shipper) shipper->close();
   }
 
   bool is_closing() {
@@ -130,9 +137,10 @@ struct DecisionLog::State {
     return closing;
   }
 
-  std::string format(const Record& r) const {
+  std::string format(const Record& r) {
     nlohmann::ordered_json line = nlohmann::ordered_json::object();
     line["time"] = utc_time(r.time);
+    line["record_id"] = fmt::format("{}-{}", instance, next_record++);
     // Deeper than any request shape: kept as text, so that nothing recursive (the JSON
     // library's writer) ever meets a hostile nesting.
     constexpr std::size_t max_depth = 64;
@@ -311,13 +319,15 @@ struct DecisionLog::State {
         batch.swap(queue);
       }
       has_room.notify_all();  // room by count; the bytes are given back once written
-      if (reopen_requested.exchange(false)) open_file();
+      if (reopen_requested.exchange(false) && !options.path.empty()) open_file();
       text.clear();
       std::uint64_t count = 0;
       const std::uint64_t lost_before = lost.load();
       for (const Record& r : batch) {
         try {
           std::string line = format(r);
+          if (shipper) shipper->add(line);
+          if (options.path.empty()) continue;
           // A batch that would cross the rotation size is written in two parts.
           if (options.rotate_bytes > 0 && !text.empty() &&
               size + text.size() + line.size() > options.rotate_bytes) {
@@ -350,13 +360,32 @@ struct DecisionLog::State {
 DecisionLog::DecisionLog(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 Result<DecisionLog, std::string> DecisionLog::open(DecisionLogOptions options) {
-  if (options.path.empty()) return Failure{std::string("the decision log needs a file")};
+  if (options.path.empty() && !options.ship) {
+    return Failure{std::string("the decision log needs a file or a URL to ship to")};
+  }
   auto state = std::make_shared<State>();
   options.queue_capacity = std::max<std::size_t>(1, options.queue_capacity);
   state->options = std::move(options);
-  state->open_file();
-  if (state->fd < 0) {
-    return Failure{fmt::format("cannot open `{}`: {}", state->options.path, std::strerror(errno))};
+  if (!state->options.path.empty()) {
+    state->open_file();
+    if (state->fd < 0) {
+      return Failure{
+          fmt::format("cannot open `{}`: {}", state->options.path, std::strerror(errno))};
+    }
+  }
+  try {
+    std::random_device random;
+    state->instance = fmt::format("{:08x}{:08x}", random(), random());
+  } catch (...) {
+    // No entropy source: the time and the process id still tell openings apart.
+    state->instance = fmt::format("{:x}-{}", Clock::now().time_since_epoch().count(), ::getpid());
+  }
+  if (state->options.ship) {
+    LogShipOptions ship = *state->options.ship;
+    if (!ship.report) ship.report = state->options.report;
+    auto shipper = LogShipper::open(std::move(ship));
+    if (!shipper) return Failure{shipper.error()};
+    state->shipper = std::move(*shipper);
   }
   state->writer = std::thread([s = state.get()] { s->run(); });
   return DecisionLog(std::move(state));
@@ -426,6 +455,10 @@ std::uint64_t DecisionLog::lost() const noexcept {
 }
 std::uint64_t DecisionLog::write_errors() const noexcept {
   return state_->errors.load();
+}
+std::optional<LogShipCounts> DecisionLog::ship_counts() const noexcept {
+  if (!state_->shipper) return std::nullopt;
+  return state_->shipper->counts();
 }
 
 }  // namespace clause

@@ -1,0 +1,1 @@
+serve --policy policies/privacy.policy --log-buffer /nonexistent/buffer
