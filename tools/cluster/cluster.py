@@ -98,8 +98,14 @@ class Processes:
         return proc is not None and proc.poll() is None
 
     def stop_all(self):
-        for name in list(self.procs):
-            self.kill(name, signal.SIGTERM)
+        # SIGKILL: the checks are done, and a replica's graceful stop would spend its drain
+        # time trying to ship its log.
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+        for proc in self.procs.values():
+            proc.wait(timeout=10)
+        self.procs.clear()
 
     def tail(self, name, lines=15):
         text = ""
@@ -119,8 +125,13 @@ def serve_flags(clause):
 
 HAPROXY = """global
   maxconn 4096
+  log stderr format raw local0
 defaults
   mode http
+  # Only what went wrong: an error, a retry, a server that went down.
+  log global
+  option httplog
+  option dontlog-normal
   timeout connect 1s
   timeout client 30s
   timeout server 5s
@@ -131,6 +142,8 @@ defaults
   retries {retries}
   option redispatch 1
   retry-on {retry_on}
+  # A request is retried only from a copy of it whole: wait for the body before sending.
+  option http-buffer-request
 frontend decide
   bind 127.0.0.1:{port}
   default_backend replicas
@@ -339,6 +352,15 @@ class Cluster:
         return {r["svname"]: r for r in rows if r.get("pxname") == "replicas"
                 and r["svname"] != "FRONTEND"}
 
+    def haproxy_errors(self):
+        """HAProxy's log lines of requests answered other than 200."""
+        path = os.path.join(self.work, "haproxy.err")
+        if not os.path.exists(path):
+            return []
+        return [line.strip() for line in open(path, errors="replace")
+                if line.startswith("127.") and "<BADREQ>" not in line
+                and not re.search(r" 200 \d+ ", line)]
+
     def haproxy_up(self):
         return sum(1 for name, r in self.stats().items()
                    if name != "BACKEND" and r.get("status", "").startswith("UP"))
@@ -351,8 +373,12 @@ class Cluster:
     def served_hash(self, i):
         return self.served_policy(i).get("hash")
 
-    def decided(self, i):
-        """The decisions replica i has made, from its /metrics."""
+    def metric(self, i, name):
+        """The sum of replica i's series of a counter in /metrics; -1 without an answer."""
         status, text = get(self.replica_ports[i], "/metrics", timeout=1)
-        return sum(int(n) for n in re.findall(r"^clause_decisions_total\{[^}]*\} (\d+)$",
-                                               text, re.M)) if status == 200 else -1
+        pattern = rf"^{re.escape(name)}(?:\{{[^}}]*\}})? (\d+)$"
+        return sum(int(n) for n in re.findall(pattern, text, re.M)) if status == 200 else -1
+
+    def decided(self, i):
+        """The decisions replica i has made."""
+        return self.metric(i, "clause_decisions_total")
