@@ -700,9 +700,9 @@ clause_bundle_* series.
                {.flag = "--help", .argument = "", .description = {"show this help"}},
            },
        .after = R"(exit status: 0 stopped by a signal, 1 the policy, the log, the admin token, the
-mapping, the gateway mapping or the bundle key cannot be opened (or is not valid)
-or the port cannot be bound, 64 the command line is wrong (--policy with
---bundle-url among it).
+mapping, the gateway mapping or the bundle key cannot be opened (or a mapping is
+not valid) or the port cannot be bound, 64 the command line is wrong (--policy
+with --bundle-url among it).
 )",
        .run = run_serve},
       {.name = "lsp",
