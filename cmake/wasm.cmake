@@ -16,8 +16,10 @@ foreach(target fmt::fmt taocpp::pegtl nlohmann_json::nlohmann_json Threads::Thre
   target_include_directories(${target} SYSTEM INTERFACE ${CLAUSE_WASM_DEPS})
 endforeach()
 target_compile_definitions(fmt::fmt INTERFACE FMT_HEADER_ONLY)
-# No OpenSSL: the engine hashes with src/core/sha256_portable.cpp here.
+# No OpenSSL: the engine hashes with src/core/sha256_portable.cpp here. No zlib: only the
+# decision log's shipping gzips, and the service is left out below.
 add_library(OpenSSL::Crypto INTERFACE IMPORTED)
+add_library(ZLIB::ZLIB INTERFACE IMPORTED)
 
 # Only the static libraries are made here; their soname is not used.
 set(CLAUSE_SOVERSION ${PROJECT_VERSION_MAJOR})
