@@ -82,13 +82,7 @@ def main():
         run(tmp, procs)
     finally:
         for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(timeout=5)
+            serve_process.stop(p, 5)
         if failures:
             for name in ("error.log", "serve.err"):
                 path = os.path.join(tmp, name)

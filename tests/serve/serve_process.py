@@ -1,5 +1,6 @@
 """Starts `clause serve --port 0` and reads the port it prints: shared by the serve tests."""
 import re
+import signal
 import subprocess
 import time
 
@@ -26,3 +27,14 @@ def wait_until(predicate, seconds=10.0):
             return True
         time.sleep(0.02)
     return predicate()
+
+
+def stop(proc, seconds=10):
+    """Stops a process with SIGTERM, then SIGKILL when it has not ended within `seconds`."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)

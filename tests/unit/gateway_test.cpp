@@ -165,3 +165,39 @@ TEST_CASE("the gateway's answer: status and X-Clause headers", "[gateway]") {
   CHECK(header(res, "X-Clause-Decision") == "deny");
   CHECK_FALSE(header(res, "X-Clause-Error").empty());
 }
+
+TEST_CASE("a mapping source builds the mapping for each policy, once", "[gateway]") {
+  const std::string mapping = R"({"schema_version": 1,
+    "headers": {"X-Requester": "requester.kind", "X-Urgent": "context.urgent"},
+    "routes": [{"path": "/docs/{category}/{id}", "methods": {"GET": {"action": "read"}}}]})";
+  const auto policy = [](std::string_view actions_and_rule) {
+    return must_compile(
+        fmt::format("policy \"gw\" version \"1\"\nclause \"c\" \"The clause.\"\n"
+                    "data info\nrequester company\nfact urgent\n{}\n",
+                    actions_and_rule));
+  };
+  const Policy fits = policy("action read\nallow read of info by company when urgent cites \"c\"");
+  const Policy misfit = policy("action write\nallow write of info by company cites \"c\"");
+  const gw::MappingSource source("m.json", mapping);
+
+  auto first = source.for_policy(fits);
+  INFO((first ? "" : first.error()));
+  REQUIRE(first);
+  // The fact is shaped as the policy declares it: a header "true" becomes JSON true.
+  auto mapped =
+      map(**first, "GET", "/docs/info/7", {{"X-Requester", "company"}, {"X-Urgent", "true"}});
+  REQUIRE(mapped);
+  CHECK(nlohmann::json::parse(*mapped)["context"]["urgent"] == true);
+  auto again = source.for_policy(fits);
+  REQUIRE(again);
+  CHECK(again->get() == first->get());  // built once for one policy
+
+  auto refused = source.for_policy(misfit);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error(),
+             Catch::Contains("m.json:") && Catch::Contains("`read` is not an action"));
+  // Back to a policy it fits: built again, not the refusal kept.
+  CHECK(source.for_policy(fits));
+  // No policy at all (a store waiting for its first bundle): refused, never thrown.
+  CHECK_FALSE(source.for_policy(Policy{}));
+}

@@ -30,9 +30,11 @@ enum class Outcome : std::size_t {
   fetch_error,    // no answer, a timeout, an HTTP status other than 200 and 304, too large
   verify_error,   // the signature, the manifest, a file's hash, the archive itself
   compile_error,  // the policy does not compile, or not to the manifest's hash
+  check_error,    // it compiles, but does not fit what serving needs (the gateway mapping)
 };
-constexpr std::array<std::string_view, 6> outcome_names = {
-    "activated", "not_modified", "unchanged", "fetch_error", "verify_error", "compile_error"};
+constexpr std::array<std::string_view, 7> outcome_names = {
+    "activated",    "not_modified",  "unchanged",  "fetch_error",
+    "verify_error", "compile_error", "check_error"};
 
 std::string_view stage_of(Outcome o) {
   switch (o) {
@@ -40,6 +42,8 @@ std::string_view stage_of(Outcome o) {
       return "verify";
     case Outcome::compile_error:
       return "compile";
+    case Outcome::check_error:
+      return "check";
     default:
       return "fetch";
   }
@@ -202,6 +206,12 @@ struct BundlePoller::State {
       error = policy.error();
       return Outcome::compile_error;
     }
+    if (source.accept) {
+      if (auto refused = source.accept(*policy)) {
+        error = std::move(*refused);
+        return Outcome::check_error;
+      }
+    }
     Active now{std::string(policy->name()),
                std::string(policy->version()),
                std::string(policy->content_hash()),
@@ -334,7 +344,8 @@ std::optional<int> read_bundle_options(const Args& args, std::optional<BundleSou
                      .poll = std::chrono::milliseconds(*poll),
                      .timeout = std::chrono::milliseconds(*timeout),
                      .limits = {},
-                     .options = tool_options()};
+                     .options = tool_options(),
+                     .accept = {}};
   return std::nullopt;
 }
 

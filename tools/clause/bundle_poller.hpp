@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,9 @@ struct BundleSource {
   std::chrono::milliseconds timeout{10000};  // for one whole fetch, connect to last byte
   bundle::Limits limits;                     // the archive's size among them
   CompileOptions options;
+  // What else a compiled policy must fit before it is swapped in (the gateway mapping):
+  // the error says why it does not. None: every policy that compiles is taken.
+  std::function<std::optional<std::string>(const Policy&)> accept;
 };
 
 /// Reads `--bundle-url`, `--bundle-key`, `--poll` and `--bundle-timeout` into `out` (left

@@ -11,6 +11,8 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <set>
 
 #include "clause/dsl/check.hpp"
@@ -471,19 +473,29 @@ Decision refusal(const Policy& policy, std::string message) {
 
 // Decides one original request and answers it; nothing escapes as an exception.
 // `missing` names a header the gateway should have sent, when it did not.
-http::Response decide(const Mapping& mapping, const Decider& decider, std::string_view method,
-                      std::string_view target, const http::Request& req,
+http::Response decide(const MappingSource& mappings, const Decider& decider,
+                      std::string_view method, std::string_view target, const http::Request& req,
                       std::string_view missing = {}) {
   const auto start = std::chrono::steady_clock::now();
   const Policy policy = decider.policy();
+  static const Mapping no_mapping;  // for the answer to a request no mapping could map
+  std::shared_ptr<const Mapping> mapping;
   std::string text;
   Decision d;
   try {
-    auto mapped = missing.empty()
-                      ? map_request(mapping, method, target,
-                                    [&req](std::string_view name) { return req.header(name); })
-                      : Result<std::string, std::string>(Failure{fmt::format(
-                            "the header {} is missing; the gateway's config sets it", missing)});
+    auto built = mappings.for_policy(policy);
+    if (built) mapping = std::move(*built);
+    auto mapped =
+        !built
+            ? Result<std::string, std::string>(Failure{
+                  policy.content_hash().empty()
+                      ? std::string("no policy is in force yet")
+                      : "the gateway mapping does not fit the policy in force: " + built.error()})
+        : missing.empty()
+            ? map_request(*mapping, method, target,
+                          [&req](std::string_view name) { return req.header(name); })
+            : Result<std::string, std::string>(Failure{
+                  fmt::format("the header {} is missing; the gateway's config sets it", missing)});
     if (mapped) {
       text = std::move(*mapped);
       d = policy.evaluate_json(text);
@@ -500,7 +512,7 @@ http::Response decide(const Mapping& mapping, const Decider& decider, std::strin
   }
   decider.record(text, d,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return answer(mapping, d);
+  return answer(mapping ? *mapping : no_mapping, d);
 }
 
 }  // namespace
@@ -648,24 +660,62 @@ http::Response answer(const Mapping& mapping, const Decision& d) {
   return res;
 }
 
-void add_routes(http::Server& server, const Mapping& mapping, Decider decider) {
+struct MappingSource::Cache {
+  std::string file_name;
+  std::string text;
+  std::mutex mutex;
+  std::string key;  // the policy's content hash and its documents' hashes
+  Result<std::shared_ptr<const Mapping>, std::string> built{Failure{std::string()}};
+};
+
+MappingSource::MappingSource(std::string file_name, std::string text)
+    : cache_(std::make_shared<Cache>()) {
+  cache_->file_name = std::move(file_name);
+  cache_->text = std::move(text);
+}
+
+Result<std::shared_ptr<const Mapping>, std::string> MappingSource::for_policy(
+    const Policy& policy) const noexcept {
+  try {
+    std::string key(policy.content_hash());
+    for (const DocumentInfo& doc : policy.documents()) {
+      key += ' ';
+      key += doc.content_hash;
+    }
+    // Held while building: a swap builds once, not once per thread that meets it.
+    const std::lock_guard lock(cache_->mutex);
+    if (key.empty() || key != cache_->key) {
+      auto read = read_mapping(policy, cache_->file_name, cache_->text);
+      cache_->built = read ? Result<std::shared_ptr<const Mapping>, std::string>(
+                                 std::make_shared<const Mapping>(std::move(*read)))
+                           : Result<std::shared_ptr<const Mapping>, std::string>(
+                                 Failure{std::move(read.error())});
+      cache_->key = std::move(key);
+    }
+    return cache_->built;
+  } catch (...) {
+    return Failure{std::string("out of memory")};
+  }
+}
+
+void add_routes(http::Server& server, MappingSource mappings, Decider decider) {
   for (const char* verb : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
     // nginx: the original request in the headers its config sets (docs/deploy.md).
     server.route(verb, "/v1/gateway/nginx",
-                 [&mapping, decider](const http::Request& req, http::Response& res) {
+                 [mappings, decider](const http::Request& req, http::Response& res) {
                    const auto method = req.header("X-Original-Method");
                    const auto uri = req.header("X-Original-URI");
                    const std::string_view missing = !method ? "X-Original-Method"
                                                     : !uri  ? "X-Original-URI"
                                                             : "";
-                   res = decide(mapping, decider, method.value_or(""), uri.value_or(""), req,
+                   res = decide(mappings, decider, method.value_or(""), uri.value_or(""), req,
                                 missing);
                  });
     // Envoy: the original path after path_prefix, the original method.
     server.route_prefix(verb, std::string(envoy_prefix) + "/",
-                        [&mapping, decider](const http::Request& req, http::Response& res) {
+                        [mappings, decider](const http::Request& req, http::Response& res) {
                           res =
-                              decide(mapping, decider, req.method,
+                              decide(mappings, decider, req.method,
                                      std::string_view(req.target).substr(envoy_prefix.size()), req);
                         });
   }

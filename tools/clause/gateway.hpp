@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,23 @@ struct Mapping {
                                                         std::string_view file_name,
                                                         std::string_view text) noexcept;
 
+/// A mapping file, read against whichever policy is in force: checked and built once per
+/// policy (its text and documents), so that a policy swapped in by a reload or a bundle is
+/// decided with a mapping built for it, or refused by it. Copies share one cache; every
+/// member is safe to call from many threads at once. Never throws.
+class MappingSource {
+ public:
+  MappingSource(std::string file_name, std::string text);
+
+  /// The mapping for `policy`, or the compiler-style error of read_mapping().
+  [[nodiscard]] Result<std::shared_ptr<const Mapping>, std::string> for_policy(
+      const Policy& policy) const noexcept;
+
+ private:
+  struct Cache;
+  std::shared_ptr<Cache> cache_;
+};
+
 /// The clause request (JSON text) an original request maps to, or why it maps to none.
 /// `target` is the original URI (its query is ignored); `header` finds a header by name.
 [[nodiscard]] Result<std::string, std::string> map_request(
@@ -71,7 +89,8 @@ struct Decider {
 
 /// Adds GET /v1/gateway/nginx (the original request in X-Original-Method and
 /// X-Original-URI) and /v1/gateway/envoy/... (the original path after the prefix, the
-/// original method), both for every usual method.
-void add_routes(http::Server& server, const Mapping& mapping, Decider decider);
+/// original method), both for every usual method. Each request is mapped with the mapping
+/// built for the policy that decides it; a policy the mapping does not fit denies (403).
+void add_routes(http::Server& server, MappingSource mappings, Decider decider);
 
 }  // namespace clause::cli::gateway

@@ -836,17 +836,24 @@ int run_serve(const std::vector<std::string>& argv) {
     }
     service.mapping = std::move(*mapping);
   }
-  std::optional<gateway::Mapping> gateway_mapping;
+  std::optional<gateway::MappingSource> gateway_mappings;
   if (const auto gateway_path = args.option("gateway")) {
     const auto text = read_request_text(*gateway_path);
-    auto mapping = gateway::read_mapping(service.store.current(), *gateway_path, text.value_or(""));
-    if (!text || !mapping) {
-      fmt::print(stderr, "clause serve: {}\n",
-                 text ? mapping.error()
-                      : fmt::format("cannot read the gateway mapping `{}`", *gateway_path));
+    if (!text) {
+      fmt::print(stderr, "clause serve: cannot read the gateway mapping `{}`\n", *gateway_path);
       return exit_failed;
     }
-    gateway_mapping = std::move(*mapping);
+    gateway_mappings.emplace(*gateway_path, *text);
+    if (bundle_source) {
+      // No policy yet: each bundle is checked against the mapping before it is swapped in.
+      bundle_source->accept = [mappings = *gateway_mappings](const Policy& policy) {
+        auto built = mappings.for_policy(policy);
+        return built ? std::optional<std::string>() : std::optional<std::string>(built.error());
+      };
+    } else if (auto built = gateway_mappings->for_policy(service.store.current()); !built) {
+      fmt::print(stderr, "clause serve: {}\n", built.error());
+      return exit_failed;
+    }
   }
   // Records are dropped (and counted in /metrics) rather than hold a decision up, unless
   // --log-block asks deciding to wait for the log.
@@ -902,8 +909,8 @@ int run_serve(const std::vector<std::string>& argv) {
                    }));
     }
   }
-  if (gateway_mapping) {
-    gateway::add_routes(server, *gateway_mapping,
+  if (gateway_mappings) {
+    gateway::add_routes(server, *gateway_mappings,
                         {[&service] { return service.store.current(); },
                          [&service](std::string_view text, const Decision& d, double seconds) {
                            service.record_gateway(text, d, seconds);
